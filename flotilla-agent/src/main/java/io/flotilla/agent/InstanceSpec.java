@@ -1,0 +1,51 @@
+package io.flotilla.agent;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the agent needs to supervise one component instance. Deploy writes it; the agent
+ * keeps it on disk so that it survives the agent's own restart.
+ *
+ * @param id the instance id, {@code host:port}
+ * @param component the component kind ({@code mariadb})
+ * @param command the program and its arguments; no secret may appear here
+ * @param environment extra environment variables
+ * @param workDir the working directory (the instance's deploy dir)
+ * @param logFile where stdout and stderr go
+ * @param probe what "ready" means
+ * @param stopTimeoutSeconds how long a stop waits after SIGTERM before SIGKILL
+ * @param ports the ports the instance listens on, checked when it fails to become ready
+ * @param dataDirs the directories it must be able to write, checked likewise
+ * @param binaryPackage the Debian package that provides {@code command[0]}, named when it is missing
+ */
+public record InstanceSpec(
+        String id,
+        String component,
+        List<String> command,
+        Map<String, String> environment,
+        String workDir,
+        String logFile,
+        Probe probe,
+        int stopTimeoutSeconds,
+        List<Integer> ports,
+        List<String> dataDirs,
+        String binaryPackage) {
+    public InstanceSpec {
+        requireNonNull(id, "id is null");
+        requireNonNull(component, "component is null");
+        command = List.copyOf(command);
+        environment = Map.copyOf(environment);
+        requireNonNull(workDir, "workDir is null");
+        requireNonNull(logFile, "logFile is null");
+        requireNonNull(probe, "probe is null");
+        ports = List.copyOf(ports);
+        dataDirs = List.copyOf(dataDirs);
+        requireNonNull(binaryPackage, "binaryPackage is null");
+        if (command.isEmpty()) {
+            throw new IllegalArgumentException("instance %s has an empty command".formatted(id));
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package io.flotilla.agent;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A readiness check the agent runs on its own host. Probes compose: {@link AllOf} is ready when
+ * every member is, and reports the first that is not.
+ */
+public sealed interface Probe {
+    /** A TCP connect to {@code host:port} succeeds. */
+    record PortOpen(String host, int port) implements Probe {
+        public PortOpen {
+            requireNonNull(host, "host is null");
+        }
+    }
+
+    /** An HTTP GET answers {@code 200}; {@code bodyContains} (when not empty) must appear in the body. */
+    record HttpOk(String url, String bodyContains) implements Probe {
+        public HttpOk {
+            requireNonNull(url, "url is null");
+            requireNonNull(bodyContains, "bodyContains is null");
+        }
+    }
+
+    /**
+     * {@code SELECT 1} succeeds over a MySQL connection. The password is read from
+     * {@code passwordFile} (mode 0600) when the probe runs, so it never travels in a spec.
+     */
+    record SqlPing(String host, int port, String user, String passwordFile) implements Probe {
+        public SqlPing {
+            requireNonNull(host, "host is null");
+            requireNonNull(user, "user is null");
+            requireNonNull(passwordFile, "passwordFile is null");
+        }
+    }
+
+    /** A MariaDB replica whose IO and SQL threads both run. */
+    record ReplicaRunning(String host, int port, String user, String passwordFile) implements Probe {
+        public ReplicaRunning {
+            requireNonNull(host, "host is null");
+            requireNonNull(user, "user is null");
+            requireNonNull(passwordFile, "passwordFile is null");
+        }
+    }
+
+    /** Every server of the named HAProxy backends is UP, read from its admin socket. */
+    record HaproxyBackendsUp(String socketPath, List<String> backends) implements Probe {
+        public HaproxyBackendsUp {
+            requireNonNull(socketPath, "socketPath is null");
+            backends = List.copyOf(backends);
+        }
+    }
+
+    /** A line matching {@code regex} appears in {@code file}. */
+    record LogLine(String file, String regex) implements Probe {
+        public LogLine {
+            requireNonNull(file, "file is null");
+            requireNonNull(regex, "regex is null");
+        }
+    }
+
+    /** Every probe is ready. */
+    record AllOf(List<Probe> probes) implements Probe {
+        public AllOf {
+            probes = List.copyOf(probes);
+        }
+    }
+
+    static Probe allOf(Probe... probes) {
+        return new AllOf(List.of(probes));
+    }
+
+    /** How long a single attempt of any probe may take. */
+    Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(2);
+}

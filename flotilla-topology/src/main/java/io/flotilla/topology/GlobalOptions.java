@@ -1,0 +1,33 @@
+package io.flotilla.topology;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Map;
+
+/** The {@code global} section with TiUP's defaults filled in. */
+public record GlobalOptions(
+        String user,
+        String group,
+        int sshPort,
+        String deployDir,
+        String dataDir,
+        String logDir,
+        String listenHost,
+        boolean enableTls,
+        String arch,
+        String os,
+        String systemdMode,
+        Map<String, Object> resourceControl) {
+    public GlobalOptions {
+        requireNonNull(user, "user is null");
+        requireNonNull(group, "group is null");
+        requireNonNull(deployDir, "deployDir is null");
+        requireNonNull(dataDir, "dataDir is null");
+        requireNonNull(logDir, "logDir is null");
+        requireNonNull(listenHost, "listenHost is null");
+        requireNonNull(arch, "arch is null");
+        requireNonNull(os, "os is null");
+        requireNonNull(systemdMode, "systemdMode is null");
+        resourceControl = Map.copyOf(resourceControl);
+    }
+}

@@ -1,0 +1,51 @@
+package io.flotilla.topology;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A parsed and validated topology: TiUP's sections read as they are, plus Flotilla's own, with
+ * defaults filled in. Instances of the monitored exporters are included, one per host.
+ */
+public record Topology(
+        String source,
+        GlobalOptions global,
+        MonitoredOptions monitored,
+        Map<String, Map<String, Object>> serverConfigs,
+        Map<String, String> componentVersions,
+        Map<String, Object> componentSources,
+        Map<String, Object> autoscale,
+        List<Instance> instances) {
+    public Topology {
+        requireNonNull(source, "source is null");
+        requireNonNull(global, "global is null");
+        requireNonNull(monitored, "monitored is null");
+        serverConfigs = Map.copyOf(serverConfigs);
+        componentVersions = Map.copyOf(componentVersions);
+        componentSources = Map.copyOf(componentSources);
+        autoscale = Map.copyOf(autoscale);
+        instances = List.copyOf(instances);
+    }
+
+    public List<Instance> instances(String component) {
+        return instances.stream()
+                .filter(instance -> instance.component().equals(component))
+                .toList();
+    }
+
+    public Optional<Instance> instance(String id) {
+        return instances.stream().filter(instance -> instance.id().equals(id)).findFirst();
+    }
+
+    /** Hosts in the order they first appear. */
+    public Set<String> hosts() {
+        Set<String> hosts = new LinkedHashSet<>();
+        instances.forEach(instance -> hosts.add(instance.host()));
+        return hosts;
+    }
+}
