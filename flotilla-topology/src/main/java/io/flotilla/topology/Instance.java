@@ -2,7 +2,6 @@ package io.flotilla.topology;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.catalog.ComponentSchema;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package io.flotilla.catalog;
+package io.flotilla.topology;
 
 import java.util.LinkedHashMap;
 import java.util.List;

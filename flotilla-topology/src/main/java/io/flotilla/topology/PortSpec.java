@@ -1,4 +1,4 @@
-package io.flotilla.catalog;
+package io.flotilla.topology;
 
 import static java.util.Objects.requireNonNull;
 

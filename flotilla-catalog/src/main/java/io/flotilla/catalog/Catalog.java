@@ -1,0 +1,96 @@
+package io.flotilla.catalog;
+
+import static java.util.Objects.requireNonNull;
+
+import io.flotilla.topology.Instance;
+import io.flotilla.topology.Schemas;
+import io.flotilla.topology.Topology;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Every component kind Flotilla knows, by component name, and the start order of a topology
+ * derived from the kinds' dependencies.
+ */
+public final class Catalog {
+    private final Map<String, ComponentKind> kinds;
+
+    private Catalog(Collection<ComponentKind> kinds) {
+        Map<String, ComponentKind> byName = new LinkedHashMap<>();
+        kinds.forEach(kind -> byName.put(kind.name(), kind));
+        this.kinds = Map.copyOf(byName);
+    }
+
+    public static Catalog standard() {
+        List<ComponentKind> kinds = new ArrayList<>(TidbFamily.kinds());
+        kinds.addAll(List.of(
+                new MariaDbKind(),
+                new HaproxyKind(),
+                new EtcdKind(),
+                new PrometheusKind(),
+                new AlertmanagerKind(),
+                new NodeExporterKind(),
+                new BlackboxExporterKind()));
+        Catalog catalog = new Catalog(kinds);
+        for (var schema : Schemas.sections()) {
+            catalog.kind(schema.component());
+        }
+        return catalog;
+    }
+
+    public ComponentKind kind(String component) {
+        ComponentKind kind = kinds.get(component);
+        if (kind == null) {
+            throw new IllegalArgumentException("the catalog has no component '%s'".formatted(component));
+        }
+        return kind;
+    }
+
+    public ComponentKind kind(Instance instance) {
+        return kind(instance.component());
+    }
+
+    public String tier(Instance instance) {
+        return kind(instance).tier(instance);
+    }
+
+    /**
+     * The tiers of a topology in layers: every tier of a layer depends only on tiers of earlier
+     * layers, so the tiers of one layer may start side by side. Stop order is the reverse.
+     */
+    public List<List<String>> startLayers(Topology topology) {
+        requireNonNull(topology, "topology is null");
+        Map<String, Set<String>> dependencies = new LinkedHashMap<>();
+        for (Instance instance : topology.instances()) {
+            String tier = tier(instance);
+            dependencies.computeIfAbsent(tier, ignored -> new LinkedHashSet<>(kind(instance).dependencies(tier)));
+        }
+        dependencies.values().forEach(needed -> needed.retainAll(dependencies.keySet()));
+        List<List<String>> layers = new ArrayList<>();
+        Set<String> placed = new LinkedHashSet<>();
+        while (placed.size() < dependencies.size()) {
+            List<String> layer = dependencies.entrySet().stream()
+                    .filter(entry -> !placed.contains(entry.getKey()))
+                    .filter(entry -> placed.containsAll(entry.getValue()))
+                    .map(Map.Entry::getKey)
+                    .toList();
+            if (layer.isEmpty()) {
+                throw new IllegalStateException("the catalog's start dependencies form a cycle among %s"
+                        .formatted(dependencies.keySet().stream().filter(tier -> !placed.contains(tier)).toList()));
+            }
+            layers.add(layer);
+            placed.addAll(layer);
+        }
+        return List.copyOf(layers);
+    }
+
+    /** The instances of a tier, in topology order. */
+    public List<Instance> instancesOf(Topology topology, String tier) {
+        return topology.instances().stream().filter(instance -> tier(instance).equals(tier)).toList();
+    }
+}

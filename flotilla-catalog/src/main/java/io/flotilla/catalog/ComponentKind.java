@@ -1,0 +1,74 @@
+package io.flotilla.catalog;
+
+import io.flotilla.agent.Probe;
+import io.flotilla.topology.ComponentSchema;
+import io.flotilla.topology.Instance;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Everything Flotilla knows about one component: how it appears in a topology, where it sits in
+ * the start order, how it is started, configured and probed. One implementation per component;
+ * the engine never asks which component it is dealing with.
+ */
+public interface ComponentKind {
+    ComponentSchema schema();
+
+    default String name() {
+        return schema().component();
+    }
+
+    Support support();
+
+    /** The program that runs the component, as an absolute path. */
+    String binary();
+
+    /** The Debian package that installs {@link #binary()}. */
+    String binaryPackage();
+
+    /**
+     * The start tier of an instance. Most components have a single tier named after them; MariaDB
+     * puts its primary and its replicas in two tiers so that replicas start after the primary.
+     */
+    default String tier(Instance instance) {
+        return name();
+    }
+
+    /** The tiers that must be ready before {@code tier} starts; tiers absent from a topology are ignored. */
+    Set<String> dependencies(String tier);
+
+    /** How long a started instance may take to become ready. */
+    Duration readyTimeout();
+
+    List<String> commandLine(InstanceContext context);
+
+    /** Files to write under the instance's deploy dir, relative path to content. */
+    Map<String, String> configFiles(InstanceContext context);
+
+    /** When the instance is fully ready. */
+    Probe readiness(InstanceContext context);
+
+    /** When the instance serves well enough for {@link #configure} to run; by default its readiness. */
+    default Probe serving(InstanceContext context) {
+        return readiness(context);
+    }
+
+    default Optional<Bootstrap> bootstrap(InstanceContext context, ClusterSecrets secrets) {
+        return Optional.empty();
+    }
+
+    /**
+     * Idempotent configuration that needs the running instance (a replica joining its primary).
+     * Runs every start, after {@link #serving} and before {@link #readiness}.
+     */
+    default void configure(InstanceContext context, SqlAccess sql) throws SQLException {}
+
+    /** How long a stop waits for the process to exit before killing it. */
+    default int stopTimeoutSeconds() {
+        return 30;
+    }
+}

@@ -1,0 +1,84 @@
+package io.flotilla.catalog;
+
+import io.flotilla.agent.Probe;
+import io.flotilla.topology.ComponentSchema;
+import io.flotilla.topology.Instance;
+import io.flotilla.topology.Schemas;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * etcd, a member of a static cluster whose {@code --initial-cluster} lists every etcd instance
+ * of the topology. Members of one cluster start together: none is healthy before a quorum is.
+ */
+public final class EtcdKind implements ComponentKind {
+    @Override
+    public ComponentSchema schema() {
+        return Schemas.ETCD;
+    }
+
+    @Override
+    public Support support() {
+        return Support.RUNNABLE;
+    }
+
+    @Override
+    public String binary() {
+        return "/usr/bin/etcd";
+    }
+
+    @Override
+    public String binaryPackage() {
+        return "etcd-server";
+    }
+
+    @Override
+    public Set<String> dependencies(String tier) {
+        return Set.of();
+    }
+
+    @Override
+    public Duration readyTimeout() {
+        return Duration.ofSeconds(30);
+    }
+
+    /** The member name: the {@code name} field, else {@code etcd-<host>-<client port>}. */
+    public static String memberName(Instance instance) {
+        return instance.field("name").orElse("etcd-%s-%d".formatted(instance.host(), instance.mainPort()));
+    }
+
+    @Override
+    public List<String> commandLine(InstanceContext context) {
+        Instance instance = context.instance();
+        String initialCluster = context.topology().instances("etcd").stream()
+                .map(member -> "%s=http://%s:%d".formatted(memberName(member), member.host(), member.port("peer_port")))
+                .collect(Collectors.joining(","));
+        return List.of(
+                binary(),
+                "--name=" + memberName(instance),
+                "--data-dir=" + context.dataDir(),
+                "--listen-client-urls=http://" + context.listen("client_port"),
+                "--advertise-client-urls=http://" + context.address("client_port"),
+                "--listen-peer-urls=http://" + context.listen("peer_port"),
+                "--initial-advertise-peer-urls=http://" + context.address("peer_port"),
+                "--initial-cluster=" + initialCluster,
+                "--initial-cluster-state=new",
+                "--initial-cluster-token=flotilla-" + context.clusterName());
+    }
+
+    @Override
+    public Map<String, String> configFiles(InstanceContext context) {
+        return Map.of();
+    }
+
+    @Override
+    public Probe readiness(InstanceContext context) {
+        Instance instance = context.instance();
+        return new Probe.HttpOk(
+                "http://%s:%d/health".formatted(HaproxyKind.connectHost(instance), instance.port("client_port")),
+                "\"health\":\"true\"");
+    }
+}

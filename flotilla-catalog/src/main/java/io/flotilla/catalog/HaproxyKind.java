@@ -1,0 +1,138 @@
+package io.flotilla.catalog;
+
+import io.flotilla.agent.Probe;
+import io.flotilla.topology.ComponentSchema;
+import io.flotilla.topology.Instance;
+import io.flotilla.topology.Schemas;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * HAProxy as the stateless SQL gateway: {@code port} goes to the MariaDB primary,
+ * {@code read_port} round-robins over healthy replicas (the primary stands by as a backup), and
+ * {@code stats_port} serves Prometheus metrics. Its admin socket stays on the host.
+ */
+public final class HaproxyKind implements ComponentKind {
+    static final String PRIMARY_BACKEND = "mariadb_primary";
+    static final String REPLICA_BACKEND = "mariadb_replicas";
+
+    @Override
+    public ComponentSchema schema() {
+        return Schemas.HAPROXY;
+    }
+
+    @Override
+    public Support support() {
+        return Support.RUNNABLE;
+    }
+
+    @Override
+    public String binary() {
+        return "/usr/sbin/haproxy";
+    }
+
+    @Override
+    public String binaryPackage() {
+        return "haproxy";
+    }
+
+    @Override
+    public Set<String> dependencies(String tier) {
+        return Set.of(MariaDbKind.PRIMARY_TIER, MariaDbKind.REPLICA_TIER, "tidb");
+    }
+
+    @Override
+    public Duration readyTimeout() {
+        return Duration.ofSeconds(20);
+    }
+
+    @Override
+    public int stopTimeoutSeconds() {
+        return 10;
+    }
+
+    @Override
+    public List<String> commandLine(InstanceContext context) {
+        return List.of(binary(), "-W", "-db", "-f", context.confFile("haproxy.cfg").toString());
+    }
+
+    @Override
+    public Map<String, String> configFiles(InstanceContext context) {
+        Instance instance = context.instance();
+        List<Instance> mariadb = context.topology().instances("mariadb");
+        StringBuilder cfg = new StringBuilder();
+        cfg.append("# Written by Flotilla for ").append(instance.id()).append(". Changes are replaced on deploy.\n");
+        cfg.append("""
+                global
+                    maxconn 4096
+                    stats socket %s mode 600 level admin
+                    stats timeout 10s
+
+                defaults
+                    mode tcp
+                    timeout connect 5s
+                    timeout client 1h
+                    timeout server 1h
+                    timeout check 2s
+                    default-server inter 1s fall 2 rise 1
+
+                frontend mysql_read_write
+                    bind %s
+                    default_backend %s
+
+                frontend mysql_read
+                    bind %s
+                    default_backend %s
+
+                frontend stats
+                    mode http
+                    bind %s
+                    timeout client 10s
+                    http-request use-service prometheus-exporter if { path /metrics }
+                    http-request return status 404 content-type text/plain string "metrics are at /metrics\\n" unless { path /metrics }
+
+                """
+                .formatted(
+                        adminSocket(context),
+                        context.listen("port"),
+                        PRIMARY_BACKEND,
+                        context.listen("read_port"),
+                        REPLICA_BACKEND,
+                        context.listen("stats_port")));
+        cfg.append("backend ").append(PRIMARY_BACKEND).append('\n');
+        for (Instance server : mariadb) {
+            if (MariaDbKind.isPrimary(server)) {
+                cfg.append("    server %s %s check\n".formatted(serverName(server), server.id()));
+            }
+        }
+        cfg.append("\nbackend ").append(REPLICA_BACKEND).append("\n    balance roundrobin\n");
+        for (Instance server : mariadb) {
+            String backup = MariaDbKind.isPrimary(server) ? " backup" : "";
+            cfg.append("    server %s %s check%s\n".formatted(serverName(server), server.id(), backup));
+        }
+        return Map.of("conf/haproxy.cfg", cfg.toString());
+    }
+
+    private static String serverName(Instance server) {
+        return server.id().replace(':', '_');
+    }
+
+    static String adminSocket(InstanceContext context) {
+        return context.deployDir().resolve("run/haproxy.sock").toString();
+    }
+
+    @Override
+    public Probe readiness(InstanceContext context) {
+        return Probe.allOf(
+                new Probe.PortOpen(connectHost(context.instance()), context.instance().port("port")),
+                new Probe.HaproxyBackendsUp(adminSocket(context), List.of(PRIMARY_BACKEND, REPLICA_BACKEND)));
+    }
+
+    /** Where a probe on the instance's own host connects: its listen address, or loopback for a wildcard. */
+    static String connectHost(Instance instance) {
+        String listen = instance.listenHost();
+        return listen.equals("0.0.0.0") || listen.equals("::") ? "127.0.0.1" : listen;
+    }
+}

@@ -1,0 +1,60 @@
+package io.flotilla.catalog;
+
+import static java.util.Objects.requireNonNull;
+
+import io.flotilla.topology.Instance;
+import io.flotilla.topology.Topology;
+import java.nio.file.Path;
+
+/**
+ * One instance seen with everything around it that rendering its files and command line needs.
+ *
+ * @param clusterName the cluster's name
+ * @param topology the whole cluster, for peers (PD's initial cluster, Prometheus targets)
+ * @param instance the instance itself
+ * @param agentDir the directory of the host's agent; probes read passwords from its {@code secrets/}
+ * @param osUser the operating system user the instance runs as
+ */
+public record InstanceContext(String clusterName, Topology topology, Instance instance, Path agentDir, String osUser) {
+    public InstanceContext {
+        requireNonNull(clusterName, "clusterName is null");
+        requireNonNull(topology, "topology is null");
+        requireNonNull(instance, "instance is null");
+        requireNonNull(agentDir, "agentDir is null");
+        requireNonNull(osUser, "osUser is null");
+    }
+
+    public Path deployDir() {
+        return Path.of(instance.deployDir());
+    }
+
+    public Path dataDir() {
+        if (instance.dataDir() == null) {
+            throw new IllegalStateException("%s %s has no data dir".formatted(instance.component(), instance.id()));
+        }
+        return Path.of(instance.dataDir());
+    }
+
+    public Path logDir() {
+        return Path.of(instance.logDir());
+    }
+
+    public Path confFile(String name) {
+        return deployDir().resolve("conf").resolve(name);
+    }
+
+    /** The file, readable only by its owner, that holds the cluster's root password on this host. */
+    public Path rootPasswordFile() {
+        return agentDir.resolve("secrets").resolve("root-password");
+    }
+
+    /** The address other hosts use to reach a port of this instance. */
+    public String address(String portField) {
+        return instance.host() + ":" + instance.port(portField);
+    }
+
+    /** The address to bind a port of this instance to. */
+    public String listen(String portField) {
+        return instance.listenHost() + ":" + instance.port(portField);
+    }
+}

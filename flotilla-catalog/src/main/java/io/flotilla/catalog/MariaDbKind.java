@@ -1,0 +1,227 @@
+package io.flotilla.catalog;
+
+import io.flotilla.agent.Probe;
+import io.flotilla.topology.ComponentSchema;
+import io.flotilla.topology.Instance;
+import io.flotilla.topology.Schemas;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * MariaDB with GTID replication: one primary, replicas joined with {@code MASTER_USE_GTID} and
+ * kept {@code read_only}, a dedicated replication user. The root password is set while the data
+ * directory is created, so the server never runs with an empty one.
+ */
+public final class MariaDbKind implements ComponentKind {
+    public static final String PRIMARY_TIER = "mariadb-primary";
+    public static final String REPLICA_TIER = "mariadb-replica";
+    public static final String REPLICATION_USER = "flotilla_repl";
+
+    @Override
+    public ComponentSchema schema() {
+        return Schemas.MARIADB;
+    }
+
+    @Override
+    public Support support() {
+        return Support.RUNNABLE;
+    }
+
+    @Override
+    public String binary() {
+        return "/usr/sbin/mariadbd";
+    }
+
+    @Override
+    public String binaryPackage() {
+        return "mariadb-server";
+    }
+
+    @Override
+    public String tier(Instance instance) {
+        return isPrimary(instance) ? PRIMARY_TIER : REPLICA_TIER;
+    }
+
+    @Override
+    public Set<String> dependencies(String tier) {
+        return tier.equals(REPLICA_TIER) ? Set.of(PRIMARY_TIER, "etcd") : Set.of("etcd");
+    }
+
+    @Override
+    public Duration readyTimeout() {
+        return Duration.ofSeconds(60);
+    }
+
+    public static boolean isPrimary(Instance instance) {
+        return instance.field("role").orElse("primary").equals("primary");
+    }
+
+    @Override
+    public List<String> commandLine(InstanceContext context) {
+        return List.of(binary(), "--defaults-file=" + context.confFile("my.cnf"));
+    }
+
+    @Override
+    public Map<String, String> configFiles(InstanceContext context) {
+        Instance instance = context.instance();
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("datadir", context.dataDir());
+        settings.put("port", instance.mainPort());
+        settings.put("bind-address", instance.listenHost());
+        settings.put("socket", socket(context));
+        settings.put("pid-file", context.deployDir().resolve("run/mariadb.pid"));
+        settings.put("log-error", context.logDir().resolve("mariadb.err"));
+        settings.put("slow_query_log_file", context.logDir().resolve("mariadb-slow.log"));
+        settings.put("user", context.osUser());
+        settings.put("server-id", serverId(context));
+        settings.put("log-bin", context.dataDir().resolve("mariadb-bin"));
+        settings.put("relay-log", context.dataDir().resolve("relay-bin"));
+        settings.put("log-slave-updates", "ON");
+        settings.put("binlog_format", "ROW");
+        settings.put("gtid_strict_mode", "ON");
+        settings.put("skip-name-resolve", "ON");
+        settings.put("read_only", isPrimary(instance) ? "OFF" : "ON");
+        settings.putAll(instance.config());
+        StringBuilder file = new StringBuilder();
+        file.append("# Written by Flotilla for ").append(instance.id()).append(". Changes are replaced on deploy.\n");
+        file.append("[mariadbd]\n");
+        settings.forEach((key, value) -> file.append(key).append(" = ").append(optionValue(value)).append('\n'));
+        file.append("\n[client]\n");
+        file.append("socket = ").append(socket(context)).append('\n');
+        return Map.of("conf/my.cnf", file.toString());
+    }
+
+    private static String optionValue(Object value) {
+        if (value instanceof Boolean flag) {
+            return flag ? "ON" : "OFF";
+        }
+        return value.toString();
+    }
+
+    private static String socket(InstanceContext context) {
+        return context.deployDir().resolve("run/mariadb.sock").toString();
+    }
+
+    /** The instance's {@code server_id} field, else its position among the cluster's MariaDB instances. */
+    static long serverId(InstanceContext context) {
+        Optional<String> explicit = context.instance().field("server_id");
+        if (explicit.isPresent()) {
+            return Long.parseLong(explicit.get());
+        }
+        List<Instance> all = context.topology().instances("mariadb");
+        return all.indexOf(context.instance()) + 1L;
+    }
+
+    @Override
+    public Probe readiness(InstanceContext context) {
+        Instance instance = context.instance();
+        Probe ping = serving(context);
+        if (isPrimary(instance)) {
+            return ping;
+        }
+        return Probe.allOf(
+                ping,
+                new Probe.ReplicaRunning(
+                        "127.0.0.1", instance.mainPort(), "root", context.rootPasswordFile().toString()));
+    }
+
+    @Override
+    public Probe serving(InstanceContext context) {
+        return new Probe.SqlPing(
+                "127.0.0.1", context.instance().mainPort(), "root", context.rootPasswordFile().toString());
+    }
+
+    @Override
+    public Optional<Bootstrap> bootstrap(InstanceContext context, ClusterSecrets secrets) {
+        String hash = nativePasswordHash(secrets.rootPassword());
+        String access = "{\"access\":18446744073709551615,\"plugin\":\"mysql_native_password\","
+                + "\"authentication_string\":\"" + hash + "\"}";
+        String sql = """
+                DELETE FROM mysql.global_priv WHERE User = 'root';
+                INSERT INTO mysql.global_priv VALUES ('localhost', 'root', '%1$s');
+                INSERT INTO mysql.global_priv VALUES ('%%', 'root', '%1$s');
+                """
+                .formatted(access);
+        String sqlFile = context.confFile("bootstrap.sql").toString();
+        List<String> command = new ArrayList<>(List.of(
+                "/usr/bin/mariadb-install-db",
+                "--defaults-file=" + context.confFile("my.cnf"),
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--extra-file=" + sqlFile));
+        return Optional.of(new Bootstrap(
+                context.dataDir().toString(),
+                context.dataDir().resolve(".flotilla-bootstrapped").toString(),
+                command,
+                Map.of(sqlFile, sql)));
+    }
+
+    /** {@code mysql_native_password}'s stored form: {@code *} and the hex of SHA1(SHA1(password)). */
+    static String nativePasswordHash(String password) {
+        try {
+            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+            byte[] once = sha1.digest(password.getBytes(StandardCharsets.UTF_8));
+            byte[] twice = sha1.digest(once);
+            return "*" + HexFormat.of().withUpperCase().formatHex(twice);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is missing from this JDK", e);
+        }
+    }
+
+    @Override
+    public void configure(InstanceContext context, SqlAccess sql) throws SQLException {
+        Instance instance = context.instance();
+        String password = sql.secrets().replicationPassword().replace("'", "''");
+        if (isPrimary(instance)) {
+            try (Connection connection = sql.open(instance.host(), instance.mainPort());
+                    Statement statement = connection.createStatement()) {
+                statement.execute("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'"
+                        .formatted(REPLICATION_USER, password));
+                statement.execute("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'@'%%'"
+                        .formatted(REPLICATION_USER));
+            }
+            return;
+        }
+        Instance primary = context.topology().instances("mariadb").stream()
+                .filter(MariaDbKind::isPrimary)
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("the topology has no MariaDB primary"));
+        try (Connection connection = sql.open(instance.host(), instance.mainPort());
+                Statement statement = connection.createStatement()) {
+            if (replicatesFrom(statement, primary)) {
+                return;
+            }
+            statement.execute("STOP SLAVE");
+            statement.execute(
+                    "CHANGE MASTER TO MASTER_HOST = '%s', MASTER_PORT = %d, MASTER_USER = '%s', MASTER_PASSWORD = '%s', "
+                                    .formatted(primary.host(), primary.mainPort(), REPLICATION_USER, password)
+                            + "MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1");
+            statement.execute("START SLAVE");
+        }
+    }
+
+    private static boolean replicatesFrom(Statement statement, Instance primary) throws SQLException {
+        try (ResultSet status = statement.executeQuery("SHOW SLAVE STATUS")) {
+            if (!status.next()) {
+                return false;
+            }
+            return primary.host().equals(status.getString("Master_Host"))
+                    && primary.mainPort() == status.getInt("Master_Port")
+                    && "Yes".equals(status.getString("Slave_SQL_Running"))
+                    && !"No".equals(status.getString("Slave_IO_Running"));
+        }
+    }
+}

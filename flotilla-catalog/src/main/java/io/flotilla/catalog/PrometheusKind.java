@@ -1,0 +1,121 @@
+package io.flotilla.catalog;
+
+import io.flotilla.agent.Probe;
+import io.flotilla.topology.ComponentSchema;
+import io.flotilla.topology.Instance;
+import io.flotilla.topology.Schemas;
+import io.flotilla.topology.Topology;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Prometheus, scraping every exporter and metrics endpoint of the cluster. */
+public final class PrometheusKind implements ComponentKind {
+    /** Which port of which component serves metrics, and under what job name. */
+    private static final List<ScrapeTarget> TARGETS = List.of(
+            new ScrapeTarget("prometheus", "prometheus", "port", "/metrics"),
+            new ScrapeTarget("node_exporter", "node_exporter", "node_exporter_port", "/metrics"),
+            new ScrapeTarget("blackbox_exporter", "blackbox_exporter", "blackbox_exporter_port", "/metrics"),
+            new ScrapeTarget("alertmanager", "alertmanager", "web_port", "/metrics"),
+            new ScrapeTarget("haproxy", "haproxy", "stats_port", "/metrics"),
+            new ScrapeTarget("etcd", "etcd", "client_port", "/metrics"),
+            new ScrapeTarget("pd", "pd", "client_port", "/metrics"),
+            new ScrapeTarget("tikv", "tikv", "status_port", "/metrics"),
+            new ScrapeTarget("tidb", "tidb", "status_port", "/metrics"),
+            new ScrapeTarget("tiflash", "tiflash", "metrics_port", "/metrics"),
+            new ScrapeTarget("tiproxy", "tiproxy", "status_port", "/api/metrics"),
+            new ScrapeTarget("cdc", "cdc", "port", "/metrics"));
+
+    private record ScrapeTarget(String job, String component, String portField, String path) {}
+
+    @Override
+    public ComponentSchema schema() {
+        return Schemas.PROMETHEUS;
+    }
+
+    @Override
+    public Support support() {
+        return Support.RUNNABLE;
+    }
+
+    @Override
+    public String binary() {
+        return "/usr/bin/prometheus";
+    }
+
+    @Override
+    public String binaryPackage() {
+        return "prometheus";
+    }
+
+    @Override
+    public Set<String> dependencies(String tier) {
+        return Set.of("alertmanager");
+    }
+
+    @Override
+    public Duration readyTimeout() {
+        return Duration.ofSeconds(60);
+    }
+
+    @Override
+    public List<String> commandLine(InstanceContext context) {
+        String retention = context.instance().field("storage_retention").orElse("30d");
+        return List.of(
+                binary(),
+                "--config.file=" + context.confFile("prometheus.yml"),
+                "--web.listen-address=" + context.listen("port"),
+                "--web.external-url=http://" + context.address("port"),
+                "--web.enable-admin-api",
+                "--storage.tsdb.path=" + context.dataDir(),
+                "--storage.tsdb.retention.time=" + retention);
+    }
+
+    @Override
+    public Map<String, String> configFiles(InstanceContext context) {
+        Topology topology = context.topology();
+        StringBuilder yaml = new StringBuilder();
+        yaml.append("# Written by Flotilla for cluster ")
+                .append(context.clusterName())
+                .append(". Changes are replaced on deploy.\n");
+        yaml.append("global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n  external_labels:\n")
+                .append("    cluster: ").append(quoted(context.clusterName())).append('\n');
+        List<Instance> alertmanagers = topology.instances("alertmanager");
+        if (!alertmanagers.isEmpty()) {
+            yaml.append("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets:\n");
+            alertmanagers.forEach(am -> yaml.append("            - ").append(quoted(am.id())).append('\n'));
+        }
+        yaml.append("scrape_configs:\n");
+        for (ScrapeTarget target : TARGETS) {
+            Map<String, String> addresses = new LinkedHashMap<>();
+            for (Instance instance : topology.instances(target.component())) {
+                addresses.put(instance.host() + ":" + instance.port(target.portField()), instance.id());
+            }
+            if (addresses.isEmpty()) {
+                continue;
+            }
+            yaml.append("  - job_name: ").append(quoted(target.job())).append('\n');
+            yaml.append("    metrics_path: ").append(quoted(target.path())).append('\n');
+            yaml.append("    static_configs:\n");
+            List<String> lines = new ArrayList<>();
+            addresses.forEach((address, id) -> lines.add(
+                    "      - targets: [%s]\n        labels: { instance_id: %s }\n".formatted(quoted(address), quoted(id))));
+            lines.forEach(yaml::append);
+        }
+        return Map.of("conf/prometheus.yml", yaml.toString());
+    }
+
+    static String quoted(String value) {
+        return "'" + value.replace("'", "''") + "'";
+    }
+
+    @Override
+    public Probe readiness(InstanceContext context) {
+        Instance instance = context.instance();
+        return new Probe.HttpOk(
+                "http://%s:%d/-/ready".formatted(HaproxyKind.connectHost(instance), instance.port("port")), "");
+    }
+}

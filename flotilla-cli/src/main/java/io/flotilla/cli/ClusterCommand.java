@@ -1,0 +1,399 @@
+package io.flotilla.cli;
+
+import io.flotilla.engine.AuditLog;
+import io.flotilla.engine.ClusterManager;
+import io.flotilla.engine.ClusterStore;
+import io.flotilla.engine.ClusterView;
+import io.flotilla.engine.Journal;
+import io.flotilla.plan.OperationException;
+import io.flotilla.plan.Plan;
+import io.flotilla.plan.Selection;
+import io.flotilla.topology.Topology;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "cluster", mixinStandardHelpOptions = true,
+        description = "Deploy and operate clusters on this machine.",
+        subcommands = {
+            ClusterCommand.Deploy.class, ClusterCommand.Start.class, ClusterCommand.Stop.class,
+            ClusterCommand.Restart.class, ClusterCommand.Display.class, ClusterCommand.ListClusters.class,
+            ClusterCommand.Destroy.class, ClusterCommand.Password.class, ClusterCommand.Audit.class
+        })
+final class ClusterCommand {
+    @ParentCommand
+    private FlotillaCommand parent;
+
+    Output output() {
+        return parent.output();
+    }
+
+    @Command(name = "deploy", mixinStandardHelpOptions = true,
+            description = {"Check the hosts, install the agents, write every instance's files and initialise its data.",
+                    "Starts nothing: run `flotilla cluster start NAME` next. Re-running a deploy that was cut short finishes it."})
+    static final class Deploy implements Callable<Integer> {
+        @ParentCommand
+        private ClusterCommand parent;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
+        private String name;
+
+        @Parameters(index = "1", paramLabel = "FILE", description = "The topology file.")
+        private Path file;
+
+        @Option(names = {"-y", "--yes"}, description = "Deploy without asking for confirmation.")
+        private boolean yes;
+
+        @Option(names = "--dry-run", description = "Print the plan and change nothing.")
+        private boolean dryRun;
+
+        @Override
+        public Integer call() throws Exception {
+            Output output = parent.output();
+            ClusterManager clusters = Services.clusters(output);
+            String yaml = Files.readString(file);
+            if (dryRun) {
+                output.out().print(clusters.deployPlan(name, file, yaml).render());
+                return 0;
+            }
+            Topology topology = clusters.checkTopology(name, file, yaml);
+            if (!yes) {
+                output.out().printf("Cluster '%s' will be deployed on this machine:%n%n", name);
+                output.out().print(ClusterCommand.instanceTable(topology));
+                if (!confirm(output, "Deploy it?")) {
+                    output.err().println("Nothing was changed.");
+                    return 1;
+                }
+            }
+            clusters.deploy(name, file, yaml, Services.commandLine("cluster", "deploy", name, file.toString()),
+                    ClusterManager.DEFAULT_AGENT_PORT);
+            output.out().printf("Cluster '%s' deployed. Start it with: flotilla cluster start %s%n", name, name);
+            return 0;
+        }
+    }
+
+    static String instanceTable(Topology topology) {
+        List<List<String>> rows = new ArrayList<>();
+        topology.instances().forEach(instance -> rows.add(List.of(
+                instance.component(), instance.host(),
+                String.join("/", instance.ports().values().stream().map(String::valueOf).toList()),
+                instance.deployDir(), instance.dataDir() == null ? "-" : instance.dataDir())));
+        return Output.table(List.of("Type", "Host", "Ports", "Deploy dir", "Data dir"), rows);
+    }
+
+    static boolean confirm(Output output, String question) throws java.io.IOException {
+        if (System.console() == null) {
+            throw new OperationException("NEEDS_CONFIRMATION", "standard input is not a terminal; add --yes to go on without a prompt");
+        }
+        output.out().printf("%n%s [y/N] ", question);
+        output.out().flush();
+        String answer = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+        return answer != null && (answer.equalsIgnoreCase("y") || answer.equalsIgnoreCase("yes"));
+    }
+
+    /** Runs start, stop, restart or destroy with the shared options. */
+    abstract static class Lifecycle implements Callable<Integer> {
+        @ParentCommand
+        ClusterCommand parent;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
+        String name;
+
+        @Option(names = "--dry-run", description = "Print the plan and change nothing.")
+        boolean dryRun;
+
+        abstract String operation();
+
+        Selection selection() {
+            return Selection.ALL;
+        }
+
+        List<String> words() {
+            return List.of("cluster", operation(), name);
+        }
+
+        @Override
+        public Integer call() {
+            Output output = parent.output();
+            ClusterManager clusters = Services.clusters(output);
+            if (dryRun) {
+                output.out().print(clusters.plan(name, operation(), selection()).render());
+                return 0;
+            }
+            Journal journal = clusters.run(name, operation(), selection(), Services.commandLine(words().toArray(String[]::new)));
+            done(output, journal);
+            return 0;
+        }
+
+        void done(Output output, Journal journal) {
+            output.out().printf("Cluster '%s': %s done (operation %s).%n", name, operation(), journal.operationId());
+        }
+    }
+
+    abstract static class Selective extends Lifecycle {
+        @Option(names = {"-R", "--role"}, split = ",", paramLabel = "ROLE",
+                description = "Only instances of these roles (mariadb, haproxy, prometheus, ...).")
+        List<String> roles = List.of();
+
+        @Option(names = {"-N", "--node"}, split = ",", paramLabel = "HOST:PORT", description = "Only these instances.")
+        List<String> nodes = List.of();
+
+        @Override
+        Selection selection() {
+            return new Selection(Set.copyOf(roles), Set.copyOf(nodes));
+        }
+
+        @Override
+        List<String> words() {
+            List<String> words = new ArrayList<>(super.words());
+            if (!roles.isEmpty()) {
+                words.add("-R");
+                words.add(String.join(",", roles));
+            }
+            if (!nodes.isEmpty()) {
+                words.add("-N");
+                words.add(String.join(",", nodes));
+            }
+            return words;
+        }
+    }
+
+    @Command(name = "start", mixinStandardHelpOptions = true,
+            description = "Start the cluster in dependency order, waiting for each tier to be ready before the next.")
+    static final class Start extends Selective {
+        @Override
+        String operation() {
+            return "start";
+        }
+
+        @Override
+        void done(Output output, Journal journal) {
+            super.done(output, journal);
+            ClusterManager clusters = Services.clusters(output);
+            ClusterView view = clusters.display(name);
+            view.endpoints().forEach((key, value) -> output.out().printf("  %-12s %s%n", key, value));
+        }
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop the cluster in reverse dependency order.")
+    static final class Stop extends Selective {
+        @Override
+        String operation() {
+            return "stop";
+        }
+    }
+
+    @Command(name = "restart", mixinStandardHelpOptions = true, description = "Stop, then start, in dependency order.")
+    static final class Restart extends Selective {
+        @Override
+        String operation() {
+            return "restart";
+        }
+    }
+
+    @Command(name = "destroy", mixinStandardHelpOptions = true,
+            description = "Stop the cluster and remove every file of it: instances, data, agents and its state. The audit log keeps its history.")
+    static final class Destroy extends Lifecycle {
+        @Option(names = {"-y", "--yes"}, description = "Required: destroying deletes the cluster's data.")
+        boolean yes;
+
+        @Override
+        String operation() {
+            return "destroy";
+        }
+
+        @Override
+        public Integer call() {
+            if (!yes && !dryRun) {
+                throw new OperationException("NEEDS_CONFIRMATION", "destroying cluster '%s' deletes all its data; add --yes to go on"
+                        .formatted(name));
+            }
+            return super.call();
+        }
+
+        @Override
+        void done(Output output, Journal journal) {
+            output.out().printf("Cluster '%s' destroyed.%n", name);
+        }
+    }
+
+    @Command(name = "display", mixinStandardHelpOptions = true, description = "Show every instance's status, asked of the agents.")
+    static final class Display implements Callable<Integer> {
+        @ParentCommand
+        private ClusterCommand parent;
+
+        @Parameters(paramLabel = "NAME", description = "The cluster's name.")
+        private String name;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+        private Format format;
+
+        @Override
+        public Integer call() {
+            Output output = parent.output();
+            ClusterView view = Services.clusters(output).display(name);
+            if (format == Format.json) {
+                output.json(displayJson(view));
+                return 0;
+            }
+            output.out().printf("Cluster: %s%n", view.name());
+            view.endpoints().forEach((key, value) -> output.out().printf("%s: %s%n", key, value));
+            output.out().println();
+            List<List<String>> rows = new ArrayList<>();
+            for (ClusterView.InstanceView instance : view.instances()) {
+                rows.add(List.of(instance.id(), instance.role(), instance.host(),
+                        String.join("/", instance.ports().stream().map(String::valueOf).toList()),
+                        instance.status(), instance.deployDir(), instance.dataDir() == null ? "-" : instance.dataDir()));
+            }
+            output.out().print(Output.table(List.of("ID", "Role", "Host", "Ports", "Status", "Deploy dir", "Data dir"), rows));
+            view.instances().stream().filter(instance -> !instance.detail().isEmpty()).forEach(instance ->
+                    output.out().printf("%s %s: %s%n", instance.id(), instance.status(), instance.detail()));
+            return 0;
+        }
+    }
+
+    static Map<String, Object> displayJson(ClusterView view) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("name", view.name());
+        json.put("instances", view.instances().stream().map(instance -> {
+            Map<String, Object> each = new LinkedHashMap<>();
+            each.put("id", instance.id());
+            each.put("role", instance.role());
+            each.put("host", instance.host());
+            each.put("port", instance.port());
+            each.put("ports", instance.ports());
+            each.put("status", instance.status());
+            each.put("deploy_dir", instance.deployDir());
+            each.put("data_dir", instance.dataDir());
+            if (!instance.detail().isEmpty()) {
+                each.put("detail", instance.detail());
+            }
+            return each;
+        }).toList());
+        json.put("endpoints", view.endpoints());
+        return json;
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the clusters managed from this machine.")
+    static final class ListClusters implements Callable<Integer> {
+        @ParentCommand
+        private ClusterCommand parent;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+        private Format format;
+
+        @Override
+        public Integer call() {
+            Output output = parent.output();
+            List<ClusterStore> stores = Services.clusters(output).list();
+            List<Map<String, Object>> clusters = new ArrayList<>();
+            for (ClusterStore store : stores) {
+                var meta = store.meta();
+                Map<String, Object> each = new LinkedHashMap<>();
+                each.put("name", store.name());
+                each.put("status", meta.status());
+                each.put("created", meta.createdAt());
+                each.put("path", store.dir().toString());
+                clusters.add(each);
+            }
+            if (format == Format.json) {
+                output.json(Map.of("clusters", clusters));
+            } else {
+                output.out().print(Output.table(List.of("Name", "State", "Created", "Path"), clusters.stream()
+                        .map(each -> each.values().stream().map(String::valueOf).toList())
+                        .toList()));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "password", mixinStandardHelpOptions = true,
+            description = "Print the cluster's root password, generated at deploy and kept in its 0600 secret store.")
+    static final class Password implements Callable<Integer> {
+        @ParentCommand
+        private ClusterCommand parent;
+
+        @Parameters(paramLabel = "NAME", description = "The cluster's name.")
+        private String name;
+
+        @Override
+        public Integer call() {
+            Output output = parent.output();
+            output.out().println(Services.clusters(output).secrets(name).rootPassword());
+            return 0;
+        }
+    }
+
+    @Command(name = "audit", mixinStandardHelpOptions = true,
+            description = "List every operation run from this machine, or show one with its steps.")
+    static final class Audit implements Callable<Integer> {
+        @ParentCommand
+        private ClusterCommand parent;
+
+        @Parameters(arity = "0..1", paramLabel = "ID", description = "An operation id from the list.")
+        private String id;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+        private Format format;
+
+        @Override
+        public Integer call() throws Exception {
+            Output output = parent.output();
+            AuditLog audit = Services.clusters(output).home().audit();
+            List<AuditLog.Entry> entries = audit.entries();
+            if (id == null) {
+                if (format == Format.json) {
+                    output.json(Map.of("operations", entries));
+                } else {
+                    output.out().print(Output.table(List.of("ID", "Cluster", "Started", "Result", "Command"), entries.stream()
+                            .map(entry -> List.of(entry.id(), entry.cluster(), entry.started(),
+                                    entry.result().isEmpty() ? "interrupted" : entry.result(), entry.command()))
+                            .toList()));
+                }
+                return 0;
+            }
+            AuditLog.Entry entry = entries.stream().filter(each -> each.id().equals(id)).findFirst()
+                    .orElseThrow(() -> new OperationException("NO_OPERATION", "no operation '%s' in the audit log; `flotilla cluster audit` lists them"
+                            .formatted(id)));
+            Path journal = audit.journal(id);
+            List<String> steps = new ArrayList<>();
+            if (Files.exists(journal)) {
+                for (var event : Journal.events(journal)) {
+                    String kind = event.path("event").asString("");
+                    String step = event.path("step").asString("");
+                    String error = event.path("error").asString("");
+                    steps.add("%s %-8s %s%s".formatted(event.path("time").asString(""), kind, step,
+                            error.isEmpty() ? "" : ": " + error));
+                }
+            }
+            if (format == Format.json) {
+                output.json(Map.of("operation", entry, "journal", steps));
+            } else {
+                output.out().printf("Operation %s on cluster '%s'%nCommand: %s%nStarted: %s%nEnded:   %s%nResult:  %s%n",
+                        entry.id(), entry.cluster(), entry.command(), entry.started(),
+                        entry.ended().isEmpty() ? "-" : entry.ended(),
+                        entry.result().isEmpty() ? "interrupted" : entry.result());
+                if (!entry.error().isEmpty()) {
+                    output.out().printf("Error:   %s%n", entry.error());
+                }
+                if (!steps.isEmpty()) {
+                    output.out().println("Journal:");
+                    steps.forEach(line -> output.out().println("  " + line));
+                }
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.flotilla.cli;
+
+import io.flotilla.agent.AgentException;
+import io.flotilla.exec.ExecException;
+import io.flotilla.plan.OperationException;
+import io.flotilla.topology.Problem;
+import io.flotilla.topology.TopologyException;
+import java.io.UncheckedIOException;
+import picocli.CommandLine;
+
+/** Turns a failed command into a message that says what happened and what to do, and exit code 1. */
+final class Failures implements CommandLine.IExecutionExceptionHandler {
+    private final Output output;
+
+    Failures(Output output) {
+        this.output = output;
+    }
+
+    @Override
+    public int handleExecutionException(Exception error, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+        switch (error) {
+            case TopologyException topology -> {
+                output.err().printf("Error: the topology has %d problem%s:%n", topology.problems().size(),
+                        topology.problems().size() == 1 ? "" : "s");
+                for (Problem problem : topology.problems()) {
+                    output.err().println(problem);
+                }
+                output.err().println("Nothing was changed.");
+            }
+            case OperationException operation -> output.err().printf("Error: %s%n", operation.getMessage());
+            case AgentException agent -> output.err().printf("Error: %s%n", agent.getMessage());
+            case ExecException exec -> output.err().printf("Error: %s%n", exec.getMessage());
+            case UncheckedIOException io -> output.err().printf("Error: %s: %s%n", io.getMessage(), io.getCause().getMessage());
+            default -> {
+                output.err().printf("Error: %s%n", error);
+                error.printStackTrace(output.err());
+            }
+        }
+        return 1;
+    }
+}

@@ -1,0 +1,7 @@
+package io.flotilla.cli;
+
+/** How a command prints its result. */
+enum Format {
+    text,
+    json
+}

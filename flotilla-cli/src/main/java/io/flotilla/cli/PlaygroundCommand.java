@@ -1,0 +1,164 @@
+package io.flotilla.cli;
+
+import io.flotilla.engine.ClusterManager;
+import io.flotilla.engine.ClusterStore;
+import io.flotilla.engine.ClusterView;
+import io.flotilla.plan.OperationException;
+import io.flotilla.plan.Selection;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "playground", mixinStandardHelpOptions = true,
+        description = {"Deploy and start a local cluster named 'playground' on 127.0.0.1: a MariaDB primary and replicas",
+                "with GTID replication, the HAProxy gateway (4000 read-write, 4001 read), Prometheus and the exporters.",
+                "Its files live under $FLOTILLA_HOME (default ~/.flotilla). Stays in the foreground until Ctrl-C, which",
+                "stops it; run it again to start it again. `flotilla cluster destroy playground --yes` removes it."})
+final class PlaygroundCommand implements Callable<Integer> {
+    static final String NAME = "playground";
+    private static final List<Integer> AUTOMATIC_OFFSETS = List.of(0, 10000, 20000, 30000, 40000);
+
+    @ParentCommand
+    private FlotillaCommand parent;
+
+    @Option(names = "--replicas", defaultValue = "2", description = "MariaDB replicas (default: ${DEFAULT-VALUE}).")
+    private int replicas;
+
+    @Option(names = "--port-offset", description = "Add this to every default port. Without it, the first offset of 0, 10000, 20000, ... whose ports are all free is used.")
+    private Integer portOffset;
+
+    @Option(names = "--detach", description = "Return once the cluster is up and leave it running.")
+    private boolean detach;
+
+    @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+    private Format format;
+
+    @Override
+    public Integer call() throws Exception {
+        Output output = parent.output();
+        if (replicas < 0 || replicas > 20) {
+            throw new OperationException("BAD_OPTION", "--replicas must be between 0 and 20, got " + replicas);
+        }
+        ClusterManager clusters = Services.clusters(output);
+        ClusterStore store = clusters.home().cluster(NAME);
+        long started = System.nanoTime();
+        if (store.exists() && store.meta().status().equals("deployed")) {
+            PlaygroundTopology existing = PlaygroundTopology.parse(store.topologyText());
+            if (existing.replicas() != replicas || (portOffset != null && existing.portOffset() != portOffset)) {
+                throw new OperationException("PLAYGROUND_EXISTS", "a playground with %d replicas and port offset %d already exists; run `flotilla cluster destroy playground --yes` first to change it"
+                        .formatted(existing.replicas(), existing.portOffset()));
+            }
+            output.err().printf("Starting the existing playground (%s).%n", store.dir());
+        } else {
+            PlaygroundTopology topology = store.exists()
+                    ? PlaygroundTopology.parse(store.topologyText())
+                    : new PlaygroundTopology(replicas, chooseOffset(output), clusters.home().root().resolve("clusters").resolve(NAME));
+            String yaml = topology.yaml();
+            Path file = store.topologyFile();
+            clusters.deploy(NAME, file, yaml, Services.commandLine("playground"), topology.agentPort());
+        }
+        clusters.run(NAME, "start", Selection.ALL, Services.commandLine("playground"));
+        ClusterView view = clusters.display(NAME);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        report(output, view, took);
+        if (detach) {
+            return 0;
+        }
+        waitForInterrupt(output, clusters);
+        return 0;
+    }
+
+    private void report(Output output, ClusterView view, Duration took) {
+        if (format == Format.json) {
+            Map<String, Object> json = ClusterCommand.displayJson(view);
+            json.put("startup_seconds", took.toMillis() / 1000.0);
+            json.put("detached", detach);
+            output.json(json);
+            return;
+        }
+        String mysql = view.endpoints().get("mysql");
+        String read = view.endpoints().get("mysql_read");
+        output.out().printf("%nPlayground is up in %.1f s: %d instances.%n%n", took.toMillis() / 1000.0, view.instances().size());
+        output.out().printf("Connect (read-write):  mariadb -h %s -P %s -u root -p%n", host(mysql), port(mysql));
+        output.out().printf("Connect (read-only):   mariadb -h %s -P %s -u root -p%n", host(read), port(read));
+        output.out().printf("Root password:         flotilla cluster password %s%n", NAME);
+        output.out().printf("Prometheus:            http://%s%n", view.endpoints().get("prometheus"));
+        output.out().printf("Status:                flotilla cluster display %s%n", NAME);
+        output.out().println(detach
+                ? "It keeps running; stop it with `flotilla cluster stop playground`."
+                : "Press Ctrl-C to stop it.");
+    }
+
+    private static String host(String address) {
+        return address.substring(0, address.lastIndexOf(':'));
+    }
+
+    private static String port(String address) {
+        return address.substring(address.lastIndexOf(':') + 1);
+    }
+
+    private static void waitForInterrupt(Output output, ClusterManager clusters) throws InterruptedException {
+        Thread hook = new Thread(() -> {
+            output.err().println("\nStopping the playground...");
+            try {
+                clusters.run(NAME, "stop", Selection.ALL, Services.commandLine("playground", "(Ctrl-C)"));
+                output.err().println("Playground stopped; `flotilla playground` starts it again.");
+            } catch (RuntimeException e) {
+                output.err().printf("Error: %s%n", e.getMessage());
+            }
+        }, "playground-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        new CountDownLatch(1).await();
+    }
+
+    /** The given offset when its ports are free, else the first automatic one whose ports are all free. */
+    private int chooseOffset(Output output) {
+        List<Integer> candidates = portOffset != null ? List.of(portOffset) : AUTOMATIC_OFFSETS;
+        Map<Integer, List<Integer>> busy = new LinkedHashMap<>();
+        for (int offset : candidates) {
+            List<Integer> taken = new ArrayList<>();
+            for (int port : new PlaygroundTopology(replicas, offset, Path.of("/")).ports()) {
+                if (!free(port)) {
+                    taken.add(port);
+                }
+            }
+            if (taken.isEmpty()) {
+                if (offset != candidates.getFirst()) {
+                    output.err().printf("Default ports are in use (%s); using port offset %d.%n",
+                            busy.values().iterator().next(), offset);
+                }
+                return offset;
+            }
+            busy.put(offset, taken);
+        }
+        throw new OperationException("PORTS_BUSY", "no free set of ports for the playground: %s; free them or pass --port-offset"
+                .formatted(busy.entrySet().stream()
+                        .map(entry -> "offset %d: %s in use".formatted(entry.getKey(), entry.getValue()))
+                        .toList()));
+    }
+
+    private static boolean free(int port) {
+        if (port > 65535) {
+            return false;
+        }
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.flotilla.cli;
+
+import io.flotilla.topology.Problem;
+import io.flotilla.topology.Topology;
+import io.flotilla.topology.TopologyException;
+import io.flotilla.topology.TopologyParser;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "topology", mixinStandardHelpOptions = true, description = "Work with topology files.",
+        subcommands = TopologyCommand.Validate.class)
+final class TopologyCommand {
+    @ParentCommand
+    private FlotillaCommand parent;
+
+    @Command(name = "validate", mixinStandardHelpOptions = true,
+            description = {"Check a topology file and report every problem at once, each as FILE:LINE:COL: message.",
+                    "Exits 0 when the file is valid, 1 otherwise."})
+    static final class Validate implements Callable<Integer> {
+        @ParentCommand
+        private TopologyCommand parent;
+
+        @Parameters(paramLabel = "FILE", description = "The topology file (TiUP's format plus Flotilla's sections).")
+        private Path file;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+        private Format format;
+
+        @Override
+        public Integer call() throws Exception {
+            Output output = parent.parent.output();
+            List<Problem> problems = new ArrayList<>();
+            Topology topology = null;
+            try {
+                topology = TopologyParser.parse(Files.readString(file), file.toString());
+            } catch (NoSuchFileException e) {
+                problems.add(new Problem(new io.flotilla.topology.SourcePosition(file.toString(), 0, 0),
+                        "no such file", List.of()));
+            } catch (TopologyException e) {
+                problems.addAll(e.problems());
+            }
+            if (format == Format.json) {
+                Map<String, Object> result = new LinkedHashMap<>();
+                result.put("file", file.toString());
+                result.put("valid", problems.isEmpty());
+                result.put("instances", topology == null ? 0 : topology.instances().size());
+                result.put("problems", problems.stream().map(problem -> {
+                    Map<String, Object> each = new LinkedHashMap<>();
+                    each.put("file", problem.position().file());
+                    each.put("line", problem.position().line());
+                    each.put("column", problem.position().column());
+                    each.put("message", problem.message());
+                    each.put("instances", problem.instances());
+                    return each;
+                }).toList());
+                output.json(result);
+            } else if (problems.isEmpty()) {
+                output.out().printf("%s is valid: %d instances on %d hosts.%n", file, topology.instances().size(),
+                        topology.hosts().size());
+            } else {
+                problems.forEach(output.out()::println);
+                output.out().printf("%d problem%s found.%n", problems.size(), problems.size() == 1 ? "" : "s");
+            }
+            return problems.isEmpty() ? 0 : 1;
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.flotilla.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs the real command line, parsed by picocli: in this JVM with captured streams, or as a
+ * separate process (for kill -9 and for a second, concurrent command).
+ */
+final class Cli {
+    private final Path home;
+
+    Cli(Path home) {
+        this.home = home;
+    }
+
+    record Result(int exitCode, String out, String err) {
+        String all() {
+            return out + err;
+        }
+    }
+
+    /** Runs in this JVM with {@code $FLOTILLA_HOME} set to the test's home. */
+    Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        String previous = System.getProperty("flotilla.home");
+        System.setProperty("flotilla.home", home.toString());
+        try {
+            int code = Main.run(new Output(new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8)), args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            if (previous == null) {
+                System.clearProperty("flotilla.home");
+            } else {
+                System.setProperty("flotilla.home", previous);
+            }
+        }
+    }
+
+    /** Starts the command as a child process; its output goes to {@code log}. */
+    Process start(Path log, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"),
+                "io.flotilla.cli.Main"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        builder.environment().put("FLOTILLA_HOME", home.toString());
+        return builder.start();
+    }
+}

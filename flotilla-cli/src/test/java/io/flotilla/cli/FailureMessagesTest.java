@@ -1,0 +1,133 @@
+package io.flotilla.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad input and broken hosts get a message that says what, where and what to do, and nothing starts. */
+class FailureMessagesTest {
+    @TempDir
+    Path root;
+
+    @AfterEach
+    void cleanUp() {
+        Cli cli = new Cli(root.resolve("home"));
+        if (Files.exists(root.resolve("home/clusters/fm"))) {
+            cli.run("cluster", "destroy", "fm", "--yes");
+        }
+        ProcessHandle.allProcesses()
+                .filter(process -> process.info().commandLine().orElse("").contains(root.toString()))
+                .forEach(ProcessHandle::destroyForcibly);
+    }
+
+    private Path topology(String body) throws Exception {
+        Path file = root.resolve("topology.yaml");
+        Files.writeString(file, """
+                global:
+                  user: "%s"
+                  deploy_dir: "%s/deploy"
+                  data_dir: "%s/data"
+                  listen_host: 127.0.0.1
+                monitored:
+                  node_exporter_port: 45100
+                  blackbox_exporter_port: 45115
+                """.formatted(System.getProperty("user.name"), root, root) + body);
+        return file;
+    }
+
+    @Test
+    void anInvalidTopologyIsReportedWithPositionsAndChangesNothing() throws Exception {
+        Path file = topology("""
+                mariadb_servers:
+                  - host: 127.0.0.1
+                    port: 99999
+                  - host: 127.0.0.1
+                    prot: 3307
+                """);
+        Cli.Result result = new Cli(root.resolve("home")).run("cluster", "deploy", "fm", file.toString(), "--yes");
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.err()).contains(file + ":11:11: ").contains(file + ":13:5: ").contains("Nothing was changed.");
+        assertThat(root.resolve("home/clusters")).doesNotExist();
+        assertThat(root.resolve("deploy")).doesNotExist();
+    }
+
+    @Test
+    void anotherHostIsRefusedBeforeAnythingChanges() throws Exception {
+        Path file = topology("""
+                etcd_servers:
+                  - host: 10.251.9.9
+                """);
+        Cli.Result result = new Cli(root.resolve("home")).run("cluster", "deploy", "fm", file.toString(), "--yes");
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.err()).isEqualTo("Error: host 10.251.9.9 is not this machine; Flotilla deploys only to this machine so far (127.0.0.1, localhost or one of its own addresses)\n");
+        assertThat(root.resolve("home/clusters")).doesNotExist();
+    }
+
+    @Test
+    void componentsFlotillaDoesNotRunYetAreRefusedWithTheReason() throws Exception {
+        Path file = topology("""
+                pd_servers:
+                  - host: 127.0.0.1
+                    client_port: 45379
+                    peer_port: 45380
+                """);
+        Cli.Result result = new Cli(root.resolve("home")).run("cluster", "deploy", "fm", file.toString(), "--yes");
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.err()).contains("host 127.0.0.1 is not ready for the cluster:")
+                .contains("pd 127.0.0.1:45379: Flotilla does not run pd yet: its binaries come from a TiUP mirror, and installing from a mirror is not supported yet");
+        assertThat(root.resolve("home/clusters/fm")).doesNotExist();
+        assertThat(root.resolve("deploy")).doesNotExist();
+    }
+
+    @Test
+    void aPortInUseIsNamedWithItsOwnerAtDeploy() throws Exception {
+        Path file = topology("""
+                etcd_servers:
+                  - host: 127.0.0.1
+                    client_port: 45479
+                    peer_port: 45480
+                """);
+        try (ServerSocket squatter = new ServerSocket()) {
+            squatter.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 45479));
+            Cli.Result result = new Cli(root.resolve("home")).run("cluster", "deploy", "fm", file.toString(), "--yes");
+            assertThat(result.exitCode()).isEqualTo(1);
+            assertThat(result.err()).contains("etcd 127.0.0.1:45479: client_port 45479 is in use by pid %d (java); change it in %s:10:5 or stop that process"
+                    .formatted(ProcessHandle.current().pid(), file));
+        }
+        assertThat(root.resolve("home/clusters/fm")).doesNotExist();
+    }
+
+    @Test
+    void anInstanceThatCannotStartIsExplainedWithItsLog() throws Exception {
+        Path file = topology("""
+                etcd_servers:
+                  - host: 127.0.0.1
+                    client_port: 45579
+                    peer_port: 45580
+                """);
+        Cli cli = new Cli(root.resolve("home"));
+        Cli.Result deploy = cli.run("cluster", "deploy", "fm", file.toString(), "--yes");
+        assertThat(deploy.exitCode()).as(deploy.all()).isZero();
+        try (ServerSocket squatter = new ServerSocket()) {
+            squatter.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 45580));
+            long started = System.nanoTime();
+            Cli.Result start = cli.run("cluster", "start", "fm");
+            assertThat(start.exitCode()).isEqualTo(1);
+            assertThat(start.err())
+                    .contains("Error: wait for etcd 127.0.0.1:45579 failed: etcd 127.0.0.1:45579 did not become ready: its process exited")
+                    .contains("port 45580 is in use by pid %d (java)".formatted(ProcessHandle.current().pid()))
+                    .contains("last ")
+                    .contains("address already in use");
+            assertThat(java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started))
+                    .as("a process that exits fails the wait at once, not at the timeout")
+                    .isLessThan(20);
+        }
+    }
+}

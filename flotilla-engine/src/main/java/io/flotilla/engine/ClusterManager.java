@@ -1,0 +1,383 @@
+package io.flotilla.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import io.flotilla.agent.AgentException;
+import io.flotilla.agent.InstanceStatus;
+import io.flotilla.agent.ProbeResult;
+import io.flotilla.catalog.Catalog;
+import io.flotilla.catalog.ClusterSecrets;
+import io.flotilla.catalog.MariaDbKind;
+import io.flotilla.exec.Executor;
+import io.flotilla.exec.ListeningPorts;
+import io.flotilla.exec.LocalExecutor;
+import io.flotilla.plan.AgentRuntime;
+import io.flotilla.plan.ClusterContext;
+import io.flotilla.plan.ClusterPlanner;
+import io.flotilla.plan.OperationException;
+import io.flotilla.plan.Plan;
+import io.flotilla.plan.Selection;
+import io.flotilla.topology.Instance;
+import io.flotilla.topology.Topology;
+import io.flotilla.topology.TopologyConflicts;
+import io.flotilla.topology.TopologyParser;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The operations on clusters whose hosts are this machine: deploy, start, stop, restart,
+ * display, destroy. Each takes the cluster's lock, compiles a plan and runs it journaled.
+ */
+public final class ClusterManager {
+    public static final int DEFAULT_AGENT_PORT = 9760;
+    private static final String VERSION = "0.1.0";
+
+    private final FlotillaHome home;
+    private final Catalog catalog;
+    private final Engine engine;
+    private final Operation.ResumeListener resumeListener;
+    private final Function<String, Executor> executors;
+
+    public ClusterManager(FlotillaHome home, Catalog catalog, Engine engine, Operation.ResumeListener resumeListener) {
+        this.home = requireNonNull(home, "home is null");
+        this.catalog = requireNonNull(catalog, "catalog is null");
+        this.engine = requireNonNull(engine, "engine is null");
+        this.resumeListener = requireNonNull(resumeListener, "resumeListener is null");
+        this.executors = ClusterManager::localExecutor;
+    }
+
+    public FlotillaHome home() {
+        return home;
+    }
+
+    /** Parses and validates a topology for a new or resumed deploy, against the other clusters too. */
+    public Topology checkTopology(String name, java.nio.file.Path file, String yaml) {
+        Topology topology = TopologyParser.parse(yaml, file.toString());
+        Map<String, Topology> others = new LinkedHashMap<>();
+        for (ClusterStore other : home.clusters()) {
+            if (!other.name().equals(name)) {
+                others.put(other.name(), TopologyParser.parse(other.topologyText(), other.topologyFile().toString()));
+            }
+        }
+        var conflicts = TopologyConflicts.between(topology, others);
+        if (!conflicts.isEmpty()) {
+            throw new io.flotilla.topology.TopologyException(conflicts);
+        }
+        for (String host : topology.hosts()) {
+            localExecutor(host);
+        }
+        return topology;
+    }
+
+    /** Compiles the deploy plan; with {@code dryRun} nothing is written. */
+    public Plan deployPlan(String name, java.nio.file.Path file, String yaml) {
+        Topology topology = checkTopology(name, file, yaml);
+        ClusterStore store = home.cluster(name);
+        ClusterMeta meta = store.exists() ? store.meta() : newMeta(name, topology, DEFAULT_AGENT_PORT);
+        ClusterSecrets preview = store.exists() ? store.secrets() : new ClusterSecrets("-", "-", "-");
+        return new ClusterPlanner(context(store, topology, meta, preview)).deploy();
+    }
+
+    public Journal deploy(String name, java.nio.file.Path file, String yaml, String command, int agentPortBase) {
+        ClusterStore store = home.cluster(name);
+        Topology topology = checkTopology(name, file, yaml);
+        try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
+            try {
+                return deploy(store, topology, yaml, command, agentPortBase);
+            } catch (RuntimeException e) {
+                if (!store.exists()) {
+                    // Refused before any state was written: leave no trace of the attempt, lock file included.
+                    store.delete();
+                }
+                throw e;
+            }
+        }
+    }
+
+    private Journal deploy(ClusterStore store, Topology topology, String yaml, String command, int agentPortBase) {
+        String name = store.name();
+        ClusterMeta meta;
+        if (store.exists()) {
+            meta = store.meta();
+            if (!meta.status().equals("deploying")) {
+                throw new OperationException("EXISTS", "cluster '%s' is already deployed; start it with `flotilla cluster start %s`, or destroy it first"
+                        .formatted(name, name));
+            }
+            if (!store.topologyText().equals(yaml)) {
+                throw new OperationException("DEPLOY_CHANGED", "cluster '%s' has an unfinished deploy of a different topology (%s); deploy that file again to finish it, or destroy the cluster"
+                        .formatted(name, store.topologyFile()));
+            }
+        } else {
+            meta = newMeta(name, topology, agentPortBase);
+            ClusterContext preview = context(store, topology, meta, new ClusterSecrets("-", "-", "-"));
+            try {
+                new ClusterPlanner(preview).checkHosts();
+            } finally {
+                preview.close();
+            }
+            store.writeTopology(yaml);
+            store.writeMeta(meta);
+        }
+        ClusterSecrets secrets = store.secrets();
+        ClusterContext context = context(store, topology, meta, secrets);
+        try {
+            Journal journal = Operation.run(home, store, new ClusterPlanner(context).deploy(), command, engine, resumeListener);
+            store.writeMeta(meta.withStatus("deployed"));
+            return journal;
+        } finally {
+            context.close();
+        }
+    }
+
+    public Plan plan(String name, String operation, Selection selection) {
+        ClusterStore store = existing(name);
+        ClusterContext context = context(store);
+        try {
+            return compile(new ClusterPlanner(context), operation, selection);
+        } finally {
+            context.close();
+        }
+    }
+
+    private static Plan compile(ClusterPlanner planner, String operation, Selection selection) {
+        return switch (operation) {
+            case "start" -> planner.start(selection);
+            case "stop" -> planner.stop(selection);
+            case "restart" -> planner.restart(selection);
+            case "destroy" -> planner.destroy();
+            default -> throw new IllegalArgumentException("unknown operation " + operation);
+        };
+    }
+
+    public Journal run(String name, String operation, Selection selection, String command) {
+        ClusterStore store = existing(name);
+        try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
+            if (!operation.equals("destroy") && store.meta().status().equals("deploying")) {
+                throw new OperationException("NOT_DEPLOYED", "cluster '%s' has an unfinished deploy; run `flotilla cluster deploy %s %s` again to finish it"
+                        .formatted(name, name, store.topologyFile()));
+            }
+            ClusterContext context = context(store);
+            try {
+                Plan plan = compile(new ClusterPlanner(context), operation, selection);
+                Journal journal = Operation.run(home, store, plan, command, engine, resumeListener);
+                if (operation.equals("destroy")) {
+                    store.delete();
+                }
+                return journal;
+            } finally {
+                context.close();
+            }
+        }
+    }
+
+    public ClusterSecrets secrets(String name) {
+        return existing(name).secrets();
+    }
+
+    public List<ClusterStore> list() {
+        return home.clusters();
+    }
+
+    public Topology topology(String name) {
+        ClusterStore store = existing(name);
+        return TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
+    }
+
+    /** The status of every instance, asked of the agents in parallel; an unreachable agent's instances are Disconnected. */
+    public ClusterView display(String name) {
+        ClusterStore store = existing(name);
+        ClusterContext context = context(store);
+        Topology topology = context.topology();
+        Map<String, Map<String, InstanceStatus>> byHost = new ConcurrentHashMap<>();
+        Map<String, String> unreachable = new ConcurrentHashMap<>();
+        Map<String, ProbeResult> readiness = new ConcurrentHashMap<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> hosts = new ArrayList<>();
+            for (String host : topology.hosts()) {
+                hosts.add(threads.submit(() -> {
+                    try {
+                        byHost.put(host, context.agent(host).instances().stream()
+                                .collect(Collectors.toMap(InstanceStatus::id, status -> status)));
+                    } catch (AgentException e) {
+                        unreachable.put(host, e.getMessage());
+                    }
+                }));
+            }
+            waitAll(hosts);
+            List<Future<?>> probes = new ArrayList<>();
+            for (Instance instance : topology.instances()) {
+                InstanceStatus status = byHost.getOrDefault(instance.host(), Map.of()).get(instance.id());
+                if (status != null && status.state() == InstanceStatus.State.RUNNING) {
+                    probes.add(threads.submit(() -> {
+                        try {
+                            readiness.put(instance.id(), context.agent(instance.host()).ready(instance.id()));
+                        } catch (AgentException e) {
+                            readiness.put(instance.id(), ProbeResult.notReady(e.getMessage()));
+                        }
+                    }));
+                }
+            }
+            waitAll(probes);
+        }
+        List<ClusterView.InstanceView> views = new ArrayList<>();
+        for (Instance instance : topology.instances()) {
+            String status;
+            String detail = "";
+            if (unreachable.containsKey(instance.host())) {
+                status = "Disconnected";
+                detail = unreachable.get(instance.host());
+            } else {
+                InstanceStatus state = byHost.getOrDefault(instance.host(), Map.of()).get(instance.id());
+                if (state == null) {
+                    status = "Missing";
+                    detail = "the agent on %s does not know this instance; deploy again".formatted(instance.host());
+                } else {
+                    switch (state.state()) {
+                        case STOPPED -> status = "Down";
+                        case BACKOFF -> {
+                            status = "Restarting";
+                            detail = state.lastExit();
+                        }
+                        case FAILED -> {
+                            status = "Failed";
+                            detail = state.lastExit();
+                        }
+                        case RUNNING -> {
+                            ProbeResult ready = readiness.get(instance.id());
+                            status = ready != null && ready.ready() ? "Up" : "Unready";
+                            detail = ready == null ? "" : ready.detail();
+                        }
+                    }
+                }
+            }
+            views.add(new ClusterView.InstanceView(instance.id(), catalog.tier(instance), instance.host(),
+                    instance.mainPort(), List.copyOf(instance.ports().values()), status, instance.deployDir(),
+                    instance.dataDir(), status.equals("Up") ? "" : detail));
+        }
+        context.close();
+        return new ClusterView(name, views, endpoints(topology));
+    }
+
+    /** How clients reach the cluster: the gateway (or the primary), Prometheus, Alertmanager, etcd. */
+    public static Map<String, String> endpoints(Topology topology) {
+        Map<String, String> endpoints = new LinkedHashMap<>();
+        List<Instance> gateways = topology.instances("haproxy");
+        if (!gateways.isEmpty()) {
+            Instance gateway = gateways.getFirst();
+            endpoints.put("mysql", gateway.host() + ":" + gateway.port("port"));
+            endpoints.put("mysql_read", gateway.host() + ":" + gateway.port("read_port"));
+        } else {
+            topology.instances("mariadb").stream().filter(MariaDbKind::isPrimary).findFirst()
+                    .ifPresent(primary -> endpoints.put("mysql", primary.id()));
+        }
+        topology.instances("prometheus").stream().findFirst()
+                .ifPresent(prometheus -> endpoints.put("prometheus", prometheus.id()));
+        topology.instances("alertmanager").stream().findFirst()
+                .ifPresent(alertmanager -> endpoints.put("alertmanager", alertmanager.id()));
+        List<Instance> etcd = topology.instances("etcd");
+        if (!etcd.isEmpty()) {
+            endpoints.put("etcd", etcd.stream().map(Instance::id).collect(Collectors.joining(",")));
+        }
+        return endpoints;
+    }
+
+    private static void waitAll(List<Future<?>> futures) {
+        for (Future<?> future : futures) {
+            try {
+                future.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new OperationException("INTERRUPTED", "interrupted while asking the agents", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new OperationException("DISPLAY", "cannot read the cluster's status: " + e.getCause().getMessage(), e.getCause());
+            }
+        }
+    }
+
+    private ClusterStore existing(String name) {
+        ClusterStore store = home.cluster(name);
+        if (!store.exists()) {
+            String known = home.clusters().stream().map(ClusterStore::name).collect(Collectors.joining(", "));
+            throw new OperationException("NO_CLUSTER", "cluster '%s' does not exist%s".formatted(name,
+                    known.isEmpty() ? "; deploy one with `flotilla cluster deploy NAME FILE`" : "; the clusters are: " + known));
+        }
+        return store;
+    }
+
+    private ClusterContext context(ClusterStore store) {
+        Topology topology = TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
+        return context(store, topology, store.meta(), store.secrets());
+    }
+
+    private ClusterContext context(ClusterStore store, Topology topology, ClusterMeta meta, ClusterSecrets secrets) {
+        return new ClusterContext(store.name(), topology, catalog, secrets, meta.agentPorts(), executors,
+                AgentRuntime.current(), meta.osUser());
+    }
+
+    /** Chooses each host's agent port: the first from {@code agentPortBase} (9760 by default) up that nothing listens on and no instance or other cluster uses. */
+    private ClusterMeta newMeta(String name, Topology topology, int agentPortBase) {
+        Map<String, Integer> ports = new HashMap<>();
+        for (String host : topology.hosts()) {
+            Set<Integer> taken = new java.util.HashSet<>();
+            topology.instances().stream().filter(instance -> instance.host().equals(host))
+                    .forEach(instance -> taken.addAll(instance.ports().values()));
+            for (ClusterStore other : home.clusters()) {
+                if (!other.name().equals(name)) {
+                    Integer port = other.meta().agentPorts().get(host);
+                    if (port != null) {
+                        taken.add(port);
+                    }
+                }
+            }
+            ListeningPorts listening = ListeningPorts.of(localExecutor(host));
+            int port = agentPortBase;
+            while (taken.contains(port) || listening.owner(port).isPresent()) {
+                port++;
+            }
+            ports.put(host, port);
+        }
+        return new ClusterMeta(name, VERSION, Instant.now().toString(), "deploying", ports, System.getProperty("user.name"));
+    }
+
+    /** Only hosts that are this machine can be reached today. */
+    static Executor localExecutor(String host) {
+        if (!isLocal(host)) {
+            throw new OperationException("REMOTE_HOST", "host %s is not this machine; Flotilla deploys only to this machine so far (127.0.0.1, localhost or one of its own addresses)"
+                    .formatted(host));
+        }
+        return new LocalExecutor(host);
+    }
+
+    static boolean isLocal(String host) {
+        if (host.equals("localhost")) {
+            return true;
+        }
+        try {
+            InetAddress address = InetAddress.ofLiteral(host);
+            return address.isLoopbackAddress() || NetworkInterface.getByInetAddress(address) != null;
+        } catch (IllegalArgumentException | SocketException ignored) {
+            try {
+                InetAddress resolved = InetAddress.getByName(host);
+                return resolved.isLoopbackAddress() || NetworkInterface.getByInetAddress(resolved) != null;
+            } catch (UnknownHostException | SocketException e) {
+                return false;
+            }
+        }
+    }
+
+}

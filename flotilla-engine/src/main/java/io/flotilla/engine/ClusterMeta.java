@@ -1,0 +1,27 @@
+package io.flotilla.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Map;
+
+/**
+ * What the control machine keeps about a cluster besides its topology and secrets.
+ *
+ * @param status {@code deploying} until a deploy finished, then {@code deployed}
+ * @param agentPorts the agent port chosen on each host
+ * @param osUser the user its processes run as
+ */
+public record ClusterMeta(String name, String version, String createdAt, String status, Map<String, Integer> agentPorts, String osUser) {
+    public ClusterMeta {
+        requireNonNull(name, "name is null");
+        requireNonNull(version, "version is null");
+        requireNonNull(createdAt, "createdAt is null");
+        requireNonNull(status, "status is null");
+        agentPorts = Map.copyOf(agentPorts);
+        requireNonNull(osUser, "osUser is null");
+    }
+
+    public ClusterMeta withStatus(String newStatus) {
+        return new ClusterMeta(name, version, createdAt, newStatus, agentPorts, osUser);
+    }
+}

@@ -1,0 +1,20 @@
+package io.flotilla.engine;
+
+import io.flotilla.plan.Step;
+import java.time.Duration;
+
+/** Hears what a running plan does, one event per action; implementations must be thread-safe. */
+public interface ProgressListener {
+    default void groupStarted(String title, int actions) {}
+
+    default void actionStarted(Step.Action action) {}
+
+    default void actionDone(Step.Action action, Duration took, int done, int total) {}
+
+    /** The journal says the action finished in an earlier run of the same plan. */
+    default void actionSkipped(Step.Action action, int done, int total) {}
+
+    default void actionFailed(Step.Action action, Throwable error) {}
+
+    ProgressListener SILENT = new ProgressListener() {};
+}

@@ -1,0 +1,163 @@
+package io.flotilla.plan;
+
+import static java.util.Objects.requireNonNull;
+
+import io.flotilla.agent.AgentClient;
+import io.flotilla.agent.InstanceSpec;
+import io.flotilla.catalog.Catalog;
+import io.flotilla.catalog.ClusterSecrets;
+import io.flotilla.catalog.ComponentKind;
+import io.flotilla.catalog.InstanceContext;
+import io.flotilla.catalog.SqlAccess;
+import io.flotilla.exec.Executor;
+import io.flotilla.topology.Instance;
+import io.flotilla.topology.Topology;
+import java.net.URI;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * A cluster as an operation sees it: its topology and secrets, and the means to reach its hosts
+ * (an executor per host) and their agents.
+ */
+public final class ClusterContext implements SqlAccess {
+    private static final Duration AGENT_TIMEOUT = Duration.ofSeconds(10);
+
+    private final String name;
+    private final Topology topology;
+    private final Catalog catalog;
+    private final ClusterSecrets secrets;
+    private final Map<String, Integer> agentPorts;
+    private final Function<String, Executor> executorFactory;
+    private final AgentRuntime agentRuntime;
+    private final String osUser;
+    private final Map<String, Executor> executors = new ConcurrentHashMap<>();
+    private final Map<String, AgentClient> agents = new ConcurrentHashMap<>();
+
+    public ClusterContext(
+            String name,
+            Topology topology,
+            Catalog catalog,
+            ClusterSecrets secrets,
+            Map<String, Integer> agentPorts,
+            Function<String, Executor> executorFactory,
+            AgentRuntime agentRuntime,
+            String osUser) {
+        this.name = requireNonNull(name, "name is null");
+        this.topology = requireNonNull(topology, "topology is null");
+        this.catalog = requireNonNull(catalog, "catalog is null");
+        this.secrets = requireNonNull(secrets, "secrets is null");
+        this.agentPorts = Map.copyOf(agentPorts);
+        this.executorFactory = requireNonNull(executorFactory, "executorFactory is null");
+        this.agentRuntime = requireNonNull(agentRuntime, "agentRuntime is null");
+        this.osUser = requireNonNull(osUser, "osUser is null");
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Topology topology() {
+        return topology;
+    }
+
+    public Catalog catalog() {
+        return catalog;
+    }
+
+    @Override
+    public ClusterSecrets secrets() {
+        return secrets;
+    }
+
+    public AgentRuntime agentRuntime() {
+        return agentRuntime;
+    }
+
+    public Executor executor(String host) {
+        return executors.computeIfAbsent(host, executorFactory);
+    }
+
+    public int agentPort(String host) {
+        Integer port = agentPorts.get(host);
+        if (port == null) {
+            throw new IllegalStateException("no agent port was chosen for host " + host);
+        }
+        return port;
+    }
+
+    public String agentAddress(String host) {
+        return host + ":" + agentPort(host);
+    }
+
+    public AgentClient agent(String host) {
+        return agents.computeIfAbsent(host, ignored -> new AgentClient(
+                URI.create("http://" + agentAddress(host)), secrets.agentToken(), AGENT_TIMEOUT));
+    }
+
+    /** The agent's home on a host: beside the instances, under the global deploy dir. */
+    public Path agentDir(String host) {
+        String deploy = topology.global().deployDir();
+        Path root = deploy.startsWith("/") ? Path.of(deploy) : Path.of("/home", topology.global().user(), deploy);
+        return root.resolve("flotilla-agent-" + name);
+    }
+
+    public ComponentKind kind(Instance instance) {
+        return catalog.kind(instance);
+    }
+
+    public InstanceContext instanceContext(Instance instance) {
+        return new InstanceContext(name, topology, instance, agentDir(instance.host()), osUser);
+    }
+
+    public InstanceSpec spec(Instance instance) {
+        ComponentKind kind = kind(instance);
+        InstanceContext context = instanceContext(instance);
+        List<String> dirs = new ArrayList<>();
+        if (instance.dataDir() != null) {
+            dirs.add(instance.dataDir());
+        }
+        dirs.add(instance.logDir());
+        return new InstanceSpec(
+                instance.id(),
+                instance.component(),
+                kind.commandLine(context),
+                Map.of(),
+                instance.deployDir(),
+                logFile(instance),
+                kind.readiness(context),
+                kind.stopTimeoutSeconds(),
+                List.copyOf(instance.ports().values()),
+                dirs,
+                kind.binaryPackage());
+    }
+
+    /** Where an instance's output goes. */
+    public static String logFile(Instance instance) {
+        return Path.of(instance.logDir(), instance.component() + ".log").toString();
+    }
+
+    @Override
+    public Connection open(String host, int port) throws SQLException {
+        Properties properties = new Properties();
+        properties.setProperty("user", "root");
+        properties.setProperty("password", secrets.rootPassword());
+        properties.setProperty("connectTimeout", "5000");
+        properties.setProperty("socketTimeout", "30000");
+        return DriverManager.getConnection("jdbc:mariadb://%s:%d/".formatted(host, port), properties);
+    }
+
+    /** Releases pooled connections to hosts. */
+    public void close() {
+        executors.values().forEach(Executor::close);
+    }
+}

@@ -1,0 +1,389 @@
+package io.flotilla.plan;
+
+import io.flotilla.agent.AgentClient;
+import io.flotilla.agent.AgentException;
+import io.flotilla.catalog.Bootstrap;
+import io.flotilla.catalog.ComponentKind;
+import io.flotilla.catalog.InstanceContext;
+import io.flotilla.catalog.Support;
+import io.flotilla.exec.Executor;
+import io.flotilla.exec.ListeningPorts;
+import io.flotilla.topology.Instance;
+import io.flotilla.topology.Topology;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Compiles cluster operations into plans. Every action checks before it acts, so a plan that
+ * was cut short (a crash, {@code kill -9}, a lost host) finishes when it runs again.
+ */
+public final class ClusterPlanner {
+    private static final Duration BOOTSTRAP_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration AGENT_START_TIMEOUT = Duration.ofSeconds(20);
+
+    private final ClusterContext cluster;
+
+    public ClusterPlanner(ClusterContext cluster) {
+        this.cluster = cluster;
+    }
+
+    /** Checks the hosts, installs the agents, writes every instance's files and bootstraps its data. Starts nothing. */
+    public Plan deploy() {
+        Topology topology = cluster.topology();
+        List<Step> hosts = topology.hosts().stream().map(host -> (Step) prepareHost(host)).toList();
+        List<Step> instances = topology.instances().stream().map(this::deployInstance).map(Step.class::cast).toList();
+        return Plan.builder("deploy", cluster.name())
+                .then(Step.parallel("Check hosts", topology.hosts().stream()
+                        .map(host -> Step.action("deploy/check/" + host, "check %s".formatted(host), host,
+                                () -> preflight(host)))
+                        .toList()))
+                .then(Step.parallel("Install agents", hosts))
+                .then(Step.parallel("Deploy instances", instances))
+                .build();
+    }
+
+    public Plan start(Selection selection) {
+        selection.check(cluster.topology());
+        Plan.Builder plan = Plan.builder("start", cluster.name());
+        plan.then(ensureAgents("start"));
+        for (List<String> layer : cluster.catalog().startLayers(cluster.topology())) {
+            List<Step> tiers = new ArrayList<>();
+            for (String tier : layer) {
+                List<Instance> instances = selected(tier, selection);
+                if (instances.isEmpty()) {
+                    continue;
+                }
+                tiers.add(Step.serial("Start " + tier, List.of(
+                        Step.parallel("launch " + tier, instances.stream().map(this::launch).toList()),
+                        Step.parallel("wait for " + tier, instances.stream().map(this::awaitReady).toList()))));
+            }
+            if (!tiers.isEmpty()) {
+                plan.then(tiers.size() == 1 ? tiers.getFirst() : Step.parallel("Start " + String.join(", ", layer), tiers));
+            }
+        }
+        return plan.build();
+    }
+
+    public Plan stop(Selection selection) {
+        selection.check(cluster.topology());
+        Plan.Builder plan = Plan.builder("stop", cluster.name());
+        plan.then(ensureAgents("stop"));
+        plan.thenAll(stopSteps("stop", selection));
+        return plan.build();
+    }
+
+    public Plan restart(Selection selection) {
+        selection.check(cluster.topology());
+        Plan.Builder plan = Plan.builder("restart", cluster.name());
+        plan.then(ensureAgents("restart"));
+        plan.thenAll(stopSteps("restart", selection));
+        Plan start = start(selection);
+        start.steps().stream().skip(1).forEach(plan::then);
+        return plan.build();
+    }
+
+    /** Stops everything, then removes every instance's directories and the agents. */
+    public Plan destroy() {
+        Topology topology = cluster.topology();
+        Plan.Builder plan = Plan.builder("destroy", cluster.name());
+        plan.then(ensureAgents("destroy"));
+        plan.thenAll(stopSteps("destroy", Selection.ALL));
+        plan.then(Step.parallel("Remove instances", topology.instances().stream()
+                .map(instance -> (Step) Step.action("destroy/remove/" + instance.id(),
+                        "remove %s %s".formatted(instance.component(), instance.id()), instance.host(),
+                        () -> removeInstance(instance)))
+                .toList()));
+        plan.then(Step.parallel("Remove agents", topology.hosts().stream()
+                .map(host -> (Step) Step.action("destroy/agent/" + host, "remove agent on " + host, host,
+                        () -> removeAgent(host)))
+                .toList()));
+        return plan.build();
+    }
+
+    private List<Instance> selected(String tier, Selection selection) {
+        return cluster.catalog().instancesOf(cluster.topology(), tier).stream()
+                .filter(selection::matches)
+                .toList();
+    }
+
+    private List<Step> stopSteps(String operation, Selection selection) {
+        List<List<String>> layers = new ArrayList<>(cluster.catalog().startLayers(cluster.topology()));
+        java.util.Collections.reverse(layers);
+        List<Step> steps = new ArrayList<>();
+        for (List<String> layer : layers) {
+            List<Step> stops = new ArrayList<>();
+            for (String tier : layer.reversed()) {
+                for (Instance instance : selected(tier, selection)) {
+                    stops.add(Step.action("%s/stop/%s".formatted(operation, instance.id()),
+                            "stop %s %s".formatted(instance.component(), instance.id()), instance.host(),
+                            () -> cluster.agent(instance.host()).stop(instance.id())));
+                }
+            }
+            if (!stops.isEmpty()) {
+                steps.add(Step.parallel("Stop " + String.join(", ", layer), stops));
+            }
+        }
+        return steps;
+    }
+
+    /** Checks every host at once, before anything is written, and reports every problem found. */
+    public void checkHosts() {
+        List<String> problems = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String host : cluster.topology().hosts()) {
+                threads.submit(() -> {
+                    try {
+                        preflight(host);
+                    } catch (RuntimeException e) {
+                        problems.add(e.getMessage());
+                    }
+                });
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new OperationException("PREFLIGHT", String.join("\n", problems.stream().sorted().toList()));
+        }
+    }
+
+    private void preflight(String host) {
+        Executor executor = cluster.executor(host);
+        List<String> problems = new ArrayList<>();
+        Set<String> checkedBinaries = new LinkedHashSet<>();
+        List<Instance> onHost = cluster.topology().instances().stream()
+                .filter(instance -> instance.host().equals(host))
+                .toList();
+        for (Instance instance : onHost) {
+            ComponentKind kind = cluster.kind(instance);
+            if (kind.support() instanceof Support.DescribedOnly described) {
+                problems.add("%s %s: Flotilla does not run %s yet: %s"
+                        .formatted(instance.component(), instance.id(), instance.component(), described.reason()));
+                continue;
+            }
+            if (checkedBinaries.add(kind.binary()) && !executor.exists(kind.binary())) {
+                problems.add("%s %s: %s is missing on %s; install the Debian package %s"
+                        .formatted(instance.component(), instance.id(), kind.binary(), host, kind.binaryPackage()));
+            }
+        }
+        if (agentAnswers(host).isEmpty()) {
+            ListeningPorts listening = ListeningPorts.of(executor);
+            listening.owner(cluster.agentPort(host)).ifPresent(owner -> problems.add(
+                    "agent port %d on %s is in use by %s; free it or deploy under another name"
+                            .formatted(cluster.agentPort(host), host, owner)));
+            for (Instance instance : onHost) {
+                for (Map.Entry<String, Integer> port : instance.ports().entrySet()) {
+                    listening.owner(port.getValue()).ifPresent(owner -> problems.add(
+                            "%s %s: %s %d is in use by %s; change it in %s or stop that process"
+                                    .formatted(instance.component(), instance.id(), port.getKey(), port.getValue(),
+                                            owner, instance.position())));
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new OperationException("PREFLIGHT", "host %s is not ready for the cluster:\n  %s"
+                    .formatted(host, String.join("\n  ", problems)));
+        }
+    }
+
+    /** The agent's answer, when an agent of this cluster (same token) already runs on the host. */
+    private Optional<io.flotilla.agent.AgentInfo> agentAnswers(String host) {
+        try {
+            return Optional.of(cluster.agent(host).info());
+        } catch (AgentException ignored) {
+            return Optional.empty();
+        }
+    }
+
+    private Step.Action prepareHost(String host) {
+        return Step.action("deploy/agent/" + host, "install agent on " + host, host, () -> {
+            Executor executor = cluster.executor(host);
+            Path dir = cluster.agentDir(host);
+            executor.mkdirs(dir.toString(), "0700");
+            for (String sub : List.of("lib", "secrets", "instances", "run")) {
+                executor.mkdirs(dir.resolve(sub).toString(), "0700");
+            }
+            for (Path entry : cluster.agentRuntime().classpath()) {
+                copyTree(executor, entry, dir.resolve("lib").resolve(entry.getFileName().toString()));
+            }
+            executor.put(dir.resolve("token").toString(),
+                    cluster.secrets().agentToken().getBytes(StandardCharsets.UTF_8), "0600");
+            executor.put(dir.resolve("secrets/root-password").toString(),
+                    cluster.secrets().rootPassword().getBytes(StandardCharsets.UTF_8), "0600");
+            startAgent(host);
+        });
+    }
+
+    private static void copyTree(Executor executor, Path source, Path target) {
+        if (!java.nio.file.Files.isDirectory(source)) {
+            executor.copy(source, target.toString(), "0644");
+            return;
+        }
+        try (var walk = java.nio.file.Files.walk(source)) {
+            for (Path file : walk.filter(java.nio.file.Files::isRegularFile).toList()) {
+                Path relative = source.relativize(file);
+                Path destination = target.resolve(relative.toString());
+                executor.mkdirs(destination.getParent().toString(), "0755");
+                executor.copy(file, destination.toString(), "0644");
+            }
+        } catch (java.io.IOException e) {
+            throw new OperationException("AGENT_INSTALL", "cannot read %s: %s".formatted(source, e.getMessage()), e);
+        }
+    }
+
+    /** Starts the host's agent unless it already answers; it then re-adopts the instances it supervised. */
+    private void startAgent(String host) throws InterruptedException {
+        if (agentAnswers(host).isPresent()) {
+            return;
+        }
+        Path dir = cluster.agentDir(host);
+        Executor executor = cluster.executor(host);
+        if (!executor.exists(dir.resolve("token").toString())) {
+            throw new OperationException("NOT_DEPLOYED", "the agent of cluster '%s' is not installed on %s (%s); run `flotilla cluster deploy` first"
+                    .formatted(cluster.name(), host, dir));
+        }
+        List<String> command = new ArrayList<>(List.of(
+                cluster.agentRuntime().java().toString(),
+                "-Xmx48m",
+                "-Xss512k",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-XX:ReservedCodeCacheSize=16m",
+                "-cp",
+                dir.resolve("lib").toString() + "/*:" + classDirs(dir),
+                "io.flotilla.agent.AgentMain",
+                "--dir",
+                dir.toString(),
+                "--listen",
+                cluster.agentAddress(host)));
+        executor.startDetached(command, dir.resolve("agent.log").toString());
+        long deadline = System.nanoTime() + AGENT_START_TIMEOUT.toNanos();
+        AgentException last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                cluster.agent(host).info();
+                return;
+            } catch (AgentException e) {
+                last = e;
+                Thread.sleep(100);
+            }
+        }
+        var log = executor.run(List.of("tail", "-n", "20", dir.resolve("agent.log").toString()), Duration.ofSeconds(5));
+        throw new OperationException("AGENT_START", "the agent on %s did not answer within %d s: %s\n  last lines of %s:\n    %s"
+                .formatted(host, AGENT_START_TIMEOUT.toSeconds(), last == null ? "" : last.getMessage(),
+                        dir.resolve("agent.log"), log.stdout().strip().replace("\n", "\n    ")), last);
+    }
+
+    /** Class directories (a build tree's target/classes) copied into lib/ go on the class path by name. */
+    private String classDirs(Path dir) {
+        return String.join(":", cluster.agentRuntime().classpath().stream()
+                .filter(java.nio.file.Files::isDirectory)
+                .map(entry -> dir.resolve("lib").resolve(entry.getFileName().toString()).toString())
+                .toList());
+    }
+
+    private Step ensureAgents(String operation) {
+        return Step.parallel("Reach agents", cluster.topology().hosts().stream()
+                .map(host -> (Step) Step.action("%s/agent/%s".formatted(operation, host), "reach agent on " + host, host,
+                        () -> startAgent(host)))
+                .toList());
+    }
+
+    private Step.Action deployInstance(Instance instance) {
+        return Step.action("deploy/instance/" + instance.id(),
+                "deploy %s %s".formatted(instance.component(), instance.id()), instance.host(), () -> {
+                    Executor executor = cluster.executor(instance.host());
+                    ComponentKind kind = cluster.kind(instance);
+                    InstanceContext context = cluster.instanceContext(instance);
+                    Path deploy = Path.of(instance.deployDir());
+                    for (String sub : List.of("conf", "run", "scripts")) {
+                        executor.mkdirs(deploy.resolve(sub).toString(), "0755");
+                    }
+                    executor.mkdirs(instance.logDir(), "0755");
+                    if (instance.dataDir() != null) {
+                        executor.mkdirs(instance.dataDir(), "0750");
+                    }
+                    for (Map.Entry<String, String> file : kind.configFiles(context).entrySet()) {
+                        executor.put(deploy.resolve(file.getKey()).toString(),
+                                file.getValue().getBytes(StandardCharsets.UTF_8), "0644");
+                    }
+                    Optional<Bootstrap> bootstrap = kind.bootstrap(context, cluster.secrets());
+                    if (bootstrap.isPresent() && !executor.exists(bootstrap.get().marker())) {
+                        runBootstrap(executor, instance, bootstrap.get());
+                    }
+                    cluster.agent(instance.host()).put(cluster.spec(instance));
+                });
+    }
+
+    /**
+     * Initialises an instance's data once. A bootstrap cut short leaves a partial data dir with
+     * no marker: it never held data anyone wrote, so it is emptied and the bootstrap runs again.
+     */
+    private static void runBootstrap(Executor executor, Instance instance, Bootstrap bootstrap) {
+        executor.remove(bootstrap.dataDir());
+        executor.mkdirs(bootstrap.dataDir(), "0750");
+        bootstrap.secretFiles().forEach((path, content) ->
+                executor.put(path, content.getBytes(StandardCharsets.UTF_8), "0600"));
+        try {
+            var result = executor.run(bootstrap.command(), BOOTSTRAP_TIMEOUT);
+            if (!result.succeeded()) {
+                String output = (result.stdout() + "\n" + result.stderr()).strip();
+                throw new OperationException("BOOTSTRAP", "%s %s: initialising its data failed (%s exited with %d):\n    %s"
+                        .formatted(instance.component(), instance.id(), bootstrap.command().getFirst(), result.exitCode(),
+                                Executor.lastLines(output, 20).replace("\n", "\n    ")));
+            }
+            executor.put(bootstrap.marker(), new byte[0], "0644");
+        } finally {
+            bootstrap.secretFiles().keySet().forEach(executor::remove);
+        }
+    }
+
+    private Step.Action launch(Instance instance) {
+        return Step.action("start/launch/" + instance.id(), "launch %s %s".formatted(instance.component(), instance.id()),
+                instance.host(), () -> {
+                    AgentClient agent = cluster.agent(instance.host());
+                    agent.put(cluster.spec(instance));
+                    agent.start(instance.id());
+                });
+    }
+
+    private Step.Action awaitReady(Instance instance) {
+        ComponentKind kind = cluster.kind(instance);
+        return Step.action("start/ready/" + instance.id(), "wait for %s %s".formatted(instance.component(), instance.id()),
+                instance.host(), () -> {
+                    AgentClient agent = cluster.agent(instance.host());
+                    InstanceContext context = cluster.instanceContext(instance);
+                    Readiness.await(agent, instance, kind.serving(context), kind.readyTimeout(), "did not serve");
+                    kind.configure(context, cluster);
+                    Readiness.await(agent, instance, kind.readiness(context), kind.readyTimeout(), "did not become ready");
+                });
+    }
+
+    private void removeInstance(Instance instance) {
+        Executor executor = cluster.executor(instance.host());
+        try {
+            cluster.agent(instance.host()).remove(instance.id());
+        } catch (AgentException ignored) {
+            // The agent is already gone; its processes were stopped before this step.
+        }
+        if (instance.dataDir() != null) {
+            executor.remove(instance.dataDir());
+        }
+        executor.remove(instance.logDir());
+        executor.remove(instance.deployDir());
+    }
+
+    private void removeAgent(String host) {
+        try {
+            cluster.agent(host).shutdown();
+        } catch (AgentException ignored) {
+            // Not running: nothing to shut down.
+        }
+        cluster.executor(host).remove(cluster.agentDir(host).toString());
+    }
+}
