@@ -17,7 +17,7 @@ final class TidbFamily {
     private TidbFamily() {}
 
     static List<ComponentKind> kinds() {
-        return List.of(pd(), tso(), scheduling(), tiproxy(), tikv(), pump(), tidb(), tiflash(), drainer(), cdc(),
+        return List.of(pd(), tso(), scheduling(), tiproxy(), tikv(), pump(), tidb(), tiflash(), drainer(), cdc(), kvcdc(),
                 dashboard(), grafana());
     }
 
@@ -165,6 +165,19 @@ final class TidbFamily {
                         "--data-dir=" + context.dataDir(),
                         "--config=" + context.confFile("cdc.toml"),
                         "--log-file=" + context.logDir().resolve("cdc.log")),
+                context -> http(context, "port", "/status", ""));
+    }
+
+    private static ComponentKind kvcdc() {
+        return new DescribedKind(Schemas.KVCDC, "tikv-cdc", Set.of("pd", "tikv"), Duration.ofSeconds(60), "tikv-cdc.toml",
+                context -> List.of(
+                        "server",
+                        "--addr=" + context.listen("port"),
+                        "--advertise-addr=" + context.address("port"),
+                        "--pd=" + urls(pdEndpoints(context)),
+                        "--data-dir=" + context.dataDir(),
+                        "--config=" + context.confFile("tikv-cdc.toml"),
+                        "--log-file=" + context.logDir().resolve("tikv-cdc.log")),
                 context -> http(context, "port", "/status", ""));
     }
 

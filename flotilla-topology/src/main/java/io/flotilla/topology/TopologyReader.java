@@ -1,0 +1,599 @@
+package io.flotilla.topology;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.schema.CoreSchema;
+
+/**
+ * Reads one topology file: TiUP's sections as they are plus Flotilla's own, with TiUP's defaults.
+ * Every problem is collected with its position; the file is refused only at the end, with all of
+ * them.
+ */
+final class TopologyReader {
+    private static final List<String> COMPONENTS =
+            Schemas.sections().stream().map(ComponentSchema::component).toList();
+    private static final List<String> TOP_KEYS = Stream.of(
+                    List.of("global", "monitored", "server_configs", "component_versions", "component_sources"),
+                    Schemas.sections().stream().map(ComponentSchema::section).toList(),
+                    List.of("autoscale"))
+            .flatMap(List::stream)
+            .toList();
+    /** TiUP's {@code GlobalOptions}; {@code ssh_type}, {@code custom} and {@code pd_mode} are accepted and not used. */
+    private static final List<String> GLOBAL_KEYS = List.of(
+            "user",
+            "group",
+            "ssh_port",
+            "ssh_type",
+            "enable_tls",
+            "listen_host",
+            "deploy_dir",
+            "data_dir",
+            "log_dir",
+            "resource_control",
+            "os",
+            "arch",
+            "custom",
+            "systemd_mode",
+            "pd_mode");
+
+    private static final List<String> MONITORED_KEYS = List.of(
+            "node_exporter_port",
+            "blackbox_exporter_port",
+            "node_exporter_version",
+            "blackbox_exporter_version",
+            "deploy_dir",
+            "data_dir",
+            "log_dir",
+            "numa_node",
+            "resource_control");
+    private static final List<String> RESOURCE_CONTROL_KEYS =
+            List.of("memory_limit", "cpu_quota", "io_read_bandwidth_max", "io_write_bandwidth_max", "limit_core");
+    /** Fields every section accepts, besides its ports, its extra fields and, when it keeps data, data_dir. */
+    private static final List<String> COMMON_KEYS = List.of(
+            "host",
+            "manage_host",
+            "ssh_port",
+            "listen_host",
+            "deploy_dir",
+            "log_dir",
+            "numa_node",
+            "numa_cores",
+            "config",
+            "resource_control",
+            "arch",
+            "os",
+            "ignore_exporter",
+            "source",
+            "imported",
+            "patched");
+
+    private static final List<String> OPTIONAL_STRINGS = List.of("manage_host", "numa_node", "numa_cores", "source");
+    private static final List<String> OPTIONAL_FLAGS = List.of("ignore_exporter", "imported", "patched");
+    /** Files and dirs on the control machine, which TiUP refuses as relative paths. */
+    private static final Set<String> LOCAL_PATHS = Set.of("config_file", "rule_dir", "dashboard_dir");
+    /** useradd's rule: lower case letters, digits, '_' and '-', starting with a letter or '_', an optional final '$'. */
+    private static final Pattern LINUX_NAME = Pattern.compile("[a-z_][a-z0-9_-]*[$]?");
+
+    private static final int LINUX_NAME_MAX = 32;
+    private static final Set<String> MARIADB_ROLES = Set.of("primary", "replica");
+    private static final String DATABASE_EXAMPLES =
+            "such as pd_servers, tikv_servers and tidb_servers, or mariadb_servers";
+
+    private final String fileName;
+    private final Problems problems;
+    private Optional<String> globalListenHost = Optional.empty();
+
+    TopologyReader(String fileName) {
+        this.fileName = fileName;
+        this.problems = new Problems(fileName);
+    }
+
+    Topology read(String yaml) {
+        YamlMapping top = document(yaml);
+        top.allowOnly(TOP_KEYS);
+
+        GlobalOptions global = global(section(top, "global"));
+        DirectoryLayout layout = new DirectoryLayout(global);
+        YamlMapping monitoredSection = section(top, "monitored");
+        MonitoredOptions monitored = monitored(monitoredSection, layout);
+        Map<String, Map<String, Object>> serverConfigs = serverConfigs(section(top, "server_configs"));
+        Map<String, String> versions = componentVersions(section(top, "component_versions"));
+        Map<String, Object> sources = componentSources(section(top, "component_sources"));
+        Map<String, Object> autoscale =
+                top.mapping("autoscale").map(map -> withoutNulls(map.plain())).orElse(Map.of());
+
+        List<Instance> instances = new ArrayList<>();
+        List<String> monitoringSections = new ArrayList<>();
+        int databaseItems = 0;
+        for (String key : top.keys()) {
+            Optional<ComponentSchema> schema = Schemas.bySection(key);
+            if (schema.isEmpty()) {
+                continue;
+            }
+            List<Node> items = top.sequence(key);
+            if (!Schemas.isMonitoring(schema.get())) {
+                databaseItems += items.size();
+            } else if (!items.isEmpty()) {
+                monitoringSections.add(key);
+            }
+            instances.addAll(instances(schema.get(), items, top.keyPosition(key), global, layout, serverConfigs));
+        }
+        if (databaseItems == 0) {
+            String declared = monitoringSections.isEmpty()
+                    ? "no instance"
+                    : "only monitoring (%s)".formatted(String.join(", ", monitoringSections));
+            problems.add(
+                    problems.start(),
+                    "no valid instance: the topology declares %s; add the instances the cluster runs, %s"
+                            .formatted(declared, DATABASE_EXAMPLES));
+        }
+        instances.addAll(exporters(instances, monitored, monitoredSection, global));
+        problems.addAll(TopologyValidator.validate(instances));
+        if (problems.count() > 0) {
+            throw new TopologyException(problems.sorted());
+        }
+        return new Topology(fileName, global, monitored, serverConfigs, versions, sources, autoscale, instances);
+    }
+
+    /** The top-level mapping; a syntax error or a document that is not a map ends reading at once. */
+    private YamlMapping document(String yaml) {
+        LoadSettings settings = LoadSettings.builder()
+                .setLabel(fileName)
+                .setSchema(new CoreSchema())
+                .setCodePointLimit(Integer.MAX_VALUE)
+                .build();
+        Optional<Node> document;
+        try {
+            document = new Compose(settings).composeString(yaml);
+        } catch (MarkedYamlEngineException e) {
+            String context = e.getContext() == null || e.getContext().isBlank()
+                    ? ""
+                    : e.getContextMark()
+                            .map(mark -> " (%s started at line %d)".formatted(e.getContext(), mark.getLine() + 1))
+                            .orElse(" (%s)".formatted(e.getContext()));
+            problems.add(
+                    problems.at(e.getProblemMark().or(e::getContextMark)), "invalid YAML: " + e.getProblem() + context);
+            throw new TopologyException(problems.sorted());
+        } catch (YamlEngineException e) {
+            problems.add(problems.start(), "invalid YAML: " + e.getMessage());
+            throw new TopologyException(problems.sorted());
+        }
+        if (document.isEmpty()) {
+            return YamlMapping.empty("the topology", problems);
+        }
+        return YamlMapping.root(document.get(), problems).orElseThrow(() -> new TopologyException(problems.sorted()));
+    }
+
+    private YamlMapping section(YamlMapping top, String key) {
+        return top.mapping(key).orElseGet(() -> YamlMapping.empty(key, problems));
+    }
+
+    private GlobalOptions global(YamlMapping global) {
+        global.allowOnly(GLOBAL_KEYS);
+        checkResourceControlKeys(global);
+        String user = global.string("user").orElse("tidb");
+        global.string("user").ifPresent(name -> checkLinuxName(global, "user", name));
+        String group = global.string("group").orElse(user);
+        global.string("group").ifPresent(name -> checkLinuxName(global, "group", name));
+        int sshPort = port(global, "ssh_port", 22, "global");
+        String systemdMode = global.string("systemd_mode").orElse("system");
+        if (!Set.of("system", "user").contains(systemdMode)) {
+            problems.add(
+                    global.valuePosition("systemd_mode"),
+                    "global.systemd_mode '%s' is not valid; use 'system' or 'user'".formatted(systemdMode));
+        }
+        globalListenHost = global.string("listen_host");
+        return new GlobalOptions(
+                user,
+                group,
+                sshPort,
+                global.string("deploy_dir").orElse("deploy"),
+                global.string("data_dir").orElse("data"),
+                global.string("log_dir").orElse("log"),
+                globalListenHost.orElse("0.0.0.0"),
+                global.bool("enable_tls").orElse(false),
+                global.string("arch").map(TopologyReader::arch).orElse("amd64"),
+                global.string("os").map(TopologyReader::os).orElse("linux"),
+                systemdMode,
+                resourceControl(global));
+    }
+
+    private void checkLinuxName(YamlMapping global, String key, String name) {
+        if (name.length() > LINUX_NAME_MAX || !LINUX_NAME.matcher(name).matches()) {
+            problems.add(
+                    global.valuePosition(key),
+                    ("global.%s '%s' is not a valid Linux %s name; use at most %d lower case letters, digits,"
+                                    + " '_' or '-', starting with a letter or '_' (a final '$' is allowed)")
+                            .formatted(key, name, key, LINUX_NAME_MAX));
+        }
+    }
+
+    private MonitoredOptions monitored(YamlMapping monitored, DirectoryLayout layout) {
+        monitored.allowOnly(MONITORED_KEYS);
+        checkResourceControlKeys(monitored);
+        return layout.monitored(
+                port(
+                        monitored,
+                        "node_exporter_port",
+                        Schemas.NODE_EXPORTER.mainPort().defaultPort(),
+                        "monitored"),
+                port(
+                        monitored,
+                        "blackbox_exporter_port",
+                        Schemas.BLACKBOX_EXPORTER.mainPort().defaultPort(),
+                        "monitored"),
+                monitored.string("deploy_dir"),
+                monitored.string("data_dir"),
+                monitored.string("log_dir"));
+    }
+
+    /** A port of {@code global} or {@code monitored}; one out of range is reported and replaced by the default. */
+    private int port(YamlMapping mapping, String key, int defaultPort, String where) {
+        long port = mapping.integer(key).orElse((long) defaultPort);
+        if (port < 1 || port > 65535) {
+            problems.add(mapping.valuePosition(key), outOfRange(key, port, where));
+            return defaultPort;
+        }
+        return (int) port;
+    }
+
+    private static String outOfRange(String key, long port, String where) {
+        return "%s %d of %s is out of range; use a port between 1 and 65535".formatted(key, port, where);
+    }
+
+    /** systemd limits; {@link #checkResourceControlKeys} reports the keys systemd would not know. */
+    private Map<String, Object> resourceControl(YamlMapping owner) {
+        return owner.mapping("resource_control")
+                .map(limits -> {
+                    Map<String, Object> values = new LinkedHashMap<>();
+                    RESOURCE_CONTROL_KEYS.forEach(key -> limits.string(key).ifPresent(value -> values.put(key, value)));
+                    return values;
+                })
+                .orElse(Map.of());
+    }
+
+    private void checkResourceControlKeys(YamlMapping owner) {
+        owner.mapping("resource_control").ifPresent(limits -> limits.allowOnly(RESOURCE_CONTROL_KEYS));
+    }
+
+    private Map<String, Map<String, Object>> serverConfigs(YamlMapping configs) {
+        List<String> known = new ArrayList<>(COMPONENTS);
+        known.add("tiflash-learner");
+        configs.allowOnly(known);
+        Map<String, Map<String, Object>> flattened = new LinkedHashMap<>();
+        for (String component : configs.keys()) {
+            if (known.contains(component)) {
+                configs.mapping(component)
+                        .ifPresent(config ->
+                                flattened.put(component, Collections.unmodifiableMap(FlatConfig.of(config.plain()))));
+            }
+        }
+        return flattened;
+    }
+
+    private Map<String, String> componentVersions(YamlMapping versions) {
+        versions.allowOnly(COMPONENTS);
+        Map<String, String> read = new LinkedHashMap<>();
+        for (String component : versions.keys()) {
+            if (COMPONENTS.contains(component)) {
+                versions.string(component).ifPresent(version -> read.put(component, version));
+            }
+        }
+        return read;
+    }
+
+    private Map<String, Object> componentSources(YamlMapping sources) {
+        sources.allowOnly(COMPONENTS);
+        Map<String, Object> read = new LinkedHashMap<>();
+        for (String component : sources.keys()) {
+            if (COMPONENTS.contains(component)) {
+                sources.plain(component).ifPresent(source -> read.put(component, source));
+            }
+        }
+        return read;
+    }
+
+    private List<Instance> instances(
+            ComponentSchema schema,
+            List<Node> items,
+            SourcePosition sectionPosition,
+            GlobalOptions global,
+            DirectoryLayout layout,
+            Map<String, Map<String, Object>> serverConfigs) {
+        List<Instance> read = new ArrayList<>();
+        for (int index = 0; index < items.size(); index++) {
+            String path = "%s[%d]".formatted(schema.section(), index);
+            YamlMapping.of(items.get(index), path, problems)
+                    .flatMap(item -> instance(schema, item, global, layout, serverConfigs))
+                    .ifPresent(read::add);
+        }
+        return schema.equals(Schemas.MARIADB) ? mariadbRoles(read, sectionPosition) : read;
+    }
+
+    /** One list item; empty when it is too broken to take part in the checks across instances. */
+    private Optional<Instance> instance(
+            ComponentSchema schema,
+            YamlMapping item,
+            GlobalOptions global,
+            DirectoryLayout layout,
+            Map<String, Map<String, Object>> serverConfigs) {
+        int problemsBefore = problems.count();
+
+        Optional<String> host = item.string("host");
+        if (host.isEmpty()) {
+            problems.add(item.position(), "%s has no host; add 'host: <address>' to it".formatted(item.path()));
+        }
+        Map<String, Long> ports = new LinkedHashMap<>();
+        for (PortSpec spec : schema.ports()) {
+            ports.put(spec.field(), item.integer(spec.field()).orElse((long) spec.defaultPort()));
+        }
+        long mainPort = ports.get(schema.mainPort().field());
+        boolean idKnown = host.isPresent() && problems.count() == problemsBefore;
+        List<String> ids = idKnown ? List.of(id(host.get(), mainPort)) : List.of();
+        String where = idKnown ? "%s (%s)".formatted(item.path(), ids.getFirst()) : item.path();
+        item.concerns(ids);
+        ports.forEach((field, port) -> {
+            if (port < 1 || port > 65535) {
+                problems.add(item.valuePosition(field), outOfRange(field, port, where), ids);
+            }
+        });
+        long sshPort = item.integer("ssh_port").orElse((long) global.sshPort());
+        if (sshPort < 1 || sshPort > 65535) {
+            problems.add(item.valuePosition("ssh_port"), outOfRange("ssh_port", sshPort, where), ids);
+        }
+        Optional<String> ownDeployDir = item.string("deploy_dir");
+        Optional<String> ownDataDir = schema.stateful() ? item.string("data_dir") : Optional.empty();
+        Optional<String> ownLogDir = item.string("log_dir");
+        Map<String, Object> ownConfig = item.mapping("config")
+                .map(config -> FlatConfig.of(config.plain()))
+                .orElse(Map.of());
+        Map<String, Object> fields = fields(schema, item, global);
+        Optional<String> listenHost = item.string("listen_host");
+        boolean broken = problems.count() > problemsBefore;
+        item.allowOnly(allowedKeys(schema));
+        checkResourceControlKeys(item);
+        if (broken) {
+            return Optional.empty();
+        }
+
+        String name = host.orElseThrow();
+        int port = (int) mainPort;
+        String deployDir = layout.deployDir(ownDeployDir, schema.dirRole(), port);
+        String dataDir = schema.stateful() ? layout.dataDir(ownDataDir, deployDir, schema.dirRole(), port) : null;
+        String logDir = layout.logDir(ownLogDir, deployDir, schema.dirRole(), port);
+        if (schema.extraFields().contains("name")) {
+            fields.putIfAbsent("name", "%s-%s-%d".formatted(schema.component(), name, port));
+        }
+        checkLocalPaths(schema, item, where, ids);
+        if (schema.equals(Schemas.MARIADB)) {
+            item.string("role")
+                    .filter(role -> !MARIADB_ROLES.contains(role))
+                    .ifPresent(role -> problems.add(
+                            item.valuePosition("role"),
+                            "role '%s' of %s is not valid; use 'primary' or 'replica'".formatted(role, where),
+                            ids));
+        }
+        Map<String, Integer> intPorts = new LinkedHashMap<>();
+        ports.forEach((field, value) -> intPorts.put(field, value.intValue()));
+        return Optional.of(new Instance(
+                schema,
+                name,
+                (int) sshPort,
+                listenHost.orElseGet(() -> listenHost(name)),
+                intPorts,
+                deployDir,
+                dataDir,
+                logDir,
+                FlatConfig.overlay(serverConfigs.getOrDefault(schema.component(), Map.of()), ownConfig),
+                fields,
+                item.position()));
+    }
+
+    private static List<String> allowedKeys(ComponentSchema schema) {
+        List<String> keys = new ArrayList<>(COMMON_KEYS);
+        if (schema.stateful()) {
+            keys.add("data_dir");
+        }
+        schema.ports().forEach(port -> keys.add(port.field()));
+        keys.addAll(schema.extraFields().stream().sorted().toList());
+        return keys;
+    }
+
+    /** The instance's fields beyond host, ports, dirs and config; see {@link Instance#fields()}. */
+    private Map<String, Object> fields(ComponentSchema schema, YamlMapping item, GlobalOptions global) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        OPTIONAL_STRINGS.forEach(key -> item.string(key).ifPresent(value -> fields.put(key, value)));
+        OPTIONAL_FLAGS.forEach(key -> item.bool(key).ifPresent(value -> fields.put(key, value)));
+        Map<String, Object> limits = resourceControl(item);
+        if (!limits.isEmpty()) {
+            fields.put("resource_control", FlatConfig.overlay(global.resourceControl(), limits));
+        }
+        fields.put("arch", item.string("arch").map(TopologyReader::arch).orElse(global.arch()));
+        fields.put("os", item.string("os").map(TopologyReader::os).orElse(global.os()));
+        for (String key : item.keys()) {
+            if (schema.extraFields().contains(key)) {
+                Optional<?> value = key.equals("name") || key.equals("role") || LOCAL_PATHS.contains(key)
+                        ? item.string(key)
+                        : item.plain(key);
+                value.ifPresent(present -> fields.put(key, present));
+            }
+        }
+        return fields;
+    }
+
+    private void checkLocalPaths(ComponentSchema schema, YamlMapping item, String where, List<String> ids) {
+        for (String key : LOCAL_PATHS) {
+            if (schema.extraFields().contains(key)) {
+                item.string(key)
+                        .filter(path -> !DirectoryLayout.isAbsolute(path))
+                        .ifPresent(path -> problems.add(
+                                item.valuePosition(key),
+                                "%s of %s must be an absolute path on this machine, got '%s'"
+                                        .formatted(key, where, path),
+                                ids));
+            }
+        }
+    }
+
+    /**
+     * MariaDB replication needs exactly one primary. When no instance says, the first is the
+     * primary and the others replicas; when some do, the unnamed ones are replicas.
+     */
+    private List<Instance> mariadbRoles(List<Instance> mariadbs, SourcePosition sectionPosition) {
+        if (mariadbs.isEmpty()
+                || mariadbs.stream()
+                        .anyMatch(instance -> instance.field("role")
+                                .filter(role -> !MARIADB_ROLES.contains(role))
+                                .isPresent())) {
+            return mariadbs;
+        }
+        boolean anyRole =
+                mariadbs.stream().anyMatch(instance -> instance.field("role").isPresent());
+        List<Instance> withRoles = new ArrayList<>();
+        for (Instance instance : mariadbs) {
+            String role = instance.field("role").orElse(!anyRole && withRoles.isEmpty() ? "primary" : "replica");
+            Map<String, Object> fields = new LinkedHashMap<>(instance.fields());
+            fields.put("role", role);
+            withRoles.add(withFields(instance, fields));
+        }
+        List<Instance> primaries = withRoles.stream()
+                .filter(instance -> instance.field("role").orElseThrow().equals("primary"))
+                .toList();
+        if (primaries.isEmpty()) {
+            problems.add(
+                    sectionPosition,
+                    "mariadb_servers has no primary; set 'role: primary' on exactly one instance",
+                    withRoles.stream().map(Instance::id).toList());
+        } else if (primaries.size() > 1) {
+            List<String> ids = primaries.stream().map(Instance::id).toList();
+            problems.add(
+                    primaries.get(1).position(),
+                    "mariadb_servers has %d primaries (%s); keep 'role: primary' on one and set 'role: replica' on the others"
+                            .formatted(primaries.size(), String.join(", ", ids)),
+                    ids);
+        }
+        return withRoles;
+    }
+
+    private static Instance withFields(Instance instance, Map<String, Object> fields) {
+        return new Instance(
+                instance.schema(),
+                instance.host(),
+                instance.sshPort(),
+                instance.listenHost(),
+                instance.ports(),
+                instance.deployDir(),
+                instance.dataDir(),
+                instance.logDir(),
+                instance.config(),
+                fields,
+                instance.position());
+    }
+
+    /**
+     * A node_exporter and a blackbox_exporter on every host, unless every instance on the host sets
+     * {@code ignore_exporter}. They take their position, SSH port and platform from the host's
+     * first instance.
+     */
+    private List<Instance> exporters(
+            List<Instance> instances, MonitoredOptions monitored, YamlMapping section, GlobalOptions global) {
+        Map<String, List<Instance>> byHost = new LinkedHashMap<>();
+        instances.forEach(instance -> byHost.computeIfAbsent(instance.host(), host -> new ArrayList<>())
+                .add(instance));
+        Map<String, Object> shared = new LinkedHashMap<>();
+        section.string("numa_node").ifPresent(numaNode -> shared.put("numa_node", numaNode));
+        Map<String, Object> limits = resourceControl(section);
+        if (!limits.isEmpty()) {
+            shared.put("resource_control", FlatConfig.overlay(global.resourceControl(), limits));
+        }
+        List<Instance> exporters = new ArrayList<>();
+        byHost.forEach((host, onHost) -> {
+            if (onHost.stream().allMatch(TopologyValidator::ignoresExporter)) {
+                return;
+            }
+            Instance first = onHost.getFirst();
+            exporters.add(exporter(
+                    Schemas.NODE_EXPORTER,
+                    first,
+                    monitored.nodeExporterPort(),
+                    section.string("node_exporter_version"),
+                    monitored,
+                    shared));
+            exporters.add(exporter(
+                    Schemas.BLACKBOX_EXPORTER,
+                    first,
+                    monitored.blackboxExporterPort(),
+                    section.string("blackbox_exporter_version"),
+                    monitored,
+                    shared));
+        });
+        return exporters;
+    }
+
+    private Instance exporter(
+            ComponentSchema schema,
+            Instance first,
+            int port,
+            Optional<String> version,
+            MonitoredOptions monitored,
+            Map<String, Object> shared) {
+        Map<String, Object> fields = new LinkedHashMap<>(shared);
+        version.ifPresent(value -> fields.put("version", value));
+        fields.put("arch", first.arch());
+        fields.put("os", first.os());
+        return new Instance(
+                schema,
+                first.host(),
+                first.sshPort(),
+                listenHost(first.host()),
+                Map.of(schema.mainPort().field(), port),
+                monitored.deployDir(),
+                null,
+                monitored.logDir(),
+                Map.of(),
+                fields,
+                first.position());
+    }
+
+    /** {@code global.listen_host} when set; otherwise every address of the host, IPv6 ones for an IPv6 host. */
+    private String listenHost(String host) {
+        return globalListenHost.orElse(host.contains(":") ? "::" : "0.0.0.0");
+    }
+
+    private static String id(String host, long mainPort) {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + mainPort;
+    }
+
+    /** TiUP's spelling: {@code x86_64} is {@code amd64}, {@code aarch64} is {@code arm64}, all lower case. */
+    private static String arch(String arch) {
+        return switch (arch.toLowerCase(Locale.ROOT)) {
+            case "x86_64" -> "amd64";
+            case "aarch64" -> "arm64";
+            default -> arch.toLowerCase(Locale.ROOT);
+        };
+    }
+
+    private static String os(String os) {
+        return os.toLowerCase(Locale.ROOT);
+    }
+
+    private static Map<String, Object> withoutNulls(Map<String, Object> map) {
+        Map<String, Object> copy = new LinkedHashMap<>(map);
+        copy.values().removeIf(Objects::isNull);
+        return copy;
+    }
+}
