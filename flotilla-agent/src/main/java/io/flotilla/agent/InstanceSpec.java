@@ -36,13 +36,13 @@ public record InstanceSpec(
     public InstanceSpec {
         requireNonNull(id, "id is null");
         requireNonNull(component, "component is null");
-        command = List.copyOf(command);
-        environment = Map.copyOf(environment);
+        command = List.copyOf(requireNonNull(command, "command is null"));
+        environment = Map.copyOf(requireNonNull(environment, "environment is null"));
         requireNonNull(workDir, "workDir is null");
         requireNonNull(logFile, "logFile is null");
         requireNonNull(probe, "probe is null");
-        ports = List.copyOf(ports);
-        dataDirs = List.copyOf(dataDirs);
+        ports = List.copyOf(requireNonNull(ports, "ports is null"));
+        dataDirs = List.copyOf(requireNonNull(dataDirs, "dataDirs is null"));
         requireNonNull(binaryPackage, "binaryPackage is null");
         if (command.isEmpty()) {
             throw new IllegalArgumentException("instance %s has an empty command".formatted(id));

@@ -2,18 +2,33 @@ package io.flotilla.agent;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * A readiness check the agent runs on its own host. Probes compose: {@link AllOf} is ready when
- * every member is, and reports the first that is not.
+ * every member is, and reports the first that is not. On the wire a probe is a JSON object whose
+ * {@code type} names the kind ({@code "portOpen"}, {@code "allOf"}, ...).
  */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = Probe.PortOpen.class, name = "portOpen"),
+    @JsonSubTypes.Type(value = Probe.HttpOk.class, name = "httpOk"),
+    @JsonSubTypes.Type(value = Probe.SqlPing.class, name = "sqlPing"),
+    @JsonSubTypes.Type(value = Probe.ReplicaRunning.class, name = "replicaRunning"),
+    @JsonSubTypes.Type(value = Probe.HaproxyBackendsUp.class, name = "haproxyBackendsUp"),
+    @JsonSubTypes.Type(value = Probe.LogLine.class, name = "logLine"),
+    @JsonSubTypes.Type(value = Probe.AllOf.class, name = "allOf")
+})
 public sealed interface Probe {
     /** A TCP connect to {@code host:port} succeeds. */
     record PortOpen(String host, int port) implements Probe {
         public PortOpen {
             requireNonNull(host, "host is null");
+            checkPort(port);
         }
     }
 
@@ -32,6 +47,7 @@ public sealed interface Probe {
     record SqlPing(String host, int port, String user, String passwordFile) implements Probe {
         public SqlPing {
             requireNonNull(host, "host is null");
+            checkPort(port);
             requireNonNull(user, "user is null");
             requireNonNull(passwordFile, "passwordFile is null");
         }
@@ -41,6 +57,7 @@ public sealed interface Probe {
     record ReplicaRunning(String host, int port, String user, String passwordFile) implements Probe {
         public ReplicaRunning {
             requireNonNull(host, "host is null");
+            checkPort(port);
             requireNonNull(user, "user is null");
             requireNonNull(passwordFile, "passwordFile is null");
         }
@@ -50,7 +67,7 @@ public sealed interface Probe {
     record HaproxyBackendsUp(String socketPath, List<String> backends) implements Probe {
         public HaproxyBackendsUp {
             requireNonNull(socketPath, "socketPath is null");
-            backends = List.copyOf(backends);
+            backends = List.copyOf(requireNonNull(backends, "backends is null"));
         }
     }
 
@@ -59,13 +76,15 @@ public sealed interface Probe {
         public LogLine {
             requireNonNull(file, "file is null");
             requireNonNull(regex, "regex is null");
+            // Fails a bad spec when it is stored rather than each time the probe runs.
+            Pattern.compile(regex);
         }
     }
 
     /** Every probe is ready. */
     record AllOf(List<Probe> probes) implements Probe {
         public AllOf {
-            probes = List.copyOf(probes);
+            probes = List.copyOf(requireNonNull(probes, "probes is null"));
         }
     }
 
@@ -75,4 +94,10 @@ public sealed interface Probe {
 
     /** How long a single attempt of any probe may take. */
     Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(2);
+
+    private static void checkPort(int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port %d is outside 1..65535".formatted(port));
+        }
+    }
 }

@@ -1,0 +1,30 @@
+package io.flotilla.agent;
+
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.cfg.DateTimeFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The JSON shape of the agent's API and files: instants as ISO-8601 strings, probes tagged by {@code type}. */
+final class AgentJson {
+    private AgentJson() {}
+
+    /** For what the agent reads: an unknown property is a mistake in the request, not something to skip. */
+    static JsonMapper strict() {
+        return builder()
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .build();
+    }
+
+    /** For what a client reads: a newer agent may add properties. */
+    static JsonMapper lenient() {
+        return builder()
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .build();
+    }
+
+    private static JsonMapper.Builder builder() {
+        return JsonMapper.builder()
+                .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    }
+}

@@ -1,0 +1,363 @@
+package io.flotilla.agent;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.flotilla.agent.AgentException.Code;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DatabindException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The agent's HTTP API. Every request must carry {@code Authorization: Bearer <token>}; errors are
+ * {@code {"error": {"code": ..., "message": ...}}} with the HTTP status of the {@link Code}.
+ */
+public final class AgentServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(AgentServer.class.getName());
+    private static final String PREFIX = "/v1/";
+    private static final int MAX_BODY_BYTES = 1 << 20;
+    private static final int MAX_LOG_LINES = 1000;
+    private static final int DEFAULT_LOG_LINES = 20;
+
+    private final HttpServer server;
+    private final ExecutorService handlers;
+    private final byte[] tokenDigest;
+    private final Supervisor supervisor;
+    private final ProbeRunner probes;
+    private final AgentInfo info;
+    private final Runnable shutdown;
+    private final JsonMapper json;
+
+    private AgentServer(
+            HttpServer server,
+            ExecutorService handlers,
+            String token,
+            Supervisor supervisor,
+            ProbeRunner probes,
+            AgentInfo info,
+            Runnable shutdown) {
+        this.server = server;
+        this.handlers = handlers;
+        this.tokenDigest = sha256(token);
+        this.supervisor = supervisor;
+        this.probes = probes;
+        this.info = info;
+        this.shutdown = shutdown;
+        this.json = AgentJson.strict();
+    }
+
+    /**
+     * Binds {@code address} and serves the API. {@code shutdown} runs, on a thread of its own, after the
+     * answer to {@code POST /v1/shutdown} is sent.
+     *
+     * @throws java.net.BindException when the address is in use
+     */
+    public static AgentServer start(
+            InetSocketAddress address,
+            String token,
+            Supervisor supervisor,
+            ProbeRunner probes,
+            AgentInfo info,
+            Runnable shutdown)
+            throws IOException {
+        requireNonNull(address, "address is null");
+        requireNonNull(token, "token is null");
+        if (token.isEmpty()) {
+            throw new IllegalArgumentException("token is empty");
+        }
+        HttpServer server = HttpServer.create(address, 0);
+        ExecutorService handlers = Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("agent-http-", 0).factory());
+        AgentServer agent = new AgentServer(
+                server,
+                handlers,
+                token,
+                requireNonNull(supervisor, "supervisor is null"),
+                requireNonNull(probes, "probes is null"),
+                requireNonNull(info, "info is null"),
+                requireNonNull(shutdown, "shutdown is null"));
+        server.createContext("/", agent::handle);
+        server.setExecutor(handlers);
+        server.start();
+        return agent;
+    }
+
+    /** The bound address; its port is the real one when port 0 was asked for. */
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        handlers.close();
+    }
+
+    private void handle(HttpExchange exchange) {
+        try (exchange) {
+            try {
+                authorize(exchange);
+                Reply reply = route(exchange);
+                send(exchange, reply.status(), reply.body());
+                if (reply.then() != null) {
+                    Thread.ofPlatform().name("agent-shutdown").start(reply.then());
+                }
+            } catch (AgentException e) {
+                if (e.code() == Code.INTERNAL) {
+                    LOG.log(
+                            Level.ERROR,
+                            "%s %s failed: %s".formatted(method(exchange), path(exchange), e.getMessage()));
+                }
+                send(exchange, e.code().httpStatus(), error(e.code(), e.getMessage()));
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "%s %s failed".formatted(method(exchange), path(exchange)), e);
+                send(exchange, 500, error(Code.INTERNAL, "agent failed: " + e));
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot answer %s %s: %s".formatted(method(exchange), path(exchange), e));
+        }
+    }
+
+    private void authorize(HttpExchange exchange) {
+        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        if (header == null || !header.startsWith("Bearer ")) {
+            throw unauthorized(exchange, "missing bearer token");
+        }
+        // Comparing digests keeps both the content and the length of the token out of the timing.
+        if (!MessageDigest.isEqual(tokenDigest, sha256(header.substring("Bearer ".length())))) {
+            throw unauthorized(exchange, "wrong bearer token");
+        }
+    }
+
+    private static AgentException unauthorized(HttpExchange exchange, String message) {
+        exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+        LOG.log(
+                Level.WARNING,
+                "refused %s %s from %s: %s"
+                        .formatted(method(exchange), path(exchange), exchange.getRemoteAddress(), message));
+        return new AgentException(Code.UNAUTHORIZED, message);
+    }
+
+    private Reply route(HttpExchange exchange) throws IOException {
+        String method = method(exchange);
+        String path = path(exchange);
+        if (!path.startsWith(PREFIX)) {
+            throw noRoute(method, path);
+        }
+        List<String> segments = Arrays.asList(path.substring(PREFIX.length()).split("/", -1));
+        switch (segments.size()) {
+            case 1 -> {
+                switch (segments.getFirst()) {
+                    case "agent" -> {
+                        expect(method, path, "GET");
+                        return Reply.ok(info);
+                    }
+                    case "instances" -> {
+                        expect(method, path, "GET");
+                        return Reply.ok(supervisor.statuses());
+                    }
+                    case "shutdown" -> {
+                        expect(method, path, "POST");
+                        LOG.log(Level.INFO, "shutdown asked by %s".formatted(exchange.getRemoteAddress()));
+                        return new Reply(202, Map.of("shutdown", true), shutdown);
+                    }
+                    default -> throw noRoute(method, path);
+                }
+            }
+            case 2 -> {
+                if (!segments.getFirst().equals("instances")) {
+                    throw noRoute(method, path);
+                }
+                String id = segments.get(1);
+                switch (method) {
+                    case "GET" -> {
+                        return Reply.ok(supervisor.status(id));
+                    }
+                    case "PUT" -> {
+                        InstanceSpec spec = readSpec(exchange);
+                        if (!spec.id().equals(id)) {
+                            throw new AgentException(
+                                    Code.BAD_SPEC,
+                                    "spec id %s does not match the instance %s of the path".formatted(spec.id(), id));
+                        }
+                        return Reply.ok(supervisor.put(spec));
+                    }
+                    case "DELETE" -> {
+                        supervisor.remove(id);
+                        return new Reply(204, null, null);
+                    }
+                    default -> throw notAllowed(method, path);
+                }
+            }
+            case 3 -> {
+                if (!segments.getFirst().equals("instances")) {
+                    throw noRoute(method, path);
+                }
+                String id = segments.get(1);
+                String action = segments.get(2);
+                switch (action) {
+                    case "start", "stop", "restart" -> {
+                        expect(method, path, "POST");
+                        LOG.log(Level.INFO, "%s %s asked by %s".formatted(action, id, exchange.getRemoteAddress()));
+                        return Reply.ok(
+                                switch (action) {
+                                    case "start" -> supervisor.start(id);
+                                    case "stop" -> supervisor.stop(id);
+                                    default -> supervisor.restart(id);
+                                });
+                    }
+                    case "ready" -> {
+                        expect(method, path, "GET");
+                        return Reply.ok(ready(id));
+                    }
+                    case "diagnosis" -> {
+                        expect(method, path, "GET");
+                        int lines = intParameter(exchange, "lines", DEFAULT_LOG_LINES, 0, MAX_LOG_LINES);
+                        return Reply.ok(Diagnosis.report(supervisor.spec(id), supervisor.status(id), lines));
+                    }
+                    default -> throw noRoute(method, path);
+                }
+            }
+            default -> throw noRoute(method, path);
+        }
+    }
+
+    // A stopped instance is not ready even when something else answers on its port.
+    private ProbeResult ready(String id) {
+        InstanceSpec spec = supervisor.spec(id);
+        InstanceStatus status = supervisor.status(id);
+        if (status.state() != InstanceStatus.State.RUNNING) {
+            return ProbeResult.notReady("instance %s is %s".formatted(id, status.state()));
+        }
+        return probes.run(spec.probe());
+    }
+
+    private InstanceSpec readSpec(HttpExchange exchange) throws IOException {
+        byte[] body = readBody(exchange);
+        try {
+            return json.readValue(body, InstanceSpec.class);
+        } catch (DatabindException e) {
+            throw new AgentException(Code.BAD_SPEC, "bad instance spec: " + rootMessage(e));
+        } catch (JacksonException e) {
+            throw new AgentException(Code.BAD_SPEC, "instance spec is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static byte[] readBody(HttpExchange exchange) throws IOException {
+        try (InputStream in = exchange.getRequestBody()) {
+            byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
+            if (body.length > MAX_BODY_BYTES) {
+                throw new AgentException(
+                        Code.BAD_REQUEST, "request body is larger than %d bytes".formatted(MAX_BODY_BYTES));
+            }
+            return body;
+        }
+    }
+
+    // A record's compact constructor says what is wrong ("id is null"); Jackson wraps it.
+    private static String rootMessage(JacksonException e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        if (root != e && root.getMessage() != null) {
+            return root.getMessage();
+        }
+        return e.getOriginalMessage();
+    }
+
+    private static int intParameter(HttpExchange exchange, String name, int fallback, int min, int max) {
+        String query = exchange.getRequestURI().getRawQuery();
+        if (query == null) {
+            return fallback;
+        }
+        for (String pair : query.split("&")) {
+            int equals = pair.indexOf('=');
+            if (equals > 0 && pair.substring(0, equals).equals(name)) {
+                String value = pair.substring(equals + 1);
+                try {
+                    int parsed = Integer.parseInt(value);
+                    if (parsed >= min && parsed <= max) {
+                        return parsed;
+                    }
+                } catch (NumberFormatException ignored) {
+                    // Reported below with the allowed range.
+                }
+                throw new AgentException(
+                        Code.BAD_REQUEST, "%s=%s is not a number in %d..%d".formatted(name, value, min, max));
+            }
+        }
+        return fallback;
+    }
+
+    private static void expect(String method, String path, String expected) {
+        if (!method.equals(expected)) {
+            throw notAllowed(method, path);
+        }
+    }
+
+    private static AgentException noRoute(String method, String path) {
+        return new AgentException(Code.NOT_FOUND, "no route for %s %s".formatted(method, path));
+    }
+
+    private static AgentException notAllowed(String method, String path) {
+        return new AgentException(Code.METHOD_NOT_ALLOWED, "%s is not allowed on %s".formatted(method, path));
+    }
+
+    private void send(HttpExchange exchange, int status, Object body) throws IOException {
+        if (body == null) {
+            exchange.sendResponseHeaders(status, -1);
+            return;
+        }
+        byte[] bytes = json.writeValueAsBytes(body);
+        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static Map<String, Object> error(Code code, String message) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", code.name());
+        error.put("message", message);
+        return Map.of("error", error);
+    }
+
+    private static String method(HttpExchange exchange) {
+        return exchange.getRequestMethod();
+    }
+
+    private static String path(HttpExchange exchange) {
+        return exchange.getRequestURI().getPath();
+    }
+
+    private static byte[] sha256(String value) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(value.getBytes(UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    private record Reply(int status, Object body, Runnable then) {
+        static Reply ok(Object body) {
+            return new Reply(200, body, null);
+        }
+    }
+}

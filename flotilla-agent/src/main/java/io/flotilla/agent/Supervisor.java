@@ -1,0 +1,623 @@
+package io.flotilla.agent;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
+
+import io.flotilla.agent.AgentException.Code;
+import io.flotilla.agent.InstanceStatus.State;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Owns the component processes of this host. Specs and whether each instance should run are kept
+ * in {@code <agentDir>/instances}, pid files in {@code <agentDir>/run}, so that a new agent adopts the
+ * processes of the one before it. Processes run in their own session and outlive the agent.
+ */
+public final class Supervisor implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Supervisor.class.getName());
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.:\\[\\]-]{1,200}");
+    private static final Duration KILL_WAIT = Duration.ofSeconds(10);
+    private static final int MAX_STOP_TIMEOUT_SECONDS = 600;
+    // setsid(1) puts the component in a session of its own, so a signal to the agent's process
+    // group (Ctrl-C, a service manager stopping the agent) does not reach it. It execs in place,
+    // so the pid we see is the component's.
+    private static final Optional<Path> SETSID =
+            Optional.of(Path.of("/usr/bin/setsid")).filter(Files::isExecutable);
+
+    private final Path instancesDir;
+    private final Path runDir;
+    private final RestartPolicy policy;
+    private final JsonMapper json;
+    private final ConcurrentSkipListMap<String, Instance> instances;
+    private final ScheduledExecutorService backoff;
+    private volatile boolean closed;
+
+    private Supervisor(Path agentDir, RestartPolicy policy) {
+        this.instancesDir = agentDir.resolve("instances");
+        this.runDir = agentDir.resolve("run");
+        this.policy = requireNonNull(policy, "policy is null");
+        this.json = AgentJson.strict();
+        this.instances = new ConcurrentSkipListMap<>();
+        this.backoff = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("supervisor-backoff").daemon().factory());
+    }
+
+    /** Reads the specs stored under {@code agentDir}; nothing is started until {@link #recover()}. */
+    public static Supervisor open(Path agentDir, RestartPolicy policy) {
+        Supervisor supervisor = new Supervisor(requireNonNull(agentDir, "agentDir is null"), policy);
+        supervisor.load();
+        return supervisor;
+    }
+
+    /**
+     * Brings every instance that should run to RUNNING: adopts its process when the pid file names a
+     * live process of the spec's program, starts it otherwise.
+     */
+    public void recover() {
+        List<Thread> threads = new ArrayList<>();
+        for (Instance instance : instances.values()) {
+            threads.add(Thread.ofVirtual().name("recover " + instance.id).start(() -> recover(instance)));
+        }
+        for (Thread thread : threads) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AgentException(Code.INTERNAL, "interrupted while recovering instances", e);
+            }
+        }
+    }
+
+    /** Stores {@code spec}, replacing an earlier one; a running process keeps its old spec until restarted. */
+    public InstanceStatus put(InstanceSpec spec) {
+        requireNonNull(spec, "spec is null");
+        check(spec);
+        while (true) {
+            Instance instance = instances.computeIfAbsent(spec.id(), id -> new Instance(spec));
+            synchronized (instance) {
+                if (instance.removed) {
+                    continue;
+                }
+                instance.spec = spec;
+                persist(instance);
+                return instance.status();
+            }
+        }
+    }
+
+    /** Stops the instance if it runs and forgets its spec. */
+    public void remove(String id) {
+        Instance instance = instance(id);
+        instance.operation.lock();
+        try {
+            checkNotRemoved(instance);
+            stopProcess(instance, false);
+            synchronized (instance) {
+                instance.removed = true;
+                instances.remove(id, instance);
+                AtomicFiles.delete(specFile(id));
+                AtomicFiles.delete(pidFile(id));
+            }
+            LOG.log(Level.INFO, "instance %s removed".formatted(id));
+        } finally {
+            instance.operation.unlock();
+        }
+    }
+
+    public InstanceSpec spec(String id) {
+        Instance instance = instance(id);
+        synchronized (instance) {
+            return instance.spec;
+        }
+    }
+
+    public InstanceStatus status(String id) {
+        return instance(id).status();
+    }
+
+    public List<InstanceStatus> statuses() {
+        return instances.values().stream().map(Instance::status).toList();
+    }
+
+    /** Starts the instance and keeps it running; a no-op on a running instance. */
+    public InstanceStatus start(String id) {
+        Instance instance = instance(id);
+        instance.operation.lock();
+        try {
+            checkNotRemoved(instance);
+            synchronized (instance) {
+                if (instance.state == State.RUNNING) {
+                    return instance.status();
+                }
+            }
+            return startProcess(instance);
+        } finally {
+            instance.operation.unlock();
+        }
+    }
+
+    /**
+     * Stops the instance: SIGTERM, then SIGKILL after the spec's stop timeout. A no-op on a stopped
+     * instance; ends a backoff or a FAILED state.
+     */
+    public InstanceStatus stop(String id) {
+        Instance instance = instance(id);
+        instance.operation.lock();
+        try {
+            checkNotRemoved(instance);
+            return stopProcess(instance, true);
+        } finally {
+            instance.operation.unlock();
+        }
+    }
+
+    /** Stops the instance if it runs and starts it with its latest spec. */
+    public InstanceStatus restart(String id) {
+        Instance instance = instance(id);
+        instance.operation.lock();
+        try {
+            checkNotRemoved(instance);
+            stopProcess(instance, false);
+            return startProcess(instance);
+        } finally {
+            instance.operation.unlock();
+        }
+    }
+
+    /** Stops supervising. The processes keep running; the next agent adopts them. */
+    @Override
+    public void close() {
+        closed = true;
+        backoff.shutdownNow();
+    }
+
+    private void load() {
+        if (!Files.isDirectory(instancesDir)) {
+            return;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(instancesDir, "[!.]*.json")) {
+            for (Path file : files) {
+                try {
+                    StoredInstance stored = json.readValue(file.toFile(), StoredInstance.class);
+                    Instance instance = new Instance(stored.spec());
+                    instance.run = stored.run();
+                    instances.put(stored.spec().id(), instance);
+                } catch (JacksonException | IllegalArgumentException e) {
+                    // One damaged file must not keep the agent from supervising the others.
+                    LOG.log(Level.ERROR, "ignoring instance file %s: %s".formatted(file, e.getMessage()));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read instance specs in %s: %s".formatted(instancesDir, e), e);
+        }
+    }
+
+    private void recover(Instance instance) {
+        instance.operation.lock();
+        try {
+            InstanceSpec spec;
+            synchronized (instance) {
+                if (!instance.run || instance.removed) {
+                    return;
+                }
+                spec = instance.spec;
+            }
+            Optional<ProcessHandle> running = readPid(instance.id)
+                    .flatMap(ProcessHandle::of)
+                    .filter(ProcessHandle::isAlive)
+                    .filter(process -> Executables.runs(process, spec));
+            if (running.isPresent()) {
+                ProcessHandle process = running.get();
+                Instant started = process.info().startInstant().orElseGet(Instant::now);
+                synchronized (instance) {
+                    instance.process = process;
+                    instance.child = null;
+                    instance.state = State.RUNNING;
+                    instance.since = started;
+                    instance.processStarted = started;
+                }
+                watch(instance, process, null);
+                LOG.log(Level.INFO, "instance %s adopted, pid %d".formatted(instance.id, process.pid()));
+            } else {
+                synchronized (instance) {
+                    instance.generation++;
+                }
+                launch(instance);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "cannot recover instance %s: %s".formatted(instance.id, e.getMessage()), e);
+        } finally {
+            instance.operation.unlock();
+        }
+    }
+
+    // Called with the operation lock held.
+    private InstanceStatus startProcess(Instance instance) {
+        synchronized (instance) {
+            instance.generation++;
+            cancelPendingRestart(instance);
+            instance.run = true;
+            instance.restarts = 0;
+            instance.quickExits = 0;
+            instance.exitsInARow = 0;
+            persist(instance);
+        }
+        launch(instance);
+        return instance.status();
+    }
+
+    // Called with the operation lock held.
+    private InstanceStatus stopProcess(Instance instance, boolean persistDesired) {
+        ProcessHandle process;
+        Process child;
+        int stopTimeoutSeconds;
+        synchronized (instance) {
+            // A new generation makes the exit watcher and any pending restart of the old one stand down.
+            instance.generation++;
+            cancelPendingRestart(instance);
+            if (persistDesired) {
+                instance.run = false;
+                persist(instance);
+            }
+            process = instance.process;
+            child = instance.child;
+            stopTimeoutSeconds = instance.spec.stopTimeoutSeconds();
+            if (process == null) {
+                if (instance.state != State.STOPPED) {
+                    instance.state = State.STOPPED;
+                    instance.since = Instant.now();
+                }
+                AtomicFiles.delete(pidFile(instance.id));
+                return instance.status();
+            }
+        }
+        String exit = terminate(instance.id, process, child, stopTimeoutSeconds);
+        synchronized (instance) {
+            instance.process = null;
+            instance.child = null;
+            instance.state = State.STOPPED;
+            instance.since = Instant.now();
+            instance.lastExit = exit;
+            AtomicFiles.delete(pidFile(instance.id));
+        }
+        LOG.log(Level.INFO, "instance %s stopped, pid %d: %s".formatted(instance.id, process.pid(), exit));
+        return instance.status();
+    }
+
+    private String terminate(String id, ProcessHandle process, Process child, int stopTimeoutSeconds) {
+        CompletableFuture<?> exited = child != null ? child.onExit() : process.onExit();
+        process.destroy();
+        try {
+            try {
+                exited.get(stopTimeoutSeconds, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                LOG.log(
+                        Level.WARNING,
+                        "instance %s, pid %d, still runs %d s after SIGTERM; sending SIGKILL"
+                                .formatted(id, process.pid(), stopTimeoutSeconds));
+                process.destroyForcibly();
+                exited.get(KILL_WAIT.toSeconds(), TimeUnit.SECONDS);
+            }
+        } catch (TimeoutException e) {
+            throw new AgentException(
+                    Code.INTERNAL,
+                    "instance %s, pid %d, still runs %d s after SIGKILL; it may be stuck in the kernel (state D)"
+                            .formatted(id, process.pid(), KILL_WAIT.toSeconds()));
+        } catch (ExecutionException e) {
+            throw new AgentException(Code.INTERNAL, "cannot wait for instance %s: %s".formatted(id, e.getCause()), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AgentException(Code.INTERNAL, "interrupted while stopping instance %s".formatted(id), e);
+        }
+        return describeExit(child);
+    }
+
+    // Called with the operation lock held and a generation that wants the process running.
+    private void launch(Instance instance) {
+        InstanceSpec spec;
+        synchronized (instance) {
+            spec = instance.spec;
+        }
+        Process child;
+        Instant started = Instant.now();
+        try {
+            child = spawn(spec);
+        } catch (LaunchException e) {
+            LOG.log(Level.WARNING, "instance %s could not start: %s".formatted(spec.id(), e.getMessage()));
+            synchronized (instance) {
+                instance.process = null;
+                instance.child = null;
+                exitedUnexpectedly(instance, "could not start: " + e.getMessage(), Duration.ZERO);
+            }
+            return;
+        }
+        ProcessHandle process = child.toHandle();
+        AtomicFiles.write(pidFile(spec.id()), (process.pid() + "\n").getBytes(UTF_8));
+        synchronized (instance) {
+            instance.process = process;
+            instance.child = child;
+            instance.state = State.RUNNING;
+            instance.since = started;
+            instance.processStarted = started;
+        }
+        LOG.log(Level.INFO, "instance %s started, pid %d: %s".formatted(spec.id(), process.pid(), spec.command()));
+        watch(instance, process, child);
+    }
+
+    private Process spawn(InstanceSpec spec) {
+        Path workDir = Path.of(spec.workDir());
+        if (!Files.isDirectory(workDir)) {
+            throw new LaunchException("working directory %s does not exist".formatted(workDir));
+        }
+        String program = spec.command().getFirst();
+        Optional<Path> binary = Executables.resolve(program, workDir, spec.environment());
+        if (binary.isEmpty()) {
+            throw new LaunchException("binary %s not found".formatted(program));
+        }
+        if (!Files.isExecutable(binary.get())) {
+            throw new LaunchException("binary %s is not executable".formatted(binary.get()));
+        }
+        List<String> command = new ArrayList<>();
+        SETSID.ifPresent(setsid -> command.add(setsid.toString()));
+        command.addAll(spec.command());
+        Path logFile = workDir.resolve(spec.logFile());
+        try {
+            Files.createDirectories(logFile.getParent());
+            ProcessBuilder builder = new ProcessBuilder(command)
+                    .directory(workDir.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                    .redirectErrorStream(true);
+            builder.environment().putAll(spec.environment());
+            return builder.start();
+        } catch (IOException e) {
+            throw new LaunchException(e.getMessage());
+        }
+    }
+
+    private void watch(Instance instance, ProcessHandle process, Process child) {
+        long generation;
+        synchronized (instance) {
+            generation = instance.generation;
+        }
+        CompletableFuture<?> exited = child != null ? child.onExit() : process.onExit();
+        exited.whenComplete((ignored, error) -> {
+            try {
+                exited(instance, process, child, generation);
+            } catch (Throwable e) {
+                LOG.log(Level.ERROR, "cannot handle the exit of instance %s: %s".formatted(instance.id, e), e);
+            }
+        });
+    }
+
+    private void exited(Instance instance, ProcessHandle process, Process child, long generation) {
+        synchronized (instance) {
+            if (closed || instance.removed || instance.generation != generation || instance.process != process) {
+                // A stop or restart owns this exit, or this supervisor has handed over to another.
+                return;
+            }
+            String exit = describeExit(child);
+            Duration ran = Duration.between(instance.processStarted, Instant.now());
+            instance.process = null;
+            instance.child = null;
+            AtomicFiles.delete(pidFile(instance.id));
+            LOG.log(
+                    Level.WARNING,
+                    "instance %s, pid %d, %s after %d ms".formatted(instance.id, process.pid(), exit, ran.toMillis()));
+            exitedUnexpectedly(instance, exit, ran);
+        }
+    }
+
+    // Called holding the instance's monitor.
+    private void exitedUnexpectedly(Instance instance, String exit, Duration ran) {
+        instance.lastExit = exit;
+        instance.since = Instant.now();
+        instance.quickExits = ran.compareTo(policy.quickExit()) < 0 ? instance.quickExits + 1 : 0;
+        if (ran.compareTo(policy.backoffResetAfter()) >= 0) {
+            instance.exitsInARow = 0;
+        }
+        instance.exitsInARow++;
+        if (instance.quickExits >= policy.maxQuickExits()) {
+            instance.state = State.FAILED;
+            LOG.log(
+                    Level.ERROR,
+                    "instance %s exited %d times in a row within %d s of starting; giving up until it is started again"
+                            .formatted(
+                                    instance.id,
+                                    instance.quickExits,
+                                    policy.quickExit().toSeconds()));
+            return;
+        }
+        instance.state = State.BACKOFF;
+        if (closed) {
+            return;
+        }
+        Duration delay = policy.backoff(instance.exitsInARow);
+        long generation = instance.generation;
+        instance.pendingRestart = backoff.schedule(
+                () -> Thread.ofVirtual()
+                        .name("restart " + instance.id)
+                        .start(() -> restartAfterBackoff(instance, generation)),
+                delay.toMillis(),
+                TimeUnit.MILLISECONDS);
+        LOG.log(Level.INFO, "instance %s restarts in %d ms".formatted(instance.id, delay.toMillis()));
+    }
+
+    private void restartAfterBackoff(Instance instance, long generation) {
+        try {
+            instance.operation.lock();
+            try {
+                synchronized (instance) {
+                    if (closed
+                            || instance.removed
+                            || instance.generation != generation
+                            || instance.state != State.BACKOFF) {
+                        return;
+                    }
+                    instance.restarts++;
+                    instance.pendingRestart = null;
+                }
+                launch(instance);
+            } finally {
+                instance.operation.unlock();
+            }
+        } catch (Throwable e) {
+            LOG.log(Level.ERROR, "cannot restart instance %s: %s".formatted(instance.id, e), e);
+        }
+    }
+
+    private static void cancelPendingRestart(Instance instance) {
+        if (instance.pendingRestart != null) {
+            instance.pendingRestart.cancel(false);
+            instance.pendingRestart = null;
+        }
+    }
+
+    // Java reports death by signal N as exit status 128 + N, like a shell does.
+    private static String describeExit(Process child) {
+        if (child == null) {
+            return "exited, status unknown (adopted from an earlier agent)";
+        }
+        int status = child.exitValue();
+        return status > 128 && status < 128 + 65 ? "signal %d".formatted(status - 128) : "exit %d".formatted(status);
+    }
+
+    private Optional<Long> readPid(String id) {
+        try {
+            return Optional.of(Long.parseLong(Files.readString(pidFile(id)).strip()));
+        } catch (NoSuchFileException | NumberFormatException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read pid file of instance %s: %s".formatted(id, e), e);
+        }
+    }
+
+    private void persist(Instance instance) {
+        AtomicFiles.write(
+                specFile(instance.id),
+                json.writerWithDefaultPrettyPrinter()
+                        .writeValueAsBytes(new StoredInstance(instance.spec, instance.run)));
+    }
+
+    private Instance instance(String id) {
+        requireNonNull(id, "id is null");
+        Instance instance = instances.get(id);
+        if (instance == null) {
+            throw unknown(id);
+        }
+        return instance;
+    }
+
+    private static void checkNotRemoved(Instance instance) {
+        synchronized (instance) {
+            if (instance.removed) {
+                throw unknown(instance.id);
+            }
+        }
+    }
+
+    private static AgentException unknown(String id) {
+        return new AgentException(
+                Code.UNKNOWN_INSTANCE, "no instance %s on this agent; put its spec first".formatted(id));
+    }
+
+    private static void check(InstanceSpec spec) {
+        if (!ID.matcher(spec.id()).matches()
+                || spec.id().equals(".")
+                || spec.id().equals("..")) {
+            throw new AgentException(
+                    Code.BAD_SPEC,
+                    "instance id \"%s\" must be 1 to 200 letters, digits or . _ - : [ ]".formatted(spec.id()));
+        }
+        if (spec.stopTimeoutSeconds() < 0 || spec.stopTimeoutSeconds() > MAX_STOP_TIMEOUT_SECONDS) {
+            throw new AgentException(
+                    Code.BAD_SPEC,
+                    "instance %s: stopTimeoutSeconds %d is outside 0..%d"
+                            .formatted(spec.id(), spec.stopTimeoutSeconds(), MAX_STOP_TIMEOUT_SECONDS));
+        }
+        if (!Path.of(spec.workDir()).isAbsolute()) {
+            throw new AgentException(
+                    Code.BAD_SPEC,
+                    "instance %s: workDir %s is not an absolute path".formatted(spec.id(), spec.workDir()));
+        }
+    }
+
+    private Path specFile(String id) {
+        return instancesDir.resolve(fileName(id) + ".json");
+    }
+
+    private Path pidFile(String id) {
+        return runDir.resolve(fileName(id) + ".pid");
+    }
+
+    /** The file name of an instance's spec and pid file: its id with {@code :} replaced by {@code _}. */
+    static String fileName(String id) {
+        return id.replace(':', '_');
+    }
+
+    /** The form of an instance on disk. */
+    record StoredInstance(InstanceSpec spec, boolean run) {
+        StoredInstance {
+            requireNonNull(spec, "spec is null");
+        }
+    }
+
+    private static final class LaunchException extends RuntimeException {
+        LaunchException(String message) {
+            super(message);
+        }
+    }
+
+    private static final class Instance {
+        private final String id;
+        // Serialises start, stop, restart and remove of this instance; status reads only take the monitor.
+        private final ReentrantLock operation = new ReentrantLock();
+        private InstanceSpec spec;
+        private boolean run;
+        private boolean removed;
+        private State state = State.STOPPED;
+        private ProcessHandle process;
+        private Process child;
+        private Instant since = Instant.now();
+        private Instant processStarted = Instant.now();
+        private int restarts;
+        private int quickExits;
+        private int exitsInARow;
+        private String lastExit = "";
+        private long generation;
+        private ScheduledFuture<?> pendingRestart;
+
+        private Instance(InstanceSpec spec) {
+            this.id = spec.id();
+            this.spec = spec;
+        }
+
+        private synchronized InstanceStatus status() {
+            return new InstanceStatus(
+                    id, spec.component(), state, process == null ? 0 : process.pid(), since, restarts, lastExit);
+        }
+    }
+}

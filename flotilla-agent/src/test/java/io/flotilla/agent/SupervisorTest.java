@@ -1,0 +1,326 @@
+package io.flotilla.agent;
+
+import static io.flotilla.agent.Eventually.assertEventually;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flotilla.agent.InstanceStatus.State;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SupervisorTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final RestartPolicy FAST = new RestartPolicy(
+            Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(10), 5, Duration.ofMinutes(1));
+
+    @TempDir
+    Path dir;
+
+    private final List<Supervisor> supervisors = new ArrayList<>();
+    private final List<Long> pids = new ArrayList<>();
+
+    @AfterEach
+    void killEverything() {
+        for (Supervisor supervisor : supervisors) {
+            for (InstanceStatus status : supervisor.statuses()) {
+                pids.add(status.pid());
+            }
+            supervisor.close();
+        }
+        for (long pid : pids) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
+    void startAndStopAreIdempotent() throws IOException {
+        Supervisor supervisor = open();
+        supervisor.put(spec("127.0.0.1:7001", "sleep", "300"));
+        assertThat(supervisor.status("127.0.0.1:7001").state()).isEqualTo(State.STOPPED);
+
+        InstanceStatus started = remember(supervisor.start("127.0.0.1:7001"));
+        assertThat(started.state()).isEqualTo(State.RUNNING);
+        assertThat(started.pid()).isPositive();
+        assertThat(ProcessHandle.of(started.pid())
+                        .flatMap(process -> process.info().command()))
+                .hasValueSatisfying(command -> assertThat(command).endsWith("/sleep"));
+        Path pidFile = dir.resolve("agent/run/127.0.0.1_7001.pid");
+        assertThat(Files.readString(pidFile)).isEqualTo(started.pid() + "\n");
+        assertThat(supervisor.start("127.0.0.1:7001").pid()).isEqualTo(started.pid());
+
+        InstanceStatus stopped = supervisor.stop("127.0.0.1:7001");
+        assertThat(stopped.state()).isEqualTo(State.STOPPED);
+        assertThat(stopped.pid()).isZero();
+        assertThat(stopped.lastExit()).isEqualTo("signal 15");
+        assertThat(ProcessHandle.of(started.pid())).isEmpty();
+        assertThat(pidFile).doesNotExist();
+        assertThat(supervisor.stop("127.0.0.1:7001").state()).isEqualTo(State.STOPPED);
+    }
+
+    @Test
+    void processRunsInItsOwnSessionWithTheSpecsDirectoryEnvironmentAndLog() throws IOException {
+        Supervisor supervisor = open();
+        Path work = Files.createDirectories(dir.resolve("work"));
+        InstanceSpec spec = new InstanceSpec(
+                "127.0.0.1:7002",
+                "test",
+                List.of(
+                        "sh",
+                        "-c",
+                        "echo \"in $(pwd) with $GREETING\"; read line; echo \"stdin gave ${line:-nothing}\"; exec sleep 300"),
+                Map.of("GREETING", "hello"),
+                work.toString(),
+                dir.resolve("log/7002.log").toString(),
+                Probe.allOf(),
+                5,
+                List.of(),
+                List.of(),
+                "");
+        supervisor.put(spec);
+        long pid = remember(supervisor.start(spec.id())).pid();
+
+        assertEventually(
+                WAIT,
+                () -> assertThat(Files.readAllLines(dir.resolve("log/7002.log")))
+                        .containsExactly("in %s with hello".formatted(work), "stdin gave nothing"));
+        String stat = Files.readString(Path.of("/proc/%d/stat".formatted(pid)));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        assertThat(fields[3]).as("session id").isEqualTo(Long.toString(pid));
+    }
+
+    @Test
+    void restartsAProcessThatWasKilled() {
+        Supervisor supervisor = open();
+        supervisor.put(spec("127.0.0.1:7003", "sleep", "300"));
+        long first = remember(supervisor.start("127.0.0.1:7003")).pid();
+
+        ProcessHandle.of(first).orElseThrow().destroyForcibly();
+
+        assertEventually(WAIT, () -> {
+            InstanceStatus status = supervisor.status("127.0.0.1:7003");
+            assertThat(status.state()).isEqualTo(State.RUNNING);
+            assertThat(status.pid()).isNotIn(0L, first);
+            assertThat(status.restarts()).isEqualTo(1);
+            assertThat(status.lastExit()).isEqualTo("signal 9");
+        });
+        remember(supervisor.status("127.0.0.1:7003"));
+    }
+
+    @Test
+    void givesUpAfterFiveQuickExitsUntilStartedAgain() throws IOException {
+        Supervisor supervisor = open();
+        supervisor.put(spec("127.0.0.1:7004", "sh", "-c", "echo attempt; exit 1"));
+        supervisor.start("127.0.0.1:7004");
+
+        assertEventually(
+                WAIT,
+                () -> assertThat(supervisor.status("127.0.0.1:7004").state()).isEqualTo(State.FAILED));
+        InstanceStatus failed = supervisor.status("127.0.0.1:7004");
+        assertThat(failed.restarts()).isEqualTo(4);
+        assertThat(failed.lastExit()).isEqualTo("exit 1");
+        assertThat(failed.pid()).isZero();
+        assertThat(Files.readAllLines(logOf("7004"))).hasSize(5);
+
+        supervisor.start("127.0.0.1:7004");
+        assertEventually(
+                WAIT, () -> assertThat(Files.readAllLines(logOf("7004"))).hasSize(10));
+        assertEventually(
+                WAIT,
+                () -> assertThat(supervisor.status("127.0.0.1:7004").state()).isEqualTo(State.FAILED));
+    }
+
+    @Test
+    void aMissingBinaryCountsAsAQuickExit() {
+        Supervisor supervisor = open();
+        supervisor.put(spec("127.0.0.1:7005", "/nonexistent/flotilla-test-binary"));
+        supervisor.start("127.0.0.1:7005");
+
+        assertEventually(
+                WAIT,
+                () -> assertThat(supervisor.status("127.0.0.1:7005"))
+                        .extracting(InstanceStatus::state, InstanceStatus::lastExit)
+                        .containsExactly(
+                                State.FAILED, "could not start: binary /nonexistent/flotilla-test-binary not found"));
+    }
+
+    @Test
+    void killsAProcessThatIgnoresSigtermAfterTheStopTimeout() {
+        Supervisor supervisor = open();
+        // An ignored signal stays ignored across exec, so sleep itself ignores SIGTERM.
+        InstanceSpec spec = withStopTimeout(spec("127.0.0.1:7006", "sh", "-c", "trap '' TERM; exec sleep 300"), 1);
+        supervisor.put(spec);
+        long pid = remember(supervisor.start(spec.id())).pid();
+
+        long before = System.nanoTime();
+        InstanceStatus stopped = supervisor.stop(spec.id());
+
+        assertThat(Duration.ofNanos(System.nanoTime() - before)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+        assertThat(stopped.lastExit()).isEqualTo("signal 9");
+        assertThat(ProcessHandle.of(pid)).isEmpty();
+    }
+
+    @Test
+    void aNewSupervisorAdoptsTheRunningProcessInsteadOfStartingAnother() {
+        Supervisor first = open();
+        first.put(spec("127.0.0.1:7007", "sleep", "300"));
+        first.put(spec("127.0.0.1:7008", "sleep", "301"));
+        long pid = remember(first.start("127.0.0.1:7007")).pid();
+        first.close();
+
+        Supervisor second = open();
+        assertThat(second.status("127.0.0.1:7007").state()).isEqualTo(State.STOPPED);
+        second.recover();
+
+        InstanceStatus adopted = second.status("127.0.0.1:7007");
+        assertThat(adopted.state()).isEqualTo(State.RUNNING);
+        assertThat(adopted.pid()).isEqualTo(pid);
+        assertThat(second.status("127.0.0.1:7008").state()).isEqualTo(State.STOPPED);
+
+        InstanceStatus stopped = second.stop("127.0.0.1:7007");
+        assertThat(stopped.lastExit()).isEqualTo("exited, status unknown (adopted from an earlier agent)");
+        assertThat(ProcessHandle.of(pid)).isEmpty();
+    }
+
+    @Test
+    void aNewSupervisorStartsAnInstanceWhoseProcessDied() {
+        Supervisor first = open();
+        first.put(spec("127.0.0.1:7009", "sleep", "300"));
+        long pid = remember(first.start("127.0.0.1:7009")).pid();
+        first.close();
+        ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+        process.destroyForcibly();
+        process.onExit().join();
+
+        Supervisor second = open();
+        second.recover();
+
+        InstanceStatus status = remember(second.status("127.0.0.1:7009"));
+        assertThat(status.state()).isEqualTo(State.RUNNING);
+        assertThat(status.pid()).isNotEqualTo(pid);
+    }
+
+    @Test
+    void aChangedSpecTakesEffectAtTheNextRestart() throws IOException {
+        Supervisor supervisor = open();
+        supervisor.put(spec("127.0.0.1:7010", "sleep", "300"));
+        long first = remember(supervisor.start("127.0.0.1:7010")).pid();
+
+        supervisor.put(spec("127.0.0.1:7010", "sleep", "301"));
+        assertThat(supervisor.status("127.0.0.1:7010").pid()).isEqualTo(first);
+        assertThat(arguments(first)).containsExactly("300");
+
+        long second = remember(supervisor.restart("127.0.0.1:7010")).pid();
+        assertThat(second).isNotEqualTo(first);
+        assertThat(arguments(second)).containsExactly("301");
+        assertThat(ProcessHandle.of(first)).isEmpty();
+    }
+
+    @Test
+    void storesSpecsAsJsonNamedAfterTheId() throws IOException {
+        Supervisor supervisor = open();
+        supervisor.put(spec("127.0.0.1:7011", "sleep", "300"));
+
+        String stored = Files.readString(dir.resolve("agent/instances/127.0.0.1_7011.json"));
+        assertThat(stored).contains("\"run\" : false", "\"id\" : \"127.0.0.1:7011\"", "\"type\" : \"allOf\"");
+        supervisor.start("127.0.0.1:7011");
+        remember(supervisor.status("127.0.0.1:7011"));
+        assertThat(Files.readString(dir.resolve("agent/instances/127.0.0.1_7011.json")))
+                .contains("\"run\" : true");
+    }
+
+    @Test
+    void removeStopsAndForgets() {
+        Supervisor supervisor = open();
+        supervisor.put(spec("127.0.0.1:7012", "sleep", "300"));
+        long pid = remember(supervisor.start("127.0.0.1:7012")).pid();
+
+        supervisor.remove("127.0.0.1:7012");
+
+        assertThat(ProcessHandle.of(pid)).isEmpty();
+        assertThat(dir.resolve("agent/instances/127.0.0.1_7012.json")).doesNotExist();
+        assertThat(supervisor.statuses()).isEmpty();
+        assertThatThrownBy(() -> supervisor.status("127.0.0.1:7012"))
+                .isInstanceOf(AgentException.class)
+                .hasMessage("no instance 127.0.0.1:7012 on this agent; put its spec first");
+        assertThat(open().statuses()).isEmpty();
+    }
+
+    @Test
+    void refusesAnIdThatIsNotAFileName() {
+        Supervisor supervisor = open();
+
+        assertThatThrownBy(() -> supervisor.put(spec("../etc", "sleep", "1")))
+                .isInstanceOf(AgentException.class)
+                .hasMessage("instance id \"../etc\" must be 1 to 200 letters, digits or . _ - : [ ]");
+    }
+
+    @Test
+    void backoffDoublesUpToItsMaximum() {
+        RestartPolicy policy = RestartPolicy.DEFAULT;
+
+        assertThat(List.of(1, 2, 3, 4, 5, 6, 7, 50).stream()
+                        .map(policy::backoff)
+                        .map(Duration::toSeconds))
+                .containsExactly(1L, 2L, 4L, 8L, 16L, 30L, 30L, 30L);
+    }
+
+    private Supervisor open() {
+        Supervisor supervisor = Supervisor.open(dir.resolve("agent"), FAST);
+        supervisors.add(supervisor);
+        return supervisor;
+    }
+
+    private InstanceStatus remember(InstanceStatus status) {
+        pids.add(status.pid());
+        return status;
+    }
+
+    private InstanceSpec spec(String id, String... command) {
+        return new InstanceSpec(
+                id,
+                "test",
+                List.of(command),
+                Map.of(),
+                dir.toString(),
+                logOf(id.substring(id.indexOf(':') + 1)).toString(),
+                Probe.allOf(),
+                5,
+                List.of(),
+                List.of(),
+                "");
+    }
+
+    private Path logOf(String port) {
+        return dir.resolve("log/%s.log".formatted(port));
+    }
+
+    private static InstanceSpec withStopTimeout(InstanceSpec spec, int seconds) {
+        return new InstanceSpec(
+                spec.id(),
+                spec.component(),
+                spec.command(),
+                spec.environment(),
+                spec.workDir(),
+                spec.logFile(),
+                spec.probe(),
+                seconds,
+                spec.ports(),
+                spec.dataDirs(),
+                spec.binaryPackage());
+    }
+
+    private static List<String> arguments(long pid) throws IOException {
+        String[] cmdline = Files.readString(Path.of("/proc/%d/cmdline".formatted(pid)), UTF_8)
+                .split("\0");
+        return List.of(cmdline).subList(1, cmdline.length);
+    }
+}

@@ -1,0 +1,167 @@
+package io.flotilla.agent;
+
+import static io.flotilla.agent.Eventually.assertEventually;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real MariaDB server in a temporary directory, run by {@code mariadbd} from the Debian package,
+ * with root over its socket and a user {@code flotilla} whose password is in a 0600 file.
+ */
+final class TestingMariaDb implements AutoCloseable {
+    static final String USER = "flotilla";
+
+    private final Path dir;
+    private final int port;
+    private final Process process;
+
+    private TestingMariaDb(Path dir, int port, Process process) {
+        this.dir = dir;
+        this.port = port;
+        this.process = process;
+    }
+
+    /** Runs {@code mariadb-install-db} into {@code dataDir}; copy it to start several servers quickly. */
+    static void installDataDir(Path dataDir) throws IOException, InterruptedException {
+        Files.createDirectories(dataDir);
+        run(List.of(
+                "mariadb-install-db",
+                "--no-defaults",
+                "--datadir=" + dataDir,
+                "--user=" + System.getProperty("user.name"),
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--skip-name-resolve"));
+    }
+
+    /** Starts a server on a copy of {@code template} with binary logging and {@code serverId}. */
+    static TestingMariaDb start(Path template, Path dir, int serverId) throws IOException, InterruptedException {
+        Path dataDir = dir.resolve("data");
+        copy(template, dataDir);
+        int port = freePort();
+        Process process = new ProcessBuilder(
+                        "/usr/sbin/mariadbd",
+                        "--no-defaults",
+                        "--datadir=" + dataDir,
+                        "--socket=" + dir.resolve("mysqld.sock"),
+                        "--pid-file=" + dir.resolve("mysqld.pid"),
+                        "--port=" + port,
+                        "--bind-address=127.0.0.1",
+                        "--skip-name-resolve",
+                        "--user=" + System.getProperty("user.name"),
+                        "--server-id=" + serverId,
+                        "--log-bin=mysql-bin",
+                        "--innodb-buffer-pool-size=16M",
+                        "--innodb-log-file-size=8M",
+                        "--innodb-use-native-aio=0",
+                        "--log-error=" + dir.resolve("error.log"))
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("stdout.log").toFile())
+                .start();
+        TestingMariaDb server = new TestingMariaDb(dir, port, process);
+        try {
+            assertEventually(Duration.ofSeconds(30), () -> {
+                assertThat(process.isAlive())
+                        .as("mariadbd runs; see %s", dir.resolve("error.log"))
+                        .isTrue();
+                server.sql("SELECT 1");
+            });
+            byte[] random = new byte[12];
+            new SecureRandom().nextBytes(random);
+            String password = HexFormat.of().formatHex(random);
+            Files.writeString(server.passwordFile(), password + "\n");
+            Files.setPosixFilePermissions(server.passwordFile(), PosixFilePermissions.fromString("rw-------"));
+            server.sql(
+                    "CREATE USER '%s'@'127.0.0.1' IDENTIFIED BY '%s'; GRANT REPLICATION SLAVE, SLAVE MONITOR ON *.* TO '%s'@'127.0.0.1'"
+                            .formatted(USER, password, USER));
+            return server;
+        } catch (RuntimeException | Error e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    int port() {
+        return port;
+    }
+
+    Path passwordFile() {
+        return dir.resolve("flotilla.password");
+    }
+
+    /** Runs SQL as root over the server's socket with the {@code mariadb} command line client. */
+    String sql(String statements) throws IOException, InterruptedException {
+        return run(List.of(
+                "mariadb",
+                "--no-defaults",
+                "--socket=" + dir.resolve("mysqld.sock"),
+                "--user=root",
+                "--batch",
+                "--skip-column-names",
+                "--execute=" + statements));
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String run(List<String> command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), UTF_8);
+        if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            process.destroyForcibly();
+            throw new IOException("%s failed: %s".formatted(command.getFirst(), output));
+        }
+        return output;
+    }
+
+    private static void copy(Path from, Path to) throws IOException {
+        List<Path> paths;
+        try (Stream<Path> walk = Files.walk(from)) {
+            paths = new ArrayList<>(walk.toList());
+        }
+        for (Path path : paths) {
+            Path target = to.resolve(from.relativize(path).toString());
+            try {
+                if (Files.isDirectory(path)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(path, target, StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
