@@ -115,6 +115,16 @@ public final class AgentClient implements AutoCloseable {
                 "GET", instancePath(id) + "/ready", null, timeout.plus(Probe.ATTEMPT_TIMEOUT), type(ProbeResult.class));
     }
 
+    /** Runs a probe on the agent's host now: a check that only makes sense from there (a loopback port, a unix socket). */
+    public ProbeResult probe(Probe probe) {
+        return call(
+                "POST",
+                "v1/probe",
+                json.writeValueAsBytes(probe),
+                timeout.plus(Probe.ATTEMPT_TIMEOUT),
+                type(ProbeResult.class));
+    }
+
     public Diagnosis.Report diagnosis(String id, int lines) {
         return call("GET", instancePath(id) + "/diagnosis?lines=" + lines, null, timeout, type(Diagnosis.Report.class));
     }

@@ -171,6 +171,10 @@ public final class AgentServer implements AutoCloseable {
                         expect(method, path, "GET");
                         return Reply.ok(supervisor.statuses());
                     }
+                    case "probe" -> {
+                        expect(method, path, "POST");
+                        return Reply.ok(probes.run(readProbe(exchange)));
+                    }
                     case "shutdown" -> {
                         expect(method, path, "POST");
                         LOG.log(Level.INFO, "shutdown asked by %s".formatted(exchange.getRemoteAddress()));
@@ -245,6 +249,15 @@ public final class AgentServer implements AutoCloseable {
             return ProbeResult.notReady("instance %s is %s".formatted(id, status.state()));
         }
         return probes.run(spec.probe());
+    }
+
+    private Probe readProbe(HttpExchange exchange) throws IOException {
+        byte[] body = readBody(exchange);
+        try {
+            return json.readValue(body, Probe.class);
+        } catch (JacksonException e) {
+            throw new AgentException(Code.BAD_SPEC, "bad probe: " + e.getOriginalMessage());
+        }
     }
 
     private InstanceSpec readSpec(HttpExchange exchange) throws IOException {

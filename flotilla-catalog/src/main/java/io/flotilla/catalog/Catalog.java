@@ -68,7 +68,8 @@ public final class Catalog {
         Map<String, Set<String>> dependencies = new LinkedHashMap<>();
         for (Instance instance : topology.instances()) {
             String tier = tier(instance);
-            dependencies.computeIfAbsent(tier, ignored -> new LinkedHashSet<>(kind(instance).dependencies(tier)));
+            dependencies.computeIfAbsent(
+                    tier, ignored -> new LinkedHashSet<>(kind(instance).dependencies(tier)));
         }
         dependencies.values().forEach(needed -> needed.retainAll(dependencies.keySet()));
         List<List<String>> layers = new ArrayList<>();
@@ -81,7 +82,9 @@ public final class Catalog {
                     .toList();
             if (layer.isEmpty()) {
                 throw new IllegalStateException("the catalog's start dependencies form a cycle among %s"
-                        .formatted(dependencies.keySet().stream().filter(tier -> !placed.contains(tier)).toList()));
+                        .formatted(dependencies.keySet().stream()
+                                .filter(tier -> !placed.contains(tier))
+                                .toList()));
             }
             layers.add(layer);
             placed.addAll(layer);
@@ -91,6 +94,8 @@ public final class Catalog {
 
     /** The instances of a tier, in topology order. */
     public List<Instance> instancesOf(Topology topology, String tier) {
-        return topology.instances().stream().filter(instance -> tier(instance).equals(tier)).toList();
+        return topology.instances().stream()
+                .filter(instance -> tier(instance).equals(tier))
+                .toList();
     }
 }

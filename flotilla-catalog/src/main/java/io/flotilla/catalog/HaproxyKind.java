@@ -55,7 +55,8 @@ public final class HaproxyKind implements ComponentKind {
 
     @Override
     public List<String> commandLine(InstanceContext context) {
-        return List.of(binary(), "-W", "-db", "-f", context.confFile("haproxy.cfg").toString());
+        return List.of(
+                binary(), "-W", "-db", "-f", context.confFile("haproxy.cfg").toString());
     }
 
     @Override
@@ -93,8 +94,7 @@ public final class HaproxyKind implements ComponentKind {
                     http-request use-service prometheus-exporter if { path /metrics }
                     http-request return status 404 content-type text/plain string "metrics are at /metrics\\n" unless { path /metrics }
 
-                """
-                .formatted(
+                """.formatted(
                         adminSocket(context),
                         context.listen("port"),
                         PRIMARY_BACKEND,
@@ -126,7 +126,8 @@ public final class HaproxyKind implements ComponentKind {
     @Override
     public Probe readiness(InstanceContext context) {
         return Probe.allOf(
-                new Probe.PortOpen(connectHost(context.instance()), context.instance().port("port")),
+                new Probe.PortOpen(
+                        connectHost(context.instance()), context.instance().port("port")),
                 new Probe.HaproxyBackendsUp(adminSocket(context), List.of(PRIMARY_BACKEND, REPLICA_BACKEND)));
     }
 

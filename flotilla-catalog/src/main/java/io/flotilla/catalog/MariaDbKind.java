@@ -83,7 +83,6 @@ public final class MariaDbKind implements ComponentKind {
         settings.put("bind-address", instance.listenHost());
         settings.put("socket", socket(context));
         settings.put("pid-file", context.deployDir().resolve("run/mariadb.pid"));
-        settings.put("log-error", context.logDir().resolve("mariadb.err"));
         settings.put("slow_query_log_file", context.logDir().resolve("mariadb-slow.log"));
         settings.put("user", context.osUser());
         settings.put("server-id", serverId(context));
@@ -98,7 +97,8 @@ public final class MariaDbKind implements ComponentKind {
         StringBuilder file = new StringBuilder();
         file.append("# Written by Flotilla for ").append(instance.id()).append(". Changes are replaced on deploy.\n");
         file.append("[mariadbd]\n");
-        settings.forEach((key, value) -> file.append(key).append(" = ").append(optionValue(value)).append('\n'));
+        settings.forEach((key, value) ->
+                file.append(key).append(" = ").append(optionValue(value)).append('\n'));
         file.append("\n[client]\n");
         file.append("socket = ").append(socket(context)).append('\n');
         return Map.of("conf/my.cnf", file.toString());
@@ -135,13 +135,19 @@ public final class MariaDbKind implements ComponentKind {
         return Probe.allOf(
                 ping,
                 new Probe.ReplicaRunning(
-                        "127.0.0.1", instance.mainPort(), "root", context.rootPasswordFile().toString()));
+                        "127.0.0.1",
+                        instance.mainPort(),
+                        "root",
+                        context.rootPasswordFile().toString()));
     }
 
     @Override
     public Probe serving(InstanceContext context) {
         return new Probe.SqlPing(
-                "127.0.0.1", context.instance().mainPort(), "root", context.rootPasswordFile().toString());
+                "127.0.0.1",
+                context.instance().mainPort(),
+                "root",
+                context.rootPasswordFile().toString());
     }
 
     @Override
@@ -153,8 +159,7 @@ public final class MariaDbKind implements ComponentKind {
                 DELETE FROM mysql.global_priv WHERE User = 'root';
                 INSERT INTO mysql.global_priv VALUES ('localhost', 'root', '%1$s');
                 INSERT INTO mysql.global_priv VALUES ('%%', 'root', '%1$s');
-                """
-                .formatted(access);
+                """.formatted(access);
         String sqlFile = context.confFile("bootstrap.sql").toString();
         List<String> command = new ArrayList<>(List.of(
                 "/usr/bin/mariadb-install-db",
@@ -188,10 +193,10 @@ public final class MariaDbKind implements ComponentKind {
         if (isPrimary(instance)) {
             try (Connection connection = sql.open(instance.host(), instance.mainPort());
                     Statement statement = connection.createStatement()) {
-                statement.execute("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'"
-                        .formatted(REPLICATION_USER, password));
-                statement.execute("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'@'%%'"
-                        .formatted(REPLICATION_USER));
+                statement.execute(
+                        "CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'".formatted(REPLICATION_USER, password));
+                statement.execute(
+                        "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'@'%%'".formatted(REPLICATION_USER));
             }
             return;
         }

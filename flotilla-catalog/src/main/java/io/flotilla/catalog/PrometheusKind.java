@@ -82,11 +82,14 @@ public final class PrometheusKind implements ComponentKind {
                 .append(context.clusterName())
                 .append(". Changes are replaced on deploy.\n");
         yaml.append("global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n  external_labels:\n")
-                .append("    cluster: ").append(quoted(context.clusterName())).append('\n');
+                .append("    cluster: ")
+                .append(quoted(context.clusterName()))
+                .append('\n');
         List<Instance> alertmanagers = topology.instances("alertmanager");
         if (!alertmanagers.isEmpty()) {
             yaml.append("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets:\n");
-            alertmanagers.forEach(am -> yaml.append("            - ").append(quoted(am.id())).append('\n'));
+            alertmanagers.forEach(
+                    am -> yaml.append("            - ").append(quoted(am.id())).append('\n'));
         }
         yaml.append("scrape_configs:\n");
         for (ScrapeTarget target : TARGETS) {
@@ -101,8 +104,8 @@ public final class PrometheusKind implements ComponentKind {
             yaml.append("    metrics_path: ").append(quoted(target.path())).append('\n');
             yaml.append("    static_configs:\n");
             List<String> lines = new ArrayList<>();
-            addresses.forEach((address, id) -> lines.add(
-                    "      - targets: [%s]\n        labels: { instance_id: %s }\n".formatted(quoted(address), quoted(id))));
+            addresses.forEach((address, id) -> lines.add("      - targets: [%s]\n        labels: { instance_id: %s }\n"
+                    .formatted(quoted(address), quoted(id))));
             lines.forEach(yaml::append);
         }
         return Map.of("conf/prometheus.yml", yaml.toString());

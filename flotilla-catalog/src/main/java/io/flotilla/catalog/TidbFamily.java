@@ -17,8 +17,20 @@ final class TidbFamily {
     private TidbFamily() {}
 
     static List<ComponentKind> kinds() {
-        return List.of(pd(), tso(), scheduling(), tiproxy(), tikv(), pump(), tidb(), tiflash(), drainer(), cdc(), kvcdc(),
-                dashboard(), grafana());
+        return List.of(
+                pd(),
+                tso(),
+                scheduling(),
+                tiproxy(),
+                tikv(),
+                pump(),
+                tidb(),
+                tiflash(),
+                drainer(),
+                cdc(),
+                kvcdc(),
+                dashboard(),
+                grafana());
     }
 
     static String pdName(Instance pd) {
@@ -41,22 +53,29 @@ final class TidbFamily {
     }
 
     private static ComponentKind pd() {
-        return new DescribedKind(Schemas.PD, "pd-server", Set.of(), Duration.ofSeconds(120), "pd.toml", context -> {
-            Instance instance = context.instance();
-            String initialCluster = context.topology().instances("pd").stream()
-                    .map(pd -> "%s=http://%s:%d".formatted(pdName(pd), pd.host(), pd.port("peer_port")))
-                    .collect(Collectors.joining(","));
-            return List.of(
-                    "--name=" + pdName(instance),
-                    "--client-urls=http://" + context.listen("client_port"),
-                    "--advertise-client-urls=http://" + context.address("client_port"),
-                    "--peer-urls=http://" + context.listen("peer_port"),
-                    "--advertise-peer-urls=http://" + context.address("peer_port"),
-                    "--data-dir=" + context.dataDir(),
-                    "--initial-cluster=" + initialCluster,
-                    "--config=" + context.confFile("pd.toml"),
-                    "--log-file=" + context.logDir().resolve("pd.log"));
-        }, context -> http(context, "client_port", "/pd/api/v1/health", "\"health\": true"));
+        return new DescribedKind(
+                Schemas.PD,
+                "pd-server",
+                Set.of(),
+                Duration.ofSeconds(120),
+                "pd.toml",
+                context -> {
+                    Instance instance = context.instance();
+                    String initialCluster = context.topology().instances("pd").stream()
+                            .map(pd -> "%s=http://%s:%d".formatted(pdName(pd), pd.host(), pd.port("peer_port")))
+                            .collect(Collectors.joining(","));
+                    return List.of(
+                            "--name=" + pdName(instance),
+                            "--client-urls=http://" + context.listen("client_port"),
+                            "--advertise-client-urls=http://" + context.address("client_port"),
+                            "--peer-urls=http://" + context.listen("peer_port"),
+                            "--advertise-peer-urls=http://" + context.address("peer_port"),
+                            "--data-dir=" + context.dataDir(),
+                            "--initial-cluster=" + initialCluster,
+                            "--config=" + context.confFile("pd.toml"),
+                            "--log-file=" + context.logDir().resolve("pd.log"));
+                },
+                context -> http(context, "client_port", "/pd/api/v1/health", "\"health\": true"));
     }
 
     private static ComponentKind tso() {
@@ -68,9 +87,15 @@ final class TidbFamily {
     }
 
     private static ComponentKind microservice(io.flotilla.topology.ComponentSchema schema, String service) {
-        return new DescribedKind(schema, "pd-server", Set.of("pd"), Duration.ofSeconds(120), service + ".toml",
+        return new DescribedKind(
+                schema,
+                "pd-server",
+                Set.of("pd"),
+                Duration.ofSeconds(120),
+                service + ".toml",
                 context -> List.of(
-                        "services", service,
+                        "services",
+                        service,
                         "--listen-addr=http://" + context.listen("port"),
                         "--advertise-listen-addr=http://" + context.address("port"),
                         "--backend-endpoints=" + pdEndpoints(context),
@@ -81,13 +106,23 @@ final class TidbFamily {
     }
 
     private static ComponentKind tiproxy() {
-        return new DescribedKind(Schemas.TIPROXY, "tiproxy", Set.of("pd"), Duration.ofSeconds(60), "tiproxy.toml",
+        return new DescribedKind(
+                Schemas.TIPROXY,
+                "tiproxy",
+                Set.of("pd"),
+                Duration.ofSeconds(60),
+                "tiproxy.toml",
                 context -> List.of("--config=" + context.confFile("tiproxy.toml")),
                 context -> http(context, "status_port", "/api/debug/health", ""));
     }
 
     private static ComponentKind tikv() {
-        return new DescribedKind(Schemas.TIKV, "tikv-server", Set.of("pd"), Duration.ofSeconds(300), "tikv.toml",
+        return new DescribedKind(
+                Schemas.TIKV,
+                "tikv-server",
+                Set.of("pd"),
+                Duration.ofSeconds(300),
+                "tikv.toml",
                 context -> List.of(
                         "--addr", context.listen("port"),
                         "--advertise-addr", context.address("port"),
@@ -101,7 +136,12 @@ final class TidbFamily {
     }
 
     private static ComponentKind pump() {
-        return new DescribedKind(Schemas.PUMP, "pump", Set.of("pd", "tikv"), Duration.ofSeconds(60), "pump.toml",
+        return new DescribedKind(
+                Schemas.PUMP,
+                "pump",
+                Set.of("pd", "tikv"),
+                Duration.ofSeconds(60),
+                "pump.toml",
                 context -> List.of(
                         "--node-id=" + context.address("port"),
                         "--addr=" + context.listen("port"),
@@ -114,10 +154,15 @@ final class TidbFamily {
     }
 
     private static ComponentKind tidb() {
-        return new DescribedKind(Schemas.TIDB, "tidb-server", Set.of("pd", "tikv", "pump"), Duration.ofSeconds(120),
+        return new DescribedKind(
+                Schemas.TIDB,
+                "tidb-server",
+                Set.of("pd", "tikv", "pump"),
+                Duration.ofSeconds(120),
                 "tidb.toml",
                 context -> List.of(
-                        "-P", String.valueOf(context.instance().port("port")),
+                        "-P",
+                        String.valueOf(context.instance().port("port")),
                         "--status=" + context.instance().port("status_port"),
                         "--host=" + context.instance().listenHost(),
                         "--advertise-address=" + context.instance().host(),
@@ -136,14 +181,25 @@ final class TidbFamily {
     }
 
     private static ComponentKind tiflash() {
-        return new DescribedKind(Schemas.TIFLASH, "tiflash", Set.of("pd", "tikv", "tidb"), Duration.ofSeconds(300),
+        return new DescribedKind(
+                Schemas.TIFLASH,
+                "tiflash",
+                Set.of("pd", "tikv", "tidb"),
+                Duration.ofSeconds(300),
                 "tiflash.toml",
-                context -> List.of("server", "--config-file", context.confFile("tiflash.toml").toString()),
+                context -> List.of(
+                        "server",
+                        "--config-file",
+                        context.confFile("tiflash.toml").toString()),
                 context -> http(context, "flash_proxy_status_port", "/tiflash/store-status", "Running"));
     }
 
     private static ComponentKind drainer() {
-        return new DescribedKind(Schemas.DRAINER, "drainer", Set.of("pump", "tidb"), Duration.ofSeconds(60),
+        return new DescribedKind(
+                Schemas.DRAINER,
+                "drainer",
+                Set.of("pump", "tidb"),
+                Duration.ofSeconds(60),
                 "drainer.toml",
                 context -> List.of(
                         "--node-id=" + context.address("port"),
@@ -156,7 +212,12 @@ final class TidbFamily {
     }
 
     private static ComponentKind cdc() {
-        return new DescribedKind(Schemas.CDC, "cdc", Set.of("pd", "tikv"), Duration.ofSeconds(60), "cdc.toml",
+        return new DescribedKind(
+                Schemas.CDC,
+                "cdc",
+                Set.of("pd", "tikv"),
+                Duration.ofSeconds(60),
+                "cdc.toml",
                 context -> List.of(
                         "server",
                         "--addr=" + context.listen("port"),
@@ -169,7 +230,12 @@ final class TidbFamily {
     }
 
     private static ComponentKind kvcdc() {
-        return new DescribedKind(Schemas.KVCDC, "tikv-cdc", Set.of("pd", "tikv"), Duration.ofSeconds(60), "tikv-cdc.toml",
+        return new DescribedKind(
+                Schemas.KVCDC,
+                "tikv-cdc",
+                Set.of("pd", "tikv"),
+                Duration.ofSeconds(60),
+                "tikv-cdc.toml",
                 context -> List.of(
                         "server",
                         "--addr=" + context.listen("port"),
@@ -182,9 +248,15 @@ final class TidbFamily {
     }
 
     private static ComponentKind dashboard() {
-        return new DescribedKind(Schemas.TIDB_DASHBOARD, "tidb-dashboard", Set.of("pd"), Duration.ofSeconds(60), "",
+        return new DescribedKind(
+                Schemas.TIDB_DASHBOARD,
+                "tidb-dashboard",
+                Set.of("pd"),
+                Duration.ofSeconds(60),
+                "",
                 context -> List.of(
-                        "--feature-version=" + context.topology().componentVersions().getOrDefault("tidb", ""),
+                        "--feature-version="
+                                + context.topology().componentVersions().getOrDefault("tidb", ""),
                         "--host=" + context.instance().listenHost(),
                         "--port=" + context.instance().port("port"),
                         "--pd=" + urls(pdEndpoints(context)),
@@ -193,14 +265,19 @@ final class TidbFamily {
     }
 
     private static ComponentKind grafana() {
-        return new DescribedKind(Schemas.GRAFANA, "grafana-server", Set.of("prometheus"), Duration.ofSeconds(60), "",
-                context -> List.of(
-                        "--homepath=" + context.deployDir(),
-                        "--config=" + context.confFile("grafana.ini")),
+        return new DescribedKind(
+                Schemas.GRAFANA,
+                "grafana-server",
+                Set.of("prometheus"),
+                Duration.ofSeconds(60),
+                "",
+                context -> List.of("--homepath=" + context.deployDir(), "--config=" + context.confFile("grafana.ini")),
                 context -> http(context, "port", "/api/health", ""));
     }
 
     private static String urls(String endpoints) {
-        return List.of(endpoints.split(",")).stream().map(endpoint -> "http://" + endpoint).collect(Collectors.joining(","));
+        return List.of(endpoints.split(",")).stream()
+                .map(endpoint -> "http://" + endpoint)
+                .collect(Collectors.joining(","));
     }
 }

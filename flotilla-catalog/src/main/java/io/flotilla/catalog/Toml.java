@@ -20,7 +20,10 @@ final class Toml {
             if (!table.isEmpty()) {
                 toml.append("\n[").append(table).append("]\n");
             }
-            values.forEach((key, value) -> toml.append(bareOrQuoted(key)).append(" = ").append(value(value)).append('\n'));
+            values.forEach((key, value) -> toml.append(bareOrQuoted(key))
+                    .append(" = ")
+                    .append(value(value))
+                    .append('\n'));
         });
         return toml.toString();
     }

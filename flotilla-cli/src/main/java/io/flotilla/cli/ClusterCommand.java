@@ -6,7 +6,6 @@ import io.flotilla.engine.ClusterStore;
 import io.flotilla.engine.ClusterView;
 import io.flotilla.engine.Journal;
 import io.flotilla.plan.OperationException;
-import io.flotilla.plan.Plan;
 import io.flotilla.plan.Selection;
 import io.flotilla.topology.Topology;
 import java.io.BufferedReader;
@@ -25,7 +24,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "cluster", mixinStandardHelpOptions = true,
+@Command(
+        name = "cluster",
+        mixinStandardHelpOptions = true,
         description = "Deploy and operate clusters on this machine.",
         subcommands = {
             ClusterCommand.Deploy.class, ClusterCommand.Start.class, ClusterCommand.Stop.class,
@@ -40,9 +41,13 @@ final class ClusterCommand {
         return parent.output();
     }
 
-    @Command(name = "deploy", mixinStandardHelpOptions = true,
-            description = {"Check the hosts, install the agents, write every instance's files and initialise its data.",
-                    "Starts nothing: run `flotilla cluster start NAME` next. Re-running a deploy that was cut short finishes it."})
+    @Command(
+            name = "deploy",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Check the hosts, install the agents, write every instance's files and initialise its data.",
+                "Starts nothing: run `flotilla cluster start NAME` next. Re-running a deploy that was cut short finishes it."
+            })
     static final class Deploy implements Callable<Integer> {
         @ParentCommand
         private ClusterCommand parent;
@@ -53,7 +58,9 @@ final class ClusterCommand {
         @Parameters(index = "1", paramLabel = "FILE", description = "The topology file.")
         private Path file;
 
-        @Option(names = {"-y", "--yes"}, description = "Deploy without asking for confirmation.")
+        @Option(
+                names = {"-y", "--yes"},
+                description = "Deploy without asking for confirmation.")
         private boolean yes;
 
         @Option(names = "--dry-run", description = "Print the plan and change nothing.")
@@ -77,7 +84,11 @@ final class ClusterCommand {
                     return 1;
                 }
             }
-            clusters.deploy(name, file, yaml, Services.commandLine("cluster", "deploy", name, file.toString()),
+            clusters.deploy(
+                    name,
+                    file,
+                    yaml,
+                    Services.commandLine("cluster", "deploy", name, file.toString()),
                     ClusterManager.DEFAULT_AGENT_PORT);
             output.out().printf("Cluster '%s' deployed. Start it with: flotilla cluster start %s%n", name, name);
             return 0;
@@ -86,16 +97,24 @@ final class ClusterCommand {
 
     static String instanceTable(Topology topology) {
         List<List<String>> rows = new ArrayList<>();
-        topology.instances().forEach(instance -> rows.add(List.of(
-                instance.component(), instance.host(),
-                String.join("/", instance.ports().values().stream().map(String::valueOf).toList()),
-                instance.deployDir(), instance.dataDir() == null ? "-" : instance.dataDir())));
+        topology.instances()
+                .forEach(instance -> rows.add(List.of(
+                        instance.component(),
+                        instance.host(),
+                        String.join(
+                                "/",
+                                instance.ports().values().stream()
+                                        .map(String::valueOf)
+                                        .toList()),
+                        instance.deployDir(),
+                        instance.dataDir() == null ? "-" : instance.dataDir())));
         return Output.table(List.of("Type", "Host", "Ports", "Deploy dir", "Data dir"), rows);
     }
 
     static boolean confirm(Output output, String question) throws java.io.IOException {
         if (System.console() == null) {
-            throw new OperationException("NEEDS_CONFIRMATION", "standard input is not a terminal; add --yes to go on without a prompt");
+            throw new OperationException(
+                    "NEEDS_CONFIRMATION", "standard input is not a terminal; add --yes to go on without a prompt");
         }
         output.out().printf("%n%s [y/N] ", question);
         output.out().flush();
@@ -132,7 +151,8 @@ final class ClusterCommand {
                 output.out().print(clusters.plan(name, operation(), selection()).render());
                 return 0;
             }
-            Journal journal = clusters.run(name, operation(), selection(), Services.commandLine(words().toArray(String[]::new)));
+            Journal journal =
+                    clusters.run(name, operation(), selection(), Services.commandLine(words().toArray(String[]::new)));
             done(output, journal);
             return 0;
         }
@@ -143,11 +163,18 @@ final class ClusterCommand {
     }
 
     abstract static class Selective extends Lifecycle {
-        @Option(names = {"-R", "--role"}, split = ",", paramLabel = "ROLE",
+        @Option(
+                names = {"-R", "--role"},
+                split = ",",
+                paramLabel = "ROLE",
                 description = "Only instances of these roles (mariadb, haproxy, prometheus, ...).")
         List<String> roles = List.of();
 
-        @Option(names = {"-N", "--node"}, split = ",", paramLabel = "HOST:PORT", description = "Only these instances.")
+        @Option(
+                names = {"-N", "--node"},
+                split = ",",
+                paramLabel = "HOST:PORT",
+                description = "Only these instances.")
         List<String> nodes = List.of();
 
         @Override
@@ -170,7 +197,9 @@ final class ClusterCommand {
         }
     }
 
-    @Command(name = "start", mixinStandardHelpOptions = true,
+    @Command(
+            name = "start",
+            mixinStandardHelpOptions = true,
             description = "Start the cluster in dependency order, waiting for each tier to be ready before the next.")
     static final class Start extends Selective {
         @Override
@@ -187,7 +216,10 @@ final class ClusterCommand {
         }
     }
 
-    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop the cluster in reverse dependency order.")
+    @Command(
+            name = "stop",
+            mixinStandardHelpOptions = true,
+            description = "Stop the cluster in reverse dependency order.")
     static final class Stop extends Selective {
         @Override
         String operation() {
@@ -203,10 +235,15 @@ final class ClusterCommand {
         }
     }
 
-    @Command(name = "destroy", mixinStandardHelpOptions = true,
-            description = "Stop the cluster and remove every file of it: instances, data, agents and its state. The audit log keeps its history.")
+    @Command(
+            name = "destroy",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Stop the cluster and remove every file of it: instances, data, agents and its state. The audit log keeps its history.")
     static final class Destroy extends Lifecycle {
-        @Option(names = {"-y", "--yes"}, description = "Required: destroying deletes the cluster's data.")
+        @Option(
+                names = {"-y", "--yes"},
+                description = "Required: destroying deletes the cluster's data.")
         boolean yes;
 
         @Override
@@ -217,8 +254,9 @@ final class ClusterCommand {
         @Override
         public Integer call() {
             if (!yes && !dryRun) {
-                throw new OperationException("NEEDS_CONFIRMATION", "destroying cluster '%s' deletes all its data; add --yes to go on"
-                        .formatted(name));
+                throw new OperationException(
+                        "NEEDS_CONFIRMATION",
+                        "destroying cluster '%s' deletes all its data; add --yes to go on".formatted(name));
             }
             return super.call();
         }
@@ -229,7 +267,10 @@ final class ClusterCommand {
         }
     }
 
-    @Command(name = "display", mixinStandardHelpOptions = true, description = "Show every instance's status, asked of the agents.")
+    @Command(
+            name = "display",
+            mixinStandardHelpOptions = true,
+            description = "Show every instance's status, asked of the agents.")
     static final class Display implements Callable<Integer> {
         @ParentCommand
         private ClusterCommand parent;
@@ -253,13 +294,24 @@ final class ClusterCommand {
             output.out().println();
             List<List<String>> rows = new ArrayList<>();
             for (ClusterView.InstanceView instance : view.instances()) {
-                rows.add(List.of(instance.id(), instance.role(), instance.host(),
-                        String.join("/", instance.ports().stream().map(String::valueOf).toList()),
-                        instance.status(), instance.deployDir(), instance.dataDir() == null ? "-" : instance.dataDir()));
+                rows.add(List.of(
+                        instance.id(),
+                        instance.role(),
+                        instance.host(),
+                        String.join(
+                                "/",
+                                instance.ports().stream().map(String::valueOf).toList()),
+                        instance.status(),
+                        instance.deployDir(),
+                        instance.dataDir() == null ? "-" : instance.dataDir()));
             }
-            output.out().print(Output.table(List.of("ID", "Role", "Host", "Ports", "Status", "Deploy dir", "Data dir"), rows));
-            view.instances().stream().filter(instance -> !instance.detail().isEmpty()).forEach(instance ->
-                    output.out().printf("%s %s: %s%n", instance.id(), instance.status(), instance.detail()));
+            output.out()
+                    .print(Output.table(
+                            List.of("ID", "Role", "Host", "Ports", "Status", "Deploy dir", "Data dir"), rows));
+            view.instances().stream()
+                    .filter(instance -> !instance.detail().isEmpty())
+                    .forEach(instance ->
+                            output.out().printf("%s %s: %s%n", instance.id(), instance.status(), instance.detail()));
             return 0;
         }
     }
@@ -267,26 +319,33 @@ final class ClusterCommand {
     static Map<String, Object> displayJson(ClusterView view) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("name", view.name());
-        json.put("instances", view.instances().stream().map(instance -> {
-            Map<String, Object> each = new LinkedHashMap<>();
-            each.put("id", instance.id());
-            each.put("role", instance.role());
-            each.put("host", instance.host());
-            each.put("port", instance.port());
-            each.put("ports", instance.ports());
-            each.put("status", instance.status());
-            each.put("deploy_dir", instance.deployDir());
-            each.put("data_dir", instance.dataDir());
-            if (!instance.detail().isEmpty()) {
-                each.put("detail", instance.detail());
-            }
-            return each;
-        }).toList());
+        json.put(
+                "instances",
+                view.instances().stream()
+                        .map(instance -> {
+                            Map<String, Object> each = new LinkedHashMap<>();
+                            each.put("id", instance.id());
+                            each.put("role", instance.role());
+                            each.put("host", instance.host());
+                            each.put("port", instance.port());
+                            each.put("ports", instance.ports());
+                            each.put("status", instance.status());
+                            each.put("deploy_dir", instance.deployDir());
+                            each.put("data_dir", instance.dataDir());
+                            if (!instance.detail().isEmpty()) {
+                                each.put("detail", instance.detail());
+                            }
+                            return each;
+                        })
+                        .toList());
         json.put("endpoints", view.endpoints());
         return json;
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the clusters managed from this machine.")
+    @Command(
+            name = "list",
+            mixinStandardHelpOptions = true,
+            description = "List the clusters managed from this machine.")
     static final class ListClusters implements Callable<Integer> {
         @ParentCommand
         private ClusterCommand parent;
@@ -311,15 +370,22 @@ final class ClusterCommand {
             if (format == Format.json) {
                 output.json(Map.of("clusters", clusters));
             } else {
-                output.out().print(Output.table(List.of("Name", "State", "Created", "Path"), clusters.stream()
-                        .map(each -> each.values().stream().map(String::valueOf).toList())
-                        .toList()));
+                output.out()
+                        .print(Output.table(
+                                List.of("Name", "State", "Created", "Path"),
+                                clusters.stream()
+                                        .map(each -> each.values().stream()
+                                                .map(String::valueOf)
+                                                .toList())
+                                        .toList()));
             }
             return 0;
         }
     }
 
-    @Command(name = "password", mixinStandardHelpOptions = true,
+    @Command(
+            name = "password",
+            mixinStandardHelpOptions = true,
             description = "Print the cluster's root password, generated at deploy and kept in its 0600 secret store.")
     static final class Password implements Callable<Integer> {
         @ParentCommand
@@ -336,7 +402,9 @@ final class ClusterCommand {
         }
     }
 
-    @Command(name = "audit", mixinStandardHelpOptions = true,
+    @Command(
+            name = "audit",
+            mixinStandardHelpOptions = true,
             description = "List every operation run from this machine, or show one with its steps.")
     static final class Audit implements Callable<Integer> {
         @ParentCommand
@@ -357,16 +425,26 @@ final class ClusterCommand {
                 if (format == Format.json) {
                     output.json(Map.of("operations", entries));
                 } else {
-                    output.out().print(Output.table(List.of("ID", "Cluster", "Started", "Result", "Command"), entries.stream()
-                            .map(entry -> List.of(entry.id(), entry.cluster(), entry.started(),
-                                    entry.result().isEmpty() ? "interrupted" : entry.result(), entry.command()))
-                            .toList()));
+                    output.out()
+                            .print(Output.table(
+                                    List.of("ID", "Cluster", "Started", "Result", "Command"),
+                                    entries.stream()
+                                            .map(entry -> List.of(
+                                                    entry.id(),
+                                                    entry.cluster(),
+                                                    entry.started(),
+                                                    entry.result().isEmpty() ? "interrupted" : entry.result(),
+                                                    entry.command()))
+                                            .toList()));
                 }
                 return 0;
             }
-            AuditLog.Entry entry = entries.stream().filter(each -> each.id().equals(id)).findFirst()
-                    .orElseThrow(() -> new OperationException("NO_OPERATION", "no operation '%s' in the audit log; `flotilla cluster audit` lists them"
-                            .formatted(id)));
+            AuditLog.Entry entry = entries.stream()
+                    .filter(each -> each.id().equals(id))
+                    .findFirst()
+                    .orElseThrow(() -> new OperationException(
+                            "NO_OPERATION",
+                            "no operation '%s' in the audit log; `flotilla cluster audit` lists them".formatted(id)));
             Path journal = audit.journal(id);
             List<String> steps = new ArrayList<>();
             if (Files.exists(journal)) {
@@ -374,17 +452,23 @@ final class ClusterCommand {
                     String kind = event.path("event").asString("");
                     String step = event.path("step").asString("");
                     String error = event.path("error").asString("");
-                    steps.add("%s %-8s %s%s".formatted(event.path("time").asString(""), kind, step,
-                            error.isEmpty() ? "" : ": " + error));
+                    steps.add("%s %-8s %s%s"
+                            .formatted(
+                                    event.path("time").asString(""), kind, step, error.isEmpty() ? "" : ": " + error));
                 }
             }
             if (format == Format.json) {
                 output.json(Map.of("operation", entry, "journal", steps));
             } else {
-                output.out().printf("Operation %s on cluster '%s'%nCommand: %s%nStarted: %s%nEnded:   %s%nResult:  %s%n",
-                        entry.id(), entry.cluster(), entry.command(), entry.started(),
-                        entry.ended().isEmpty() ? "-" : entry.ended(),
-                        entry.result().isEmpty() ? "interrupted" : entry.result());
+                output.out()
+                        .printf(
+                                "Operation %s on cluster '%s'%nCommand: %s%nStarted: %s%nEnded:   %s%nResult:  %s%n",
+                                entry.id(),
+                                entry.cluster(),
+                                entry.command(),
+                                entry.started(),
+                                entry.ended().isEmpty() ? "-" : entry.ended(),
+                                entry.result().isEmpty() ? "interrupted" : entry.result());
                 if (!entry.error().isEmpty()) {
                     output.out().printf("Error:   %s%n", entry.error());
                 }

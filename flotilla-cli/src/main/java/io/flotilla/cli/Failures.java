@@ -20,8 +20,10 @@ final class Failures implements CommandLine.IExecutionExceptionHandler {
     public int handleExecutionException(Exception error, CommandLine commandLine, CommandLine.ParseResult parseResult) {
         switch (error) {
             case TopologyException topology -> {
-                output.err().printf("Error: the topology has %d problem%s:%n", topology.problems().size(),
-                        topology.problems().size() == 1 ? "" : "s");
+                output.err()
+                        .printf(
+                                "Error: the topology has %d problem%s:%n",
+                                topology.problems().size(), topology.problems().size() == 1 ? "" : "s");
                 for (Problem problem : topology.problems()) {
                     output.err().println(problem);
                 }
@@ -30,7 +32,11 @@ final class Failures implements CommandLine.IExecutionExceptionHandler {
             case OperationException operation -> output.err().printf("Error: %s%n", operation.getMessage());
             case AgentException agent -> output.err().printf("Error: %s%n", agent.getMessage());
             case ExecException exec -> output.err().printf("Error: %s%n", exec.getMessage());
-            case UncheckedIOException io -> output.err().printf("Error: %s: %s%n", io.getMessage(), io.getCause().getMessage());
+            case UncheckedIOException io ->
+                output.err()
+                        .printf(
+                                "Error: %s: %s%n",
+                                io.getMessage(), io.getCause().getMessage());
             default -> {
                 output.err().printf("Error: %s%n", error);
                 error.printStackTrace(output.err());

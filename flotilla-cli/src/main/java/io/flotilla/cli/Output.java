@@ -13,7 +13,8 @@ import tools.jackson.databind.json.JsonMapper;
  * progress and errors on {@code err}, so that a script reading JSON never sees a progress line.
  */
 public record Output(PrintStream out, PrintStream err) {
-    static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    static final JsonMapper JSON =
+            JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
     public Output {
         requireNonNull(out, "out is null");
@@ -50,7 +51,8 @@ public record Output(PrintStream out, PrintStream err) {
             if (r == 0) {
                 StringBuilder rule = new StringBuilder();
                 for (int i = 0; i < widths.length; i++) {
-                    rule.append(i == widths.length - 1 ? "-".repeat(widths[i]) : pad("-".repeat(widths[i]), widths[i] + 2));
+                    rule.append(
+                            i == widths.length - 1 ? "-".repeat(widths[i]) : pad("-".repeat(widths[i]), widths[i] + 2));
                 }
                 text.append(rule).append('\n');
             }

@@ -21,11 +21,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "playground", mixinStandardHelpOptions = true,
-        description = {"Deploy and start a local cluster named 'playground' on 127.0.0.1: a MariaDB primary and replicas",
-                "with GTID replication, the HAProxy gateway (4000 read-write, 4001 read), Prometheus and the exporters.",
-                "Its files live under $FLOTILLA_HOME (default ~/.flotilla). Stays in the foreground until Ctrl-C, which",
-                "stops it; run it again to start it again. `flotilla cluster destroy playground --yes` removes it."})
+@Command(
+        name = "playground",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Deploy and start a local cluster named 'playground' on 127.0.0.1: a MariaDB primary and replicas",
+            "with GTID replication, the HAProxy gateway (4000 read-write, 4001 read), Prometheus and the exporters.",
+            "Its files live under $FLOTILLA_HOME (default ~/.flotilla). Stays in the foreground until Ctrl-C, which",
+            "stops it; run it again to start it again. `flotilla cluster destroy playground --yes` removes it."
+        })
 final class PlaygroundCommand implements Callable<Integer> {
     static final String NAME = "playground";
     private static final List<Integer> AUTOMATIC_OFFSETS = List.of(0, 10000, 20000, 30000, 40000);
@@ -36,7 +40,10 @@ final class PlaygroundCommand implements Callable<Integer> {
     @Option(names = "--replicas", defaultValue = "2", description = "MariaDB replicas (default: ${DEFAULT-VALUE}).")
     private int replicas;
 
-    @Option(names = "--port-offset", description = "Add this to every default port. Without it, the first offset of 0, 10000, 20000, ... whose ports are all free is used.")
+    @Option(
+            names = "--port-offset",
+            description =
+                    "Add this to every default port. Without it, the first offset of 0, 10000, 20000, ... whose ports are all free is used.")
     private Integer portOffset;
 
     @Option(names = "--detach", description = "Return once the cluster is up and leave it running.")
@@ -57,14 +64,19 @@ final class PlaygroundCommand implements Callable<Integer> {
         if (store.exists() && store.meta().status().equals("deployed")) {
             PlaygroundTopology existing = PlaygroundTopology.parse(store.topologyText());
             if (existing.replicas() != replicas || (portOffset != null && existing.portOffset() != portOffset)) {
-                throw new OperationException("PLAYGROUND_EXISTS", "a playground with %d replicas and port offset %d already exists; run `flotilla cluster destroy playground --yes` first to change it"
-                        .formatted(existing.replicas(), existing.portOffset()));
+                throw new OperationException(
+                        "PLAYGROUND_EXISTS",
+                        "a playground with %d replicas and port offset %d already exists; run `flotilla cluster destroy playground --yes` first to change it"
+                                .formatted(existing.replicas(), existing.portOffset()));
             }
             output.err().printf("Starting the existing playground (%s).%n", store.dir());
         } else {
             PlaygroundTopology topology = store.exists()
                     ? PlaygroundTopology.parse(store.topologyText())
-                    : new PlaygroundTopology(replicas, chooseOffset(output), clusters.home().root().resolve("clusters").resolve(NAME));
+                    : new PlaygroundTopology(
+                            replicas,
+                            chooseOffset(output),
+                            clusters.home().root().resolve("clusters").resolve(NAME));
             String yaml = topology.yaml();
             Path file = store.topologyFile();
             clusters.deploy(NAME, file, yaml, Services.commandLine("playground"), topology.agentPort());
@@ -90,15 +102,21 @@ final class PlaygroundCommand implements Callable<Integer> {
         }
         String mysql = view.endpoints().get("mysql");
         String read = view.endpoints().get("mysql_read");
-        output.out().printf("%nPlayground is up in %.1f s: %d instances.%n%n", took.toMillis() / 1000.0, view.instances().size());
+        output.out()
+                .printf(
+                        "%nPlayground is up in %.1f s: %d instances.%n%n",
+                        took.toMillis() / 1000.0, view.instances().size());
         output.out().printf("Connect (read-write):  mariadb -h %s -P %s -u root -p%n", host(mysql), port(mysql));
         output.out().printf("Connect (read-only):   mariadb -h %s -P %s -u root -p%n", host(read), port(read));
         output.out().printf("Root password:         flotilla cluster password %s%n", NAME);
-        output.out().printf("Prometheus:            http://%s%n", view.endpoints().get("prometheus"));
+        output.out()
+                .printf("Prometheus:            http://%s%n", view.endpoints().get("prometheus"));
         output.out().printf("Status:                flotilla cluster display %s%n", NAME);
-        output.out().println(detach
-                ? "It keeps running; stop it with `flotilla cluster stop playground`."
-                : "Press Ctrl-C to stop it.");
+        output.out()
+                .println(
+                        detach
+                                ? "It keeps running; stop it with `flotilla cluster stop playground`."
+                                : "Press Ctrl-C to stop it.");
     }
 
     private static String host(String address) {
@@ -110,15 +128,17 @@ final class PlaygroundCommand implements Callable<Integer> {
     }
 
     private static void waitForInterrupt(Output output, ClusterManager clusters) throws InterruptedException {
-        Thread hook = new Thread(() -> {
-            output.err().println("\nStopping the playground...");
-            try {
-                clusters.run(NAME, "stop", Selection.ALL, Services.commandLine("playground", "(Ctrl-C)"));
-                output.err().println("Playground stopped; `flotilla playground` starts it again.");
-            } catch (RuntimeException e) {
-                output.err().printf("Error: %s%n", e.getMessage());
-            }
-        }, "playground-stop");
+        Thread hook = new Thread(
+                () -> {
+                    output.err().println("\nStopping the playground...");
+                    try {
+                        clusters.run(NAME, "stop", Selection.ALL, Services.commandLine("playground", "(Ctrl-C)"));
+                        output.err().println("Playground stopped; `flotilla playground` starts it again.");
+                    } catch (RuntimeException e) {
+                        output.err().printf("Error: %s%n", e.getMessage());
+                    }
+                },
+                "playground-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         new CountDownLatch(1).await();
     }
@@ -136,17 +156,21 @@ final class PlaygroundCommand implements Callable<Integer> {
             }
             if (taken.isEmpty()) {
                 if (offset != candidates.getFirst()) {
-                    output.err().printf("Default ports are in use (%s); using port offset %d.%n",
-                            busy.values().iterator().next(), offset);
+                    output.err()
+                            .printf(
+                                    "Default ports are in use (%s); using port offset %d.%n",
+                                    busy.values().iterator().next(), offset);
                 }
                 return offset;
             }
             busy.put(offset, taken);
         }
-        throw new OperationException("PORTS_BUSY", "no free set of ports for the playground: %s; free them or pass --port-offset"
-                .formatted(busy.entrySet().stream()
-                        .map(entry -> "offset %d: %s in use".formatted(entry.getKey(), entry.getValue()))
-                        .toList()));
+        throw new OperationException(
+                "PORTS_BUSY",
+                "no free set of ports for the playground: %s; free them or pass --port-offset"
+                        .formatted(busy.entrySet().stream()
+                                .map(entry -> "offset %d: %s in use".formatted(entry.getKey(), entry.getValue()))
+                                .toList()));
     }
 
     private static boolean free(int port) {

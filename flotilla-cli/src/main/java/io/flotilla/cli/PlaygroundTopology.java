@@ -14,9 +14,11 @@ record PlaygroundTopology(int replicas, int portOffset, Path root) {
     static PlaygroundTopology parse(String yaml) {
         Matcher header = HEADER.matcher(yaml);
         if (!header.find()) {
-            throw new IllegalStateException("the playground's stored topology has no header; destroy it and start again");
+            throw new IllegalStateException(
+                    "the playground's stored topology has no header; destroy it and start again");
         }
-        return new PlaygroundTopology(Integer.parseInt(header.group(1)), Integer.parseInt(header.group(2)), Path.of("/"));
+        return new PlaygroundTopology(
+                Integer.parseInt(header.group(1)), Integer.parseInt(header.group(2)), Path.of("/"));
     }
 
     int agentPort() {
@@ -29,7 +31,9 @@ record PlaygroundTopology(int replicas, int portOffset, Path root) {
         for (int i = 0; i <= replicas; i++) {
             ports.add(MARIADB_PORT + portOffset + i);
         }
-        ports.addAll(List.of(4000, 4001, 8404, 9090, 9100, 9115, 9760, 12020).stream().map(port -> port + portOffset).toList());
+        ports.addAll(List.of(4000, 4001, 8404, 9090, 9100, 9115, 9760, 12020).stream()
+                .map(port -> port + portOffset)
+                .toList());
         return ports;
     }
 
@@ -52,8 +56,12 @@ record PlaygroundTopology(int replicas, int portOffset, Path root) {
                     slow_query_log: "ON"
                     long_query_time: 1
                 mariadb_servers:
-                """.formatted(System.getProperty("user.name"), root.resolve("deploy"), root.resolve("data"),
-                9100 + portOffset, 9115 + portOffset));
+                """.formatted(
+                        System.getProperty("user.name"),
+                        root.resolve("deploy"),
+                        root.resolve("data"),
+                        9100 + portOffset,
+                        9115 + portOffset));
         for (int i = 0; i <= replicas; i++) {
             yaml.append("  - host: 127.0.0.1\n    port: %d\n    role: %s\n"
                     .formatted(MARIADB_PORT + portOffset + i, i == 0 ? "primary" : "replica"));
@@ -68,8 +76,8 @@ record PlaygroundTopology(int replicas, int portOffset, Path root) {
                   - host: 127.0.0.1
                     port: %d
                     ng_port: %d
-                """.formatted(4000 + portOffset, 4001 + portOffset, 8404 + portOffset, 9090 + portOffset,
-                12020 + portOffset));
+                """.formatted(
+                4000 + portOffset, 4001 + portOffset, 8404 + portOffset, 9090 + portOffset, 12020 + portOffset));
         return yaml.toString();
     }
 }

@@ -38,6 +38,7 @@ final class ProgressPrinter implements ProgressListener, Operation.ResumeListene
 
     @Override
     public synchronized void resuming(String operationId, int stepsDone, int steps) {
-        err.printf("Resuming operation %s: %d of %d steps were done by an earlier run.%n", operationId, stepsDone, steps);
+        err.printf(
+                "Resuming operation %s: %d of %d steps were done by an earlier run.%n", operationId, stepsDone, steps);
     }
 }

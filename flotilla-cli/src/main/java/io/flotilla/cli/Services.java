@@ -14,7 +14,8 @@ final class Services {
 
     static ClusterManager clusters(Output output) {
         ProgressPrinter progress = new ProgressPrinter(output.err());
-        return new ClusterManager(FlotillaHome.fromEnvironment(), Catalog.standard(), new Engine(CONCURRENCY, progress), progress);
+        return new ClusterManager(
+                FlotillaHome.fromEnvironment(), Catalog.standard(), new Engine(CONCURRENCY, progress), progress);
     }
 
     /** The command line as typed, for the lock holder, the journal and the audit log. */

@@ -17,15 +17,22 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-@Command(name = "topology", mixinStandardHelpOptions = true, description = "Work with topology files.",
+@Command(
+        name = "topology",
+        mixinStandardHelpOptions = true,
+        description = "Work with topology files.",
         subcommands = TopologyCommand.Validate.class)
 final class TopologyCommand {
     @ParentCommand
     private FlotillaCommand parent;
 
-    @Command(name = "validate", mixinStandardHelpOptions = true,
-            description = {"Check a topology file and report every problem at once, each as FILE:LINE:COL: message.",
-                    "Exits 0 when the file is valid, 1 otherwise."})
+    @Command(
+            name = "validate",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Check a topology file and report every problem at once, each as FILE:LINE:COL: message.",
+                "Exits 0 when the file is valid, 1 otherwise."
+            })
     static final class Validate implements Callable<Integer> {
         @ParentCommand
         private TopologyCommand parent;
@@ -44,8 +51,8 @@ final class TopologyCommand {
             try {
                 topology = TopologyParser.parse(Files.readString(file), file.toString());
             } catch (NoSuchFileException e) {
-                problems.add(new Problem(new io.flotilla.topology.SourcePosition(file.toString(), 0, 0),
-                        "no such file", List.of()));
+                problems.add(new Problem(
+                        new io.flotilla.topology.SourcePosition(file.toString(), 0, 0), "no such file", List.of()));
             } catch (TopologyException e) {
                 problems.addAll(e.problems());
             }
@@ -53,20 +60,29 @@ final class TopologyCommand {
                 Map<String, Object> result = new LinkedHashMap<>();
                 result.put("file", file.toString());
                 result.put("valid", problems.isEmpty());
-                result.put("instances", topology == null ? 0 : topology.instances().size());
-                result.put("problems", problems.stream().map(problem -> {
-                    Map<String, Object> each = new LinkedHashMap<>();
-                    each.put("file", problem.position().file());
-                    each.put("line", problem.position().line());
-                    each.put("column", problem.position().column());
-                    each.put("message", problem.message());
-                    each.put("instances", problem.instances());
-                    return each;
-                }).toList());
+                result.put(
+                        "instances", topology == null ? 0 : topology.instances().size());
+                result.put(
+                        "problems",
+                        problems.stream()
+                                .map(problem -> {
+                                    Map<String, Object> each = new LinkedHashMap<>();
+                                    each.put("file", problem.position().file());
+                                    each.put("line", problem.position().line());
+                                    each.put("column", problem.position().column());
+                                    each.put("message", problem.message());
+                                    each.put("instances", problem.instances());
+                                    return each;
+                                })
+                                .toList());
                 output.json(result);
             } else if (problems.isEmpty()) {
-                output.out().printf("%s is valid: %d instances on %d hosts.%n", file, topology.instances().size(),
-                        topology.hosts().size());
+                output.out()
+                        .printf(
+                                "%s is valid: %d instances on %d hosts.%n",
+                                file,
+                                topology.instances().size(),
+                                topology.hosts().size());
             } else {
                 problems.forEach(output.out()::println);
                 output.out().printf("%d problem%s found.%n", problems.size(), problems.size() == 1 ? "" : "s");

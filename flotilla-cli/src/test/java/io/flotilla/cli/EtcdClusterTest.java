@@ -53,7 +53,9 @@ class EtcdClusterTest {
         assertThat(start.out()).contains("etcd         127.0.0.1:42379,127.0.0.1:42479,127.0.0.1:42579");
 
         String members = etcdctl("member", "list");
-        assertThat(members).contains("e1, http://127.0.0.1:42380").contains("e2, http://127.0.0.1:42480")
+        assertThat(members)
+                .contains("e1, http://127.0.0.1:42380")
+                .contains("e2, http://127.0.0.1:42480")
                 .contains("e3, http://127.0.0.1:42580");
         etcdctl("put", "flotilla", "afloat");
         assertThat(etcdctl("get", "flotilla", "--print-value-only").strip()).isEqualTo("afloat");
@@ -67,8 +69,8 @@ class EtcdClusterTest {
     }
 
     private static String etcdctl(String... args) throws Exception {
-        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("etcdctl",
-                "--endpoints=127.0.0.1:42379,127.0.0.1:42479,127.0.0.1:42579", "--dial-timeout=5s"));
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+                "etcdctl", "--endpoints=127.0.0.1:42379,127.0.0.1:42479,127.0.0.1:42579", "--dial-timeout=5s"));
         command.addAll(java.util.List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().put("ETCDCTL_API", "3");

@@ -53,7 +53,10 @@ class FailureMessagesTest {
                 """);
         Cli.Result result = new Cli(root.resolve("home")).run("cluster", "deploy", "fm", file.toString(), "--yes");
         assertThat(result.exitCode()).isEqualTo(1);
-        assertThat(result.err()).contains(file + ":11:11: ").contains(file + ":13:5: ").contains("Nothing was changed.");
+        assertThat(result.err())
+                .contains(file + ":11:11: ")
+                .contains(file + ":13:5: ")
+                .contains("Nothing was changed.");
         assertThat(root.resolve("home/clusters")).doesNotExist();
         assertThat(root.resolve("deploy")).doesNotExist();
     }
@@ -66,7 +69,9 @@ class FailureMessagesTest {
                 """);
         Cli.Result result = new Cli(root.resolve("home")).run("cluster", "deploy", "fm", file.toString(), "--yes");
         assertThat(result.exitCode()).isEqualTo(1);
-        assertThat(result.err()).isEqualTo("Error: host 10.251.9.9 is not this machine; Flotilla deploys only to this machine so far (127.0.0.1, localhost or one of its own addresses)\n");
+        assertThat(result.err())
+                .isEqualTo(
+                        "Error: host 10.251.9.9 is not this machine; Flotilla deploys only to this machine so far (127.0.0.1, localhost or one of its own addresses)\n");
         assertThat(root.resolve("home/clusters")).doesNotExist();
     }
 
@@ -80,8 +85,10 @@ class FailureMessagesTest {
                 """);
         Cli.Result result = new Cli(root.resolve("home")).run("cluster", "deploy", "fm", file.toString(), "--yes");
         assertThat(result.exitCode()).isEqualTo(1);
-        assertThat(result.err()).contains("host 127.0.0.1 is not ready for the cluster:")
-                .contains("pd 127.0.0.1:45379: Flotilla does not run pd yet: its binaries come from a TiUP mirror, and installing from a mirror is not supported yet");
+        assertThat(result.err())
+                .contains("host 127.0.0.1 is not ready for the cluster:")
+                .contains(
+                        "pd 127.0.0.1:45379: Flotilla does not run pd yet: its binaries come from a TiUP mirror, and installing from a mirror is not supported yet");
         assertThat(root.resolve("home/clusters/fm")).doesNotExist();
         assertThat(root.resolve("deploy")).doesNotExist();
     }
@@ -98,8 +105,10 @@ class FailureMessagesTest {
             squatter.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 45479));
             Cli.Result result = new Cli(root.resolve("home")).run("cluster", "deploy", "fm", file.toString(), "--yes");
             assertThat(result.exitCode()).isEqualTo(1);
-            assertThat(result.err()).contains("etcd 127.0.0.1:45479: client_port 45479 is in use by pid %d (java); change it in %s:10:5 or stop that process"
-                    .formatted(ProcessHandle.current().pid(), file));
+            assertThat(result.err())
+                    .contains(
+                            "etcd 127.0.0.1:45479: client_port 45479 is in use by pid %d (java); change it in %s:10:5 or stop that process"
+                                    .formatted(ProcessHandle.current().pid(), file));
         }
         assertThat(root.resolve("home/clusters/fm")).doesNotExist();
     }
@@ -121,8 +130,10 @@ class FailureMessagesTest {
             Cli.Result start = cli.run("cluster", "start", "fm");
             assertThat(start.exitCode()).isEqualTo(1);
             assertThat(start.err())
-                    .contains("Error: wait for etcd 127.0.0.1:45579 failed: etcd 127.0.0.1:45579 did not become ready: its process exited")
-                    .contains("port 45580 is in use by pid %d (java)".formatted(ProcessHandle.current().pid()))
+                    .contains(
+                            "Error: wait for etcd 127.0.0.1:45579 failed: etcd 127.0.0.1:45579 did not become ready: its process exited")
+                    .contains("port 45580 is in use by pid %d (java)"
+                            .formatted(ProcessHandle.current().pid()))
                     .contains("last ")
                     .contains("address already in use");
             assertThat(java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started))

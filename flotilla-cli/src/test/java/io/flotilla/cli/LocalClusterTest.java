@@ -91,11 +91,14 @@ class LocalClusterTest {
     @Order(1)
     void aDeployKilledWithSigkillFinishesWhenRunAgain() throws Exception {
         Path journal = home.resolve("clusters").resolve(NAME).resolve("journal").resolve("current.jsonl");
-        Process first = cli.start(root.resolve("deploy-1.log"), "cluster", "deploy", NAME, topology.toString(), "--yes");
-        assertEventually(Duration.ofSeconds(60), () -> assertThat(journal)
-                .content()
-                .contains("\"event\":\"started\",\"time\"")
-                .contains("\"step\":\"deploy/instance/127.0.0.1:3330"));
+        Process first =
+                cli.start(root.resolve("deploy-1.log"), "cluster", "deploy", NAME, topology.toString(), "--yes");
+        assertEventually(
+                Duration.ofSeconds(60),
+                () -> assertThat(journal)
+                        .content()
+                        .contains("\"event\":\"started\",\"time\"")
+                        .contains("\"step\":\"deploy/instance/127.0.0.1:3330"));
         first.destroyForcibly();
         assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(Files.readString(journal)).doesNotContain("\"event\":\"end\"");
@@ -106,7 +109,9 @@ class LocalClusterTest {
         assertThat(again.err()).contains("Resuming operation ").contains("done in an earlier run");
         assertThat(again.out()).contains("Cluster 'lc' deployed. Start it with: flotilla cluster start lc");
         assertThat(Files.readString(journal)).contains("\"event\":\"resume\"").contains("\"result\":\"ok\"");
-        assertThat(findFiles(root, "bootstrap.sql")).as("bootstrap secrets are removed").isEmpty();
+        assertThat(findFiles(root, "bootstrap.sql"))
+                .as("bootstrap secrets are removed")
+                .isEmpty();
     }
 
     @Test
@@ -115,19 +120,23 @@ class LocalClusterTest {
         Path lock = home.resolve("clusters").resolve(NAME).resolve("lock");
         Path journal = home.resolve("clusters").resolve(NAME).resolve("journal").resolve("current.jsonl");
         Process start = cli.start(root.resolve("start-1.log"), "cluster", "start", NAME);
-        assertEventually(Duration.ofSeconds(30), () -> assertThat(lock).content().contains("flotilla cluster start lc"));
+        assertEventually(
+                Duration.ofSeconds(30), () -> assertThat(lock).content().contains("flotilla cluster start lc"));
 
         Cli.Result refused = cli.run("cluster", "stop", NAME);
 
         assertThat(refused.exitCode()).isEqualTo(1);
         assertThat(refused.err())
-                .startsWith("Error: cluster 'lc' is busy: pid %d is running `flotilla cluster start lc` since ".formatted(start.pid()))
+                .startsWith("Error: cluster 'lc' is busy: pid %d is running `flotilla cluster start lc` since "
+                        .formatted(start.pid()))
                 .contains("wait for it to finish or stop that process");
 
-        assertEventually(Duration.ofSeconds(90), () -> assertThat(journal)
-                .content()
-                .contains("\"event\":\"done\",\"time\"")
-                .contains("\"step\":\"start/ready/127.0.0.1:33306\""));
+        assertEventually(
+                Duration.ofSeconds(90),
+                () -> assertThat(journal)
+                        .content()
+                        .contains("\"event\":\"done\",\"time\"")
+                        .contains("\"step\":\"start/ready/127.0.0.1:33306\""));
         start.destroyForcibly();
         assertThat(start.waitFor(10, TimeUnit.SECONDS)).isTrue();
 
@@ -137,7 +146,10 @@ class LocalClusterTest {
         assertThat(again.err()).contains("Resuming operation ");
         assertThat(again.out()).contains("mysql        127.0.0.1:34000");
         assertThat(processesOf("mariadbd")).as("one mariadbd per instance").hasSize(3);
-        assertThat(processesOf("haproxy")).as("haproxy master and worker").hasSizeLessThanOrEqualTo(2).isNotEmpty();
+        assertThat(processesOf("haproxy"))
+                .as("haproxy master and worker")
+                .hasSizeLessThanOrEqualTo(2)
+                .isNotEmpty();
     }
 
     @Test
@@ -145,7 +157,8 @@ class LocalClusterTest {
     void aRowWrittenThroughTheGatewayIsReadFromAReplica() throws Exception {
         String password = cli.run("cluster", "password", NAME).out().strip();
         assertThat(password).hasSize(24);
-        try (Connection primary = connect(34000, password); Statement statement = primary.createStatement()) {
+        try (Connection primary = connect(34000, password);
+                Statement statement = primary.createStatement()) {
             statement.execute("CREATE DATABASE IF NOT EXISTS shop");
             statement.execute("CREATE TABLE IF NOT EXISTS shop.orders (id INT PRIMARY KEY, item VARCHAR(20))");
             statement.execute("REPLACE INTO shop.orders VALUES (1, 'anchor')");
@@ -153,7 +166,8 @@ class LocalClusterTest {
         assertEventually(Duration.ofSeconds(20), () -> {
             try (Connection read = connect(34001, password);
                     Statement statement = read.createStatement();
-                    ResultSet rows = statement.executeQuery("SELECT item, @@read_only, @@port FROM shop.orders WHERE id = 1")) {
+                    ResultSet rows =
+                            statement.executeQuery("SELECT item, @@read_only, @@port FROM shop.orders WHERE id = 1")) {
                 assertThat(rows.next()).isTrue();
                 assertThat(rows.getString(1)).isEqualTo("anchor");
                 assertThat(rows.getInt(2)).as("reads go to a read-only replica").isEqualTo(1);
@@ -161,11 +175,15 @@ class LocalClusterTest {
             }
         });
         for (int port : List.of(33307, 33308)) {
-            assertEventually(Duration.ofSeconds(20), () -> assertThat(mariadbClient(port, password,
-                            "SELECT item FROM shop.orders WHERE id = 1"))
-                    .isEqualTo("anchor"));
+            assertEventually(
+                    Duration.ofSeconds(20),
+                    () -> assertThat(mariadbClient(port, password, "SELECT item FROM shop.orders WHERE id = 1"))
+                            .isEqualTo("anchor"));
         }
-        assertThat(mariadbClient(33307, password, "SELECT COUNT(*) FROM information_schema.processlist WHERE COMMAND = 'Slave_IO'"))
+        assertThat(mariadbClient(
+                        33307,
+                        password,
+                        "SELECT COUNT(*) FROM information_schema.processlist WHERE COMMAND = 'Slave_IO'"))
                 .isEqualTo("1");
     }
 
@@ -179,10 +197,20 @@ class LocalClusterTest {
         assertThat(json.path("endpoints").path("mysql").asString()).isEqualTo("127.0.0.1:34000");
         assertThat(json.path("endpoints").path("mysql_read").asString()).isEqualTo("127.0.0.1:34001");
         assertThat(json.path("endpoints").path("prometheus").asString()).isEqualTo("127.0.0.1:39090");
-        List<String> statuses = json.path("instances").valueStream().map(each -> each.path("id").asString() + " " + each.path("status").asString()).toList();
-        assertThat(statuses).containsExactlyInAnyOrder(
-                "127.0.0.1:33306 Up", "127.0.0.1:33307 Up", "127.0.0.1:33308 Up", "127.0.0.1:34000 Up",
-                "127.0.0.1:39090 Up", "127.0.0.1:39100 Up", "127.0.0.1:39115 Up");
+        List<String> statuses = json.path("instances")
+                .valueStream()
+                .map(each ->
+                        each.path("id").asString() + " " + each.path("status").asString())
+                .toList();
+        assertThat(statuses)
+                .containsExactlyInAnyOrder(
+                        "127.0.0.1:33306 Up",
+                        "127.0.0.1:33307 Up",
+                        "127.0.0.1:33308 Up",
+                        "127.0.0.1:34000 Up",
+                        "127.0.0.1:39090 Up",
+                        "127.0.0.1:39100 Up",
+                        "127.0.0.1:39115 Up");
         JsonNode primary = json.path("instances").get(0);
         assertThat(primary.path("role").asString()).isEqualTo("mariadb-primary");
         assertThat(primary.path("data_dir").asString()).isEqualTo(root + "/data/mariadb-33306");
@@ -193,9 +221,12 @@ class LocalClusterTest {
     void restartOfOneReplicaKeepsItReplicating() throws Exception {
         Cli.Result restart = cli.run("cluster", "restart", NAME, "-N", "127.0.0.1:33308");
         assertThat(restart.exitCode()).as(restart.all()).isZero();
-        assertThat(restart.err()).contains("stop mariadb 127.0.0.1:33308").doesNotContain("stop mariadb 127.0.0.1:33306");
+        assertThat(restart.err())
+                .contains("stop mariadb 127.0.0.1:33308")
+                .doesNotContain("stop mariadb 127.0.0.1:33306");
         String password = cli.run("cluster", "password", NAME).out().strip();
-        assertThat(mariadbClient(33308, password, "SELECT item FROM shop.orders WHERE id = 1")).isEqualTo("anchor");
+        assertThat(mariadbClient(33308, password, "SELECT item FROM shop.orders WHERE id = 1"))
+                .isEqualTo("anchor");
 
         Cli.Result unknown = cli.run("cluster", "stop", NAME, "-N", "127.0.0.1:1");
         assertThat(unknown.exitCode()).isEqualTo(1);
@@ -207,9 +238,17 @@ class LocalClusterTest {
     void theAuditLogHasEveryOperationWithItsSteps() {
         Cli.Result audit = cli.run("cluster", "audit");
         assertThat(audit.exitCode()).isZero();
-        assertThat(audit.out()).contains("flotilla cluster deploy lc").contains("flotilla cluster start lc")
-                .contains("interrupted").contains("ok");
-        String id = audit.out().lines().filter(line -> line.contains("flotilla cluster restart lc")).findFirst().orElseThrow().split("\\s+")[0];
+        assertThat(audit.out())
+                .contains("flotilla cluster deploy lc")
+                .contains("flotilla cluster start lc")
+                .contains("interrupted")
+                .contains("ok");
+        String id = audit.out()
+                .lines()
+                .filter(line -> line.contains("flotilla cluster restart lc"))
+                .findFirst()
+                .orElseThrow()
+                .split("\\s+")[0];
         Cli.Result one = cli.run("cluster", "audit", id);
         assertThat(one.out()).contains("Result:  ok").contains("done     restart/stop/127.0.0.1:33308");
     }
@@ -220,10 +259,12 @@ class LocalClusterTest {
         Cli.Result destroy = cli.run("cluster", "destroy", NAME, "--yes");
         assertThat(destroy.exitCode()).as(destroy.all()).isZero();
         assertThat(destroy.out()).contains("Cluster 'lc' destroyed.");
-        assertEventually(Duration.ofSeconds(10), () -> assertThat(ProcessHandle.allProcesses()
-                        .map(process -> process.info().commandLine().orElse(""))
-                        .filter(command -> command.contains(root.toString())))
-                .isEmpty());
+        assertEventually(
+                Duration.ofSeconds(10),
+                () -> assertThat(ProcessHandle.allProcesses()
+                                .map(process -> process.info().commandLine().orElse(""))
+                                .filter(command -> command.contains(root.toString())))
+                        .isEmpty());
         assertThat(root.resolve("deploy")).doesNotExist();
         assertThat(root.resolve("data")).doesNotExist();
         assertThat(home.resolve("clusters").resolve(NAME)).doesNotExist();
@@ -239,7 +280,8 @@ class LocalClusterTest {
 
     private static List<Path> findFiles(Path dir, String name) throws Exception {
         try (var walk = Files.walk(dir)) {
-            return walk.filter(path -> path.getFileName().toString().equals(name)).toList();
+            return walk.filter(path -> path.getFileName().toString().equals(name))
+                    .toList();
         }
     }
 
@@ -253,8 +295,19 @@ class LocalClusterTest {
 
     /** Runs the real `mariadb` client; the password goes through the environment, never the command line. */
     static String mariadbClient(int port, String password, String sql) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder("mariadb", "-h", "127.0.0.1", "-P", String.valueOf(port), "-u", "root",
-                "--batch", "--skip-column-names", "-e", sql).redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder(
+                        "mariadb",
+                        "-h",
+                        "127.0.0.1",
+                        "-P",
+                        String.valueOf(port),
+                        "-u",
+                        "root",
+                        "--batch",
+                        "--skip-column-names",
+                        "-e",
+                        sql)
+                .redirectErrorStream(true);
         builder.environment().put("MYSQL_PWD", password);
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();

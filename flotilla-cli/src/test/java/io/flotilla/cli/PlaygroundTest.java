@@ -40,14 +40,19 @@ class PlaygroundTest {
         assertThat(json.path("endpoints").path("mysql").asString()).isEqualTo("127.0.0.1:24000");
         assertThat(json.path("endpoints").path("mysql_read").asString()).isEqualTo("127.0.0.1:24001");
         assertThat(json.path("endpoints").path("prometheus").asString()).isEqualTo("127.0.0.1:29090");
-        assertThat(json.path("instances").valueStream().map(each -> each.path("status").asString()))
+        assertThat(json.path("instances")
+                        .valueStream()
+                        .map(each -> each.path("status").asString()))
                 .hasSize(7)
                 .containsOnly("Up");
-        assertThat(json.path("instances").valueStream().filter(each -> each.path("role").asString().equals("mariadb-replica")))
+        assertThat(json.path("instances")
+                        .valueStream()
+                        .filter(each -> each.path("role").asString().equals("mariadb-replica")))
                 .hasSize(2);
 
         String password = cli.run("cluster", "password", "playground").out().strip();
-        try (Connection primary = LocalClusterTest.connect(24000, password); Statement statement = primary.createStatement()) {
+        try (Connection primary = LocalClusterTest.connect(24000, password);
+                Statement statement = primary.createStatement()) {
             statement.execute("CREATE DATABASE play");
             statement.execute("CREATE TABLE play.t (id INT PRIMARY KEY, v VARCHAR(10))");
             statement.execute("INSERT INTO play.t VALUES (7, 'seven')");
@@ -61,18 +66,23 @@ class PlaygroundTest {
                 assertThat(rows.getInt(2)).isEqualTo(1);
             }
         });
-        assertThat(LocalClusterTest.mariadbClient(24001, password, "SELECT v FROM play.t WHERE id = 7")).isEqualTo("seven");
+        assertThat(LocalClusterTest.mariadbClient(24001, password, "SELECT v FROM play.t WHERE id = 7"))
+                .isEqualTo("seven");
 
         Cli.Result again = cli.run("playground", "--detach");
-        assertThat(again.exitCode()).as("a second run starts the same playground: " + again.all()).isZero();
+        assertThat(again.exitCode())
+                .as("a second run starts the same playground: " + again.all())
+                .isZero();
         assertThat(again.err()).contains("Starting the existing playground");
 
         Cli.Result destroy = cli.run("cluster", "destroy", "playground", "--yes");
         assertThat(destroy.exitCode()).as(destroy.all()).isZero();
-        assertEventually(Duration.ofSeconds(10), () -> assertThat(ProcessHandle.allProcesses()
-                        .map(process -> process.info().commandLine().orElse(""))
-                        .filter(command -> command.contains(home.toString())))
-                .isEmpty());
+        assertEventually(
+                Duration.ofSeconds(10),
+                () -> assertThat(ProcessHandle.allProcesses()
+                                .map(process -> process.info().commandLine().orElse(""))
+                                .filter(command -> command.contains(home.toString())))
+                        .isEmpty());
         assertThat(home.resolve("clusters")).isEmptyDirectory();
     }
 }

@@ -27,7 +27,8 @@ public final class AuditLog {
     }
 
     /** One operation as the audit log knows it; {@code result} is empty while it runs or after it was killed. */
-    public record Entry(String id, String cluster, String command, String started, String ended, String result, String error) {}
+    public record Entry(
+            String id, String cluster, String command, String started, String ended, String result, String error) {}
 
     public void begin(String id, String cluster, String command, String started) {
         Map<String, Object> line = new LinkedHashMap<>();
@@ -51,7 +52,10 @@ public final class AuditLog {
         append(line);
         if (journal != null && Files.exists(journal)) {
             try {
-                Files.copy(journal, directory.resolve(id + ".journal.jsonl"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(
+                        journal,
+                        directory.resolve(id + ".journal.jsonl"),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot keep the journal of " + id, e);
             }
@@ -68,14 +72,29 @@ public final class AuditLog {
             for (JsonNode line : Journal.events(file)) {
                 String id = line.path("id").asString("");
                 if (line.path("event").asString("").equals("begin")) {
-                    byId.put(id, new Entry(id, line.path("cluster").asString(""), line.path("command").asString(""),
-                            line.path("time").asString(""), "", "", ""));
+                    byId.put(
+                            id,
+                            new Entry(
+                                    id,
+                                    line.path("cluster").asString(""),
+                                    line.path("command").asString(""),
+                                    line.path("time").asString(""),
+                                    "",
+                                    "",
+                                    ""));
                 } else {
                     Entry begun = byId.get(id);
                     if (begun != null) {
-                        byId.put(id, new Entry(id, begun.cluster(), begun.command(), begun.started(),
-                                line.path("time").asString(""), line.path("result").asString(""),
-                                line.path("error").asString("")));
+                        byId.put(
+                                id,
+                                new Entry(
+                                        id,
+                                        begun.cluster(),
+                                        begun.command(),
+                                        begun.started(),
+                                        line.path("time").asString(""),
+                                        line.path("result").asString(""),
+                                        line.path("error").asString("")));
                     }
                 }
             }
@@ -93,9 +112,13 @@ public final class AuditLog {
     private synchronized void append(Map<String, Object> line) {
         try {
             Files.createDirectories(directory);
-            try (FileChannel channel = FileChannel.open(directory.resolve("audit.log"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
-                channel.write(ByteBuffer.wrap((Json.MAPPER.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8)));
+            try (FileChannel channel = FileChannel.open(
+                    directory.resolve("audit.log"),
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE,
+                    StandardOpenOption.APPEND)) {
+                channel.write(ByteBuffer.wrap(
+                        (Json.MAPPER.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8)));
                 channel.force(false);
             }
         } catch (IOException e) {

@@ -29,7 +29,8 @@ public final class ClusterLock implements AutoCloseable {
     public static ClusterLock acquire(Path file, String cluster, String command) {
         try {
             Files.createDirectories(file.getParent());
-            FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileChannel channel = FileChannel.open(
+                    file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             FileLock lock;
             try {
                 lock = channel.tryLock();
@@ -39,10 +40,15 @@ public final class ClusterLock implements AutoCloseable {
             if (lock == null) {
                 String holder = Files.readString(file, StandardCharsets.UTF_8).strip();
                 channel.close();
-                throw new OperationException("LOCKED", "cluster '%s' is busy: %s; wait for it to finish or stop that process"
-                        .formatted(cluster, holder.isEmpty() ? "another flotilla process holds its lock" : holder));
+                throw new OperationException(
+                        "LOCKED",
+                        "cluster '%s' is busy: %s; wait for it to finish or stop that process"
+                                .formatted(
+                                        cluster,
+                                        holder.isEmpty() ? "another flotilla process holds its lock" : holder));
             }
-            String holder = "pid %d is running `%s` since %s".formatted(ProcessHandle.current().pid(), command, Instant.now());
+            String holder = "pid %d is running `%s` since %s"
+                    .formatted(ProcessHandle.current().pid(), command, Instant.now());
             channel.truncate(0);
             channel.write(ByteBuffer.wrap(holder.getBytes(StandardCharsets.UTF_8)), 0);
             channel.force(false);

@@ -71,7 +71,10 @@ public final class ClusterManager {
         Map<String, Topology> others = new LinkedHashMap<>();
         for (ClusterStore other : home.clusters()) {
             if (!other.name().equals(name)) {
-                others.put(other.name(), TopologyParser.parse(other.topologyText(), other.topologyFile().toString()));
+                others.put(
+                        other.name(),
+                        TopologyParser.parse(
+                                other.topologyText(), other.topologyFile().toString()));
             }
         }
         var conflicts = TopologyConflicts.between(topology, others);
@@ -115,12 +118,16 @@ public final class ClusterManager {
         if (store.exists()) {
             meta = store.meta();
             if (!meta.status().equals("deploying")) {
-                throw new OperationException("EXISTS", "cluster '%s' is already deployed; start it with `flotilla cluster start %s`, or destroy it first"
-                        .formatted(name, name));
+                throw new OperationException(
+                        "EXISTS",
+                        "cluster '%s' is already deployed; start it with `flotilla cluster start %s`, or destroy it first"
+                                .formatted(name, name));
             }
             if (!store.topologyText().equals(yaml)) {
-                throw new OperationException("DEPLOY_CHANGED", "cluster '%s' has an unfinished deploy of a different topology (%s); deploy that file again to finish it, or destroy the cluster"
-                        .formatted(name, store.topologyFile()));
+                throw new OperationException(
+                        "DEPLOY_CHANGED",
+                        "cluster '%s' has an unfinished deploy of a different topology (%s); deploy that file again to finish it, or destroy the cluster"
+                                .formatted(name, store.topologyFile()));
             }
         } else {
             meta = newMeta(name, topology, agentPortBase);
@@ -136,7 +143,8 @@ public final class ClusterManager {
         ClusterSecrets secrets = store.secrets();
         ClusterContext context = context(store, topology, meta, secrets);
         try {
-            Journal journal = Operation.run(home, store, new ClusterPlanner(context).deploy(), command, engine, resumeListener);
+            Journal journal =
+                    Operation.run(home, store, new ClusterPlanner(context).deploy(), command, engine, resumeListener);
             store.writeMeta(meta.withStatus("deployed"));
             return journal;
         } finally {
@@ -168,8 +176,10 @@ public final class ClusterManager {
         ClusterStore store = existing(name);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
             if (!operation.equals("destroy") && store.meta().status().equals("deploying")) {
-                throw new OperationException("NOT_DEPLOYED", "cluster '%s' has an unfinished deploy; run `flotilla cluster deploy %s %s` again to finish it"
-                        .formatted(name, name, store.topologyFile()));
+                throw new OperationException(
+                        "NOT_DEPLOYED",
+                        "cluster '%s' has an unfinished deploy; run `flotilla cluster deploy %s %s` again to finish it"
+                                .formatted(name, name, store.topologyFile()));
             }
             ClusterContext context = context(store);
             try {
@@ -211,8 +221,10 @@ public final class ClusterManager {
             for (String host : topology.hosts()) {
                 hosts.add(threads.submit(() -> {
                     try {
-                        byHost.put(host, context.agent(host).instances().stream()
-                                .collect(Collectors.toMap(InstanceStatus::id, status -> status)));
+                        byHost.put(
+                                host,
+                                context.agent(host).instances().stream()
+                                        .collect(Collectors.toMap(InstanceStatus::id, status -> status)));
                     } catch (AgentException e) {
                         unreachable.put(host, e.getMessage());
                     }
@@ -221,11 +233,14 @@ public final class ClusterManager {
             waitAll(hosts);
             List<Future<?>> probes = new ArrayList<>();
             for (Instance instance : topology.instances()) {
-                InstanceStatus status = byHost.getOrDefault(instance.host(), Map.of()).get(instance.id());
+                InstanceStatus status =
+                        byHost.getOrDefault(instance.host(), Map.of()).get(instance.id());
                 if (status != null && status.state() == InstanceStatus.State.RUNNING) {
                     probes.add(threads.submit(() -> {
                         try {
-                            readiness.put(instance.id(), context.agent(instance.host()).ready(instance.id()));
+                            readiness.put(
+                                    instance.id(),
+                                    context.agent(instance.host()).ready(instance.id()));
                         } catch (AgentException e) {
                             readiness.put(instance.id(), ProbeResult.notReady(e.getMessage()));
                         }
@@ -242,32 +257,37 @@ public final class ClusterManager {
                 status = "Disconnected";
                 detail = unreachable.get(instance.host());
             } else {
-                InstanceStatus state = byHost.getOrDefault(instance.host(), Map.of()).get(instance.id());
+                InstanceStatus state =
+                        byHost.getOrDefault(instance.host(), Map.of()).get(instance.id());
                 if (state == null) {
                     status = "Missing";
                     detail = "the agent on %s does not know this instance; deploy again".formatted(instance.host());
                 } else {
-                    switch (state.state()) {
-                        case STOPPED -> status = "Down";
-                        case BACKOFF -> {
-                            status = "Restarting";
-                            detail = state.lastExit();
-                        }
-                        case FAILED -> {
-                            status = "Failed";
-                            detail = state.lastExit();
-                        }
+                    String[] shown = switch (state.state()) {
+                        case STOPPED -> new String[] {"Down", ""};
+                        case BACKOFF -> new String[] {"Restarting", state.lastExit()};
+                        case FAILED -> new String[] {"Failed", state.lastExit()};
                         case RUNNING -> {
                             ProbeResult ready = readiness.get(instance.id());
-                            status = ready != null && ready.ready() ? "Up" : "Unready";
-                            detail = ready == null ? "" : ready.detail();
+                            yield new String[] {
+                                ready != null && ready.ready() ? "Up" : "Unready", ready == null ? "" : ready.detail()
+                            };
                         }
-                    }
+                    };
+                    status = shown[0];
+                    detail = shown[1];
                 }
             }
-            views.add(new ClusterView.InstanceView(instance.id(), catalog.tier(instance), instance.host(),
-                    instance.mainPort(), List.copyOf(instance.ports().values()), status, instance.deployDir(),
-                    instance.dataDir(), status.equals("Up") ? "" : detail));
+            views.add(new ClusterView.InstanceView(
+                    instance.id(),
+                    catalog.tier(instance),
+                    instance.host(),
+                    instance.mainPort(),
+                    List.copyOf(instance.ports().values()),
+                    status,
+                    instance.deployDir(),
+                    instance.dataDir(),
+                    status.equals("Up") ? "" : detail));
         }
         context.close();
         return new ClusterView(name, views, endpoints(topology));
@@ -282,12 +302,16 @@ public final class ClusterManager {
             endpoints.put("mysql", gateway.host() + ":" + gateway.port("port"));
             endpoints.put("mysql_read", gateway.host() + ":" + gateway.port("read_port"));
         } else {
-            topology.instances("mariadb").stream().filter(MariaDbKind::isPrimary).findFirst()
+            topology.instances("mariadb").stream()
+                    .filter(MariaDbKind::isPrimary)
+                    .findFirst()
                     .ifPresent(primary -> endpoints.put("mysql", primary.id()));
         }
-        topology.instances("prometheus").stream().findFirst()
+        topology.instances("prometheus").stream()
+                .findFirst()
                 .ifPresent(prometheus -> endpoints.put("prometheus", prometheus.id()));
-        topology.instances("alertmanager").stream().findFirst()
+        topology.instances("alertmanager").stream()
+                .findFirst()
                 .ifPresent(alertmanager -> endpoints.put("alertmanager", alertmanager.id()));
         List<Instance> etcd = topology.instances("etcd");
         if (!etcd.isEmpty()) {
@@ -304,7 +328,10 @@ public final class ClusterManager {
                 Thread.currentThread().interrupt();
                 throw new OperationException("INTERRUPTED", "interrupted while asking the agents", e);
             } catch (java.util.concurrent.ExecutionException e) {
-                throw new OperationException("DISPLAY", "cannot read the cluster's status: " + e.getCause().getMessage(), e.getCause());
+                throw new OperationException(
+                        "DISPLAY",
+                        "cannot read the cluster's status: " + e.getCause().getMessage(),
+                        e.getCause());
             }
         }
     }
@@ -313,20 +340,34 @@ public final class ClusterManager {
         ClusterStore store = home.cluster(name);
         if (!store.exists()) {
             String known = home.clusters().stream().map(ClusterStore::name).collect(Collectors.joining(", "));
-            throw new OperationException("NO_CLUSTER", "cluster '%s' does not exist%s".formatted(name,
-                    known.isEmpty() ? "; deploy one with `flotilla cluster deploy NAME FILE`" : "; the clusters are: " + known));
+            throw new OperationException(
+                    "NO_CLUSTER",
+                    "cluster '%s' does not exist%s"
+                            .formatted(
+                                    name,
+                                    known.isEmpty()
+                                            ? "; deploy one with `flotilla cluster deploy NAME FILE`"
+                                            : "; the clusters are: " + known));
         }
         return store;
     }
 
     private ClusterContext context(ClusterStore store) {
-        Topology topology = TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
+        Topology topology =
+                TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
         return context(store, topology, store.meta(), store.secrets());
     }
 
     private ClusterContext context(ClusterStore store, Topology topology, ClusterMeta meta, ClusterSecrets secrets) {
-        return new ClusterContext(store.name(), topology, catalog, secrets, meta.agentPorts(), executors,
-                AgentRuntime.current(), meta.osUser());
+        return new ClusterContext(
+                store.name(),
+                topology,
+                catalog,
+                secrets,
+                meta.agentPorts(),
+                executors,
+                AgentRuntime.current(),
+                meta.osUser());
     }
 
     /** Chooses each host's agent port: the first from {@code agentPortBase} (9760 by default) up that nothing listens on and no instance or other cluster uses. */
@@ -334,7 +375,8 @@ public final class ClusterManager {
         Map<String, Integer> ports = new HashMap<>();
         for (String host : topology.hosts()) {
             Set<Integer> taken = new java.util.HashSet<>();
-            topology.instances().stream().filter(instance -> instance.host().equals(host))
+            topology.instances().stream()
+                    .filter(instance -> instance.host().equals(host))
                     .forEach(instance -> taken.addAll(instance.ports().values()));
             for (ClusterStore other : home.clusters()) {
                 if (!other.name().equals(name)) {
@@ -351,33 +393,35 @@ public final class ClusterManager {
             }
             ports.put(host, port);
         }
-        return new ClusterMeta(name, VERSION, Instant.now().toString(), "deploying", ports, System.getProperty("user.name"));
+        return new ClusterMeta(
+                name, VERSION, Instant.now().toString(), "deploying", ports, System.getProperty("user.name"));
     }
 
     /** Only hosts that are this machine can be reached today. */
     static Executor localExecutor(String host) {
         if (!isLocal(host)) {
-            throw new OperationException("REMOTE_HOST", "host %s is not this machine; Flotilla deploys only to this machine so far (127.0.0.1, localhost or one of its own addresses)"
-                    .formatted(host));
+            throw new OperationException(
+                    "REMOTE_HOST",
+                    "host %s is not this machine; Flotilla deploys only to this machine so far (127.0.0.1, localhost or one of its own addresses)"
+                            .formatted(host));
         }
         return new LocalExecutor(host);
     }
 
+    /** Loopback, or an address of one of this machine's interfaces. Names other than this machine's are not looked up. */
     static boolean isLocal(String host) {
-        if (host.equals("localhost")) {
-            return true;
-        }
         try {
-            InetAddress address = InetAddress.ofLiteral(host);
-            return address.isLoopbackAddress() || NetworkInterface.getByInetAddress(address) != null;
-        } catch (IllegalArgumentException | SocketException ignored) {
-            try {
-                InetAddress resolved = InetAddress.getByName(host);
-                return resolved.isLoopbackAddress() || NetworkInterface.getByInetAddress(resolved) != null;
-            } catch (UnknownHostException | SocketException e) {
+            if (host.equals("localhost")
+                    || host.equals(InetAddress.getLocalHost().getHostName())) {
+                return true;
+            }
+            if (!host.matches("[0-9.]+|[0-9a-fA-F:]+")) {
                 return false;
             }
+            InetAddress address = InetAddress.getByName(host);
+            return address.isLoopbackAddress() || NetworkInterface.getByInetAddress(address) != null;
+        } catch (UnknownHostException | SocketException e) {
+            return false;
         }
     }
-
 }

@@ -11,7 +11,8 @@ import java.util.Map;
  * @param agentPorts the agent port chosen on each host
  * @param osUser the user its processes run as
  */
-public record ClusterMeta(String name, String version, String createdAt, String status, Map<String, Integer> agentPorts, String osUser) {
+public record ClusterMeta(
+        String name, String version, String createdAt, String status, Map<String, Integer> agentPorts, String osUser) {
     public ClusterMeta {
         requireNonNull(name, "name is null");
         requireNonNull(version, "version is null");

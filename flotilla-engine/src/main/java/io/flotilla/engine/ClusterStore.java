@@ -34,8 +34,8 @@ public final class ClusterStore {
 
     public static void checkName(String name) {
         if (!NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
-            throw new OperationException("BAD_NAME", "cluster name '%s' is invalid: use letters, digits, '-', '_' and '.'"
-                    .formatted(name));
+            throw new OperationException(
+                    "BAD_NAME", "cluster name '%s' is invalid: use letters, digits, '-', '_' and '.'".formatted(name));
         }
     }
 
@@ -94,8 +94,13 @@ public final class ClusterStore {
             if (Files.exists(file)) {
                 Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
                 if (!permissions.equals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE))) {
-                    throw new OperationException("SECRETS_EXPOSED", "%s is readable by others (%s); run `chmod 600 %s`"
-                            .formatted(file, java.nio.file.attribute.PosixFilePermissions.toString(permissions), file));
+                    throw new OperationException(
+                            "SECRETS_EXPOSED",
+                            "%s is readable by others (%s); run `chmod 600 %s`"
+                                    .formatted(
+                                            file,
+                                            java.nio.file.attribute.PosixFilePermissions.toString(permissions),
+                                            file));
                 }
                 return Json.MAPPER.readValue(Files.readString(file), ClusterSecrets.class);
             }

@@ -20,8 +20,15 @@ public record ClusterView(String name, List<InstanceView> instances, Map<String,
      *     {@code Disconnected} (its agent cannot be reached) or {@code Missing} (its agent does not know it)
      */
     public record InstanceView(
-            String id, String role, String host, int port, List<Integer> ports, String status, String deployDir,
-            String dataDir, String detail) {
+            String id,
+            String role,
+            String host,
+            int port,
+            List<Integer> ports,
+            String status,
+            String deployDir,
+            String dataDir,
+            String detail) {
         public InstanceView {
             requireNonNull(id, "id is null");
             requireNonNull(role, "role is null");

@@ -8,10 +8,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -40,7 +40,8 @@ public final class Engine {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new io.flotilla.plan.OperationException("INTERRUPTED", "the operation was interrupted; run the same command again to finish it", e);
+            throw new io.flotilla.plan.OperationException(
+                    "INTERRUPTED", "the operation was interrupted; run the same command again to finish it", e);
         }
     }
 
@@ -121,7 +122,8 @@ public final class Engine {
                 journal.started(action.id());
                 action.task().run();
                 journal.done(action.id());
-                listener.actionDone(action, Duration.ofNanos(System.nanoTime() - started), finished.incrementAndGet(), total);
+                listener.actionDone(
+                        action, Duration.ofNanos(System.nanoTime() - started), finished.incrementAndGet(), total);
             } catch (InterruptedException e) {
                 throw e;
             } catch (Exception e) {
@@ -145,9 +147,10 @@ public final class Engine {
     private static int countActions(Step step) {
         return switch (step) {
             case Step.Action ignored -> 1;
-            case Step.Serial serial -> serial.steps().stream().mapToInt(Engine::countActions).sum();
-            case Step.Parallel parallel -> parallel.steps().stream().mapToInt(Engine::countActions).sum();
+            case Step.Serial serial ->
+                serial.steps().stream().mapToInt(Engine::countActions).sum();
+            case Step.Parallel parallel ->
+                parallel.steps().stream().mapToInt(Engine::countActions).sum();
         };
     }
-
 }

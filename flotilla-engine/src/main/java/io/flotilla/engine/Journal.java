@@ -38,14 +38,16 @@ public final class Journal implements AutoCloseable {
         this.resumedDone = Set.copyOf(resumedDone);
         this.resumedFrom = resumedFrom;
         this.done.addAll(resumedDone);
-        this.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        this.channel =
+                FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     }
 
     /**
      * Opens the journal of a cluster for a plan. When the cluster's last operation is the same
      * plan and did not end well, it is resumed; otherwise it is archived and a new one begins.
      */
-    public static Journal open(Path directory, String operationId, String operation, String fingerprint, String command) {
+    public static Journal open(
+            Path directory, String operationId, String operation, String fingerprint, String command) {
         requireNonNull(operationId, "operationId is null");
         try {
             Files.createDirectories(directory);
@@ -53,18 +55,32 @@ public final class Journal implements AutoCloseable {
             if (Files.exists(current)) {
                 Previous previous = Previous.read(current);
                 if (previous.fingerprint().equals(fingerprint) && !previous.succeeded()) {
-                    Journal journal = new Journal(current, previous.operationId(), previous.done(), previous.operationId());
-                    journal.append(event("resume", Map.of("pid", ProcessHandle.current().pid(), "command", command,
-                            "by", operationId)));
+                    Journal journal =
+                            new Journal(current, previous.operationId(), previous.done(), previous.operationId());
+                    journal.append(event(
+                            "resume",
+                            Map.of("pid", ProcessHandle.current().pid(), "command", command, "by", operationId)));
                     return journal;
                 }
-                Files.move(current, directory.resolve(previous.operationId() + ".jsonl"),
+                Files.move(
+                        current,
+                        directory.resolve(previous.operationId() + ".jsonl"),
                         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
             Journal journal = new Journal(current, operationId, Set.of(), null);
-            journal.append(event("begin", Map.of(
-                    "operation", operation, "fingerprint", fingerprint, "id", operationId,
-                    "pid", ProcessHandle.current().pid(), "command", command)));
+            journal.append(event(
+                    "begin",
+                    Map.of(
+                            "operation",
+                            operation,
+                            "fingerprint",
+                            fingerprint,
+                            "id",
+                            operationId,
+                            "pid",
+                            ProcessHandle.current().pid(),
+                            "command",
+                            command)));
             return journal;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the journal in " + directory, e);

@@ -11,7 +11,8 @@ import java.time.format.DateTimeFormatter;
  * (resuming an unfinished run of the same plan), and audited.
  */
 public final class Operation {
-    private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter ID_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private Operation() {}
@@ -22,11 +23,15 @@ public final class Operation {
     }
 
     /** Runs the plan while the caller holds the cluster's lock; returns the journal it used. */
-    public static Journal run(FlotillaHome home, ClusterStore store, Plan plan, String command, Engine engine, ResumeListener resumed) {
+    public static Journal run(
+            FlotillaHome home, ClusterStore store, Plan plan, String command, Engine engine, ResumeListener resumed) {
         String id = newId();
         Journal journal = Journal.open(store.journalDir(), id, plan.operation(), plan.fingerprint(), command);
         if (journal.resumed()) {
-            resumed.resuming(journal.operationId(), journal.resumedSteps(), plan.actions().size());
+            resumed.resuming(
+                    journal.operationId(),
+                    journal.resumedSteps(),
+                    plan.actions().size());
         }
         AuditLog audit = home.audit();
         audit.begin(id, store.name(), command, Instant.now().toString());

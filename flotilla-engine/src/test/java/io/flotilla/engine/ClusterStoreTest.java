@@ -23,7 +23,8 @@ class ClusterStoreTest {
         assertThat(first.rootPassword()).isNotEqualTo(first.replicationPassword());
         assertThat(store.secrets().rootPassword()).isEqualTo(first.rootPassword());
         Path file = store.dir().resolve("secrets.json");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                .isEqualTo("rw-------");
         assertThat(first.toString()).doesNotContain(first.rootPassword());
     }
 

@@ -23,12 +23,14 @@ class EngineTest {
     void serialStopsAtTheFirstFailure() {
         List<String> ran = new CopyOnWriteArrayList<>();
         Plan plan = Plan.builder("op", "c")
-                .then(Step.serial("all", List.of(
-                        Step.action("a", "a", "h", () -> ran.add("a")),
-                        Step.action("b", "b", "h", () -> {
-                            throw new OperationException("BROKEN", "b is broken");
-                        }),
-                        Step.action("c", "c", "h", () -> ran.add("c")))))
+                .then(Step.serial(
+                        "all",
+                        List.of(
+                                Step.action("a", "a", "h", () -> ran.add("a")),
+                                Step.action("b", "b", "h", () -> {
+                                    throw new OperationException("BROKEN", "b is broken");
+                                }),
+                                Step.action("c", "c", "h", () -> ran.add("c")))))
                 .build();
         assertThatThrownBy(() -> run(plan))
                 .isInstanceOf(StepFailedException.class)
@@ -43,20 +45,22 @@ class EngineTest {
         CountDownLatch siblingStarted = new CountDownLatch(1);
         AtomicInteger interrupted = new AtomicInteger();
         Plan plan = Plan.builder("op", "c")
-                .then(Step.parallel("both", List.of(
-                        Step.action("slow", "slow", "h", () -> {
-                            siblingStarted.countDown();
-                            try {
-                                new CountDownLatch(1).await(30, TimeUnit.SECONDS);
-                            } catch (InterruptedException e) {
-                                interrupted.incrementAndGet();
-                                throw e;
-                            }
-                        }),
-                        Step.action("fails", "fails", "h", () -> {
-                            siblingStarted.await();
-                            throw new IllegalStateException("boom");
-                        }))))
+                .then(Step.parallel(
+                        "both",
+                        List.of(
+                                Step.action("slow", "slow", "h", () -> {
+                                    siblingStarted.countDown();
+                                    try {
+                                        new CountDownLatch(1).await(30, TimeUnit.SECONDS);
+                                    } catch (InterruptedException e) {
+                                        interrupted.incrementAndGet();
+                                        throw e;
+                                    }
+                                }),
+                                Step.action("fails", "fails", "h", () -> {
+                                    siblingStarted.await();
+                                    throw new IllegalStateException("boom");
+                                }))))
                 .build();
         long started = System.nanoTime();
         assertThatThrownBy(() -> run(plan)).hasMessage("fails failed: boom");

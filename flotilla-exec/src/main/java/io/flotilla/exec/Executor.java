@@ -19,8 +19,10 @@ public interface Executor extends AutoCloseable {
         CommandResult result = run(command, timeout);
         if (!result.succeeded()) {
             String output = (result.stderr().isBlank() ? result.stdout() : result.stderr()).strip();
-            throw new ExecException(host(), "%s failed on %s with exit code %d: %s"
-                    .formatted(String.join(" ", command), host(), result.exitCode(), lastLines(output, 20)));
+            throw new ExecException(
+                    host(),
+                    "%s failed on %s with exit code %d: %s"
+                            .formatted(String.join(" ", command), host(), result.exitCode(), lastLines(output, 20)));
         }
         return result;
     }

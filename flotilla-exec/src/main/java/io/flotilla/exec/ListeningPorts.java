@@ -43,7 +43,8 @@ public final class ListeningPorts {
                 continue;
             }
             Matcher owner = OWNER.matcher(line);
-            String description = owner.find() ? "pid %s (%s)".formatted(owner.group(2), owner.group(1)) : "another process";
+            String description =
+                    owner.find() ? "pid %s (%s)".formatted(owner.group(2), owner.group(1)) : "another process";
             owners.merge(port, description, (first, second) -> first);
         }
         return new ListeningPorts(owners);

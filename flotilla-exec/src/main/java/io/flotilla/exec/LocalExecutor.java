@@ -39,12 +39,14 @@ public final class LocalExecutor implements Executor {
 
     @Override
     public CommandResult run(List<String> command, Duration timeout) {
-        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
         Process process;
         try {
             process = builder.start();
         } catch (IOException e) {
-            throw new ExecException(host, "cannot run %s on %s: %s".formatted(command.getFirst(), host, e.getMessage()), e);
+            throw new ExecException(
+                    host, "cannot run %s on %s: %s".formatted(command.getFirst(), host, e.getMessage()), e);
         }
         CompletableFuture<String> stdout = readAsync(process.getInputStream());
         CompletableFuture<String> stderr = readAsync(process.getErrorStream());
@@ -52,8 +54,10 @@ public final class LocalExecutor implements Executor {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.descendants().forEach(ProcessHandle::destroyForcibly);
                 process.destroyForcibly();
-                throw new ExecException(host, "%s did not finish on %s within %d s"
-                        .formatted(String.join(" ", command), host, timeout.toSeconds()));
+                throw new ExecException(
+                        host,
+                        "%s did not finish on %s within %d s"
+                                .formatted(String.join(" ", command), host, timeout.toSeconds()));
             }
             return new CommandResult(process.exitValue(), stdout.join(), stderr.join());
         } catch (InterruptedException e) {
@@ -124,8 +128,8 @@ public final class LocalExecutor implements Executor {
     public static void writeAtomically(Path target, byte[] content, String mode) throws IOException {
         Path parent = target.toAbsolutePath().getParent();
         Files.createDirectories(parent);
-        Path temporary = Files.createTempFile(parent, "." + target.getFileName(), ".tmp",
-                PosixFilePermissions.asFileAttribute(permissions(mode)));
+        Path temporary = Files.createTempFile(
+                parent, "." + target.getFileName(), ".tmp", PosixFilePermissions.asFileAttribute(permissions(mode)));
         try {
             try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
                 channel.write(java.nio.ByteBuffer.wrap(content));
@@ -171,14 +175,17 @@ public final class LocalExecutor implements Executor {
         ProcessBuilder builder = new ProcessBuilder(detached)
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of(logFile).toFile()));
+                .redirectOutput(
+                        ProcessBuilder.Redirect.appendTo(Path.of(logFile).toFile()));
         try {
             Process process = builder.start();
             if (!process.waitFor(10, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                throw new ExecException(host, "cannot start %s on %s; see %s".formatted(command.getFirst(), host, logFile));
+                throw new ExecException(
+                        host, "cannot start %s on %s; see %s".formatted(command.getFirst(), host, logFile));
             }
         } catch (IOException e) {
-            throw new ExecException(host, "cannot start %s on %s: %s".formatted(command.getFirst(), host, e.getMessage()), e);
+            throw new ExecException(
+                    host, "cannot start %s on %s: %s".formatted(command.getFirst(), host, e.getMessage()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ExecException(host, "interrupted while starting %s on %s".formatted(command.getFirst(), host), e);
@@ -213,5 +220,4 @@ public final class LocalExecutor implements Executor {
             default -> e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         };
     }
-
 }

@@ -100,14 +100,18 @@ public final class ClusterContext implements SqlAccess {
     }
 
     public AgentClient agent(String host) {
-        return agents.computeIfAbsent(host, ignored -> new AgentClient(
-                URI.create("http://" + agentAddress(host)), secrets.agentToken(), AGENT_TIMEOUT));
+        return agents.computeIfAbsent(
+                host,
+                ignored -> new AgentClient(
+                        URI.create("http://" + agentAddress(host)), secrets.agentToken(), AGENT_TIMEOUT));
     }
 
     /** The agent's home on a host: beside the instances, under the global deploy dir. */
     public Path agentDir(String host) {
         String deploy = topology.global().deployDir();
-        Path root = deploy.startsWith("/") ? Path.of(deploy) : Path.of("/home", topology.global().user(), deploy);
+        Path root = deploy.startsWith("/")
+                ? Path.of(deploy)
+                : Path.of("/home", topology.global().user(), deploy);
         return root.resolve("flotilla-agent-" + name);
     }
 

@@ -37,13 +37,22 @@ public final class ClusterPlanner {
     /** Checks the hosts, installs the agents, writes every instance's files and bootstraps its data. Starts nothing. */
     public Plan deploy() {
         Topology topology = cluster.topology();
-        List<Step> hosts = topology.hosts().stream().map(host -> (Step) prepareHost(host)).toList();
-        List<Step> instances = topology.instances().stream().map(this::deployInstance).map(Step.class::cast).toList();
+        List<Step> hosts =
+                topology.hosts().stream().map(host -> (Step) prepareHost(host)).toList();
+        List<Step> instances = topology.instances().stream()
+                .map(this::deployInstance)
+                .map(Step.class::cast)
+                .toList();
         return Plan.builder("deploy", cluster.name())
-                .then(Step.parallel("Check hosts", topology.hosts().stream()
-                        .map(host -> Step.action("deploy/check/" + host, "check %s".formatted(host), host,
-                                () -> preflight(host)))
-                        .toList()))
+                .then(Step.parallel(
+                        "Check hosts",
+                        topology.hosts().stream()
+                                .map(host -> Step.action(
+                                        "deploy/check/" + host,
+                                        "check %s".formatted(host),
+                                        host,
+                                        () -> preflight(host)))
+                                .toList()))
                 .then(Step.parallel("Install agents", hosts))
                 .then(Step.parallel("Deploy instances", instances))
                 .build();
@@ -60,12 +69,21 @@ public final class ClusterPlanner {
                 if (instances.isEmpty()) {
                     continue;
                 }
-                tiers.add(Step.serial("Start " + tier, List.of(
-                        Step.parallel("launch " + tier, instances.stream().map(this::launch).toList()),
-                        Step.parallel("wait for " + tier, instances.stream().map(this::awaitReady).toList()))));
+                tiers.add(Step.serial(
+                        "Start " + tier,
+                        List.of(
+                                Step.parallel(
+                                        "launch " + tier,
+                                        instances.stream().map(this::launch).toList()),
+                                Step.parallel(
+                                        "wait for " + tier,
+                                        instances.stream().map(this::awaitReady).toList()))));
             }
             if (!tiers.isEmpty()) {
-                plan.then(tiers.size() == 1 ? tiers.getFirst() : Step.parallel("Start " + String.join(", ", layer), tiers));
+                plan.then(
+                        tiers.size() == 1
+                                ? tiers.getFirst()
+                                : Step.parallel("Start " + String.join(", ", layer), tiers));
             }
         }
         return plan.build();
@@ -95,15 +113,21 @@ public final class ClusterPlanner {
         Plan.Builder plan = Plan.builder("destroy", cluster.name());
         plan.then(ensureAgents("destroy"));
         plan.thenAll(stopSteps("destroy", Selection.ALL));
-        plan.then(Step.parallel("Remove instances", topology.instances().stream()
-                .map(instance -> (Step) Step.action("destroy/remove/" + instance.id(),
-                        "remove %s %s".formatted(instance.component(), instance.id()), instance.host(),
-                        () -> removeInstance(instance)))
-                .toList()));
-        plan.then(Step.parallel("Remove agents", topology.hosts().stream()
-                .map(host -> (Step) Step.action("destroy/agent/" + host, "remove agent on " + host, host,
-                        () -> removeAgent(host)))
-                .toList()));
+        plan.then(Step.parallel(
+                "Remove instances",
+                topology.instances().stream()
+                        .map(instance -> (Step) Step.action(
+                                "destroy/remove/" + instance.id(),
+                                "remove %s %s".formatted(instance.component(), instance.id()),
+                                instance.host(),
+                                () -> removeInstance(instance)))
+                        .toList()));
+        plan.then(Step.parallel(
+                "Remove agents",
+                topology.hosts().stream()
+                        .map(host -> (Step) Step.action(
+                                "destroy/agent/" + host, "remove agent on " + host, host, () -> removeAgent(host)))
+                        .toList()));
         return plan.build();
     }
 
@@ -121,8 +145,10 @@ public final class ClusterPlanner {
             List<Step> stops = new ArrayList<>();
             for (String tier : layer.reversed()) {
                 for (Instance instance : selected(tier, selection)) {
-                    stops.add(Step.action("%s/stop/%s".formatted(operation, instance.id()),
-                            "stop %s %s".formatted(instance.component(), instance.id()), instance.host(),
+                    stops.add(Step.action(
+                            "%s/stop/%s".formatted(operation, instance.id()),
+                            "stop %s %s".formatted(instance.component(), instance.id()),
+                            instance.host(),
                             () -> cluster.agent(instance.host()).stop(instance.id())));
                 }
             }
@@ -148,7 +174,8 @@ public final class ClusterPlanner {
             }
         }
         if (!problems.isEmpty()) {
-            throw new OperationException("PREFLIGHT", String.join("\n", problems.stream().sorted().toList()));
+            throw new OperationException(
+                    "PREFLIGHT", String.join("\n", problems.stream().sorted().toList()));
         }
     }
 
@@ -173,21 +200,31 @@ public final class ClusterPlanner {
         }
         if (agentAnswers(host).isEmpty()) {
             ListeningPorts listening = ListeningPorts.of(executor);
-            listening.owner(cluster.agentPort(host)).ifPresent(owner -> problems.add(
-                    "agent port %d on %s is in use by %s; free it or deploy under another name"
-                            .formatted(cluster.agentPort(host), host, owner)));
+            listening
+                    .owner(cluster.agentPort(host))
+                    .ifPresent(owner ->
+                            problems.add("agent port %d on %s is in use by %s; free it or deploy under another name"
+                                    .formatted(cluster.agentPort(host), host, owner)));
             for (Instance instance : onHost) {
                 for (Map.Entry<String, Integer> port : instance.ports().entrySet()) {
-                    listening.owner(port.getValue()).ifPresent(owner -> problems.add(
-                            "%s %s: %s %d is in use by %s; change it in %s or stop that process"
-                                    .formatted(instance.component(), instance.id(), port.getKey(), port.getValue(),
-                                            owner, instance.position())));
+                    listening
+                            .owner(port.getValue())
+                            .ifPresent(owner ->
+                                    problems.add("%s %s: %s %d is in use by %s; change it in %s or stop that process"
+                                            .formatted(
+                                                    instance.component(),
+                                                    instance.id(),
+                                                    port.getKey(),
+                                                    port.getValue(),
+                                                    owner,
+                                                    instance.position())));
                 }
             }
         }
         if (!problems.isEmpty()) {
-            throw new OperationException("PREFLIGHT", "host %s is not ready for the cluster:\n  %s"
-                    .formatted(host, String.join("\n  ", problems)));
+            throw new OperationException(
+                    "PREFLIGHT",
+                    "host %s is not ready for the cluster:\n  %s".formatted(host, String.join("\n  ", problems)));
         }
     }
 
@@ -209,12 +246,19 @@ public final class ClusterPlanner {
                 executor.mkdirs(dir.resolve(sub).toString(), "0700");
             }
             for (Path entry : cluster.agentRuntime().classpath()) {
-                copyTree(executor, entry, dir.resolve("lib").resolve(entry.getFileName().toString()));
+                copyTree(
+                        executor,
+                        entry,
+                        dir.resolve("lib").resolve(entry.getFileName().toString()));
             }
-            executor.put(dir.resolve("token").toString(),
-                    cluster.secrets().agentToken().getBytes(StandardCharsets.UTF_8), "0600");
-            executor.put(dir.resolve("secrets/root-password").toString(),
-                    cluster.secrets().rootPassword().getBytes(StandardCharsets.UTF_8), "0600");
+            executor.put(
+                    dir.resolve("token").toString(),
+                    cluster.secrets().agentToken().getBytes(StandardCharsets.UTF_8),
+                    "0600");
+            executor.put(
+                    dir.resolve("secrets/root-password").toString(),
+                    cluster.secrets().rootPassword().getBytes(StandardCharsets.UTF_8),
+                    "0600");
             startAgent(host);
         });
     }
@@ -244,8 +288,10 @@ public final class ClusterPlanner {
         Path dir = cluster.agentDir(host);
         Executor executor = cluster.executor(host);
         if (!executor.exists(dir.resolve("token").toString())) {
-            throw new OperationException("NOT_DEPLOYED", "the agent of cluster '%s' is not installed on %s (%s); run `flotilla cluster deploy` first"
-                    .formatted(cluster.name(), host, dir));
+            throw new OperationException(
+                    "NOT_DEPLOYED",
+                    "the agent of cluster '%s' is not installed on %s (%s); run `flotilla cluster deploy` first"
+                            .formatted(cluster.name(), host, dir));
         }
         List<String> command = new ArrayList<>(List.of(
                 cluster.agentRuntime().java().toString(),
@@ -273,30 +319,50 @@ public final class ClusterPlanner {
                 Thread.sleep(100);
             }
         }
-        var log = executor.run(List.of("tail", "-n", "20", dir.resolve("agent.log").toString()), Duration.ofSeconds(5));
-        throw new OperationException("AGENT_START", "the agent on %s did not answer within %d s: %s\n  last lines of %s:\n    %s"
-                .formatted(host, AGENT_START_TIMEOUT.toSeconds(), last == null ? "" : last.getMessage(),
-                        dir.resolve("agent.log"), log.stdout().strip().replace("\n", "\n    ")), last);
+        var log = executor.run(
+                List.of("tail", "-n", "20", dir.resolve("agent.log").toString()), Duration.ofSeconds(5));
+        throw new OperationException(
+                "AGENT_START",
+                "the agent on %s did not answer within %d s: %s\n  last lines of %s:\n    %s"
+                        .formatted(
+                                host,
+                                AGENT_START_TIMEOUT.toSeconds(),
+                                last == null ? "" : last.getMessage(),
+                                dir.resolve("agent.log"),
+                                log.stdout().strip().replace("\n", "\n    ")),
+                last);
     }
 
     /** Class directories (a build tree's target/classes) copied into lib/ go on the class path by name. */
     private String classDirs(Path dir) {
-        return String.join(":", cluster.agentRuntime().classpath().stream()
-                .filter(java.nio.file.Files::isDirectory)
-                .map(entry -> dir.resolve("lib").resolve(entry.getFileName().toString()).toString())
-                .toList());
+        return String.join(
+                ":",
+                cluster.agentRuntime().classpath().stream()
+                        .filter(java.nio.file.Files::isDirectory)
+                        .map(entry -> dir.resolve("lib")
+                                .resolve(entry.getFileName().toString())
+                                .toString())
+                        .toList());
     }
 
     private Step ensureAgents(String operation) {
-        return Step.parallel("Reach agents", cluster.topology().hosts().stream()
-                .map(host -> (Step) Step.action("%s/agent/%s".formatted(operation, host), "reach agent on " + host, host,
-                        () -> startAgent(host)))
-                .toList());
+        return Step.parallel(
+                "Reach agents",
+                cluster.topology().hosts().stream()
+                        .map(host -> (Step) Step.action(
+                                "%s/agent/%s".formatted(operation, host),
+                                "reach agent on " + host,
+                                host,
+                                () -> startAgent(host)))
+                        .toList());
     }
 
     private Step.Action deployInstance(Instance instance) {
-        return Step.action("deploy/instance/" + instance.id(),
-                "deploy %s %s".formatted(instance.component(), instance.id()), instance.host(), () -> {
+        return Step.action(
+                "deploy/instance/" + instance.id(),
+                "deploy %s %s".formatted(instance.component(), instance.id()),
+                instance.host(),
+                () -> {
                     Executor executor = cluster.executor(instance.host());
                     ComponentKind kind = cluster.kind(instance);
                     InstanceContext context = cluster.instanceContext(instance);
@@ -308,12 +374,16 @@ public final class ClusterPlanner {
                     if (instance.dataDir() != null) {
                         executor.mkdirs(instance.dataDir(), "0750");
                     }
-                    for (Map.Entry<String, String> file : kind.configFiles(context).entrySet()) {
-                        executor.put(deploy.resolve(file.getKey()).toString(),
-                                file.getValue().getBytes(StandardCharsets.UTF_8), "0644");
+                    for (Map.Entry<String, String> file :
+                            kind.configFiles(context).entrySet()) {
+                        executor.put(
+                                deploy.resolve(file.getKey()).toString(),
+                                file.getValue().getBytes(StandardCharsets.UTF_8),
+                                "0644");
                     }
                     Optional<Bootstrap> bootstrap = kind.bootstrap(context, cluster.secrets());
-                    if (bootstrap.isPresent() && !executor.exists(bootstrap.get().marker())) {
+                    if (bootstrap.isPresent()
+                            && !executor.exists(bootstrap.get().marker())) {
                         runBootstrap(executor, instance, bootstrap.get());
                     }
                     cluster.agent(instance.host()).put(cluster.spec(instance));
@@ -327,15 +397,22 @@ public final class ClusterPlanner {
     private static void runBootstrap(Executor executor, Instance instance, Bootstrap bootstrap) {
         executor.remove(bootstrap.dataDir());
         executor.mkdirs(bootstrap.dataDir(), "0750");
-        bootstrap.secretFiles().forEach((path, content) ->
-                executor.put(path, content.getBytes(StandardCharsets.UTF_8), "0600"));
+        bootstrap
+                .secretFiles()
+                .forEach((path, content) -> executor.put(path, content.getBytes(StandardCharsets.UTF_8), "0600"));
         try {
             var result = executor.run(bootstrap.command(), BOOTSTRAP_TIMEOUT);
             if (!result.succeeded()) {
                 String output = (result.stdout() + "\n" + result.stderr()).strip();
-                throw new OperationException("BOOTSTRAP", "%s %s: initialising its data failed (%s exited with %d):\n    %s"
-                        .formatted(instance.component(), instance.id(), bootstrap.command().getFirst(), result.exitCode(),
-                                Executor.lastLines(output, 20).replace("\n", "\n    ")));
+                throw new OperationException(
+                        "BOOTSTRAP",
+                        "%s %s: initialising its data failed (%s exited with %d):\n    %s"
+                                .formatted(
+                                        instance.component(),
+                                        instance.id(),
+                                        bootstrap.command().getFirst(),
+                                        result.exitCode(),
+                                        Executor.lastLines(output, 20).replace("\n", "\n    ")));
             }
             executor.put(bootstrap.marker(), new byte[0], "0644");
         } finally {
@@ -344,8 +421,11 @@ public final class ClusterPlanner {
     }
 
     private Step.Action launch(Instance instance) {
-        return Step.action("start/launch/" + instance.id(), "launch %s %s".formatted(instance.component(), instance.id()),
-                instance.host(), () -> {
+        return Step.action(
+                "start/launch/" + instance.id(),
+                "launch %s %s".formatted(instance.component(), instance.id()),
+                instance.host(),
+                () -> {
                     AgentClient agent = cluster.agent(instance.host());
                     agent.put(cluster.spec(instance));
                     agent.start(instance.id());
@@ -354,13 +434,17 @@ public final class ClusterPlanner {
 
     private Step.Action awaitReady(Instance instance) {
         ComponentKind kind = cluster.kind(instance);
-        return Step.action("start/ready/" + instance.id(), "wait for %s %s".formatted(instance.component(), instance.id()),
-                instance.host(), () -> {
+        return Step.action(
+                "start/ready/" + instance.id(),
+                "wait for %s %s".formatted(instance.component(), instance.id()),
+                instance.host(),
+                () -> {
                     AgentClient agent = cluster.agent(instance.host());
                     InstanceContext context = cluster.instanceContext(instance);
                     Readiness.await(agent, instance, kind.serving(context), kind.readyTimeout(), "did not serve");
                     kind.configure(context, cluster);
-                    Readiness.await(agent, instance, kind.readiness(context), kind.readyTimeout(), "did not become ready");
+                    Readiness.await(
+                            agent, instance, kind.readiness(context), kind.readyTimeout(), "did not become ready");
                 });
     }
 

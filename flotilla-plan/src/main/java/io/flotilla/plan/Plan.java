@@ -55,7 +55,8 @@ public record Plan(String operation, String cluster, List<Step> steps) {
 
     /** The plan as an indented tree, one line per step, for {@code --dry-run}. */
     public String render() {
-        StringBuilder text = new StringBuilder("%s %s: %d steps\n".formatted(operation, cluster, actions().size()));
+        StringBuilder text = new StringBuilder(
+                "%s %s: %d steps\n".formatted(operation, cluster, actions().size()));
         steps.forEach(step -> render(step, 1, text));
         return text.toString();
     }
@@ -63,10 +64,8 @@ public record Plan(String operation, String cluster, List<Step> steps) {
     private static void render(Step step, int depth, StringBuilder text) {
         String indent = "  ".repeat(depth);
         switch (step) {
-            case Step.Action action -> text.append(indent)
-                    .append("- ")
-                    .append(action.title())
-                    .append('\n');
+            case Step.Action action ->
+                text.append(indent).append("- ").append(action.title()).append('\n');
             case Step.Serial serial -> {
                 text.append(indent).append(serial.title()).append('\n');
                 serial.steps().forEach(each -> render(each, depth + 1, text));

@@ -37,10 +37,16 @@ public record Selection(Set<String> roles, Set<String> nodes) {
             knownNodes.add(instance.id());
         });
         List<String> problems = new ArrayList<>();
-        roles.stream().filter(role -> !knownRoles.contains(role)).sorted().forEach(role -> problems.add(
-                "role '%s' is not in the cluster; its roles are %s".formatted(role, String.join(", ", knownRoles))));
-        nodes.stream().filter(node -> !knownNodes.contains(node)).sorted().forEach(node -> problems.add(
-                "node '%s' is not in the cluster; its nodes are %s".formatted(node, String.join(", ", knownNodes))));
+        roles.stream()
+                .filter(role -> !knownRoles.contains(role))
+                .sorted()
+                .forEach(role -> problems.add("role '%s' is not in the cluster; its roles are %s"
+                        .formatted(role, String.join(", ", knownRoles))));
+        nodes.stream()
+                .filter(node -> !knownNodes.contains(node))
+                .sorted()
+                .forEach(node -> problems.add("node '%s' is not in the cluster; its nodes are %s"
+                        .formatted(node, String.join(", ", knownNodes))));
         if (!problems.isEmpty()) {
             throw new OperationException("BAD_SELECTION", String.join("\n", problems));
         }

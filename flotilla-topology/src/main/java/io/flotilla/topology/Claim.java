@@ -1,6 +1,5 @@
 package io.flotilla.topology;
 
-
 /** Something an instance takes for itself on its host: a port or a directory. */
 sealed interface Claim permits PortClaim, DirClaim {
     Instance instance();

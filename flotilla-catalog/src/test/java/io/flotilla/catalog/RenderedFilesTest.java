@@ -1,0 +1,113 @@
+package io.flotilla.catalog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flotilla.topology.Instance;
+import io.flotilla.topology.Topology;
+import io.flotilla.topology.TopologyParser;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The files the catalog renders are checked by the engines' own tools: haproxy -c, promtool, amtool, my_print_defaults. */
+class RenderedFilesTest {
+    @TempDir
+    Path root;
+
+    private Topology topology() {
+        return TopologyParser.parse("""
+                global:
+                  user: root
+                  deploy_dir: %s/deploy
+                  data_dir: %s/data
+                server_configs:
+                  mariadb:
+                    max_connections: 321
+                mariadb_servers:
+                  - { host: 127.0.0.1, role: primary }
+                  - { host: 127.0.0.1, port: 3307, role: replica, config: { max_connections: 99 } }
+                haproxy_servers: [ { host: 127.0.0.1 } ]
+                monitoring_servers: [ { host: 127.0.0.1 } ]
+                alertmanager_servers: [ { host: 127.0.0.1 } ]
+                """.formatted(root, root), "t.yaml");
+    }
+
+    private Path render(Topology topology, Instance instance, String file) throws Exception {
+        InstanceContext context = new InstanceContext("c1", topology, instance, root.resolve("agent"), "root");
+        Map<String, String> files = Catalog.standard().kind(instance).configFiles(context);
+        Path target =
+                root.resolve(instance.component() + "-" + instance.mainPort()).resolve(file);
+        Files.createDirectories(target.getParent());
+        Files.writeString(target, files.get(file));
+        return target;
+    }
+
+    @Test
+    void haproxyAcceptsItsConfig() throws Exception {
+        Topology topology = topology();
+        Path cfg = render(topology, topology.instances("haproxy").getFirst(), "conf/haproxy.cfg");
+        Files.createDirectories(root.resolve("deploy/haproxy-4000/run"));
+        assertThat(Files.readString(cfg))
+                .contains("server 127.0.0.1_3306 127.0.0.1:3306 check\n")
+                .contains("server 127.0.0.1_3307 127.0.0.1:3307 check\n")
+                .contains("server 127.0.0.1_3306 127.0.0.1:3306 check backup\n");
+        assertThat(run("haproxy", "-c", "-f", cfg.toString())).contains("Configuration file is valid");
+    }
+
+    @Test
+    void prometheusAndAlertmanagerAcceptTheirConfigs() throws Exception {
+        Topology topology = topology();
+        Path prometheus = render(topology, topology.instances("prometheus").getFirst(), "conf/prometheus.yml");
+        assertThat(Files.readString(prometheus))
+                .contains("job_name: 'node_exporter'")
+                .contains("targets: ['127.0.0.1:9100']")
+                .contains("job_name: 'haproxy'")
+                .contains("targets: ['127.0.0.1:8404']");
+        assertThat(run("promtool", "check", "config", prometheus.toString())).contains("SUCCESS");
+        Path alertmanager = render(topology, topology.instances("alertmanager").getFirst(), "conf/alertmanager.yml");
+        assertThat(run("amtool", "check-config", alertmanager.toString())).contains("SUCCESS");
+    }
+
+    @Test
+    void mariadbOptionFilesCarryReplicationAndTheirOverrides() throws Exception {
+        Topology topology = topology();
+        List<Instance> mariadb = topology.instances("mariadb");
+        String primary = Files.readString(render(topology, mariadb.get(0), "conf/my.cnf"));
+        String replica = Files.readString(render(topology, mariadb.get(1), "conf/my.cnf"));
+        assertThat(primary)
+                .contains("server-id = 1\n")
+                .contains("read_only = OFF\n")
+                .contains("max_connections = 321\n")
+                .contains("gtid_strict_mode = ON\n")
+                .contains("log-bin = " + root + "/data/mariadb-3306/mariadb-bin\n");
+        assertThat(replica)
+                .contains("server-id = 2\n")
+                .contains("read_only = ON\n")
+                .contains("max_connections = 99\n");
+        Path cnf = render(topology, mariadb.get(1), "conf/my.cnf");
+        Files.createDirectories(Path.of(mariadb.get(1).dataDir()));
+        assertThat(run("/usr/sbin/mariadbd", "--defaults-file=" + cnf, "--validate-config"))
+                .doesNotContain("ERROR");
+    }
+
+    @Test
+    void theRootPasswordIsStoredAsMariadbHashesIt() {
+        assertThat(MariaDbKind.nativePasswordHash("password")).isEqualTo("*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19");
+    }
+
+    private static String run(String... command) throws Exception {
+        Process process = new ProcessBuilder(new ArrayList<>(List.of(command)))
+                .redirectErrorStream(true)
+                .start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isZero();
+        return output;
+    }
+}
