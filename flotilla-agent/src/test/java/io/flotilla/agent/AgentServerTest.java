@@ -75,7 +75,6 @@ class AgentServerTest {
         client.close();
         server.close();
         supervisor.close();
-        probes.close();
         listening.close();
     }
 

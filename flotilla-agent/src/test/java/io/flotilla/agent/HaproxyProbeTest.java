@@ -74,9 +74,6 @@ class HaproxyProbeTest {
             supervisor.stop(ID);
             supervisor.close();
         }
-        if (probes != null) {
-            probes.close();
-        }
         upstream.close();
     }
 

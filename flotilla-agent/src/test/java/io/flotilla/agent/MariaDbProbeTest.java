@@ -41,9 +41,6 @@ class MariaDbProbeTest {
 
     @AfterAll
     static void stopServers() {
-        if (probes != null) {
-            probes.close();
-        }
         if (replica != null) {
             replica.close();
         }

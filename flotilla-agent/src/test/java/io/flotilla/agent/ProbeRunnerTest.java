@@ -42,7 +42,6 @@ class ProbeRunnerTest {
 
     @AfterAll
     static void stopServers() throws IOException {
-        probes.close();
         http.stop(0);
         listening.close();
         silent.close();

@@ -1,0 +1,242 @@
+package io.flotilla.agent;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
+
+import io.flotilla.agent.AgentException.Code;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One running agent: the lock on its directory, the supervisor and the HTTP API.
+ * Closing it stops the API and the supervision; the component processes keep running.
+ */
+public final class Agent implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+
+    private final Path dir;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final Supervisor supervisor;
+    private final AgentServer server;
+    private final CountDownLatch shutdownAsked;
+    private final AtomicBoolean closed;
+
+    private Agent(
+            Path dir,
+            FileChannel lockChannel,
+            FileLock lock,
+            Supervisor supervisor,
+            AgentServer server,
+            CountDownLatch shutdownAsked) {
+        this.dir = dir;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.supervisor = supervisor;
+        this.server = server;
+        this.shutdownAsked = shutdownAsked;
+        this.closed = new AtomicBoolean();
+    }
+
+    /**
+     * Starts the agent of {@code dir} on {@code listen} ({@code host:port}): checks the token file, takes
+     * the directory's lock, binds the address, writes {@code agent.pid}, then adopts or starts the
+     * instances that should run.
+     *
+     * @throws AgentException with code {@link Code#CANNOT_START} and a message saying what to fix
+     */
+    public static Agent start(Path dir, String listen, RestartPolicy policy) {
+        requireNonNull(dir, "dir is null");
+        requireNonNull(listen, "listen is null");
+        requireNonNull(policy, "policy is null");
+        InetSocketAddress address = parseAddress(listen);
+        if (!Files.isDirectory(dir)) {
+            throw cannotStart("agent directory %s does not exist".formatted(dir));
+        }
+        String token = readToken(dir.resolve("token"));
+        FileChannel lockChannel = null;
+        Supervisor supervisor = null;
+        try {
+            lockChannel =
+                    FileChannel.open(dir.resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = tryLock(lockChannel);
+            if (lock == null) {
+                throw cannotStart("another agent already runs on %s (pid %s in %s)"
+                        .formatted(dir, readQuietly(dir.resolve("agent.pid")), dir.resolve("agent.pid")));
+            }
+            supervisor = Supervisor.open(dir, policy);
+            ProbeRunner probes = new ProbeRunner();
+            CountDownLatch shutdownAsked = new CountDownLatch(1);
+            Instant startedAt = Instant.now();
+            AgentInfo info =
+                    new AgentInfo(ProcessHandle.current().pid(), version(), startedAt, hostName(), dir.toString());
+            AgentServer server;
+            try {
+                server = AgentServer.start(address, token, supervisor, probes, info, shutdownAsked::countDown);
+            } catch (BindException e) {
+                throw cannotStart("agent cannot listen on %s: address in use".formatted(listen));
+            }
+            Agent agent = new Agent(dir, lockChannel, lock, supervisor, server, shutdownAsked);
+            AtomicFiles.write(dir.resolve("agent.pid"), (info.pid() + "\n").getBytes(UTF_8));
+            LOG.log(
+                    Level.INFO,
+                    "agent %s started, pid %d, listening on %s, dir %s"
+                            .formatted(info.version(), info.pid(), listen, dir));
+            supervisor.recover();
+            return agent;
+        } catch (IOException | RuntimeException e) {
+            if (supervisor != null) {
+                supervisor.close();
+            }
+            closeQuietly(lockChannel);
+            if (e instanceof AgentException agentException) {
+                throw agentException;
+            }
+            throw cannotStart("agent cannot start on %s: %s".formatted(dir, e));
+        }
+    }
+
+    // Another process holding the lock gives null; this JVM holding it throws instead.
+    private static FileLock tryLock(FileChannel channel) throws IOException {
+        try {
+            return channel.tryLock();
+        } catch (OverlappingFileLockException ignored) {
+            return null;
+        }
+    }
+
+    /** The address the API is bound to. */
+    public InetSocketAddress address() {
+        return server.address();
+    }
+
+    public Supervisor supervisor() {
+        return supervisor;
+    }
+
+    /** Blocks until a client asks the agent to shut down. */
+    public void awaitShutdownRequest() throws InterruptedException {
+        shutdownAsked.await();
+    }
+
+    /** Stops the API and the supervision; idempotent. The components keep running. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        server.close();
+        supervisor.close();
+        try {
+            Files.deleteIfExists(dir.resolve("agent.pid"));
+            lock.release();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot clean up %s: %s".formatted(dir, e));
+        } finally {
+            closeQuietly(lockChannel);
+        }
+        LOG.log(Level.INFO, "agent stopped; its instances keep running");
+    }
+
+    /** Reads the bearer token; refuses a file that group or others may read, and an empty one. */
+    static String readToken(Path file) {
+        Set<PosixFilePermission> permissions;
+        String token;
+        try {
+            permissions = Files.getPosixFilePermissions(file);
+            token = Files.readString(file, UTF_8).strip();
+        } catch (NoSuchFileException e) {
+            throw cannotStart(
+                    "agent token file %s does not exist; create it with a random token and mode 0600".formatted(file));
+        } catch (IOException e) {
+            throw cannotStart("cannot read agent token file %s: %s".formatted(file, e));
+        }
+        if (permissions.stream().anyMatch(permission -> !permission.name().startsWith("OWNER_"))) {
+            throw cannotStart("agent token file %s has mode %s; it must be readable by its owner only: chmod 600 %s"
+                    .formatted(file, octal(permissions), file));
+        }
+        if (token.isEmpty()) {
+            throw cannotStart("agent token file %s is empty; write a random token into it".formatted(file));
+        }
+        return token;
+    }
+
+    static InetSocketAddress parseAddress(String listen) {
+        int colon = listen.lastIndexOf(':');
+        if (colon <= 0) {
+            throw cannotStart("listen address %s is not host:port".formatted(listen));
+        }
+        String host = listen.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        try {
+            int port = Integer.parseInt(listen.substring(colon + 1));
+            if (port < 0 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return new InetSocketAddress(host, port);
+        } catch (NumberFormatException e) {
+            throw cannotStart("listen address %s has no valid port".formatted(listen));
+        }
+    }
+
+    private static String octal(Set<PosixFilePermission> permissions) {
+        int mode = 0;
+        for (PosixFilePermission permission : permissions) {
+            mode |= 1 << (8 - permission.ordinal());
+        }
+        return "%04o".formatted(mode);
+    }
+
+    private static String version() {
+        String version = Agent.class.getPackage().getImplementationVersion();
+        return version == null ? "dev" : version;
+    }
+
+    private static String hostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException ignored) {
+            String host = System.getenv("HOSTNAME");
+            return host == null ? "unknown" : host;
+        }
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file).strip();
+        } catch (IOException ignored) {
+            return "unknown";
+        }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        if (channel == null) {
+            return;
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // Closing a lock file cannot lose data.
+        }
+    }
+
+    private static AgentException cannotStart(String message) {
+        return new AgentException(Code.CANNOT_START, message);
+    }
+}
