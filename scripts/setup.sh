@@ -57,6 +57,6 @@ flotilla_build_if_needed() {
   fi
   command -v mvn >/dev/null || flotilla_require_packages maven
   echo "Building Flotilla (first use, or the sources changed) ..." >&2
-  (cd "$FLOTILLA_ROOT" && mvn -q -B package -DskipTests -Dspotless.check.skip=true) >&2
+  (cd "$FLOTILLA_ROOT" && mvn -q -B -Dstyle.color=never package -DskipTests -Dspotless.check.skip=true) >&2
   touch "$stamp"
 }

@@ -83,6 +83,8 @@ public final class MariaDbKind implements ComponentKind {
         settings.put("bind-address", instance.listenHost());
         settings.put("socket", socket(context));
         settings.put("pid-file", context.deployDir().resolve("run/mariadb.pid"));
+        // Instances of one host never share temporary files, not even while bootstrapping side by side.
+        settings.put("tmpdir", context.deployDir().resolve("tmp"));
         settings.put("slow_query_log_file", context.logDir().resolve("mariadb-slow.log"));
         settings.put("user", context.osUser());
         settings.put("server-id", serverId(context));

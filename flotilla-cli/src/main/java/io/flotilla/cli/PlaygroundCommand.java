@@ -71,13 +71,14 @@ final class PlaygroundCommand implements Callable<Integer> {
             }
             output.err().printf("Starting the existing playground (%s).%n", store.dir());
         } else {
+            // An unfinished deploy is finished with the topology it began with.
             PlaygroundTopology topology = store.exists()
                     ? PlaygroundTopology.parse(store.topologyText())
                     : new PlaygroundTopology(
                             replicas,
                             chooseOffset(output),
                             clusters.home().root().resolve("clusters").resolve(NAME));
-            String yaml = topology.yaml();
+            String yaml = store.exists() ? store.topologyText() : topology.yaml();
             Path file = store.topologyFile();
             clusters.deploy(NAME, file, yaml, Services.commandLine("playground"), topology.agentPort());
         }
@@ -178,7 +179,8 @@ final class PlaygroundCommand implements Callable<Integer> {
             return false;
         }
         try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(false);
+            // As the servers do: a port held only by connections in TIME_WAIT is free to listen on.
+            socket.setReuseAddress(true);
             socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             return true;
         } catch (IOException e) {

@@ -290,6 +290,7 @@ class LocalClusterTest {
         properties.setProperty("user", "root");
         properties.setProperty("password", password);
         properties.setProperty("connectTimeout", "5000");
+        properties.setProperty("sslMode", "disable");
         return DriverManager.getConnection("jdbc:mariadb://127.0.0.1:%d/".formatted(port), properties);
     }
 

@@ -1,13 +1,11 @@
 package io.flotilla.engine;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -112,14 +110,10 @@ public final class AuditLog {
     private synchronized void append(Map<String, Object> line) {
         try {
             Files.createDirectories(directory);
-            try (FileChannel channel = FileChannel.open(
-                    directory.resolve("audit.log"),
-                    StandardOpenOption.CREATE,
-                    StandardOpenOption.WRITE,
-                    StandardOpenOption.APPEND)) {
-                channel.write(ByteBuffer.wrap(
-                        (Json.MAPPER.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8)));
-                channel.force(false);
+            try (FileOutputStream stream =
+                    new FileOutputStream(directory.resolve("audit.log").toFile(), true)) {
+                stream.write((Json.MAPPER.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
+                stream.getFD().sync();
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the audit log in " + directory, e);

@@ -7,7 +7,9 @@ import io.flotilla.plan.Step;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletionService;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -78,24 +80,25 @@ public final class Engine {
             }
             try (ExecutorService threads = Executors.newThreadPerTaskExecutor(
                     Thread.ofVirtual().name("step-", 0).factory())) {
-                List<Future<?>> futures = new ArrayList<>();
+                // Results are taken in the order they finish, so the first failure cancels the rest at once.
+                CompletionService<Void> completions = new ExecutorCompletionService<>(threads);
+                List<Future<Void>> futures = new ArrayList<>();
                 for (Step child : parallel.steps()) {
-                    futures.add(threads.submit(() -> {
+                    futures.add(completions.submit(() -> {
                         step(child);
                         return null;
                     }));
                 }
                 Throwable failure = null;
-                for (Future<?> future : futures) {
+                for (int i = 0; i < futures.size() && failure == null; i++) {
                     try {
-                        if (failure == null) {
-                            future.get();
-                        } else {
-                            future.cancel(true);
-                        }
+                        completions.take().get();
                     } catch (ExecutionException e) {
                         failure = e.getCause();
                         futures.forEach(other -> other.cancel(true));
+                    } catch (InterruptedException e) {
+                        futures.forEach(other -> other.cancel(true));
+                        throw e;
                     }
                 }
                 if (failure instanceof RuntimeException runtime) {

@@ -2,13 +2,12 @@ package io.flotilla.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,7 +29,8 @@ public final class Journal implements AutoCloseable {
     private final Set<String> done = Collections.synchronizedSet(new HashSet<>());
     private final Set<String> resumedDone;
     private final String resumedFrom;
-    private final FileChannel channel;
+    /** A stream, not a channel: an interrupted step must not close the journal (channels close on interrupt). */
+    private final FileOutputStream stream;
 
     private Journal(Path file, String operationId, Set<String> resumedDone, String resumedFrom) throws IOException {
         this.file = file;
@@ -38,8 +38,7 @@ public final class Journal implements AutoCloseable {
         this.resumedDone = Set.copyOf(resumedDone);
         this.resumedFrom = resumedFrom;
         this.done.addAll(resumedDone);
-        this.channel =
-                FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        this.stream = new FileOutputStream(file.toFile(), true);
     }
 
     /**
@@ -142,8 +141,8 @@ public final class Journal implements AutoCloseable {
     private synchronized void append(Map<String, Object> event) {
         try {
             byte[] line = (Json.MAPPER.writeValueAsString(event) + "\n").getBytes(StandardCharsets.UTF_8);
-            channel.write(java.nio.ByteBuffer.wrap(line));
-            channel.force(false);
+            stream.write(line);
+            stream.getFD().sync();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the journal " + file, e);
         }
@@ -152,7 +151,7 @@ public final class Journal implements AutoCloseable {
     @Override
     public void close() {
         try {
-            channel.close();
+            stream.close();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot close the journal " + file, e);
         }

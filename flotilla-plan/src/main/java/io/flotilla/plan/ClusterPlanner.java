@@ -126,7 +126,10 @@ public final class ClusterPlanner {
                 "Remove agents",
                 topology.hosts().stream()
                         .map(host -> (Step) Step.action(
-                                "destroy/agent/" + host, "remove agent on " + host, host, () -> removeAgent(host)))
+                                "destroy/remove-agent/" + host,
+                                "remove agent on " + host,
+                                host,
+                                () -> removeAgent(host)))
                         .toList()));
         return plan.build();
     }
@@ -295,6 +298,7 @@ public final class ClusterPlanner {
         }
         List<String> command = new ArrayList<>(List.of(
                 cluster.agentRuntime().java().toString(),
+                "-Xms8m",
                 "-Xmx48m",
                 "-Xss512k",
                 "-XX:+UseSerialGC",
@@ -350,7 +354,7 @@ public final class ClusterPlanner {
                 "Reach agents",
                 cluster.topology().hosts().stream()
                         .map(host -> (Step) Step.action(
-                                "%s/agent/%s".formatted(operation, host),
+                                "%s/reach-agent/%s".formatted(operation, host),
                                 "reach agent on " + host,
                                 host,
                                 () -> startAgent(host)))
@@ -367,7 +371,7 @@ public final class ClusterPlanner {
                     ComponentKind kind = cluster.kind(instance);
                     InstanceContext context = cluster.instanceContext(instance);
                     Path deploy = Path.of(instance.deployDir());
-                    for (String sub : List.of("conf", "run", "scripts")) {
+                    for (String sub : List.of("conf", "run", "scripts", "tmp")) {
                         executor.mkdirs(deploy.resolve(sub).toString(), "0755");
                     }
                     executor.mkdirs(instance.logDir(), "0755");
@@ -462,12 +466,23 @@ public final class ClusterPlanner {
         executor.remove(instance.deployDir());
     }
 
-    private void removeAgent(String host) {
-        try {
+    /** Shuts the agent down and waits for its process to be gone (killing it after 10 s) before removing its files. */
+    private void removeAgent(String host) throws InterruptedException {
+        Executor executor = cluster.executor(host);
+        Optional<io.flotilla.agent.AgentInfo> info = agentAnswers(host);
+        if (info.isPresent()) {
             cluster.agent(host).shutdown();
-        } catch (AgentException ignored) {
-            // Not running: nothing to shut down.
+            String pid = String.valueOf(info.get().pid());
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (executor.run(List.of("kill", "-0", pid), Duration.ofSeconds(5))
+                    .succeeded()) {
+                if (System.nanoTime() > deadline) {
+                    executor.run(List.of("kill", "-9", pid), Duration.ofSeconds(5));
+                    break;
+                }
+                Thread.sleep(100);
+            }
         }
-        cluster.executor(host).remove(cluster.agentDir(host).toString());
+        executor.remove(cluster.agentDir(host).toString());
     }
 }

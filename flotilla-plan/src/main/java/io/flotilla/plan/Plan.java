@@ -18,6 +18,13 @@ public record Plan(String operation, String cluster, List<Step> steps) {
         requireNonNull(operation, "operation is null");
         requireNonNull(cluster, "cluster is null");
         steps = List.copyOf(steps);
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (Step.Action action : actions(steps)) {
+            if (!ids.add(action.id())) {
+                throw new IllegalArgumentException(
+                        "plan %s has two actions with id %s".formatted(operation, action.id()));
+            }
+        }
     }
 
     public static Builder builder(String operation, String cluster) {
@@ -26,6 +33,10 @@ public record Plan(String operation, String cluster, List<Step> steps) {
 
     /** Every action, depth first, in the order a serial run would take them. */
     public List<Step.Action> actions() {
+        return actions(steps);
+    }
+
+    private static List<Step.Action> actions(List<Step> steps) {
         List<Step.Action> actions = new ArrayList<>();
         steps.forEach(step -> collect(step, actions));
         return actions;
