@@ -70,6 +70,7 @@ public final class Agent implements AutoCloseable {
         String token = readToken(dir.resolve("token"));
         FileChannel lockChannel = null;
         Supervisor supervisor = null;
+        AgentServer server = null;
         try {
             lockChannel =
                     FileChannel.open(dir.resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -84,21 +85,23 @@ public final class Agent implements AutoCloseable {
             Instant startedAt = Instant.now();
             AgentInfo info =
                     new AgentInfo(ProcessHandle.current().pid(), version(), startedAt, hostName(), dir.toString());
-            AgentServer server;
             try {
                 server = AgentServer.start(address, token, supervisor, probes, info, shutdownAsked::countDown);
             } catch (BindException e) {
                 throw cannotStart("agent cannot listen on %s: address in use".formatted(listen));
             }
-            Agent agent = new Agent(dir, lockChannel, lock, supervisor, server, shutdownAsked);
             AtomicFiles.write(dir.resolve("agent.pid"), (info.pid() + "\n").getBytes(UTF_8));
             LOG.log(
                     Level.INFO,
                     "agent %s started, pid %d, listening on %s, dir %s"
                             .formatted(info.version(), info.pid(), listen, dir));
             supervisor.recover();
-            return agent;
+            return new Agent(dir, lockChannel, lock, supervisor, server, shutdownAsked);
         } catch (IOException | RuntimeException e) {
+            if (server != null) {
+                server.close();
+                deleteQuietly(dir.resolve("agent.pid"));
+            }
             if (supervisor != null) {
                 supervisor.close();
             }
@@ -222,6 +225,14 @@ public final class Agent implements AutoCloseable {
             return Files.readString(file).strip();
         } catch (IOException ignored) {
             return "unknown";
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // The start already failed; that is the error worth reporting.
         }
     }
 

@@ -8,14 +8,18 @@ import tools.jackson.databind.json.JsonMapper;
 final class AgentJson {
     private AgentJson() {}
 
-    /** For what the agent reads: an unknown property is a mistake in the request, not something to skip. */
+    /**
+     * For requests to the agent: an unknown or missing property is a mistake in the request, not
+     * something to skip or default (a missing stopTimeoutSeconds must not mean "kill at once").
+     */
     static JsonMapper strict() {
         return builder()
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
                 .build();
     }
 
-    /** For what a client reads: a newer agent may add properties. */
+    /** For what was written by another version: an agent's answers, the agent's own stored specs. */
     static JsonMapper lenient() {
         return builder()
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)

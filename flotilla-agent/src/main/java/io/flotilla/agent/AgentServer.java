@@ -21,6 +21,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DatabindException;
+import tools.jackson.databind.exc.InvalidTypeIdException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -102,10 +104,11 @@ public final class AgentServer implements AutoCloseable {
         return server.getAddress();
     }
 
+    /** Stops answering; a request still running (a stop waiting for its process) is interrupted. */
     @Override
     public void close() {
         server.stop(0);
-        handlers.close();
+        handlers.shutdownNow();
     }
 
     private void handle(HttpExchange exchange) {
@@ -265,10 +268,46 @@ public final class AgentServer implements AutoCloseable {
         try {
             return json.readValue(body, InstanceSpec.class);
         } catch (DatabindException e) {
-            throw new AgentException(Code.BAD_SPEC, "bad instance spec: " + rootMessage(e));
+            throw new AgentException(Code.BAD_SPEC, "bad instance spec: " + describe(e));
         } catch (JacksonException e) {
             throw new AgentException(Code.BAD_SPEC, "instance spec is not valid JSON: " + e.getOriginalMessage());
         }
+    }
+
+    // Says what is wrong in the spec's terms ("missing property probe.port"), not in Jackson's.
+    private static String describe(DatabindException e) {
+        String path = path(e);
+        String original = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+        if (e instanceof UnrecognizedPropertyException) {
+            return "unknown property " + path;
+        }
+        if (e instanceof InvalidTypeIdException invalid) {
+            return "unknown type \"%s\" of %s".formatted(invalid.getTypeId(), path);
+        }
+        if (original.startsWith("Missing creator property '")) {
+            // The path already ends with the missing property.
+            String name = original.substring("Missing creator property '".length(), original.indexOf('\'', 27));
+            return "missing property " + (path.isEmpty() ? name : path);
+        }
+        // A record's compact constructor says what is wrong ("id is null"); Jackson wraps it.
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        String message = root != e && root.getMessage() != null ? root.getMessage() : original;
+        return path.isEmpty() ? message : "%s: %s".formatted(path, message);
+    }
+
+    private static String path(DatabindException e) {
+        StringBuilder path = new StringBuilder();
+        for (JacksonException.Reference reference : e.getPath()) {
+            if (reference.getPropertyName() != null) {
+                path.append(path.isEmpty() ? "" : ".").append(reference.getPropertyName());
+            } else if (reference.getIndex() >= 0) {
+                path.append('[').append(reference.getIndex()).append(']');
+            }
+        }
+        return path.toString();
     }
 
     private static byte[] readBody(HttpExchange exchange) throws IOException {
@@ -280,18 +319,6 @@ public final class AgentServer implements AutoCloseable {
             }
             return body;
         }
-    }
-
-    // A record's compact constructor says what is wrong ("id is null"); Jackson wraps it.
-    private static String rootMessage(JacksonException e) {
-        Throwable root = e;
-        while (root.getCause() != null) {
-            root = root.getCause();
-        }
-        if (root != e && root.getMessage() != null) {
-            return root.getMessage();
-        }
-        return e.getOriginalMessage();
     }
 
     private static int intParameter(HttpExchange exchange, String name, int fallback, int min, int max) {

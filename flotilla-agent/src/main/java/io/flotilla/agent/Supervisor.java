@@ -59,7 +59,8 @@ public final class Supervisor implements AutoCloseable {
         this.instancesDir = agentDir.resolve("instances");
         this.runDir = agentDir.resolve("run");
         this.policy = requireNonNull(policy, "policy is null");
-        this.json = AgentJson.strict();
+        // Specs on disk may come from an older or newer agent; read them leniently.
+        this.json = AgentJson.lenient();
         this.instances = new ConcurrentSkipListMap<>();
         this.backoff = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().name("supervisor-backoff").daemon().factory());

@@ -188,31 +188,27 @@ class AgentServerTest {
 
     @Test
     void answers400ForABadSpec() throws Exception {
-        HttpResponse<String> missing = send(authorized("/v1/instances/" + ID)
-                .PUT(HttpRequest.BodyPublishers.ofString("{\"id\": \"%s\"}".formatted(ID))));
-        HttpResponse<String> unknown = send(authorized("/v1/instances/" + ID)
-                .PUT(HttpRequest.BodyPublishers.ofString(
-                        json(spec(Probe.allOf())).replace("{\"id\"", "{\"idd\":1,\"id\""))));
-        HttpResponse<String> notJson =
-                send(authorized("/v1/instances/" + ID).PUT(HttpRequest.BodyPublishers.ofString("{")));
-        HttpResponse<String> otherId = send(authorized("/v1/instances/127.0.0.1:1")
-                .PUT(HttpRequest.BodyPublishers.ofString(json(spec(Probe.allOf())))));
+        String good = json(spec(Probe.allOf(new Probe.PortOpen("127.0.0.1", 3306))));
 
-        assertThat(missing.statusCode()).isEqualTo(400);
-        assertThat(missing.body())
-                .isEqualTo("{\"error\":{\"code\":\"BAD_SPEC\",\"message\":\"bad instance spec: component is null\"}}");
-        assertThat(unknown.statusCode()).isEqualTo(400);
-        assertThat(unknown.body())
-                .startsWith(
-                        "{\"error\":{\"code\":\"BAD_SPEC\",\"message\":\"bad instance spec: Unrecognized property \\\"idd\\\"");
-        assertThat(notJson.statusCode()).isEqualTo(400);
-        assertThat(notJson.body())
-                .startsWith("{\"error\":{\"code\":\"BAD_SPEC\",\"message\":\"instance spec is not valid JSON: ");
-        assertThat(otherId.statusCode()).isEqualTo(400);
-        assertThat(otherId.body())
-                .isEqualTo(
-                        "{\"error\":{\"code\":\"BAD_SPEC\",\"message\":\"spec id %s does not match the instance 127.0.0.1:1 of the path\"}}"
-                                .formatted(ID));
+        assertThat(putSpec(ID, "{\"id\": \"%s\"}".formatted(ID))).isEqualTo(badSpec("missing property component"));
+        assertThat(putSpec(ID, good.replace("{\"id\"", "{\"idd\":1,\"id\"")))
+                .isEqualTo(badSpec("unknown property idd"));
+        assertThat(putSpec(ID, good.replace("\"port\":3306", "\"prot\":3306")))
+                .isEqualTo(badSpec("missing property probe.probes[0].port"));
+        assertThat(putSpec(ID, good.replace("\"port\":3306", "\"port\":0")))
+                .isEqualTo(badSpec("probe.probes[0]: port 0 is outside 1..65535"));
+        assertThat(putSpec(ID, good.replace("portOpen", "portClosed")))
+                .isEqualTo(badSpec("unknown type \"portClosed\" of probe.probes[0]"));
+        assertThat(putSpec(
+                        ID,
+                        good.replace(
+                                "\"command\":[\"sh\",\"-c\",\"echo sleeping; exec sleep 300\"]", "\"command\":[]")))
+                .isEqualTo(badSpec("instance %s has an empty command".formatted(ID)));
+        assertThat(putSpec("127.0.0.1:1", good))
+                .isEqualTo("400 {\"error\":{\"code\":\"BAD_SPEC\",\"message\":"
+                        + "\"spec id %s does not match the instance 127.0.0.1:1 of the path\"}}".formatted(ID));
+        assertThat(putSpec(ID, "{"))
+                .startsWith("400 {\"error\":{\"code\":\"BAD_SPEC\",\"message\":\"instance spec is not valid JSON: ");
         assertThat(supervisor.statuses()).isEmpty();
     }
 
@@ -284,6 +280,17 @@ class AgentServerTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private String putSpec(String id, String body) throws IOException, InterruptedException {
+        HttpResponse<String> response =
+                send(authorized("/v1/instances/" + id).PUT(HttpRequest.BodyPublishers.ofString(body)));
+        return response.statusCode() + " " + response.body();
+    }
+
+    private static String badSpec(String message) {
+        return "400 {\"error\":{\"code\":\"BAD_SPEC\",\"message\":\"bad instance spec: %s\"}}"
+                .formatted(message.replace("\"", "\\\""));
     }
 
     private String json(InstanceSpec spec) {

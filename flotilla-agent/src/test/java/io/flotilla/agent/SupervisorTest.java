@@ -159,6 +159,12 @@ class SupervisorTest {
         InstanceSpec spec = withStopTimeout(spec("127.0.0.1:7006", "sh", "-c", "trap '' TERM; exec sleep 300"), 1);
         supervisor.put(spec);
         long pid = remember(supervisor.start(spec.id())).pid();
+        // Once sh has exec'd sleep, the trap is in place.
+        assertEventually(
+                WAIT,
+                () -> assertThat(ProcessHandle.of(pid)
+                                .flatMap(process -> process.info().command()))
+                        .hasValueSatisfying(command -> assertThat(command).endsWith("/sleep")));
 
         long before = System.nanoTime();
         InstanceStatus stopped = supervisor.stop(spec.id());
