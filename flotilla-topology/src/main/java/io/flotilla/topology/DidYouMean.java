@@ -7,13 +7,16 @@ import java.util.Optional;
 final class DidYouMean {
     private DidYouMean() {}
 
-    /** The closest candidate, if it is close enough to be a typo rather than a different word. */
+    /**
+     * The closest candidate, if it is close enough to be a typo rather than a different word; of two
+     * as close, the first in alphabetical order, so that the advice does not depend on set order.
+     */
     static Optional<String> closest(String word, Collection<String> candidates) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String candidate : candidates) {
             int distance = distance(word, candidate);
-            if (distance < bestDistance) {
+            if (distance < bestDistance || distance == bestDistance && candidate.compareTo(best) < 0) {
                 best = candidate;
                 bestDistance = distance;
             }

@@ -4,7 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.Map;
 
-/** The {@code global} section with TiUP's defaults filled in. */
+/**
+ * The {@code global} section with TiUP's defaults filled in. The directories are kept as written,
+ * relative or absolute, because each instance's directories are derived from them by TiUP's rules.
+ */
 public record GlobalOptions(
         String user,
         String group,

@@ -2,7 +2,10 @@ package io.flotilla.topology;
 
 import static java.util.Objects.requireNonNull;
 
-/** The {@code monitored} section: the exporters that run on every host of the cluster. */
+/**
+ * The {@code monitored} section: the exporters that run on every host of the cluster, with TiUP's
+ * defaults and its directories resolved to absolute paths on the hosts.
+ */
 public record MonitoredOptions(
         int nodeExporterPort, int blackboxExporterPort, String deployDir, String dataDir, String logDir) {
     public MonitoredOptions {

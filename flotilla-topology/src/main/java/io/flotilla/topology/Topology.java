@@ -11,6 +11,10 @@ import java.util.Set;
 /**
  * A parsed and validated topology: TiUP's sections read as they are, plus Flotilla's own, with
  * defaults filled in. Instances of the monitored exporters are included, one per host.
+ *
+ * @param source the file the topology was read from, as positions name it
+ * @param serverConfigs {@code server_configs} per component, flattened to dotted keys
+ * @param instances the declared instances in file order, then the exporters host by host
  */
 public record Topology(
         String source,

@@ -2,6 +2,7 @@ package io.flotilla.topology;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -9,7 +10,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
@@ -81,6 +84,8 @@ final class TopologyReader {
             "imported",
             "patched");
 
+    private static final Map<ComponentSchema, Set<String>> ALLOWED_KEYS =
+            Schemas.sections().stream().collect(Collectors.toMap(Function.identity(), TopologyReader::allowedKeys));
     private static final List<String> OPTIONAL_STRINGS = List.of("manage_host", "numa_node", "numa_cores", "source");
     private static final List<String> OPTIONAL_FLAGS = List.of("ignore_exporter", "imported", "patched");
     /** Files and dirs on the control machine, which TiUP refuses as relative paths. */
@@ -364,7 +369,7 @@ final class TopologyReader {
         Map<String, Object> fields = fields(schema, item, global);
         Optional<String> listenHost = item.string("listen_host");
         boolean broken = problems.count() > problemsBefore;
-        item.allowOnly(allowedKeys(schema));
+        item.allowOnly(ALLOWED_KEYS.get(schema));
         checkResourceControlKeys(item);
         if (broken) {
             return Optional.empty();
@@ -403,14 +408,14 @@ final class TopologyReader {
                 item.position()));
     }
 
-    private static List<String> allowedKeys(ComponentSchema schema) {
-        List<String> keys = new ArrayList<>(COMMON_KEYS);
+    private static Set<String> allowedKeys(ComponentSchema schema) {
+        Set<String> keys = new HashSet<>(COMMON_KEYS);
         if (schema.stateful()) {
             keys.add("data_dir");
         }
         schema.ports().forEach(port -> keys.add(port.field()));
-        keys.addAll(schema.extraFields().stream().sorted().toList());
-        return keys;
+        keys.addAll(schema.extraFields());
+        return Set.copyOf(keys);
     }
 
     /** The instance's fields beyond host, ports, dirs and config; see {@link Instance#fields()}. */

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -439,8 +441,8 @@ class TopologyParserTest {
 
     static String text(String name) {
         try {
-            return java.nio.file.Files.readString(resource(name));
-        } catch (java.io.IOException e) {
+            return Files.readString(resource(name));
+        } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
