@@ -484,5 +484,30 @@ public final class ClusterPlanner {
             }
         }
         executor.remove(cluster.agentDir(host).toString());
+        removeEmptyParents(host);
+    }
+
+    /** The folders that held the instances' dirs go too when nothing else is left in them (another cluster may share them). */
+    private void removeEmptyParents(String host) {
+        java.util.TreeSet<Path> parents = new java.util.TreeSet<>(java.util.Comparator.comparingInt(Path::getNameCount)
+                .reversed()
+                .thenComparing(java.util.Comparator.naturalOrder()));
+        parents.add(cluster.agentDir(host).getParent());
+        for (Instance instance : cluster.topology().instances()) {
+            if (instance.host().equals(host)) {
+                for (String dir : instance.dataDir() == null
+                        ? List.of(instance.deployDir(), instance.logDir())
+                        : List.of(instance.deployDir(), instance.logDir(), instance.dataDir())) {
+                    Path parent = Path.of(dir).getParent();
+                    if (parent != null && parent.getNameCount() > 1) {
+                        parents.add(parent);
+                    }
+                }
+            }
+        }
+        Executor executor = cluster.executor(host);
+        for (Path parent : parents) {
+            executor.run(List.of("rmdir", "--ignore-fail-on-non-empty", parent.toString()), Duration.ofSeconds(10));
+        }
     }
 }
