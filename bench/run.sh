@@ -32,8 +32,10 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "MariaDB floor: mariadbd from launch to answering, $runs runs" >&2
 floor_runs=()
 mkdir -p "$work/floor"
+start=$(now)
 mariadb-install-db --no-defaults --datadir="$work/floor/data" --auth-root-authentication-method=normal \
   --skip-test-db --user="$(id -un)" >/dev/null 2>&1
+install_db=$(elapsed "$start" "$(now)")
 for _ in $(seq "$runs"); do
   start=$(now)
   mariadbd --no-defaults --datadir="$work/floor/data" --socket="$work/floor/s.sock" --port=$((offset + 3999)) \
@@ -89,6 +91,7 @@ Medians of $runs runs (validate: 5).
 | measure | result | goal | peer / floor | ratio |
 |---|---|---|---|---|
 | playground deploy + start to all Up (\`flotilla playground --detach\`, 7 instances) | ${full} s | < 15 s | MariaDB's own start: ${floor} s | $(ratio "$full" "$floor")x |
+| (floor) initialising one MariaDB data dir with \`mariadb-install-db\` | ${install_db} s | | | |
 | cluster start alone (deployed playground, stop then start) | ${started} s | | MariaDB's own start: ${floor} s | $(ratio "$started" "$floor")x |
 | \`flotilla topology validate\` of a generated 1,000-instance topology ($instances instances with exporters), whole command | ${validate} s | < 1 s | | |
 | the same parse and validation, warm, in one JVM | ${warm_ms} ms | | | |
