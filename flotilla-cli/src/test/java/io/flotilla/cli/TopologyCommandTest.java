@@ -1,0 +1,65 @@
+package io.flotilla.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/** `flotilla topology validate`, parsed by picocli as a user types it. */
+class TopologyCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aValidFileExitsZero() throws Exception {
+        Path file = dir.resolve("ok.yaml");
+        Files.writeString(file, """
+                pd_servers: [ { host: 10.0.1.1 }, { host: 10.0.1.2 }, { host: 10.0.1.3 } ]
+                tikv_servers: [ { host: 10.0.1.4 } ]
+                tidb_servers: [ { host: 10.0.1.5 } ]
+                """);
+        Cli.Result result = new Cli(dir.resolve("home")).run("topology", "validate", file.toString());
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.out()).isEqualTo("%s is valid: 15 instances on 5 hosts.%n".formatted(file));
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnceAsTextAndJson() throws Exception {
+        Path file = dir.resolve("bad.yaml");
+        Files.writeString(file, """
+                pd_servers:
+                  - host: 10.0.1.1
+                    clinet_port: 2379
+                tidb_servers:
+                  - host: 10.0.1.1
+                    port: 2379
+                """);
+        Cli cli = new Cli(dir.resolve("home"));
+        Cli.Result text = cli.run("topology", "validate", file.toString());
+        assertThat(text.exitCode()).isEqualTo(1);
+        assertThat(text.out())
+                .contains(file + ":3:5: unknown key 'clinet_port' in pd_servers[0]; did you mean 'client_port'?")
+                .contains(file + ":5:5: port conflict for '2379' between 'pd_servers:10.0.1.1.client_port' and "
+                        + "'tidb_servers:10.0.1.1.port': pd 10.0.1.1:2379 at line 2 and tidb 10.0.1.1:2379 at line 5; "
+                        + "give one of them another port\n")
+                .endsWith("2 problems found.\n");
+
+        Cli.Result json = cli.run("topology", "validate", file.toString(), "--format", "json");
+        assertThat(json.exitCode()).isEqualTo(1);
+        JsonNode result = Output.JSON.readTree(json.out());
+        assertThat(result.path("valid").asBoolean()).isFalse();
+        assertThat(result.path("problems")).hasSize(2);
+        assertThat(result.path("problems").get(0).path("line").asInt()).isEqualTo(3);
+        assertThat(result.path("problems").get(1).path("instances").toString()).contains("10.0.1.1:2379");
+    }
+
+    @Test
+    void unknownOptionsAreUsageErrors() {
+        Cli.Result result = new Cli(dir.resolve("home")).run("topology", "validate", "t.yaml", "--colour");
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err()).contains("Unknown option: '--colour'");
+    }
+}
