@@ -9,6 +9,7 @@ import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
 import io.flotilla.topology.Topology;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -111,7 +112,7 @@ final class ClusterCommand {
         return Output.table(List.of("Type", "Host", "Ports", "Deploy dir", "Data dir"), rows);
     }
 
-    static boolean confirm(Output output, String question) throws java.io.IOException {
+    static boolean confirm(Output output, String question) throws IOException {
         if (System.console() == null) {
             throw new OperationException(
                     "NEEDS_CONFIRMATION", "standard input is not a terminal; add --yes to go on without a prompt");

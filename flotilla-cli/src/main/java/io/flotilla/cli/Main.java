@@ -1,5 +1,6 @@
 package io.flotilla.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 
 /** The {@code flotilla} command. */
@@ -13,8 +14,8 @@ public final class Main {
     /** Runs a command line and returns its exit code; tests call this with their own streams. */
     public static int run(Output output, String... args) {
         CommandLine commandLine = new CommandLine(new FlotillaCommand(output));
-        commandLine.setOut(new java.io.PrintWriter(output.out(), true));
-        commandLine.setErr(new java.io.PrintWriter(output.err(), true));
+        commandLine.setOut(new PrintWriter(output.out(), true));
+        commandLine.setErr(new PrintWriter(output.err(), true));
         commandLine.setExecutionExceptionHandler(new Failures(output));
         return commandLine.execute(args);
     }

@@ -1,6 +1,7 @@
 package io.flotilla.cli;
 
 import io.flotilla.topology.Problem;
+import io.flotilla.topology.SourcePosition;
 import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyException;
 import io.flotilla.topology.TopologyParser;
@@ -51,8 +52,7 @@ final class TopologyCommand {
             try {
                 topology = TopologyParser.parse(Files.readString(file), file.toString());
             } catch (NoSuchFileException e) {
-                problems.add(new Problem(
-                        new io.flotilla.topology.SourcePosition(file.toString(), 0, 0), "no such file", List.of()));
+                problems.add(new Problem(new SourcePosition(file.toString(), 0, 0), "no such file", List.of()));
             } catch (TopologyException e) {
                 problems.addAll(e.problems());
             }

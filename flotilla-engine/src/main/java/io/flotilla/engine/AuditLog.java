@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,10 +51,7 @@ public final class AuditLog {
         append(line);
         if (journal != null && Files.exists(journal)) {
             try {
-                Files.copy(
-                        journal,
-                        directory.resolve(id + ".journal.jsonl"),
-                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(journal, directory.resolve(id + ".journal.jsonl"), StandardCopyOption.REPLACE_EXISTING);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot keep the journal of " + id, e);
             }

@@ -20,19 +20,23 @@ import io.flotilla.plan.Selection;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyConflicts;
+import io.flotilla.topology.TopologyException;
 import io.flotilla.topology.TopologyParser;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -66,7 +70,7 @@ public final class ClusterManager {
     }
 
     /** Parses and validates a topology for a new or resumed deploy, against the other clusters too. */
-    public Topology checkTopology(String name, java.nio.file.Path file, String yaml) {
+    public Topology checkTopology(String name, Path file, String yaml) {
         Topology topology = TopologyParser.parse(yaml, file.toString());
         Map<String, Topology> others = new LinkedHashMap<>();
         for (ClusterStore other : home.clusters()) {
@@ -79,7 +83,7 @@ public final class ClusterManager {
         }
         var conflicts = TopologyConflicts.between(topology, others);
         if (!conflicts.isEmpty()) {
-            throw new io.flotilla.topology.TopologyException(conflicts);
+            throw new TopologyException(conflicts);
         }
         for (String host : topology.hosts()) {
             localExecutor(host);
@@ -88,7 +92,7 @@ public final class ClusterManager {
     }
 
     /** Compiles the deploy plan; with {@code dryRun} nothing is written. */
-    public Plan deployPlan(String name, java.nio.file.Path file, String yaml) {
+    public Plan deployPlan(String name, Path file, String yaml) {
         Topology topology = checkTopology(name, file, yaml);
         ClusterStore store = home.cluster(name);
         ClusterMeta meta = store.exists() ? store.meta() : newMeta(name, topology, DEFAULT_AGENT_PORT);
@@ -96,7 +100,7 @@ public final class ClusterManager {
         return new ClusterPlanner(context(store, topology, meta, preview)).deploy();
     }
 
-    public Journal deploy(String name, java.nio.file.Path file, String yaml, String command, int agentPortBase) {
+    public Journal deploy(String name, Path file, String yaml, String command, int agentPortBase) {
         ClusterStore store = home.cluster(name);
         Topology topology = checkTopology(name, file, yaml);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
@@ -210,8 +214,16 @@ public final class ClusterManager {
 
     /** The status of every instance, asked of the agents in parallel; an unreachable agent's instances are Disconnected. */
     public ClusterView display(String name) {
-        ClusterStore store = existing(name);
-        ClusterContext context = context(store);
+        ClusterContext context = context(existing(name));
+        try {
+            return view(context);
+        } finally {
+            context.close();
+        }
+    }
+
+    private ClusterView view(ClusterContext context) {
+        String name = context.name();
         Topology topology = context.topology();
         Map<String, Map<String, InstanceStatus>> byHost = new ConcurrentHashMap<>();
         Map<String, String> unreachable = new ConcurrentHashMap<>();
@@ -289,7 +301,6 @@ public final class ClusterManager {
                     instance.dataDir(),
                     status.equals("Up") ? "" : detail));
         }
-        context.close();
         return new ClusterView(name, views, endpoints(topology));
     }
 
@@ -327,7 +338,7 @@ public final class ClusterManager {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new OperationException("INTERRUPTED", "interrupted while asking the agents", e);
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw new OperationException(
                         "DISPLAY",
                         "cannot read the cluster's status: " + e.getCause().getMessage(),
@@ -374,7 +385,7 @@ public final class ClusterManager {
     private ClusterMeta newMeta(String name, Topology topology, int agentPortBase) {
         Map<String, Integer> ports = new HashMap<>();
         for (String host : topology.hosts()) {
-            Set<Integer> taken = new java.util.HashSet<>();
+            Set<Integer> taken = new HashSet<>();
             topology.instances().stream()
                     .filter(instance -> instance.host().equals(host))
                     .forEach(instance -> taken.addAll(instance.ports().values()));

@@ -2,6 +2,7 @@ package io.flotilla.exec;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -53,6 +54,6 @@ public interface Executor extends AutoCloseable {
     static String lastLines(String text, int lines) {
         String[] all = text.split("\n");
         int from = Math.max(0, all.length - lines);
-        return String.join("\n", java.util.Arrays.asList(all).subList(from, all.length));
+        return String.join("\n", Arrays.asList(all).subList(from, all.length));
     }
 }

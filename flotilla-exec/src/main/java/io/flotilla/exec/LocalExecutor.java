@@ -2,10 +2,13 @@ package io.flotilla.exec;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -132,7 +135,7 @@ public final class LocalExecutor implements Executor {
                 parent, "." + target.getFileName(), ".tmp", PosixFilePermissions.asFileAttribute(permissions(mode)));
         try {
             try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
-                channel.write(java.nio.ByteBuffer.wrap(content));
+                channel.write(ByteBuffer.wrap(content));
                 channel.force(true);
             }
             Files.setPosixFilePermissions(temporary, permissions(mode));
@@ -154,7 +157,7 @@ public final class LocalExecutor implements Executor {
     @Override
     public void remove(String path) {
         Path root = Path.of(path);
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         try (Stream<Path> walk = Files.walk(root)) {
@@ -215,7 +218,7 @@ public final class LocalExecutor implements Executor {
 
     private static String describe(IOException e) {
         return switch (e) {
-            case java.nio.file.AccessDeniedException denied -> "permission denied (" + denied.getFile() + ")";
+            case AccessDeniedException denied -> "permission denied (" + denied.getFile() + ")";
             case NoSuchFileException missing -> "no such file or directory (" + missing.getFile() + ")";
             default -> e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         };

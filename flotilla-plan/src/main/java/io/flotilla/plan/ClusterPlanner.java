@@ -2,6 +2,7 @@ package io.flotilla.plan;
 
 import io.flotilla.agent.AgentClient;
 import io.flotilla.agent.AgentException;
+import io.flotilla.agent.AgentInfo;
 import io.flotilla.catalog.Bootstrap;
 import io.flotilla.catalog.ComponentKind;
 import io.flotilla.catalog.InstanceContext;
@@ -10,15 +11,21 @@ import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Executors;
 
 /**
  * Compiles cluster operations into plans. Every action checks before it acts, so a plan that
@@ -142,7 +149,7 @@ public final class ClusterPlanner {
 
     private List<Step> stopSteps(String operation, Selection selection) {
         List<List<String>> layers = new ArrayList<>(cluster.catalog().startLayers(cluster.topology()));
-        java.util.Collections.reverse(layers);
+        Collections.reverse(layers);
         List<Step> steps = new ArrayList<>();
         for (List<String> layer : layers) {
             List<Step> stops = new ArrayList<>();
@@ -164,8 +171,8 @@ public final class ClusterPlanner {
 
     /** Checks every host at once, before anything is written, and reports every problem found. */
     public void checkHosts() {
-        List<String> problems = java.util.Collections.synchronizedList(new ArrayList<>());
-        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+        List<String> problems = Collections.synchronizedList(new ArrayList<>());
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (String host : cluster.topology().hosts()) {
                 threads.submit(() -> {
                     try {
@@ -232,7 +239,7 @@ public final class ClusterPlanner {
     }
 
     /** The agent's answer, when an agent of this cluster (same token) already runs on the host. */
-    private Optional<io.flotilla.agent.AgentInfo> agentAnswers(String host) {
+    private Optional<AgentInfo> agentAnswers(String host) {
         try {
             return Optional.of(cluster.agent(host).info());
         } catch (AgentException ignored) {
@@ -267,18 +274,18 @@ public final class ClusterPlanner {
     }
 
     private static void copyTree(Executor executor, Path source, Path target) {
-        if (!java.nio.file.Files.isDirectory(source)) {
+        if (!Files.isDirectory(source)) {
             executor.copy(source, target.toString(), "0644");
             return;
         }
-        try (var walk = java.nio.file.Files.walk(source)) {
-            for (Path file : walk.filter(java.nio.file.Files::isRegularFile).toList()) {
+        try (var walk = Files.walk(source)) {
+            for (Path file : walk.filter(Files::isRegularFile).toList()) {
                 Path relative = source.relativize(file);
                 Path destination = target.resolve(relative.toString());
                 executor.mkdirs(destination.getParent().toString(), "0755");
                 executor.copy(file, destination.toString(), "0644");
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new OperationException("AGENT_INSTALL", "cannot read %s: %s".formatted(source, e.getMessage()), e);
         }
     }
@@ -342,7 +349,7 @@ public final class ClusterPlanner {
         return String.join(
                 ":",
                 cluster.agentRuntime().classpath().stream()
-                        .filter(java.nio.file.Files::isDirectory)
+                        .filter(Files::isDirectory)
                         .map(entry -> dir.resolve("lib")
                                 .resolve(entry.getFileName().toString())
                                 .toString())
@@ -469,7 +476,7 @@ public final class ClusterPlanner {
     /** Shuts the agent down and waits for its process to be gone (killing it after 10 s) before removing its files. */
     private void removeAgent(String host) throws InterruptedException {
         Executor executor = cluster.executor(host);
-        Optional<io.flotilla.agent.AgentInfo> info = agentAnswers(host);
+        Optional<AgentInfo> info = agentAnswers(host);
         if (info.isPresent()) {
             cluster.agent(host).shutdown();
             String pid = String.valueOf(info.get().pid());
@@ -489,9 +496,8 @@ public final class ClusterPlanner {
 
     /** The folders that held the instances' dirs go too when nothing else is left in them (another cluster may share them). */
     private void removeEmptyParents(String host) {
-        java.util.TreeSet<Path> parents = new java.util.TreeSet<>(java.util.Comparator.comparingInt(Path::getNameCount)
-                .reversed()
-                .thenComparing(java.util.Comparator.naturalOrder()));
+        TreeSet<Path> parents = new TreeSet<>(
+                Comparator.comparingInt(Path::getNameCount).reversed().thenComparing(Comparator.naturalOrder()));
         parents.add(cluster.agentDir(host).getParent());
         for (Instance instance : cluster.topology().instances()) {
             if (instance.host().equals(host)) {

@@ -6,8 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 
 /**
  * An operation on a cluster compiled into steps. Printed by {@code --dry-run}, journaled while it
@@ -18,7 +20,7 @@ public record Plan(String operation, String cluster, List<Step> steps) {
         requireNonNull(operation, "operation is null");
         requireNonNull(cluster, "cluster is null");
         steps = List.copyOf(steps);
-        java.util.Set<String> ids = new java.util.HashSet<>();
+        Set<String> ids = new HashSet<>();
         for (Step.Action action : actions(steps)) {
             if (!ids.add(action.id())) {
                 throw new IllegalArgumentException(
