@@ -57,6 +57,8 @@ flotilla_build_if_needed() {
   fi
   command -v mvn >/dev/null || flotilla_require_packages maven
   echo "Building Flotilla (first use, or the sources changed) ..." >&2
-  (cd "$FLOTILLA_ROOT" && mvn -q -B -Dstyle.color=never package -DskipTests -Dspotless.check.skip=true) >&2
+  # Maven 3.8 prints colour resets even in batch mode: strip them and the blank lines they leave.
+  (cd "$FLOTILLA_ROOT" && mvn -q -B package -DskipTests -Dspotless.check.skip=true) 2>&1 \
+    | sed -e 's/\x1b\[[0-9;]*m//g' | { grep -v '^$' || true; } >&2
   touch "$stamp"
 }

@@ -78,6 +78,7 @@ final class ClusterCommand {
             }
             Topology topology = clusters.checkTopology(name, file, yaml);
             if (!yes) {
+                requireTerminal();
                 output.out().printf("Cluster '%s' will be deployed on this machine:%n%n", name);
                 output.out().print(ClusterCommand.instanceTable(topology));
                 if (!confirm(output, "Deploy it?")) {
@@ -112,11 +113,14 @@ final class ClusterCommand {
         return Output.table(List.of("Type", "Host", "Ports", "Deploy dir", "Data dir"), rows);
     }
 
-    static boolean confirm(Output output, String question) throws IOException {
+    static void requireTerminal() {
         if (System.console() == null) {
             throw new OperationException(
                     "NEEDS_CONFIRMATION", "standard input is not a terminal; add --yes to go on without a prompt");
         }
+    }
+
+    static boolean confirm(Output output, String question) throws IOException {
         output.out().printf("%n%s [y/N] ", question);
         output.out().flush();
         String answer = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
