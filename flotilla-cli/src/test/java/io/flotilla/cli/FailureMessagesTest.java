@@ -141,4 +141,31 @@ class FailureMessagesTest {
                     .isLessThan(20);
         }
     }
+
+    @Test
+    void aDeployThatFailedHalfwayCanBeDestroyed() throws Exception {
+        Path file = topology("""
+                mariadb_servers:
+                  - host: 127.0.0.1
+                    port: 45306
+                    config:
+                      no_such_variable: 1
+                """);
+        Cli cli = new Cli(root.resolve("home"));
+        Cli.Result deploy = cli.run("cluster", "deploy", "fm", file.toString(), "--yes");
+        assertThat(deploy.exitCode()).isEqualTo(1);
+        assertThat(deploy.err())
+                .contains(
+                        "Error: deploy mariadb 127.0.0.1:45306 failed: mariadb 127.0.0.1:45306: initialising its data failed")
+                .contains("unknown variable 'no_such_variable=1'");
+
+        Cli.Result destroy = cli.run("cluster", "destroy", "fm", "--yes");
+        assertThat(destroy.exitCode()).as(destroy.all()).isZero();
+        assertThat(root.resolve("home/clusters/fm")).doesNotExist();
+        assertThat(root.resolve("deploy")).doesNotExist();
+        assertThat(ProcessHandle.allProcesses()
+                        .map(process -> process.info().commandLine().orElse(""))
+                        .filter(command -> command.contains(root.toString())))
+                .isEmpty();
+    }
 }

@@ -159,7 +159,7 @@ public final class ClusterPlanner {
                             "%s/stop/%s".formatted(operation, instance.id()),
                             "stop %s %s".formatted(instance.component(), instance.id()),
                             instance.host(),
-                            () -> cluster.agent(instance.host()).stop(instance.id())));
+                            () -> stopInstance(operation, instance)));
                 }
             }
             if (!stops.isEmpty()) {
@@ -361,11 +361,32 @@ public final class ClusterPlanner {
                 "Reach agents",
                 cluster.topology().hosts().stream()
                         .map(host -> (Step) Step.action(
-                                "%s/reach-agent/%s".formatted(operation, host),
-                                "reach agent on " + host,
-                                host,
-                                () -> startAgent(host)))
+                                "%s/reach-agent/%s".formatted(operation, host), "reach agent on " + host, host, () -> {
+                                    if (operation.equals("destroy") && !agentInstalled(host)) {
+                                        return; // A deploy that stopped before installing it: nothing runs there.
+                                    }
+                                    startAgent(host);
+                                }))
                         .toList());
+    }
+
+    private boolean agentInstalled(String host) {
+        return cluster.executor(host)
+                .exists(cluster.agentDir(host).resolve("token").toString());
+    }
+
+    /** Stops an instance; destroy also accepts an instance its agent never knew or an agent that was never installed. */
+    private void stopInstance(String operation, Instance instance) {
+        if (operation.equals("destroy") && !agentInstalled(instance.host())) {
+            return;
+        }
+        try {
+            cluster.agent(instance.host()).stop(instance.id());
+        } catch (AgentException e) {
+            if (!(operation.equals("destroy") && e.code() == AgentException.Code.UNKNOWN_INSTANCE)) {
+                throw e;
+            }
+        }
     }
 
     private Step.Action deployInstance(Instance instance) {
