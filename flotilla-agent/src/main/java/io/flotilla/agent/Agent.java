@@ -33,6 +33,7 @@ public final class Agent implements AutoCloseable {
     private final FileLock lock;
     private final Supervisor supervisor;
     private final AgentServer server;
+    private final HealthCheckServer healthChecks;
     private final CountDownLatch shutdownAsked;
     private final AtomicBoolean closed;
 
@@ -42,12 +43,14 @@ public final class Agent implements AutoCloseable {
             FileLock lock,
             Supervisor supervisor,
             AgentServer server,
+            HealthCheckServer healthChecks,
             CountDownLatch shutdownAsked) {
         this.dir = dir;
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.supervisor = supervisor;
         this.server = server;
+        this.healthChecks = healthChecks;
         this.shutdownAsked = shutdownAsked;
         this.closed = new AtomicBoolean();
     }
@@ -60,6 +63,14 @@ public final class Agent implements AutoCloseable {
      * @throws AgentException with code {@link Code#CANNOT_START} and a message saying what to fix
      */
     public static Agent start(Path dir, String listen, RestartPolicy policy) {
+        return start(dir, listen, null, policy);
+    }
+
+    /**
+     * Starts the agent as {@link #start(Path, String, RestartPolicy)} does, and when {@code checkListen}
+     * is not null, also answers HAProxy's agent-check there (see {@link HealthCheckServer}).
+     */
+    public static Agent start(Path dir, String listen, String checkListen, RestartPolicy policy) {
         requireNonNull(dir, "dir is null");
         requireNonNull(listen, "listen is null");
         requireNonNull(policy, "policy is null");
@@ -71,6 +82,7 @@ public final class Agent implements AutoCloseable {
         FileChannel lockChannel = null;
         Supervisor supervisor = null;
         AgentServer server = null;
+        HealthCheckServer healthChecks = null;
         try {
             lockChannel =
                     FileChannel.open(dir.resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -90,14 +102,24 @@ public final class Agent implements AutoCloseable {
             } catch (BindException e) {
                 throw cannotStart("agent cannot listen on %s: address in use".formatted(listen));
             }
+            if (checkListen != null) {
+                try {
+                    healthChecks = HealthCheckServer.start(parseAddress(checkListen), supervisor, probes);
+                } catch (BindException e) {
+                    throw cannotStart("agent cannot answer health checks on %s: address in use".formatted(checkListen));
+                }
+            }
             AtomicFiles.write(dir.resolve("agent.pid"), (info.pid() + "\n").getBytes(UTF_8));
             LOG.log(
                     Level.INFO,
                     "agent %s started, pid %d, listening on %s, dir %s"
                             .formatted(info.version(), info.pid(), listen, dir));
             supervisor.recover();
-            return new Agent(dir, lockChannel, lock, supervisor, server, shutdownAsked);
+            return new Agent(dir, lockChannel, lock, supervisor, server, healthChecks, shutdownAsked);
         } catch (IOException | RuntimeException e) {
+            if (healthChecks != null) {
+                healthChecks.close();
+            }
             if (server != null) {
                 server.close();
                 deleteQuietly(dir.resolve("agent.pid"));
@@ -143,6 +165,9 @@ public final class Agent implements AutoCloseable {
             return;
         }
         server.close();
+        if (healthChecks != null) {
+            healthChecks.close();
+        }
         supervisor.close();
         try {
             Files.deleteIfExists(dir.resolve("agent.pid"));

@@ -7,7 +7,8 @@ import java.nio.file.Path;
  * shut down or gets SIGTERM. Its instances keep running either way. Logs go to stderr, one line per event.
  */
 public final class AgentMain {
-    private static final String USAGE = "usage: flotilla-agent --dir <agentDir> --listen <host:port>";
+    private static final String USAGE =
+            "usage: flotilla-agent --dir <agentDir> --listen <host:port> [--check-listen <host:port>]";
 
     private AgentMain() {}
 
@@ -18,11 +19,13 @@ public final class AgentMain {
         }
         String dir = null;
         String listen = null;
+        String checkListen = null;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
                 case "--dir" -> dir = value;
                 case "--listen" -> listen = value;
+                case "--check-listen" -> checkListen = value;
                 default -> {
                     System.err.println("unknown argument " + args[i] + "; " + USAGE);
                     System.exit(2);
@@ -36,7 +39,7 @@ public final class AgentMain {
         }
         Agent agent;
         try {
-            agent = Agent.start(Path.of(dir), listen, RestartPolicy.DEFAULT);
+            agent = Agent.start(Path.of(dir), listen, checkListen, RestartPolicy.DEFAULT);
         } catch (AgentException e) {
             System.err.println(e.getMessage());
             System.exit(1);

@@ -110,9 +110,24 @@ public final class HaproxyKind implements ComponentKind {
         cfg.append("\nbackend ").append(REPLICA_BACKEND).append("\n    balance roundrobin\n");
         for (Instance server : mariadb) {
             String backup = MariaDbKind.isPrimary(server) ? " backup" : "";
-            cfg.append("    server %s %s check%s\n".formatted(serverName(server), server.id(), backup));
+            cfg.append("    server %s %s check%s%s\n"
+                    .formatted(serverName(server), server.id(), agentCheck(context, server), backup));
         }
         return Map.of("conf/haproxy.cfg", cfg.toString());
+    }
+
+    /**
+     * A replica is in the read pool only while its agent says it is ready, IO and SQL threads
+     * running, not merely while its port accepts connections. An agent that cannot be reached
+     * leaves the decision to the TCP check.
+     */
+    private static String agentCheck(InstanceContext context, Instance server) {
+        Integer port = context.agentCheckPorts().get(server.host());
+        if (port == null || MariaDbKind.isPrimary(server)) {
+            return "";
+        }
+        return " agent-check agent-addr %s agent-port %d agent-send \"%s\\n\" agent-inter 1s"
+                .formatted(server.host(), port, server.id());
     }
 
     private static String serverName(Instance server) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * One instance seen with everything around it that rendering its files and command line needs.
@@ -14,14 +15,27 @@ import java.nio.file.Path;
  * @param instance the instance itself
  * @param agentDir the directory of the host's agent; probes read passwords from its {@code secrets/}
  * @param osUser the operating system user the instance runs as
+ * @param agentCheckPorts per host, the port where its agent answers HAProxy's agent-check; empty
+ *     where no agent runs (Kubernetes)
  */
-public record InstanceContext(String clusterName, Topology topology, Instance instance, Path agentDir, String osUser) {
+public record InstanceContext(
+        String clusterName,
+        Topology topology,
+        Instance instance,
+        Path agentDir,
+        String osUser,
+        Map<String, Integer> agentCheckPorts) {
     public InstanceContext {
         requireNonNull(clusterName, "clusterName is null");
         requireNonNull(topology, "topology is null");
         requireNonNull(instance, "instance is null");
         requireNonNull(agentDir, "agentDir is null");
         requireNonNull(osUser, "osUser is null");
+        agentCheckPorts = Map.copyOf(agentCheckPorts);
+    }
+
+    public InstanceContext(String clusterName, Topology topology, Instance instance, Path agentDir, String osUser) {
+        this(clusterName, topology, instance, agentDir, osUser, Map.of());
     }
 
     public Path deployDir() {

@@ -39,7 +39,8 @@ class RenderedFilesTest {
     }
 
     private Path render(Topology topology, Instance instance, String file) throws Exception {
-        InstanceContext context = new InstanceContext("c1", topology, instance, root.resolve("agent"), "root");
+        InstanceContext context =
+                new InstanceContext("c1", topology, instance, root.resolve("agent"), "root", Map.of("127.0.0.1", 9761));
         Map<String, String> files = Catalog.standard().kind(instance).configFiles(context);
         Path target =
                 root.resolve(instance.component() + "-" + instance.mainPort()).resolve(file);
@@ -55,7 +56,8 @@ class RenderedFilesTest {
         Files.createDirectories(root.resolve("deploy/haproxy-4000/run"));
         assertThat(Files.readString(cfg))
                 .contains("server 127.0.0.1_3306 127.0.0.1:3306 check\n")
-                .contains("server 127.0.0.1_3307 127.0.0.1:3307 check\n")
+                .contains("server 127.0.0.1_3307 127.0.0.1:3307 check agent-check agent-addr 127.0.0.1 agent-port 9761 "
+                        + "agent-send \"127.0.0.1:3307\\n\" agent-inter 1s\n")
                 .contains("server 127.0.0.1_3306 127.0.0.1:3306 check backup\n");
         assertThat(run("haproxy", "-c", "-f", cfg.toString())).contains("Configuration file is valid");
     }

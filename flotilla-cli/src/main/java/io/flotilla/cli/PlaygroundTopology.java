@@ -31,7 +31,7 @@ record PlaygroundTopology(int replicas, int portOffset, Path root) {
         for (int i = 0; i <= replicas; i++) {
             ports.add(MARIADB_PORT + portOffset + i);
         }
-        ports.addAll(List.of(4000, 4001, 8404, 9090, 9100, 9115, 9760, 12020).stream()
+        ports.addAll(List.of(4000, 4001, 8404, 9090, 9100, 9115, 9760, 9761, 12020).stream()
                 .map(port -> port + portOffset)
                 .toList());
         return ports;

@@ -235,6 +235,38 @@ class LocalClusterTest {
 
     @Test
     @Order(6)
+    void aReplicaWhoseReplicationStoppedLeavesTheReadPool() throws Exception {
+        String password = cli.run("cluster", "password", NAME).out().strip();
+        try (Connection replica = connect(33308, password);
+                Statement statement = replica.createStatement()) {
+            statement.execute("STOP SLAVE");
+        }
+        assertEventually(
+                Duration.ofSeconds(20), () -> assertThat(readPorts(password)).containsOnly(33307));
+        try (Connection replica = connect(33308, password);
+                Statement statement = replica.createStatement()) {
+            statement.execute("START SLAVE");
+        }
+        assertEventually(
+                Duration.ofSeconds(20), () -> assertThat(readPorts(password)).contains(33307, 33308));
+    }
+
+    /** The replicas that answer reads through the gateway, over a few new connections. */
+    private static java.util.Set<Integer> readPorts(String password) throws Exception {
+        java.util.Set<Integer> ports = new java.util.HashSet<>();
+        for (int i = 0; i < 6; i++) {
+            try (Connection read = connect(34001, password);
+                    Statement statement = read.createStatement();
+                    ResultSet rows = statement.executeQuery("SELECT @@port")) {
+                rows.next();
+                ports.add(rows.getInt(1));
+            }
+        }
+        return ports;
+    }
+
+    @Test
+    @Order(7)
     void theAuditLogHasEveryOperationWithItsSteps() {
         Cli.Result audit = cli.run("cluster", "audit");
         assertThat(audit.exitCode()).isZero();
@@ -254,7 +286,7 @@ class LocalClusterTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void destroyLeavesNoProcessAndNoFile() throws Exception {
         Cli.Result destroy = cli.run("cluster", "destroy", NAME, "--yes");
         assertThat(destroy.exitCode()).as(destroy.all()).isZero();

@@ -376,14 +376,20 @@ public final class ClusterManager {
                 catalog,
                 secrets,
                 meta.agentPorts(),
+                meta.checkPorts(),
                 executors,
                 AgentRuntime.current(),
                 meta.osUser());
     }
 
-    /** Chooses each host's agent port: the first from {@code agentPortBase} (9760 by default) up that nothing listens on and no instance or other cluster uses. */
+    /**
+     * Chooses each host's agent port, the first from {@code agentPortBase} (9760 by default) up that
+     * nothing listens on and no instance or other cluster uses, and the next such port for the
+     * agent's answers to HAProxy's health checks.
+     */
     private ClusterMeta newMeta(String name, Topology topology, int agentPortBase) {
-        Map<String, Integer> ports = new HashMap<>();
+        Map<String, Integer> agentPorts = new HashMap<>();
+        Map<String, Integer> checkPorts = new HashMap<>();
         for (String host : topology.hosts()) {
             Set<Integer> taken = new HashSet<>();
             topology.instances().stream()
@@ -391,21 +397,33 @@ public final class ClusterManager {
                     .forEach(instance -> taken.addAll(instance.ports().values()));
             for (ClusterStore other : home.clusters()) {
                 if (!other.name().equals(name)) {
-                    Integer port = other.meta().agentPorts().get(host);
-                    if (port != null) {
-                        taken.add(port);
-                    }
+                    ClusterMeta meta = other.meta();
+                    taken.add(meta.agentPorts().getOrDefault(host, 0));
+                    taken.add(meta.checkPorts().getOrDefault(host, 0));
                 }
             }
             ListeningPorts listening = ListeningPorts.of(localExecutor(host));
-            int port = agentPortBase;
-            while (taken.contains(port) || listening.owner(port).isPresent()) {
-                port++;
-            }
-            ports.put(host, port);
+            int agentPort = freePort(agentPortBase, taken, listening);
+            taken.add(agentPort);
+            agentPorts.put(host, agentPort);
+            checkPorts.put(host, freePort(agentPort + 1, taken, listening));
         }
         return new ClusterMeta(
-                name, VERSION, Instant.now().toString(), "deploying", ports, System.getProperty("user.name"));
+                name,
+                VERSION,
+                Instant.now().toString(),
+                "deploying",
+                agentPorts,
+                checkPorts,
+                System.getProperty("user.name"));
+    }
+
+    private static int freePort(int from, Set<Integer> taken, ListeningPorts listening) {
+        int port = from;
+        while (taken.contains(port) || listening.owner(port).isPresent()) {
+            port++;
+        }
+        return port;
     }
 
     /** Only hosts that are this machine can be reached today. */

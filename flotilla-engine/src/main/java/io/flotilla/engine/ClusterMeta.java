@@ -9,20 +9,28 @@ import java.util.Map;
  *
  * @param status {@code deploying} until a deploy finished, then {@code deployed}
  * @param agentPorts the agent port chosen on each host
+ * @param checkPorts the port on each host where the agent answers HAProxy's agent-check
  * @param osUser the user its processes run as
  */
 public record ClusterMeta(
-        String name, String version, String createdAt, String status, Map<String, Integer> agentPorts, String osUser) {
+        String name,
+        String version,
+        String createdAt,
+        String status,
+        Map<String, Integer> agentPorts,
+        Map<String, Integer> checkPorts,
+        String osUser) {
     public ClusterMeta {
         requireNonNull(name, "name is null");
         requireNonNull(version, "version is null");
         requireNonNull(createdAt, "createdAt is null");
         requireNonNull(status, "status is null");
         agentPorts = Map.copyOf(agentPorts);
+        checkPorts = checkPorts == null ? Map.of() : Map.copyOf(checkPorts);
         requireNonNull(osUser, "osUser is null");
     }
 
     public ClusterMeta withStatus(String newStatus) {
-        return new ClusterMeta(name, version, createdAt, newStatus, agentPorts, osUser);
+        return new ClusterMeta(name, version, createdAt, newStatus, agentPorts, checkPorts, osUser);
     }
 }

@@ -37,6 +37,7 @@ public final class ClusterContext implements SqlAccess {
     private final Catalog catalog;
     private final ClusterSecrets secrets;
     private final Map<String, Integer> agentPorts;
+    private final Map<String, Integer> checkPorts;
     private final Function<String, Executor> executorFactory;
     private final AgentRuntime agentRuntime;
     private final String osUser;
@@ -49,6 +50,7 @@ public final class ClusterContext implements SqlAccess {
             Catalog catalog,
             ClusterSecrets secrets,
             Map<String, Integer> agentPorts,
+            Map<String, Integer> checkPorts,
             Function<String, Executor> executorFactory,
             AgentRuntime agentRuntime,
             String osUser) {
@@ -57,6 +59,7 @@ public final class ClusterContext implements SqlAccess {
         this.catalog = requireNonNull(catalog, "catalog is null");
         this.secrets = requireNonNull(secrets, "secrets is null");
         this.agentPorts = Map.copyOf(agentPorts);
+        this.checkPorts = Map.copyOf(checkPorts);
         this.executorFactory = requireNonNull(executorFactory, "executorFactory is null");
         this.agentRuntime = requireNonNull(agentRuntime, "agentRuntime is null");
         this.osUser = requireNonNull(osUser, "osUser is null");
@@ -95,6 +98,11 @@ public final class ClusterContext implements SqlAccess {
         return port;
     }
 
+    /** Where the host's agent answers HAProxy's agent-check, when a port was chosen for it. */
+    public java.util.Optional<String> checkAddress(String host) {
+        return java.util.Optional.ofNullable(checkPorts.get(host)).map(port -> host + ":" + port);
+    }
+
     public String agentAddress(String host) {
         return host + ":" + agentPort(host);
     }
@@ -120,7 +128,7 @@ public final class ClusterContext implements SqlAccess {
     }
 
     public InstanceContext instanceContext(Instance instance) {
-        return new InstanceContext(name, topology, instance, agentDir(instance.host()), osUser);
+        return new InstanceContext(name, topology, instance, agentDir(instance.host()), osUser, checkPorts);
     }
 
     public InstanceSpec spec(Instance instance) {

@@ -318,6 +318,10 @@ public final class ClusterPlanner {
                 dir.toString(),
                 "--listen",
                 cluster.agentAddress(host)));
+        cluster.checkAddress(host).ifPresent(address -> {
+            command.add("--check-listen");
+            command.add(address);
+        });
         executor.startDetached(command, dir.resolve("agent.log").toString());
         long deadline = System.nanoTime() + AGENT_START_TIMEOUT.toNanos();
         AgentException last = null;

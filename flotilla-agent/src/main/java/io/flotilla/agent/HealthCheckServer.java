@@ -1,0 +1,116 @@
+package io.flotilla.agent;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Answers HAProxy's {@code agent-check}: HAProxy connects, sends an instance id and a newline, and
+ * reads {@code up} or {@code down}. "Up" is the instance's full readiness (for a replica: its IO
+ * and SQL threads run), so the gateway takes a replica whose replication broke out of the read
+ * pool even while it still accepts connections. It reveals nothing but that one word, so it
+ * needs no token; answers are cached briefly so that frequent checks cost one probe.
+ */
+public final class HealthCheckServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(HealthCheckServer.class.getName());
+    private static final int MAX_REQUEST = 256;
+    private static final int READ_TIMEOUT_MILLIS = 2000;
+    private static final long CACHE_NANOS = 500_000_000L;
+
+    private final ServerSocket socket;
+    private final Supervisor supervisor;
+    private final ProbeRunner probes;
+    private final Map<String, Answer> cache = new ConcurrentHashMap<>();
+
+    private record Answer(boolean up, long at) {}
+
+    private HealthCheckServer(ServerSocket socket, Supervisor supervisor, ProbeRunner probes) {
+        this.socket = socket;
+        this.supervisor = supervisor;
+        this.probes = probes;
+    }
+
+    public static HealthCheckServer start(InetSocketAddress address, Supervisor supervisor, ProbeRunner probes)
+            throws IOException {
+        ServerSocket socket = new ServerSocket();
+        socket.setReuseAddress(true);
+        socket.bind(address);
+        HealthCheckServer server = new HealthCheckServer(socket, supervisor, probes);
+        Thread.ofPlatform().daemon().name("agent-check-accept").start(server::acceptLoop);
+        return server;
+    }
+
+    public int port() {
+        return socket.getLocalPort();
+    }
+
+    private void acceptLoop() {
+        while (!socket.isClosed()) {
+            try {
+                Socket connection = socket.accept();
+                Thread.ofVirtual().name("agent-check").start(() -> answer(connection));
+            } catch (SocketException closed) {
+                return;
+            } catch (Throwable e) {
+                LOG.log(Level.WARNING, "agent-check accept failed: " + e);
+            }
+        }
+    }
+
+    private void answer(Socket connection) {
+        try (connection) {
+            connection.setSoTimeout(READ_TIMEOUT_MILLIS);
+            String id = readLine(connection.getInputStream());
+            OutputStream out = connection.getOutputStream();
+            out.write((isUp(id) ? "up\n" : "down\n").getBytes(US_ASCII));
+            out.flush();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, "agent-check answer failed: " + e);
+        }
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int read = in.read(); read != -1 && read != '\n' && line.length() < MAX_REQUEST; read = in.read()) {
+            if (read != '\r') {
+                line.append((char) read);
+            }
+        }
+        return line.toString().strip();
+    }
+
+    boolean isUp(String id) {
+        Answer cached = cache.get(id);
+        long now = System.nanoTime();
+        if (cached != null && now - cached.at() < CACHE_NANOS) {
+            return cached.up();
+        }
+        boolean up;
+        try {
+            up = supervisor.status(id).state() == InstanceStatus.State.RUNNING
+                    && probes.run(supervisor.spec(id).probe()).ready();
+        } catch (AgentException unknown) {
+            up = false;
+        }
+        cache.put(id, new Answer(up, now));
+        return up;
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot close the agent-check socket: " + e);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package io.flotilla.agent;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** HAProxy's agent-check protocol: an instance id in, "up" or "down" out. */
+class HealthCheckServerTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void answersUpOnlyForARunningReadyInstance() throws Exception {
+        Supervisor supervisor = Supervisor.open(dir, RestartPolicy.DEFAULT);
+        try (ServerSocket listening = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                HealthCheckServer server = HealthCheckServer.start(
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), supervisor, new ProbeRunner())) {
+            InstanceSpec spec = new InstanceSpec(
+                    "127.0.0.1:7101",
+                    "test",
+                    List.of("sleep", "300"),
+                    Map.of(),
+                    dir.toString(),
+                    dir.resolve("7101.log").toString(),
+                    new Probe.PortOpen("127.0.0.1", listening.getLocalPort()),
+                    5,
+                    List.of(),
+                    List.of(),
+                    "");
+            supervisor.put(spec);
+            assertThat(ask(server, "127.0.0.1:7101")).as("stopped").isEqualTo("down\n");
+            assertThat(ask(server, "nobody:1")).as("unknown").isEqualTo("down\n");
+            long pid = supervisor.start(spec.id()).pid();
+            try {
+                Eventually.assertEventually(
+                        java.time.Duration.ofSeconds(5),
+                        () -> assertThat(ask(server, "127.0.0.1:7101")).isEqualTo("up\n"));
+            } finally {
+                supervisor.stop(spec.id());
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        } finally {
+            supervisor.close();
+        }
+    }
+
+    private static String ask(HealthCheckServer server, String id) throws Exception {
+        // Answers are cached for half a second, so a change shows on a later ask.
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+            socket.getOutputStream().write((id + "\n").getBytes(US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), US_ASCII);
+        }
+    }
+}
