@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 /** Runs one command of the harness on this machine; a failure names the command and its stderr. */
 final class Command {
-    static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private Command() {}
 

@@ -205,19 +205,7 @@ final class TestHostsTest {
     @Test
     @Timeout(60)
     void createAfterAKilledJvmRemovesItsLeftoversEvenWhenTheirNamespaceNameIsGone() throws Exception {
-        Process child = new ProcessBuilder(
-                        ProcessHandle.current().info().command().orElseThrow(),
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        TestingInterruptedRun.class.getName(),
-                        "fhkill",
-                        "2")
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        try (BufferedReader output =
-                new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            assertThat(output.readLine()).isEqualTo("ready");
-        }
+        Process child = startSeparateRun("fhkill", "wait");
         // SIGKILL: neither close() nor the shutdown hook runs.
         child.destroyForcibly();
         assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -225,13 +213,47 @@ final class TestHostsTest {
                 Files.readString(TestHosts.ROOT.resolve("fhkill1/sshd.pid")).strip());
         assertThat(alive(orphanSshd)).isTrue();
         // An interruption between deleting the name and killing the processes leaves sshd without a name.
-        run(List.of("ip", "netns", "delete", "fhkill1"));
+        succeed(List.of("ip", "netns", "delete", "fhkill1"));
 
         try (TestHosts again = TestHosts.create("fhkill", 2)) {
             assertThat(alive(orphanSshd)).isFalse();
             assertThat(again.hosts().get(0).exec("true").exitCode()).isZero();
         }
         assertThat(leftovers("fhkill")).isEmpty();
+    }
+
+    @Test
+    @Timeout(60)
+    void theShutdownHookCleansUpAfterAJvmThatNeverCalledClose() throws Exception {
+        Process child = startSeparateRun("fhexit", "exit");
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(child.exitValue()).isZero();
+
+        assertThat(leftovers("fhexit")).isEmpty();
+    }
+
+    @Test
+    void createRefusesASubnetThatAnotherLinkHolds() {
+        run(List.of("ip", "link", "delete", "fhxtaken")); // left by an interrupted run, if any
+        succeed(List.of("ip", "link", "add", "fhxtaken", "type", "veth", "peer", "name", "fhxtakenp"));
+        try {
+            succeed(List.of("ip", "addr", "add", "10.251.246.200/24", "dev", "fhxtaken"));
+
+            assertThatThrownBy(() -> TestHosts.create("fhx", 1))
+                    .isInstanceOf(TestHostsException.class)
+                    .hasMessage("subnet 10.251.246.0/24 of test hosts 'fhx' is in use: fhxtaken holds 10.251.246.200;"
+                            + " choose another prefix or remove that address");
+        } finally {
+            succeed(List.of("ip", "link", "delete", "fhxtaken"));
+        }
+        assertThat(leftovers("fhx")).isEmpty();
+    }
+
+    @Test
+    void aFailedCommandIsReportedWithItsExitCodeAndStderr() {
+        assertThatThrownBy(() -> Command.check(List.of("ip", "link", "set", "fhnosuch-v", "down")))
+                .isInstanceOf(TestHostsException.class)
+                .hasMessage("`ip link set fhnosuch-v down` failed with exit code 1: Cannot find device \"fhnosuch-v\"");
     }
 
     @Test
@@ -243,6 +265,24 @@ final class TestHostsTest {
         assertThatThrownBy(() -> TestHosts.create("fh", 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("test host count 0 must be between 1 and 99");
+    }
+
+    /** Starts {@link TestingSeparateRun} in a JVM of its own and returns once its hosts are up. */
+    private static Process startSeparateRun(String prefix, String mode) throws IOException {
+        Process child = new ProcessBuilder(
+                        ProcessHandle.current().info().command().orElseThrow(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        TestingSeparateRun.class.getName(),
+                        prefix,
+                        "2",
+                        mode)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        BufferedReader output =
+                new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+        assertThat(output.readLine()).isEqualTo("ready");
+        return child;
     }
 
     private static boolean reachable(TestHost host) {
@@ -292,6 +332,11 @@ final class TestHostsTest {
             throw new AssertionError(e);
         }
         return found;
+    }
+
+    private static void succeed(List<String> command) {
+        ExecResult result = run(command);
+        assertThat(result.exitCode()).as("%s: %s", command, result.stderr()).isZero();
     }
 
     private static ExecResult run(List<String> command) {
