@@ -106,33 +106,30 @@ public final class TestHosts implements AutoCloseable {
 
     /** Kills every process of the hosts, deletes their namespaces, links and folders. Idempotent. */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        try {
-            Runtime.getRuntime().removeShutdownHook(shutdownHook);
-        } catch (IllegalStateException ignored) {
-            // Already shutting down: this is the hook itself.
-        }
+    public void close() {
         // A harness created later with the same prefix owns the names now.
-        if (LIVE.remove(prefix, this)) {
+        if (release() && LIVE.remove(prefix, this)) {
             removeAll(prefix);
         }
     }
 
     /** Another harness took over the prefix; this one's names are no longer its own to remove. */
-    private synchronized void abandon() {
+    private void abandon() {
+        release();
+    }
+
+    /** Marks this harness closed and drops its shutdown hook; false if that happened already. */
+    private synchronized boolean release() {
         if (closed) {
-            return;
+            return false;
         }
         closed = true;
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException ignored) {
-            // Shutting down: the hook runs close(), which now does nothing.
+            // Already shutting down: the hook is what runs close().
         }
+        return true;
     }
 
     private void start(int count) {

@@ -307,7 +307,7 @@ final class TestHostsTest {
                 .toList();
     }
 
-    /** What is left on this machine of the harness with {@code prefix}: names of namespaces, links, processes, folders. */
+    /** What is left on this machine of the harness with {@code prefix}: namespaces, links, processes, mounts, folders. */
     private static List<String> leftovers(String prefix) {
         List<String> found = new ArrayList<>();
         run(List.of("ip", "netns", "list"))
@@ -325,6 +325,13 @@ final class TestHostsTest {
                 .lines()
                 .filter(line -> line.contains("/var/lib/flotilla-testhosts/" + prefix))
                 .forEach(line -> found.add("process " + line));
+        try (Stream<String> mounts = Files.lines(Path.of("/proc/self/mountinfo"))) {
+            mounts.filter(line -> line.contains("/var/lib/flotilla-testhosts/" + prefix)
+                            || line.contains("/run/netns/" + prefix))
+                    .forEach(line -> found.add("mount " + line));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
         try (Stream<Path> dirs = Files.list(TestHosts.ROOT)) {
             dirs.filter(dir -> dir.getFileName().toString().startsWith(prefix))
                     .forEach(dir -> found.add("folder " + dir));
