@@ -4,6 +4,7 @@ import io.flotilla.engine.AuditLog;
 import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.ClusterStore;
 import io.flotilla.engine.ClusterView;
+import io.flotilla.engine.SshAccess;
 import io.flotilla.engine.Journal;
 import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
@@ -67,19 +68,57 @@ final class ClusterCommand {
         @Option(names = "--dry-run", description = "Print the plan and change nothing.")
         private boolean dryRun;
 
+        @Option(names = "--user", paramLabel = "USER", description = "SSH login for hosts other than this machine.")
+        private String user;
+
+        @Option(names = {"-i", "--identity-file"}, paramLabel = "KEY", description = "SSH private key for --user.")
+        private Path identityFile;
+
+        @Option(names = "--ssh-port", defaultValue = "22", description = "SSH port (default: ${DEFAULT-VALUE}).")
+        private int sshPort;
+
+        @Option(
+                names = "--known-hosts",
+                paramLabel = "FILE",
+                description = "Host keys to verify the hosts against (default: ~/.ssh/known_hosts).")
+        private Path knownHosts;
+
+        @Option(
+                names = "--accept-new-host-keys",
+                description = "Trust an unknown host key on first use and record it in the cluster's own known_hosts."
+                        + " A changed key is always refused.")
+        private boolean acceptNewHostKeys;
+
+        private SshAccess ssh() {
+            if (user == null && identityFile == null) {
+                return null;
+            }
+            if (user == null || identityFile == null) {
+                throw new OperationException("BAD_OPTION", "SSH access needs both --user and -i KEY");
+            }
+            Path hosts = knownHosts != null ? knownHosts : Path.of(System.getProperty("user.home"), ".ssh", "known_hosts");
+            return new SshAccess(
+                    user,
+                    sshPort,
+                    identityFile.toAbsolutePath().toString(),
+                    hosts.toAbsolutePath().toString(),
+                    acceptNewHostKeys);
+        }
+
         @Override
         public Integer call() throws Exception {
             Output output = parent.output();
             ClusterManager clusters = Services.clusters(output);
             String yaml = Files.readString(file);
+            SshAccess ssh = ssh();
             if (dryRun) {
-                output.out().print(clusters.deployPlan(name, file, yaml).render());
+                output.out().print(clusters.deployPlan(name, file, yaml, ssh).render());
                 return 0;
             }
-            Topology topology = clusters.checkTopology(name, file, yaml);
+            Topology topology = clusters.checkTopology(name, file, yaml, ssh);
             if (!yes) {
                 requireTerminal();
-                output.out().printf("Cluster '%s' will be deployed on this machine:%n%n", name);
+                output.out().printf("Cluster '%s' will be deployed:%n%n", name);
                 output.out().print(ClusterCommand.instanceTable(topology));
                 if (!confirm(output, "Deploy it?")) {
                     output.err().println("Nothing was changed.");
@@ -91,7 +130,8 @@ final class ClusterCommand {
                     file,
                     yaml,
                     Services.commandLine("cluster", "deploy", name, file.toString()),
-                    ClusterManager.DEFAULT_AGENT_PORT);
+                    ClusterManager.DEFAULT_AGENT_PORT,
+                    ssh);
             output.out().printf("Cluster '%s' deployed. Start it with: flotilla cluster start %s%n", name, name);
             return 0;
         }

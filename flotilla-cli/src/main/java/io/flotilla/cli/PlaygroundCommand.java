@@ -80,7 +80,7 @@ final class PlaygroundCommand implements Callable<Integer> {
                             clusters.home().root().resolve("clusters").resolve(NAME));
             String yaml = store.exists() ? store.topologyText() : topology.yaml();
             Path file = store.topologyFile();
-            clusters.deploy(NAME, file, yaml, Services.commandLine("playground"), topology.agentPort());
+            clusters.deploy(NAME, file, yaml, Services.commandLine("playground"), topology.agentPort(), null);
         }
         clusters.run(NAME, "start", Selection.ALL, Services.commandLine("playground"));
         ClusterView view = clusters.display(NAME);

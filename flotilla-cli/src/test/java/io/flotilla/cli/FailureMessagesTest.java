@@ -71,7 +71,7 @@ class FailureMessagesTest {
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err())
                 .isEqualTo(
-                        "Error: host 10.251.9.9 is not this machine; Flotilla deploys only to this machine so far (127.0.0.1, localhost or one of its own addresses)\n");
+                        "Error: host 10.251.9.9 is not this machine; to deploy to it over SSH give the login with --user, -i KEY and --known-hosts FILE (or --accept-new-host-keys)\n");
         assertThat(root.resolve("home/clusters")).doesNotExist();
     }
 

@@ -318,12 +318,16 @@ class LocalClusterTest {
     }
 
     static Connection connect(int port, String password) throws Exception {
+        return connect("127.0.0.1", port, password);
+    }
+
+    static Connection connect(String host, int port, String password) throws Exception {
         Properties properties = new Properties();
         properties.setProperty("user", "root");
         properties.setProperty("password", password);
         properties.setProperty("connectTimeout", "5000");
         properties.setProperty("sslMode", "disable");
-        return DriverManager.getConnection("jdbc:mariadb://127.0.0.1:%d/".formatted(port), properties);
+        return DriverManager.getConnection("jdbc:mariadb://%s:%d/".formatted(host, port), properties);
     }
 
     /** Runs the real `mariadb` client; the password goes through the environment, never the command line. */

@@ -55,14 +55,12 @@ public final class ClusterManager {
     private final Catalog catalog;
     private final Engine engine;
     private final Operation.ResumeListener resumeListener;
-    private final Function<String, Executor> executors;
 
     public ClusterManager(FlotillaHome home, Catalog catalog, Engine engine, Operation.ResumeListener resumeListener) {
         this.home = requireNonNull(home, "home is null");
         this.catalog = requireNonNull(catalog, "catalog is null");
         this.engine = requireNonNull(engine, "engine is null");
         this.resumeListener = requireNonNull(resumeListener, "resumeListener is null");
-        this.executors = ClusterManager::localExecutor;
     }
 
     public FlotillaHome home() {
@@ -70,7 +68,7 @@ public final class ClusterManager {
     }
 
     /** Parses and validates a topology for a new or resumed deploy, against the other clusters too. */
-    public Topology checkTopology(String name, Path file, String yaml) {
+    public Topology checkTopology(String name, Path file, String yaml, SshAccess ssh) {
         Topology topology = TopologyParser.parse(yaml, file.toString());
         Map<String, Topology> others = new LinkedHashMap<>();
         for (ClusterStore other : home.clusters()) {
@@ -86,26 +84,28 @@ public final class ClusterManager {
             throw new TopologyException(conflicts);
         }
         for (String host : topology.hosts()) {
-            localExecutor(host);
+            if (ssh == null && !Hosts.isLocal(host)) {
+                new Hosts(null, Path.of("/dev/null")).apply(host);
+            }
         }
         return topology;
     }
 
     /** Compiles the deploy plan; with {@code dryRun} nothing is written. */
-    public Plan deployPlan(String name, Path file, String yaml) {
-        Topology topology = checkTopology(name, file, yaml);
+    public Plan deployPlan(String name, Path file, String yaml, SshAccess ssh) {
+        Topology topology = checkTopology(name, file, yaml, ssh);
         ClusterStore store = home.cluster(name);
-        ClusterMeta meta = store.exists() ? store.meta() : newMeta(name, topology, DEFAULT_AGENT_PORT);
+        ClusterMeta meta = store.exists() ? store.meta() : newMeta(store, topology, DEFAULT_AGENT_PORT, ssh, false);
         ClusterSecrets preview = store.exists() ? store.secrets() : new ClusterSecrets("-", "-", "-");
         return new ClusterPlanner(context(store, topology, meta, preview)).deploy();
     }
 
-    public Journal deploy(String name, Path file, String yaml, String command, int agentPortBase) {
+    public Journal deploy(String name, Path file, String yaml, String command, int agentPortBase, SshAccess ssh) {
         ClusterStore store = home.cluster(name);
-        Topology topology = checkTopology(name, file, yaml);
+        Topology topology = checkTopology(name, file, yaml, ssh);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
             try {
-                return deploy(store, topology, yaml, command, agentPortBase);
+                return deploy(store, topology, yaml, command, agentPortBase, ssh);
             } catch (RuntimeException e) {
                 if (!store.exists()) {
                     // Refused before any state was written: leave no trace of the attempt, lock file included.
@@ -116,7 +116,8 @@ public final class ClusterManager {
         }
     }
 
-    private Journal deploy(ClusterStore store, Topology topology, String yaml, String command, int agentPortBase) {
+    private Journal deploy(
+            ClusterStore store, Topology topology, String yaml, String command, int agentPortBase, SshAccess ssh) {
         String name = store.name();
         ClusterMeta meta;
         if (store.exists()) {
@@ -134,7 +135,7 @@ public final class ClusterManager {
                                 .formatted(name, store.topologyFile()));
             }
         } else {
-            meta = newMeta(name, topology, agentPortBase);
+            meta = newMeta(store, topology, agentPortBase, ssh, true);
             ClusterContext preview = context(store, topology, meta, new ClusterSecrets("-", "-", "-"));
             try {
                 new ClusterPlanner(preview).checkHosts();
@@ -377,7 +378,7 @@ public final class ClusterManager {
                 secrets,
                 meta.agentPorts(),
                 meta.checkPorts(),
-                executors,
+                new Hosts(meta.ssh(), store.dir().resolve("known_hosts")),
                 AgentRuntime.current(),
                 meta.osUser());
     }
@@ -387,7 +388,9 @@ public final class ClusterManager {
      * nothing listens on and no instance or other cluster uses, and the next such port for the
      * agent's answers to HAProxy's health checks.
      */
-    private ClusterMeta newMeta(String name, Topology topology, int agentPortBase) {
+    private ClusterMeta newMeta(
+            ClusterStore store, Topology topology, int agentPortBase, SshAccess ssh, boolean probePorts) {
+        String name = store.name();
         Map<String, Integer> agentPorts = new HashMap<>();
         Map<String, Integer> checkPorts = new HashMap<>();
         for (String host : topology.hosts()) {
@@ -402,7 +405,10 @@ public final class ClusterManager {
                     taken.add(meta.checkPorts().getOrDefault(host, 0));
                 }
             }
-            ListeningPorts listening = ListeningPorts.of(localExecutor(host));
+            ListeningPorts listening;
+            try (Hosts hosts = new Hosts(ssh, store.dir().resolve("known_hosts"))) {
+                listening = probePorts ? ListeningPorts.of(hosts.apply(host)) : ListeningPorts.none();
+            }
             int agentPort = freePort(agentPortBase, taken, listening);
             taken.add(agentPort);
             agentPorts.put(host, agentPort);
@@ -415,7 +421,8 @@ public final class ClusterManager {
                 "deploying",
                 agentPorts,
                 checkPorts,
-                System.getProperty("user.name"));
+                System.getProperty("user.name"),
+                ssh);
     }
 
     private static int freePort(int from, Set<Integer> taken, ListeningPorts listening) {
@@ -426,31 +433,4 @@ public final class ClusterManager {
         return port;
     }
 
-    /** Only hosts that are this machine can be reached today. */
-    static Executor localExecutor(String host) {
-        if (!isLocal(host)) {
-            throw new OperationException(
-                    "REMOTE_HOST",
-                    "host %s is not this machine; Flotilla deploys only to this machine so far (127.0.0.1, localhost or one of its own addresses)"
-                            .formatted(host));
-        }
-        return new LocalExecutor(host);
-    }
-
-    /** Loopback, or an address of one of this machine's interfaces. Names other than this machine's are not looked up. */
-    static boolean isLocal(String host) {
-        try {
-            if (host.equals("localhost")
-                    || host.equals(InetAddress.getLocalHost().getHostName())) {
-                return true;
-            }
-            if (!host.matches("[0-9.]+|[0-9a-fA-F:]+")) {
-                return false;
-            }
-            InetAddress address = InetAddress.getByName(host);
-            return address.isLoopbackAddress() || NetworkInterface.getByInetAddress(address) != null;
-        } catch (UnknownHostException | SocketException e) {
-            return false;
-        }
-    }
 }

@@ -11,6 +11,7 @@ import java.util.Map;
  * @param agentPorts the agent port chosen on each host
  * @param checkPorts the port on each host where the agent answers HAProxy's agent-check
  * @param osUser the user its processes run as
+ * @param ssh how other hosts are reached, or {@code null} when every host is this machine
  */
 public record ClusterMeta(
         String name,
@@ -19,7 +20,8 @@ public record ClusterMeta(
         String status,
         Map<String, Integer> agentPorts,
         Map<String, Integer> checkPorts,
-        String osUser) {
+        String osUser,
+        SshAccess ssh) {
     public ClusterMeta {
         requireNonNull(name, "name is null");
         requireNonNull(version, "version is null");
@@ -31,6 +33,6 @@ public record ClusterMeta(
     }
 
     public ClusterMeta withStatus(String newStatus) {
-        return new ClusterMeta(name, version, createdAt, newStatus, agentPorts, checkPorts, osUser);
+        return new ClusterMeta(name, version, createdAt, newStatus, agentPorts, checkPorts, osUser, ssh);
     }
 }

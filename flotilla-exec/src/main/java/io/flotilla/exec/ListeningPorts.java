@@ -24,6 +24,11 @@ public final class ListeningPorts {
         return parse(result.stdout());
     }
 
+    /** Nothing known to listen: for plans printed without asking the hosts. */
+    public static ListeningPorts none() {
+        return new ListeningPorts(Map.of());
+    }
+
     static ListeningPorts parse(String ssOutput) {
         Map<Integer, String> owners = new HashMap<>();
         for (String line : ssOutput.split("\n")) {

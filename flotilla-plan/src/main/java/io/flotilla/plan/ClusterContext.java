@@ -173,5 +173,12 @@ public final class ClusterContext implements SqlAccess {
     /** Releases pooled connections to hosts. */
     public void close() {
         executors.values().forEach(Executor::close);
+        if (executorFactory instanceof AutoCloseable pool) {
+            try {
+                pool.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot close the connections to the hosts: " + e.getMessage(), e);
+            }
+        }
     }
 }

@@ -208,6 +208,11 @@ public final class ClusterPlanner {
                         .formatted(instance.component(), instance.id(), kind.binary(), host, kind.binaryPackage()));
             }
         }
+        String java = cluster.agentRuntime().java().toString();
+        if (!executor.exists(java)) {
+            problems.add("the agent's Java runtime %s is missing on %s; install a JDK 21 or newer there at that path"
+                    .formatted(java, host));
+        }
         if (agentAnswers(host).isEmpty()) {
             ListeningPorts listening = ListeningPorts.of(executor);
             listening
