@@ -59,7 +59,13 @@ public final class HostKeys implements ServerKeyVerifier {
     @Override
     public boolean verifyServerKey(ClientSession session, SocketAddress remoteAddress, PublicKey serverKey) {
         SshdSocketAddress address = SshdSocketAddress.toSshdSocketAddress(session.getConnectAddress());
-        Optional<String> refusal = check(address.getHostName(), address.getPort(), serverKey);
+        Optional<String> refusal;
+        try {
+            refusal = check(address.getHostName(), address.getPort(), serverKey);
+        } catch (RuntimeException e) {
+            // An unreadable known_hosts refuses the key, and the reason reaches the user.
+            refusal = Optional.of(e.getMessage());
+        }
         refusal.ifPresent(message -> session.setAttribute(REFUSAL, message));
         return refusal.isEmpty();
     }

@@ -64,7 +64,7 @@ final class SshExecutor implements Executor {
     private final AtomicInteger inUse = new AtomicInteger();
     private final Semaphore channels = new Semaphore(SshConnections.CHANNELS_PER_SESSION);
     private volatile long lastUsed = System.nanoTime();
-    private ClientSession session;
+    private volatile ClientSession session;
 
     SshExecutor(String host, SshConnections connections) {
         this.host = host;

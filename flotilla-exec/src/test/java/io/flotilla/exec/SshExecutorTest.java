@@ -32,12 +32,9 @@ class SshExecutorTest {
     static void startServer() throws Exception {
         sshd = TestingSshd.start(serverDir);
         Path knownHosts = serverDir.resolve("known_hosts");
-        Files.writeString(knownHosts, sshd.knownHostsLine() + "\n");
-        connections = SshConnections.start(
-                SshOptions.of("root", List.of(sshd.ed25519), knownHosts, serverDir.resolve("cluster_known_hosts"))
-                        .withPort(sshd.port),
-                16,
-                16);
+        Files.writeString(
+                knownHosts, sshd.knownHostsLine("127.0.0.1") + "\n" + sshd.knownHostsLine("127.0.0.2") + "\n");
+        connections = SshConnections.start(options(), 16, 16);
         executor = connections.executor("127.0.0.1");
     }
 
@@ -252,6 +249,65 @@ class SshExecutorTest {
         assertThat(executor.run(List.of("echo", "again"), TIMEOUT).stdout()).isEqualTo("again\n");
         assertEventually(
                 Duration.ofSeconds(5), () -> assertThat(sshd.connections()).isEqualTo(1));
+    }
+
+    @Test
+    void theChannelBoundHoldsAcrossCallers() throws Exception {
+        String slots = dir.resolve("slots").toString();
+        executor.mkdirs(slots, "0755");
+        try (SshConnections narrow = SshConnections.start(options(), 2, 4)) {
+            Executor bounded = narrow.executor("127.0.0.1");
+            List<Thread> threads = new java.util.ArrayList<>();
+            java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            for (int i = 0; i < 6; i++) {
+                threads.add(Thread.ofVirtual()
+                        .start(() -> seen.add(bounded.check(
+                                        List.of(
+                                                "sh",
+                                                "-c",
+                                                "touch \"$1/$$\"; ls \"$1\" | wc -l; sleep 0.2; rm \"$1/$$\"",
+                                                "sh",
+                                                slots),
+                                        TIMEOUT)
+                                .stdout()
+                                .strip())));
+            }
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            assertThat(seen)
+                    .as("commands running at once")
+                    .isNotEmpty()
+                    .allMatch(count -> Integer.parseInt(count) <= 2);
+        }
+    }
+
+    @Test
+    void theSessionBoundClosesAnIdleSessionToServeAnotherHost() throws Exception {
+        executor.run(List.of("true"), TIMEOUT);
+        int shared = sshd.connections();
+        try (SshConnections one = SshConnections.start(options(), 4, 1)) {
+            for (int round = 0; round < 3; round++) {
+                for (String host : List.of("127.0.0.1", "127.0.0.2")) {
+                    assertThat(one.executor(host)
+                                    .run(List.of("echo", host), TIMEOUT)
+                                    .stdout())
+                            .isEqualTo(host + "\n");
+                    assertThat(sshd.connections())
+                            .as("the shared session and one of this pool")
+                            .isEqualTo(shared + 1);
+                }
+            }
+        }
+    }
+
+    private static SshOptions options() {
+        return SshOptions.of(
+                        "root",
+                        List.of(sshd.ed25519),
+                        serverDir.resolve("known_hosts"),
+                        serverDir.resolve("cluster_known_hosts"))
+                .withPort(sshd.port);
     }
 
     private static long openFileDescriptors() throws Exception {

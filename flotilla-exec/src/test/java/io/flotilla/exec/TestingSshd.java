@@ -15,8 +15,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real OpenSSH server on 127.0.0.1 at a free port, with its own ed25519 host key and the
- * client keys it accepts, all in one temporary directory; stopped by pid, with its sessions.
+ * A real OpenSSH server on 127.0.0.1 and 127.0.0.2 (two hosts to a client) at a free port, with
+ * its own ed25519 host key and the client keys it accepts, all in one temporary directory;
+ * stopped by pid, with its sessions.
  */
 final class TestingSshd implements AutoCloseable {
     static final String PASSPHRASE = "correct horse battery staple";
@@ -56,6 +57,7 @@ final class TestingSshd implements AutoCloseable {
         Files.writeString(dir.resolve("sshd_config"), """
                 Port %d
                 ListenAddress 127.0.0.1
+                ListenAddress 127.0.0.2
                 HostKey %s
                 PidFile %s
                 AuthorizedKeysFile %s
@@ -100,10 +102,14 @@ final class TestingSshd implements AutoCloseable {
 
     /** The host key's line for a known_hosts file, as OpenSSH names a host on a non-22 port. */
     String knownHostsLine() throws IOException {
+        return knownHostsLine("127.0.0.1");
+    }
+
+    String knownHostsLine(String host) throws IOException {
         String[] publicKey = Files.readString(dir.resolve("ssh_host_ed25519_key.pub"))
                 .strip()
                 .split(" ");
-        return "[127.0.0.1]:%d %s %s".formatted(port, publicKey[0], publicKey[1]);
+        return "[%s]:%d %s %s".formatted(host, port, publicKey[0], publicKey[1]);
     }
 
     /** TCP connections established to this server. */
