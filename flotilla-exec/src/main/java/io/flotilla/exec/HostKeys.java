@@ -145,6 +145,9 @@ public final class HostKeys implements ServerKeyVerifier {
     private void record(String host, int port, PublicKey key) {
         String line = "%s %s%n".formatted(hostPattern(host, port), PublicKeyEntry.toString(key));
         synchronized (recording) {
+            if (verdict(host, port, key) instanceof Verdict.Known) {
+                return; // another session to the same host recorded it first
+            }
             try {
                 Path parent = clusterKnownHosts.toAbsolutePath().getParent();
                 Files.createDirectories(parent);
