@@ -1,0 +1,584 @@
+package io.flotilla.exec;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestInputStream;
+import java.security.KeyPair;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.future.AuthFuture;
+import org.apache.sshd.client.future.ConnectFuture;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.channel.exception.SshChannelOpenException;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.sftp.client.SftpClient;
+import org.apache.sshd.sftp.client.SftpClient.Attributes;
+import org.apache.sshd.sftp.client.SftpClient.CloseableHandle;
+import org.apache.sshd.sftp.client.SftpClient.OpenMode;
+import org.apache.sshd.sftp.client.SftpClientFactory;
+import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHFsyncExtension;
+import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHPosixRenameExtension;
+import org.apache.sshd.sftp.common.SftpConstants;
+import org.apache.sshd.sftp.common.SftpException;
+
+/**
+ * The executor of one remote host over SSH. It holds one session (one TCP connection), opened
+ * on first use and again if it dropped; each command or transfer is a channel on it. Closing
+ * it closes the session; a later use opens a new one.
+ */
+final class SshExecutor implements Executor {
+    private static final int TRANSFER_BUFFER = 32 * 1024;
+    /** How long a timed-out command has between TERM and KILL. */
+    private static final Duration KILL_AFTER = Duration.ofSeconds(2);
+    /** The exit codes of GNU timeout when it stopped the command: with TERM, or with KILL. */
+    private static final int TIMED_OUT = 124;
+
+    private static final int KILLED = 137;
+
+    private final String host;
+    private final SshConnections connections;
+    private final SshOptions options;
+    private final ReentrantLock sessionLock = new ReentrantLock();
+    private final AtomicInteger inUse = new AtomicInteger();
+    private final Semaphore channels = new Semaphore(SshConnections.CHANNELS_PER_SESSION);
+    private volatile long lastUsed = System.nanoTime();
+    private volatile ClientSession session;
+
+    SshExecutor(String host, SshConnections connections) {
+        this.host = host;
+        this.connections = connections;
+        this.options = connections.options();
+    }
+
+    @Override
+    public String host() {
+        return host;
+    }
+
+    private String target() {
+        return "%s@%s:%d".formatted(options.user(), host, options.port());
+    }
+
+    @FunctionalInterface
+    private interface Work<T> {
+        T apply(ClientSession session) throws IOException;
+    }
+
+    private <T> T withChannel(String what, Work<T> work) {
+        connections.acquireChannel(host, channels);
+        inUse.incrementAndGet();
+        try {
+            return work.apply(session());
+        } catch (IOException e) {
+            throw new ExecException(host, "%s on %s failed: %s".formatted(what, host, describe(e)), e);
+        } finally {
+            lastUsed = System.nanoTime();
+            inUse.decrementAndGet();
+            connections.releaseChannel(channels);
+        }
+    }
+
+    private ClientSession session() {
+        sessionLock.lock();
+        try {
+            if (session != null && session.isOpen() && session.isAuthenticated()) {
+                return session;
+            }
+            if (session != null) {
+                closeSession();
+            }
+            connections.acquireSession(this);
+            try {
+                session = connect();
+            } catch (RuntimeException e) {
+                connections.releaseSession();
+                throw e;
+            }
+            return session;
+        } finally {
+            sessionLock.unlock();
+        }
+    }
+
+    private ClientSession connect() {
+        List<KeyPair> keys = new ArrayList<>();
+        for (Path file : options.identityFiles()) {
+            keys.add(connections.key(host, file));
+        }
+        ClientSession opened;
+        try {
+            ConnectFuture future = connections.client().connect(options.user(), host, options.port());
+            if (!future.await(options.connectTimeout())) {
+                future.cancel();
+                throw new ExecException(
+                        host,
+                        "ssh %s: no connection within %s; check the address, the port and the firewall"
+                                .formatted(target(), seconds(options.connectTimeout())));
+            }
+            if (future.getException() != null) {
+                throw connectFailure(future.getException());
+            }
+            opened = future.getSession();
+        } catch (IOException e) {
+            throw connectFailure(e);
+        }
+        try {
+            keys.forEach(opened::addPublicKeyIdentity);
+            if (options.passwordFile().isPresent()) {
+                opened.addPasswordIdentity(password(options.passwordFile().get()));
+            }
+            AuthFuture auth = opened.auth();
+            boolean done = auth.await(options.authTimeout());
+            String refusal = opened.getAttribute(HostKeys.REFUSAL);
+            if (refusal != null) {
+                throw new ExecException(host, "ssh %s: %s".formatted(target(), refusal));
+            }
+            if (!done) {
+                throw new ExecException(
+                        host,
+                        "ssh %s: authentication did not finish within %s with %s; check that the host is an SSH server that answers"
+                                .formatted(target(), seconds(options.authTimeout()), tried()));
+            }
+            if (!auth.isSuccess()) {
+                String advice = options.passwordFile().isPresent()
+                        ? "check the key and the password"
+                        : "check the key or pass --password-file";
+                throw new ExecException(
+                        host, "ssh %s: authentication failed with %s; %s".formatted(target(), tried(), advice));
+            }
+            return opened;
+        } catch (IOException | RuntimeException e) {
+            opened.close(true);
+            if (e instanceof ExecException exec) {
+                throw exec;
+            }
+            throw new ExecException(host, "ssh %s: %s".formatted(target(), describe(e)), e);
+        }
+    }
+
+    private String tried() {
+        List<String> parts = new ArrayList<>();
+        for (Path file : options.identityFiles()) {
+            String type = KeyUtils.getKeyType(connections.key(host, file));
+            parts.add("key %s (%s)".formatted(file, type.startsWith("ssh-") ? type.substring(4) : type));
+        }
+        options.passwordFile().ifPresent(file -> parts.add("the password in " + file));
+        return String.join(" and ", parts);
+    }
+
+    private ExecException connectFailure(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof ConnectException) {
+                return new ExecException(
+                        host,
+                        "ssh %s: connection refused; check that sshd runs on %s and listens on port %d"
+                                .formatted(target(), host, options.port()),
+                        e);
+            }
+        }
+        return new ExecException(host, "ssh %s: cannot connect: %s".formatted(target(), describe(e)), e);
+    }
+
+    private String password(Path file) {
+        try {
+            String content = Files.readString(file, StandardCharsets.UTF_8);
+            return content.endsWith("\n") ? content.substring(0, content.length() - 1) : content;
+        } catch (IOException e) {
+            throw new ExecException(host, "cannot read the password file %s: %s".formatted(file, describe(e)), e);
+        }
+    }
+
+    boolean idle() {
+        return inUse.get() == 0 && session != null;
+    }
+
+    long lastUsed() {
+        return lastUsed;
+    }
+
+    /** Closes the session to free its slot, unless a command is using it. */
+    boolean closeIfIdle() {
+        if (!sessionLock.tryLock()) {
+            return false;
+        }
+        try {
+            if (inUse.get() != 0 || session == null) {
+                return false;
+            }
+            closeSession();
+            return true;
+        } finally {
+            sessionLock.unlock();
+        }
+    }
+
+    private void closeSession() {
+        ClientSession closing = session;
+        session = null;
+        closing.close(false).awaitUninterruptibly(Duration.ofSeconds(5));
+        closing.close(true);
+        connections.releaseSession();
+    }
+
+    @Override
+    public CommandResult run(List<String> command, Duration timeout) {
+        // The host enforces the timeout: OpenSSH refuses "signal" requests in root sessions, and
+        // closing the channel does not stop a command that neither reads nor writes. GNU timeout
+        // signals the command's whole process group, TERM first, KILL if that is not enough.
+        String line = "timeout --kill-after=%ds %s %s"
+                .formatted(KILL_AFTER.toSeconds(), remoteSeconds(timeout), ShellQuoting.join(command));
+        return execute(command, line, timeout);
+    }
+
+    private CommandResult execute(List<String> command, String commandLine, Duration timeout) {
+        return withChannel(String.join(" ", command), session -> {
+            ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+            ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+            long started = System.nanoTime();
+            try (ChannelExec channel = retryingOpen(() -> {
+                ChannelExec opening = session.createExecChannel(commandLine);
+                opening.setOut(stdout);
+                opening.setErr(stderr);
+                try {
+                    opening.open().verify(options.connectTimeout());
+                } catch (IOException | RuntimeException e) {
+                    opening.close(true);
+                    throw e;
+                }
+                return opening;
+            })) {
+                // The command reads an empty stdin, as with </dev/null, rather than waiting on ours.
+                channel.getInvertedIn().close();
+                Set<ClientChannelEvent> events = channel.waitFor(
+                        EnumSet.of(ClientChannelEvent.CLOSED),
+                        timeout.plus(KILL_AFTER).plus(KILL_AFTER).toMillis());
+                boolean overdue = System.nanoTime() - started >= timeout.toNanos();
+                int exitCode = exitCode(channel);
+                if (!events.contains(ClientChannelEvent.CLOSED)
+                        || (overdue && (exitCode == TIMED_OUT || exitCode == KILLED))) {
+                    channel.close(true);
+                    throw new ExecException(
+                            host,
+                            "%s did not finish on %s within %s"
+                                    .formatted(String.join(" ", command), host, seconds(timeout)));
+                }
+                return new CommandResult(
+                        exitCode, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
+            }
+        });
+    }
+
+    private static int exitCode(ChannelExec channel) {
+        Integer status = channel.getExitStatus();
+        if (status != null) {
+            return status;
+        }
+        // Killed by a signal: report it as a shell does, 128 + the signal's number.
+        String signal = channel.getExitSignal();
+        return switch (signal == null ? "" : signal) {
+            case "HUP" -> 129;
+            case "INT" -> 130;
+            case "KILL" -> 137;
+            case "SEGV" -> 139;
+            case "PIPE" -> 141;
+            case "TERM" -> 143;
+            default -> 255;
+        };
+    }
+
+    @Override
+    public boolean exists(String path) {
+        return withChannel("exists " + path, session -> {
+            try (SftpClient sftp = sftp(session)) {
+                sftp.stat(path);
+                return true;
+            } catch (SftpException e) {
+                if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
+                    return false;
+                }
+                throw e;
+            }
+        });
+    }
+
+    @Override
+    public void mkdirs(String path, String mode) {
+        int permissions = Integer.parseInt(mode, 8);
+        withChannel("mkdir " + path, session -> {
+            try (SftpClient sftp = sftp(session)) {
+                createDirectories(sftp, path, permissions);
+                return null;
+            }
+        });
+    }
+
+    private void createDirectories(SftpClient sftp, String path, int permissions) throws IOException {
+        List<String> missing = new ArrayList<>();
+        String current = normalize(path);
+        while (!current.isEmpty() && !current.equals("/")) {
+            Attributes attributes = statOrNull(sftp, current);
+            if (attributes != null) {
+                if (!attributes.isDirectory()) {
+                    throw new ExecException(host, "%s on %s exists and is not a directory".formatted(current, host));
+                }
+                break;
+            }
+            missing.addFirst(current);
+            current = parent(current);
+        }
+        for (String directory : missing) {
+            try {
+                sftp.mkdir(directory);
+            } catch (SftpException e) {
+                Attributes attributes = statOrNull(sftp, directory);
+                if (attributes == null || !attributes.isDirectory()) {
+                    throw e;
+                }
+                continue; // created concurrently by another step: what we wanted
+            }
+            // sftp-server applies its umask to mkdir; the mode asked for is set explicitly.
+            sftp.setStat(directory, new Attributes().perms(permissions));
+        }
+    }
+
+    private static Attributes statOrNull(SftpClient sftp, String path) throws IOException {
+        try {
+            return sftp.stat(path);
+        } catch (SftpException e) {
+            if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public boolean put(String path, byte[] content, String mode) {
+        return transfer(path, mode, sha256(new ByteArrayInputStream(content)), () -> new ByteArrayInputStream(content));
+    }
+
+    @Override
+    public boolean copy(Path localFile, String path, String mode) {
+        String checksum;
+        try (InputStream in = Files.newInputStream(localFile)) {
+            checksum = sha256(in);
+        } catch (IOException e) {
+            throw new ExecException(host, "cannot read %s: %s".formatted(localFile, describe(e)), e);
+        }
+        return transfer(path, mode, checksum, () -> Files.newInputStream(localFile, StandardOpenOption.READ));
+    }
+
+    @FunctionalInterface
+    private interface Content {
+        InputStream open() throws IOException;
+    }
+
+    /**
+     * Sends content unless the remote file has it already. The remote side computes its own
+     * checksum with sha256sum: a multi-megabyte tarball is then compared by 64 bytes of output
+     * instead of being read back over the network.
+     */
+    private boolean transfer(String path, String mode, String checksum, Content content) {
+        int permissions = Integer.parseInt(mode, 8);
+        CommandResult state = run(
+                List.of("sh", "-c", "sha256sum < \"$1\" && stat -L -c %a -- \"$1\"", "sh", path),
+                options.commandTimeout());
+        if (state.succeeded()) {
+            String[] lines = state.stdout().strip().split("\\s+");
+            if (lines.length >= 3
+                    && lines[0].equals(checksum)
+                    && Integer.parseInt(lines[lines.length - 1], 8) == permissions) {
+                return false;
+            }
+        }
+        withChannel("write " + path, session -> {
+            try (SftpClient sftp = sftp(session)) {
+                write(sftp, path, permissions, content);
+                return null;
+            }
+        });
+        return true;
+    }
+
+    private void write(SftpClient sftp, String path, int permissions, Content content) throws IOException {
+        String target = normalize(path);
+        String directory = parent(target);
+        String temporary =
+                "%s/.%s.%s.tmp".formatted(directory.equals("/") ? "" : directory, name(target), UUID.randomUUID());
+        if (statOrNull(sftp, directory) == null) {
+            createDirectories(sftp, directory, 0755);
+        }
+        try {
+            try (InputStream in = content.open();
+                    OutputStream out = sftp.write(
+                            temporary, TRANSFER_BUFFER, OpenMode.Write, OpenMode.Create, OpenMode.Exclusive)) {
+                in.transferTo(out);
+            }
+            sftp.setStat(temporary, new Attributes().perms(permissions));
+            OpenSSHFsyncExtension fsync = sftp.getExtension(OpenSSHFsyncExtension.class);
+            if (fsync != null && fsync.isSupported()) {
+                try (CloseableHandle handle = sftp.open(temporary, OpenMode.Write)) {
+                    fsync.fsync(handle);
+                }
+            }
+            OpenSSHPosixRenameExtension rename = sftp.getExtension(OpenSSHPosixRenameExtension.class);
+            if (rename == null || !rename.isSupported()) {
+                throw new ExecException(
+                        host,
+                        "the SFTP server of %s cannot replace files atomically (no posix-rename@openssh.com)"
+                                .formatted(host));
+            }
+            rename.posixRename(temporary, target);
+        } catch (IOException | RuntimeException e) {
+            try {
+                sftp.remove(temporary);
+            } catch (IOException ignored) {
+                // The temporary file may not exist; the original error is the one to report.
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void remove(String path) {
+        if (normalize(path).equals("/") || path.isBlank()) {
+            throw new IllegalArgumentException("refusing to remove " + path);
+        }
+        check(List.of("rm", "-rf", "--", path), options.commandTimeout());
+    }
+
+    @Override
+    public void startDetached(List<String> command, String logFile) {
+        String line = "setsid --fork %s >> %s 2>&1 < /dev/null"
+                .formatted(ShellQuoting.join(command), ShellQuoting.quote(logFile));
+        CommandResult result = execute(List.of("setsid", "--fork", command.getFirst()), line, Duration.ofSeconds(30));
+        if (!result.succeeded()) {
+            throw new ExecException(
+                    host,
+                    "cannot start %s on %s (exit code %d); see %s: %s"
+                            .formatted(
+                                    command.getFirst(),
+                                    host,
+                                    result.exitCode(),
+                                    logFile,
+                                    Executor.lastLines(result.stderr().strip(), 5)));
+        }
+    }
+
+    @Override
+    public void close() {
+        sessionLock.lock();
+        try {
+            if (session != null) {
+                closeSession();
+            }
+        } finally {
+            sessionLock.unlock();
+        }
+    }
+
+    private SftpClient sftp(ClientSession session) throws IOException {
+        return retryingOpen(() -> SftpClientFactory.instance().createSftpClient(session));
+    }
+
+    @FunctionalInterface
+    private interface Opening<T> {
+        T open() throws IOException;
+    }
+
+    /**
+     * Opens a channel, waiting a little when the server refuses one: sshd frees a channel's slot
+     * (MaxSessions) a moment after the channel closed, so a full session can refuse briefly.
+     */
+    private <T> T retryingOpen(Opening<T> opening) throws IOException {
+        long deadline = System.nanoTime() + options.connectTimeout().toNanos();
+        long pauseMillis = 5;
+        while (true) {
+            try {
+                return opening.open();
+            } catch (IOException e) {
+                if (!refusedChannel(e) || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(pauseMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while opening a channel to " + host);
+            }
+            pauseMillis = Math.min(pauseMillis * 2, 200);
+        }
+    }
+
+    private static boolean refusedChannel(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SshChannelOpenException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String normalize(String path) {
+        String result = path.replaceAll("/+", "/");
+        return result.length() > 1 && result.endsWith("/") ? result.substring(0, result.length() - 1) : result;
+    }
+
+    private static String parent(String path) {
+        int slash = path.lastIndexOf('/');
+        return slash <= 0 ? (path.startsWith("/") ? "/" : "") : path.substring(0, slash);
+    }
+
+    private static String name(String path) {
+        return path.substring(path.lastIndexOf('/') + 1);
+    }
+
+    private static String sha256(InputStream in) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            try (DigestInputStream digesting = new DigestInputStream(in, digest)) {
+                digesting.transferTo(OutputStream.nullOutputStream());
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String remoteSeconds(Duration duration) {
+        return "%d.%03ds".formatted(duration.toSeconds(), duration.toMillisPart());
+    }
+
+    private static String seconds(Duration duration) {
+        return duration.toMillis() < 1000 ? duration.toMillis() + " ms" : duration.toSeconds() + " s";
+    }
+
+    private static String describe(Throwable e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+}

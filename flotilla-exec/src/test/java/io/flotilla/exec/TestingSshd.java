@@ -1,0 +1,169 @@
+package io.flotilla.exec;
+
+import static io.flotilla.exec.Eventually.assertEventually;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real OpenSSH server on 127.0.0.1 and 127.0.0.2 (two hosts to a client) at a free port, with
+ * its own ed25519 host key and the client keys it accepts, all in one temporary directory;
+ * stopped by pid, with its sessions.
+ */
+final class TestingSshd implements AutoCloseable {
+    static final String PASSPHRASE = "correct horse battery staple";
+
+    final Path dir;
+    final int port;
+    final Path hostKey;
+    final Path ed25519;
+    final Path ed25519WithPassphrase;
+    final Path rsa;
+    final Path strangerKey;
+    private final Process process;
+
+    private TestingSshd(Path dir, int port, Process process) {
+        this.dir = dir;
+        this.port = port;
+        this.process = process;
+        this.hostKey = dir.resolve("ssh_host_ed25519_key");
+        this.ed25519 = dir.resolve("id_ed25519");
+        this.ed25519WithPassphrase = dir.resolve("id_ed25519_passphrase");
+        this.rsa = dir.resolve("id_rsa");
+        this.strangerKey = dir.resolve("id_stranger");
+    }
+
+    static TestingSshd start(Path dir) throws Exception {
+        keygen(dir.resolve("ssh_host_ed25519_key"), "ed25519", "");
+        keygen(dir.resolve("id_ed25519"), "ed25519", "");
+        keygen(dir.resolve("id_ed25519_passphrase"), "ed25519", PASSPHRASE);
+        keygen(dir.resolve("id_rsa"), "rsa", "");
+        keygen(dir.resolve("id_stranger"), "ed25519", "");
+        List<String> authorized = new ArrayList<>();
+        for (String key : List.of("id_ed25519", "id_ed25519_passphrase", "id_rsa")) {
+            authorized.add(Files.readString(dir.resolve(key + ".pub")).strip());
+        }
+        Files.write(dir.resolve("authorized_keys"), authorized);
+        int port = freePort();
+        Files.writeString(dir.resolve("sshd_config"), """
+                Port %d
+                ListenAddress 127.0.0.1
+                ListenAddress 127.0.0.2
+                HostKey %s
+                PidFile %s
+                AuthorizedKeysFile %s
+                PermitRootLogin prohibit-password
+                UsePAM no
+                StrictModes no
+                PasswordAuthentication no
+                KbdInteractiveAuthentication no
+                Subsystem sftp /usr/lib/openssh/sftp-server
+                SetEnv SHLVL=1
+                """.formatted(
+                port, dir.resolve("ssh_host_ed25519_key"), dir.resolve("sshd.pid"), dir.resolve("authorized_keys")));
+        // SHLVL=1 keeps bash from reading root's ~/.bashrc for each command, as it does for sshd's
+        // top-level shells; on this machine that file runs pyenv and costs 250 ms a command.
+        Files.createDirectories(Path.of("/run/sshd"));
+        Process process = new ProcessBuilder(
+                        "/usr/sbin/sshd",
+                        "-D",
+                        "-f",
+                        dir.resolve("sshd_config").toString(),
+                        "-E",
+                        dir.resolve("sshd.log").toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("sshd.out").toFile())
+                .start();
+        TestingSshd sshd = new TestingSshd(dir, port, process);
+        try {
+            assertEventually(Duration.ofSeconds(10), () -> {
+                if (!process.isAlive()) {
+                    throw new AssertionError("sshd exited: " + Files.readString(dir.resolve("sshd.out")));
+                }
+                try (Socket socket = new Socket()) {
+                    socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            sshd.close();
+            throw e;
+        }
+        return sshd;
+    }
+
+    /** The host key's line for a known_hosts file, as OpenSSH names a host on a non-22 port. */
+    String knownHostsLine() throws IOException {
+        return knownHostsLine("127.0.0.1");
+    }
+
+    String knownHostsLine(String host) throws IOException {
+        String[] publicKey = Files.readString(dir.resolve("ssh_host_ed25519_key.pub"))
+                .strip()
+                .split(" ");
+        return "[%s]:%d %s %s".formatted(host, port, publicKey[0], publicKey[1]);
+    }
+
+    /** TCP connections established to this server. */
+    int connections() throws Exception {
+        Process ss = new ProcessBuilder("ss", "-Htn", "state", "established", "( sport = :%d )".formatted(port))
+                .redirectErrorStream(true)
+                .start();
+        String output;
+        try (var in = ss.getInputStream();
+                var ignored = ss.getOutputStream()) {
+            output = new String(in.readAllBytes());
+        }
+        ss.waitFor(10, TimeUnit.SECONDS);
+        return (int) output.lines().filter(line -> !line.isBlank()).count();
+    }
+
+    /** Kills the server's per-connection processes: every client sees its connection drop. */
+    void dropConnections() {
+        process.toHandle().children().forEach(ProcessHandle::destroyForcibly);
+    }
+
+    static void keygen(Path file, String type, String passphrase) throws Exception {
+        List<String> command = new ArrayList<>(List.of("ssh-keygen", "-q", "-t", type, "-N", passphrase));
+        if (type.equals("rsa")) {
+            command.addAll(List.of("-b", "3072"));
+        }
+        command.addAll(List.of("-C", file.getFileName().toString(), "-f", file.toString()));
+        Process keygen = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(keygen.getInputStream().readAllBytes());
+        if (!keygen.waitFor(30, TimeUnit.SECONDS) || keygen.exitValue() != 0) {
+            throw new IllegalStateException("ssh-keygen failed: " + output);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Stops the server and the session processes it forked, by pid. */
+    @Override
+    public void close() {
+        ProcessHandle handle = process.toHandle();
+        List<ProcessHandle> children = handle.descendants().toList();
+        handle.destroy();
+        children.forEach(ProcessHandle::destroyForcibly);
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                handle.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
