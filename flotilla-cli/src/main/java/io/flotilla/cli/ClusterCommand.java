@@ -4,8 +4,8 @@ import io.flotilla.engine.AuditLog;
 import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.ClusterStore;
 import io.flotilla.engine.ClusterView;
-import io.flotilla.engine.SshAccess;
 import io.flotilla.engine.Journal;
+import io.flotilla.engine.SshAccess;
 import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
 import io.flotilla.topology.Topology;
@@ -71,7 +71,10 @@ final class ClusterCommand {
         @Option(names = "--user", paramLabel = "USER", description = "SSH login for hosts other than this machine.")
         private String user;
 
-        @Option(names = {"-i", "--identity-file"}, paramLabel = "KEY", description = "SSH private key for --user.")
+        @Option(
+                names = {"-i", "--identity-file"},
+                paramLabel = "KEY",
+                description = "SSH private key for --user.")
         private Path identityFile;
 
         @Option(names = "--ssh-port", defaultValue = "22", description = "SSH port (default: ${DEFAULT-VALUE}).")
@@ -96,7 +99,8 @@ final class ClusterCommand {
             if (user == null || identityFile == null) {
                 throw new OperationException("BAD_OPTION", "SSH access needs both --user and -i KEY");
             }
-            Path hosts = knownHosts != null ? knownHosts : Path.of(System.getProperty("user.home"), ".ssh", "known_hosts");
+            Path hosts =
+                    knownHosts != null ? knownHosts : Path.of(System.getProperty("user.home"), ".ssh", "known_hosts");
             return new SshAccess(
                     user,
                     sshPort,

@@ -58,7 +58,8 @@ class SshClusterTest {
                   - { host: %1$s }
                 monitoring_servers:
                   - { host: %1$s }
-                """.formatted(all.get(0).address(), all.get(1).address(), all.get(2).address()));
+                """.formatted(
+                        all.get(0).address(), all.get(1).address(), all.get(2).address()));
     }
 
     @AfterAll
@@ -74,8 +75,17 @@ class SshClusterTest {
 
     private static String[] deploy(Path knownHosts) {
         return new String[] {
-            "cluster", "deploy", NAME, topology.toString(), "--yes",
-            "--user", "root", "-i", hosts.clientKey().toString(), "--known-hosts", knownHosts.toString()
+            "cluster",
+            "deploy",
+            NAME,
+            topology.toString(),
+            "--yes",
+            "--user",
+            "root",
+            "-i",
+            hosts.clientKey().toString(),
+            "--known-hosts",
+            knownHosts.toString()
         };
     }
 
@@ -103,9 +113,14 @@ class SshClusterTest {
 
         Cli.Result display = cli.run("cluster", "display", NAME, "--format", "json");
         JsonNode json = Output.JSON.readTree(display.out());
-        assertThat(json.path("instances").valueStream().map(each -> each.path("status").asString()))
+        assertThat(json.path("instances")
+                        .valueStream()
+                        .map(each -> each.path("status").asString()))
                 .containsOnly("Up");
-        assertThat(json.path("instances").valueStream().map(each -> each.path("host").asString()).distinct())
+        assertThat(json.path("instances")
+                        .valueStream()
+                        .map(each -> each.path("host").asString())
+                        .distinct())
                 .hasSize(3);
     }
 
@@ -155,8 +170,10 @@ class SshClusterTest {
         Cli.Result destroy = cli.run("cluster", "destroy", NAME, "--yes");
         assertThat(destroy.exitCode()).as(destroy.all()).isZero();
         for (TestHost host : hosts.hosts()) {
-            assertThat(host.srv().resolve("flotilla")).doesNotExist();
-            assertEventually(Duration.ofSeconds(10), () -> assertThat(processesIn(host)).containsOnly("sshd"));
+            // The cluster's deploy and data roots go; /srv/flotilla above them is the operator's choice of place.
+            assertThat(host.srv().resolve("flotilla")).isEmptyDirectory();
+            assertEventually(
+                    Duration.ofSeconds(10), () -> assertThat(processesIn(host)).containsOnly("sshd"));
         }
     }
 }

@@ -8,9 +8,7 @@ import io.flotilla.agent.ProbeResult;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ClusterSecrets;
 import io.flotilla.catalog.MariaDbKind;
-import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
-import io.flotilla.exec.LocalExecutor;
 import io.flotilla.plan.AgentRuntime;
 import io.flotilla.plan.ClusterContext;
 import io.flotilla.plan.ClusterPlanner;
@@ -22,10 +20,6 @@ import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyConflicts;
 import io.flotilla.topology.TopologyException;
 import io.flotilla.topology.TopologyParser;
-import java.net.InetAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,7 +34,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -432,5 +425,4 @@ public final class ClusterManager {
         }
         return port;
     }
-
 }

@@ -45,7 +45,10 @@ final class Hosts implements Function<String, Executor>, AutoCloseable {
         }
         if (connections == null) {
             SshOptions options = SshOptions.of(
-                            ssh.user(), List.of(Path.of(ssh.identityFile())), Path.of(ssh.knownHosts()), clusterKnownHosts)
+                            ssh.user(),
+                            List.of(Path.of(ssh.identityFile())),
+                            Path.of(ssh.knownHosts()),
+                            clusterKnownHosts)
                     .withPort(ssh.port())
                     .withAcceptNewHostKeys(ssh.acceptNewHostKeys());
             connections = SshConnections.start(options, MAX_CHANNELS, MAX_SESSIONS);
@@ -64,7 +67,8 @@ final class Hosts implements Function<String, Executor>, AutoCloseable {
     /** Loopback, or an address of one of this machine's interfaces. Names other than this machine's are not looked up. */
     static boolean isLocal(String host) {
         try {
-            if (host.equals("localhost") || host.equals(InetAddress.getLocalHost().getHostName())) {
+            if (host.equals("localhost")
+                    || host.equals(InetAddress.getLocalHost().getHostName())) {
                 return true;
             }
             if (!host.matches("[0-9.]+|[0-9a-fA-F:]+")) {

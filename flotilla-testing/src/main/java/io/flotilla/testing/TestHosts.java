@@ -182,6 +182,10 @@ public final class TestHosts implements AutoCloseable {
         write(knownHosts(), knownHosts.toString());
     }
 
+    /**
+     * The sshd of a test host. {@code SetEnv SHLVL=1} keeps bash from sourcing root's ~/.bashrc for
+     * every command (shared with this machine, where it may run slow shell initialisation).
+     */
     private static String sshdConfig(Path dir, String address, Path hostKey) {
         return """
                 ListenAddress %s
@@ -196,6 +200,7 @@ public final class TestHosts implements AutoCloseable {
                 StrictModes no
                 PrintMotd no
                 Subsystem sftp /usr/lib/openssh/sftp-server
+                SetEnv SHLVL=1
                 """.formatted(
                         address, TestHost.SSH_PORT, hostKey, dir.resolve("sshd.pid"), dir.resolve("authorized_keys"));
     }
