@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * One entry of the topology's {@code autoscale} section: a stateless tier that a
@@ -31,7 +32,8 @@ record Autoscale(
     /** Reads every entry; each problem is added to {@code problems} and names the key it is about. */
     static Map<String, Autoscale> read(Map<String, Object> section, List<String> problems) {
         Map<String, Autoscale> read = new LinkedHashMap<>();
-        section.forEach((component, value) -> {
+        // The topology keeps the section as an unordered map; sorted, the problems come in a stable order.
+        new TreeMap<>(section).forEach((component, value) -> {
             String where = "autoscale." + component;
             if (!(value instanceof Map<?, ?> entry)) {
                 problems.add("%s must be a mapping with %s".formatted(where, String.join(", ", KEYS)));

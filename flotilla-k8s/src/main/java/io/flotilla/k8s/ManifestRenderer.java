@@ -222,7 +222,7 @@ public final class ManifestRenderer {
     }
 
     private void checkAutoscale(Topology topology, Map<String, Autoscale> autoscale, List<String> problems) {
-        for (String component : topology.autoscale().keySet()) {
+        for (String component : topology.autoscale().keySet().stream().sorted().toList()) {
             var schema = Schemas.byComponent(component);
             if (schema.isEmpty()) {
                 problems.add("autoscale.%s: there is no component '%s'; autoscale a stateless tier such as tidb"
