@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -28,7 +29,8 @@ import java.util.regex.Pattern;
 /**
  * Renders a topology as Kubernetes manifests without an operator: StatefulSets with headless
  * Services and volume claims for the stateful tiers, Deployments with Services for the stateless
- * ones, the passwords in a Secret, an init Job for the root password and HorizontalPodAutoscalers
+ * ones, PodDisruptionBudgets and node spreading for the stateful ones, the passwords in a Secret,
+ * an init Job for the root password and HorizontalPodAutoscalers
  * for the topology's {@code autoscale} section. Objects come in the catalog's start order, each
  * annotated with its start layer so that an applier can wait for one layer before the next.
  * Everything that cannot be rendered is refused with every problem at once, before any output.
@@ -282,7 +284,7 @@ public final class ManifestRenderer {
      * Limits from TiUP's {@code resource_control}, which Kubernetes also reserves (requests equal
      * limits); an autoscaled tier requests what its {@code autoscale} entry says instead.
      */
-    private java.util.Optional<ResourceRequirements> resources(
+    private Optional<ResourceRequirements> resources(
             Topology topology, Tier tier, Map<String, Autoscale> autoscale, List<String> problems, List<String> notes) {
         Map<String, Object> control = resourceControl(topology, tier.first());
         for (Instance other : tier.instances()) {
@@ -290,7 +292,7 @@ public final class ManifestRenderer {
                 problems.add(("%s %s: its resource_control differs from %s's, and Kubernetes runs every pod of the"
                                 + " %s tier from one template; give them the same")
                         .formatted(other.component(), other.id(), tier.first().id(), tier.name()));
-                return java.util.Optional.empty();
+                return Optional.empty();
             }
         }
         Map<String, Quantity> limits = new LinkedHashMap<>();
@@ -329,9 +331,9 @@ public final class ManifestRenderer {
             requests.putAll(limits);
         }
         if (limits.isEmpty() && requests.isEmpty()) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
-        return java.util.Optional.of(new ResourceRequirementsBuilder()
+        return Optional.of(new ResourceRequirementsBuilder()
                 .withRequests(requests.isEmpty() ? null : requests)
                 .withLimits(limits.isEmpty() ? null : limits)
                 .build());

@@ -1,5 +1,7 @@
 package io.flotilla.k8s;
 
+import io.fabric8.kubernetes.api.model.Affinity;
+import io.fabric8.kubernetes.api.model.AffinityBuilder;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
@@ -32,6 +34,8 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
 import io.flotilla.catalog.InstanceContext;
 import io.flotilla.catalog.MariaDbKind;
 import io.flotilla.topology.Instance;
@@ -122,6 +126,7 @@ final class Workloads {
         objects.add(headless(tier, List.of(servicePort("client", client), servicePort("peer", peerPort))));
         objects.add(service(tier, names.workload(tier), List.of(servicePort("client", client))));
         objects.add(statefulSet(tier, peer, container, configVolume(tier)));
+        disruptionBudget(tier).ifPresent(objects::add);
         return objects;
     }
 
@@ -141,10 +146,12 @@ final class Workloads {
                         "--config=/etc/tikv/tikv.toml")
                 .withVolumeMounts(mount("data", "/var/lib/tikv"), mount("config", "/etc/tikv"))
                 .build();
-        return List.of(
-                tomlConfig(tier, "tikv.toml"),
-                headless(tier, List.of(servicePort("server", server), servicePort("status", status))),
-                statefulSet(tier, names.peerService(tier), container, configVolume(tier)));
+        List<HasMetadata> objects = new ArrayList<>();
+        objects.add(tomlConfig(tier, "tikv.toml"));
+        objects.add(headless(tier, List.of(servicePort("server", server), servicePort("status", status))));
+        objects.add(statefulSet(tier, names.peerService(tier), container, configVolume(tier)));
+        disruptionBudget(tier).ifPresent(objects::add);
+        return objects;
     }
 
     private List<HasMetadata> tidb(Tier tier) {
@@ -215,6 +222,7 @@ final class Workloads {
             objects.add(service(tier, names.workload(tier), List.of(servicePort("mysql", mysql))));
         }
         objects.add(statefulSet);
+        disruptionBudget(tier).ifPresent(objects::add);
         return objects;
     }
 
@@ -541,8 +549,45 @@ final class Workloads {
                 .build();
     }
 
+    /**
+     * A node drain evicts one pod of a stateful tier at a time, so Raft keeps its quorum and a
+     * MariaDB tier keeps a replica.
+     */
+    private Optional<PodDisruptionBudget> disruptionBudget(Tier tier) {
+        if (tier.replicas() < 2) {
+            return Optional.empty();
+        }
+        return Optional.of(new PodDisruptionBudgetBuilder()
+                .withMetadata(names.meta(names.workload(tier), tier))
+                .withNewSpec()
+                .withMaxUnavailable(new IntOrString(1))
+                .withNewSelector()
+                .withMatchLabels(names.selector(tier.name()))
+                .endSelector()
+                .endSpec()
+                .build());
+    }
+
+    /** Pods of a stateful tier prefer different nodes: three TiKV replicas on one node are one failure away from loss. */
+    private Affinity spreadOverNodes(Tier tier) {
+        return new AffinityBuilder()
+                .withNewPodAntiAffinity()
+                .addNewPreferredDuringSchedulingIgnoredDuringExecution()
+                .withWeight(100)
+                .withNewPodAffinityTerm()
+                .withTopologyKey("kubernetes.io/hostname")
+                .withNewLabelSelector()
+                .withMatchLabels(names.selector(tier.name()))
+                .endLabelSelector()
+                .endPodAffinityTerm()
+                .endPreferredDuringSchedulingIgnoredDuringExecution()
+                .endPodAntiAffinity()
+                .build();
+    }
+
     private PodTemplateSpec podTemplate(Tier tier, Container container, Volume... volumes) {
         PodSpec spec = new PodSpecBuilder()
+                .withAffinity(tier.kind().schema().stateful() ? spreadOverNodes(tier) : null)
                 .withContainers(container)
                 .withVolumes(volumes)
                 .withTerminationGracePeriodSeconds((long) tier.kind().stopTimeoutSeconds())
