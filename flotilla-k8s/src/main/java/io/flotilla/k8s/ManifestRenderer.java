@@ -153,6 +153,9 @@ public final class ManifestRenderer {
             if (!stateless || !RENDERED.contains(component)) {
                 problems.add(
                         "--node-port %s: only the Services of tidb and haproxy can be NodePorts".formatted(component));
+            } else if (!RENDERED.contains(component)) {
+                problems.add("autoscale.%s: %s is not rendered for Kubernetes; autoscale tidb or haproxy"
+                        .formatted(component, component));
             } else if (topology.instances(component).isEmpty()) {
                 problems.add("--node-port %s: the topology has no %s".formatted(component, component));
             }
@@ -232,6 +235,9 @@ public final class ManifestRenderer {
             } else if (schema.get().stateful()) {
                 problems.add(("autoscale.%s: %s keeps data, and a HorizontalPodAutoscaler would add and remove its"
                                 + " pods without moving the data; autoscale a stateless tier such as tidb")
+                        .formatted(component, component));
+            } else if (!RENDERED.contains(component)) {
+                problems.add("autoscale.%s: %s is not rendered for Kubernetes; autoscale tidb or haproxy"
                         .formatted(component, component));
             } else if (topology.instances(component).isEmpty()) {
                 problems.add("autoscale.%s: the topology has no %s to autoscale; declare %s"

@@ -182,10 +182,7 @@ final class Workloads {
         objects.add(tomlConfig(tier, "tidb.toml"));
         objects.add(service(
                 tier, names.workload(tier), List.of(servicePort("mysql", mysql), servicePort("status", status))));
-        objects.add(deployment(tier, container, configVolume(tier)));
-        Optional.ofNullable(autoscale.get(tier.component()))
-                .map(entry -> horizontalPodAutoscaler(tier, entry))
-                .ifPresent(objects::add);
+        objects.addAll(deployment(tier, container, configVolume(tier)));
         return objects;
     }
 
@@ -341,19 +338,20 @@ final class Workloads {
                         tier, List.of(port("mysql", readWrite), port("mysql-read", read), port("stats", stats)))
                 .withVolumeMounts(mount("config", "/usr/local/etc/haproxy"))
                 .build();
-        return List.of(
-                new ConfigMapBuilder()
-                        .withMetadata(names.meta(names.workload(tier) + "-config", tier))
-                        .withData(Map.of("haproxy.cfg", haproxyConfig(tier)))
-                        .build(),
-                service(
-                        tier,
-                        names.workload(tier),
-                        List.of(
-                                servicePort("mysql", readWrite),
-                                servicePort("mysql-read", read),
-                                servicePort("stats", stats))),
-                deployment(tier, container, configVolume(tier)));
+        List<HasMetadata> objects = new ArrayList<>();
+        objects.add(new ConfigMapBuilder()
+                .withMetadata(names.meta(names.workload(tier) + "-config", tier))
+                .withData(Map.of("haproxy.cfg", haproxyConfig(tier)))
+                .build());
+        objects.add(service(
+                tier,
+                names.workload(tier),
+                List.of(
+                        servicePort("mysql", readWrite),
+                        servicePort("mysql-read", read),
+                        servicePort("stats", stats))));
+        objects.addAll(deployment(tier, container, configVolume(tier)));
+        return objects;
     }
 
     /**
@@ -632,19 +630,23 @@ final class Workloads {
                 .build();
     }
 
-    /** An autoscaled Deployment leaves its replica count to the HorizontalPodAutoscaler, so a re-apply does not undo its work. */
-    private Deployment deployment(Tier tier, Container container, Volume config) {
-        boolean autoscaled = autoscale.containsKey(tier.component());
-        return new DeploymentBuilder()
+    /**
+     * The Deployment, and its HorizontalPodAutoscaler when the tier is autoscaled. An autoscaled
+     * Deployment leaves its replica count to the autoscaler, so a re-apply does not undo its work.
+     */
+    private List<HasMetadata> deployment(Tier tier, Container container, Volume config) {
+        Autoscale entry = autoscale.get(tier.component());
+        Deployment deployment = new DeploymentBuilder()
                 .withMetadata(names.meta(names.workload(tier), tier))
                 .withNewSpec()
-                .withReplicas(autoscaled ? null : tier.replicas())
+                .withReplicas(entry == null ? tier.replicas() : null)
                 .withNewSelector()
                 .withMatchLabels(names.selector(tier.name()))
                 .endSelector()
                 .withTemplate(podTemplate(tier, container, config))
                 .endSpec()
                 .build();
+        return entry == null ? List.of(deployment) : List.of(deployment, horizontalPodAutoscaler(tier, entry));
     }
 
     private HorizontalPodAutoscaler horizontalPodAutoscaler(Tier tier, Autoscale entry) {

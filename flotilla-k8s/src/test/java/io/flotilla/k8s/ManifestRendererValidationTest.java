@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyParser;
 import java.security.SecureRandom;
@@ -164,6 +167,39 @@ class ManifestRendererValidationTest {
                         '-', starting and ending with a letter or digit
                           storage class 'a..b' is not a valid storage class name (a DNS-1123 subdomain: lower case \
                         letters, digits, '-' and '.'); see kubectl get storageclass""");
+    }
+
+    @Test
+    void haproxyIsAutoscaledLikeTidbAndMonitoringIsNot() {
+        String yaml = """
+                mariadb_servers: [ { host: 10.0.2.1 }, { host: 10.0.2.2 } ]
+                haproxy_servers: [ { host: 10.0.2.4 } ]
+                autoscale: { haproxy: { min_replicas: 2, max_replicas: 4, cpu_request: 500m } }
+                """;
+        Manifests manifests = render(yaml, RenderOptions.of("shop"));
+
+        HorizontalPodAutoscaler autoscaler =
+                (HorizontalPodAutoscaler) object(manifests, "HorizontalPodAutoscaler", "shop-haproxy");
+        assertThat(autoscaler.getSpec().getScaleTargetRef().getName()).isEqualTo("shop-haproxy");
+        assertThat(autoscaler.getSpec().getMinReplicas()).isEqualTo(2);
+        Deployment haproxy = (Deployment) object(manifests, "Deployment", "shop-haproxy");
+        assertThat(haproxy.getSpec().getReplicas()).isNull();
+        assertThat(haproxy.getSpec()
+                        .getTemplate()
+                        .getSpec()
+                        .getContainers()
+                        .getFirst()
+                        .getResources()
+                        .getRequests())
+                .isEqualTo(Map.of("cpu", new Quantity("500m")));
+
+        String monitored = TIDB + """
+                grafana_servers: [ { host: 10.0.1.9 } ]
+                autoscale: { grafana: { max_replicas: 4, cpu_request: "1" } }
+                """;
+        assertThat(problems(monitored, RenderOptions.of("basic")))
+                .containsExactly(
+                        "autoscale.grafana: grafana is not rendered for Kubernetes; autoscale tidb or haproxy");
     }
 
     @Test
