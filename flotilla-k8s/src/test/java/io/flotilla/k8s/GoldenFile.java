@@ -18,9 +18,13 @@ final class GoldenFile {
     private GoldenFile() {}
 
     static void assertMatches(String name, String actual) throws IOException {
-        Path file = DIRECTORY.resolve(name);
-        if (Boolean.getBoolean("golden.update")) {
-            Files.createDirectories(DIRECTORY);
+        assertMatches(DIRECTORY, name, actual, Boolean.getBoolean("golden.update"));
+    }
+
+    static void assertMatches(Path directory, String name, String actual, boolean update) throws IOException {
+        Path file = directory.resolve(name);
+        if (update) {
+            Files.createDirectories(directory);
             Files.writeString(file, actual, StandardCharsets.UTF_8);
             return;
         }
