@@ -7,11 +7,18 @@ import java.util.List;
  * section, instance or option it is about. Nothing has been applied when it is thrown.
  */
 public final class RenderException extends RuntimeException {
+    /** The stable code scripts can match on. */
+    public static final String CODE = "K8S_RENDER_REFUSED";
+
     private final List<String> problems;
 
     public RenderException(List<String> problems) {
         super(message(problems));
         this.problems = List.copyOf(problems);
+    }
+
+    public String code() {
+        return CODE;
     }
 
     public List<String> problems() {

@@ -160,7 +160,8 @@ class ManifestRendererValidationTest {
                         .render(
                                 topology,
                                 RenderOptions.of("basic").withNamespace("-x").withStorageClass("a..b")))
-                .isInstanceOf(RenderException.class)
+                .isInstanceOfSatisfying(
+                        RenderException.class, error -> assertThat(error.code()).isEqualTo("K8S_RENDER_REFUSED"))
                 .hasMessage("""
                         the topology cannot be rendered for Kubernetes: 2 problems
                           namespace '-x' is not a valid DNS-1123 label; use at most 63 lower case letters, digits or \
