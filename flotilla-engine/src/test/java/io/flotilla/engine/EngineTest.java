@@ -77,6 +77,7 @@ class EngineTest {
             steps.add(Step.action("s" + i, "s" + i, "h", () -> {
                 peak.accumulateAndGet(running.incrementAndGet(), Math::max);
                 try {
+                    // Each action lasts a moment so that actions overlap; nothing waits on another.
                     Thread.sleep(5);
                 } finally {
                     running.decrementAndGet();

@@ -165,7 +165,7 @@ public final class ClusterContext implements SqlAccess {
         properties.setProperty("password", secrets.rootPassword());
         properties.setProperty("connectTimeout", "5000");
         properties.setProperty("socketTimeout", "30000");
-        // The instances Flotilla deploys serve no TLS yet (enable_tls is not implemented).
+        // The instances Flotilla deploys serve no TLS yet: enable_tls is read from the topology, not acted on.
         properties.setProperty("sslMode", "disable");
         return DriverManager.getConnection("jdbc:mariadb://%s:%d/".formatted(host, port), properties);
     }
