@@ -50,9 +50,12 @@ class SupervisorTest {
         InstanceStatus started = remember(supervisor.start("127.0.0.1:7001"));
         assertThat(started.state()).isEqualTo(State.RUNNING);
         assertThat(started.pid()).isPositive();
-        assertThat(ProcessHandle.of(started.pid())
-                        .flatMap(process -> process.info().command()))
-                .hasValueSatisfying(command -> assertThat(command).endsWith("/sleep"));
+        // setsid execs the command in the same process, a moment after it starts.
+        assertEventually(
+                WAIT,
+                () -> assertThat(ProcessHandle.of(started.pid())
+                                .flatMap(process -> process.info().command()))
+                        .hasValueSatisfying(command -> assertThat(command).endsWith("/sleep")));
         Path pidFile = dir.resolve("agent/run/127.0.0.1_7001.pid");
         assertThat(Files.readString(pidFile)).isEqualTo(started.pid() + "\n");
         assertThat(supervisor.start("127.0.0.1:7001").pid()).isEqualTo(started.pid());
@@ -222,11 +225,11 @@ class SupervisorTest {
 
         supervisor.put(spec("127.0.0.1:7010", "sleep", "301"));
         assertThat(supervisor.status("127.0.0.1:7010").pid()).isEqualTo(first);
-        assertThat(arguments(first)).containsExactly("300");
+        assertEventually(WAIT, () -> assertThat(arguments(first)).containsExactly("300"));
 
         long second = remember(supervisor.restart("127.0.0.1:7010")).pid();
         assertThat(second).isNotEqualTo(first);
-        assertThat(arguments(second)).containsExactly("301");
+        assertEventually(WAIT, () -> assertThat(arguments(second)).containsExactly("301"));
         assertThat(ProcessHandle.of(first)).isEmpty();
     }
 

@@ -6,6 +6,7 @@ import io.flotilla.engine.ClusterStore;
 import io.flotilla.engine.ClusterView;
 import io.flotilla.engine.Journal;
 import io.flotilla.engine.SshAccess;
+import io.flotilla.exec.CommandResult;
 import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
 import io.flotilla.topology.Topology;
@@ -31,9 +32,16 @@ import picocli.CommandLine.ParentCommand;
         mixinStandardHelpOptions = true,
         description = "Deploy and operate clusters on this machine.",
         subcommands = {
-            ClusterCommand.Deploy.class, ClusterCommand.Start.class, ClusterCommand.Stop.class,
-            ClusterCommand.Restart.class, ClusterCommand.Display.class, ClusterCommand.ListClusters.class,
-            ClusterCommand.Destroy.class, ClusterCommand.Password.class, ClusterCommand.Audit.class
+            ClusterCommand.Deploy.class,
+            ClusterCommand.Start.class,
+            ClusterCommand.Stop.class,
+            ClusterCommand.Restart.class,
+            ClusterCommand.Display.class,
+            ClusterCommand.ListClusters.class,
+            ClusterCommand.Destroy.class,
+            ClusterCommand.Exec.class,
+            ClusterCommand.Password.class,
+            ClusterCommand.Audit.class
         })
 final class ClusterCommand {
     @ParentCommand
@@ -527,6 +535,59 @@ final class ClusterCommand {
                 }
             }
             return 0;
+        }
+    }
+
+    @Command(
+            name = "exec",
+            mixinStandardHelpOptions = true,
+            description = "Run a shell command on every host of the cluster (or the --host ones) side by side.")
+    static final class Exec implements Callable<Integer> {
+        @ParentCommand
+        private ClusterCommand parent;
+
+        @Parameters(paramLabel = "NAME", description = "The cluster's name.")
+        private String name;
+
+        @Option(
+                names = "--command",
+                required = true,
+                paramLabel = "COMMAND",
+                description = "The command, run with sh -c.")
+        private String command;
+
+        @Option(names = "--host", split = ",", paramLabel = "HOST", description = "Only these hosts.")
+        private List<String> hosts = List.of();
+
+        @Option(names = "--timeout", defaultValue = "60", description = "Seconds per host (default: ${DEFAULT-VALUE}).")
+        private int timeoutSeconds;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+        private Format format;
+
+        @Override
+        public Integer call() {
+            Output output = parent.output();
+            Map<String, CommandResult> results = Services.clusters(output)
+                    .exec(name, command, Set.copyOf(hosts), java.time.Duration.ofSeconds(timeoutSeconds));
+            if (format == Format.json) {
+                output.json(Map.of(
+                        "results",
+                        results.entrySet().stream()
+                                .map(entry -> Map.of(
+                                        "host", entry.getKey(),
+                                        "exit_code", entry.getValue().exitCode(),
+                                        "stdout", entry.getValue().stdout(),
+                                        "stderr", entry.getValue().stderr()))
+                                .toList()));
+            } else {
+                results.forEach((host, result) -> {
+                    output.out().printf("== %s (exit %d)%n", host, result.exitCode());
+                    output.out().print(result.stdout());
+                    output.out().print(result.stderr());
+                });
+            }
+            return results.values().stream().allMatch(CommandResult::succeeded) ? 0 : 1;
         }
     }
 }

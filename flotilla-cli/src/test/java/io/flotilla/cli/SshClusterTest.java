@@ -147,6 +147,26 @@ class SshClusterTest {
         }
     }
 
+    @Test
+    @Order(3)
+    void execRunsOnEveryHostOverItsConnection() throws Exception {
+        Cli.Result all = cli.run("cluster", "exec", NAME, "--command", "ip -4 -o addr show", "--format", "json");
+        assertThat(all.exitCode()).as(all.all()).isZero();
+        JsonNode results = Output.JSON.readTree(all.out()).path("results");
+        assertThat(results).hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            TestHost host = hosts.hosts().get(i);
+            assertThat(results.get(i).path("host").asString()).isEqualTo(host.address());
+            assertThat(results.get(i).path("stdout").asString()).contains("inet " + host.address() + "/");
+        }
+        String second = hosts.hosts().get(1).address();
+        Cli.Result one = cli.run("cluster", "exec", NAME, "--command", "exit 3", "--host", second);
+        assertThat(one.exitCode()).isEqualTo(1);
+        assertThat(one.out()).isEqualTo("== %s (exit 3)%n".formatted(second));
+        Cli.Result unknown = cli.run("cluster", "exec", NAME, "--command", "true", "--host", "10.251.250.250");
+        assertThat(unknown.err()).startsWith("Error: 10.251.250.250 not in cluster 'multi'; its hosts are ");
+    }
+
     /** The programs running in a host's network namespace (its PIDs are shared with this machine). */
     private static List<String> processesIn(TestHost host) throws Exception {
         Process ip = new ProcessBuilder("ip", "netns", "pids", host.name()).start();

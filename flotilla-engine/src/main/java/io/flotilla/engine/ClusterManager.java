@@ -8,6 +8,7 @@ import io.flotilla.agent.ProbeResult;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ClusterSecrets;
 import io.flotilla.catalog.MariaDbKind;
+import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.plan.AgentRuntime;
 import io.flotilla.plan.ClusterContext;
@@ -21,6 +22,7 @@ import io.flotilla.topology.TopologyConflicts;
 import io.flotilla.topology.TopologyException;
 import io.flotilla.topology.TopologyParser;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -195,6 +197,44 @@ public final class ClusterManager {
 
     public ClusterSecrets secrets(String name) {
         return existing(name).secrets();
+    }
+
+    /**
+     * Runs a shell command on hosts of the cluster side by side (all of them when {@code hosts} is
+     * empty) and returns each host's result in topology order; a host that cannot be reached gets
+     * exit code 255 and the reason on stderr, and the others still answer.
+     */
+    public Map<String, CommandResult> exec(String name, String command, Set<String> hosts, Duration timeout) {
+        ClusterStore store = existing(name);
+        Topology topology =
+                TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
+        List<String> targets = topology.hosts().stream()
+                .filter(host -> hosts.isEmpty() || hosts.contains(host))
+                .toList();
+        Set<String> unknown = new java.util.TreeSet<>(hosts);
+        unknown.removeAll(topology.hosts());
+        if (!unknown.isEmpty()) {
+            throw new OperationException(
+                    "BAD_SELECTION",
+                    "%s not in cluster '%s'; its hosts are %s"
+                            .formatted(String.join(", ", unknown), name, String.join(", ", topology.hosts())));
+        }
+        Map<String, CommandResult> results = new ConcurrentHashMap<>();
+        try (Hosts executors = new Hosts(store.meta().ssh(), store.dir().resolve("known_hosts"));
+                ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String host : targets) {
+                threads.submit(() -> {
+                    try {
+                        results.put(host, executors.apply(host).run(List.of("sh", "-c", command), timeout));
+                    } catch (RuntimeException e) {
+                        results.put(host, new CommandResult(255, "", e.getMessage() + "\n"));
+                    }
+                });
+            }
+        }
+        Map<String, CommandResult> ordered = new LinkedHashMap<>();
+        targets.forEach(host -> ordered.put(host, results.get(host)));
+        return ordered;
     }
 
     public List<ClusterStore> list() {
