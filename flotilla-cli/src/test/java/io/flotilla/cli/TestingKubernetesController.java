@@ -12,7 +12,7 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Plays the controllers and kubelets that fabric8's mock API server (CRUD mode) does not run: for
  * the tiers it is told to, it reports every StatefulSet and Deployment ready and every Job
- * succeeded, by writing their status. Until a tier is allowed, its workloads stay unready, as pods
+ * succeeded, by writing their status as of their current generation. Until a tier is allowed, its workloads stay unready, as pods
  * that never start would leave them.
  */
 final class TestingKubernetesController implements AutoCloseable {
@@ -47,9 +47,10 @@ final class TestingKubernetesController implements AutoCloseable {
         for (var set :
                 client.apps().statefulSets().inNamespace(namespace).list().getItems()) {
             int replicas = set.getSpec().getReplicas();
-            Integer ready = set.getStatus() == null ? null : set.getStatus().getReadyReplicas();
-            if (allowed(set.getMetadata().getLabels().get(ManifestRenderer.TIER_LABEL))
-                    && !Integer.valueOf(replicas).equals(ready)) {
+            boolean current = set.getStatus() != null
+                    && Integer.valueOf(replicas).equals(set.getStatus().getReadyReplicas())
+                    && set.getMetadata().getGeneration().equals(set.getStatus().getObservedGeneration());
+            if (allowed(set.getMetadata().getLabels().get(ManifestRenderer.TIER_LABEL)) && !current) {
                 client.apps()
                         .statefulSets()
                         .inNamespace(namespace)
@@ -58,6 +59,8 @@ final class TestingKubernetesController implements AutoCloseable {
                             live.setStatus(new StatefulSetStatusBuilder()
                                     .withReplicas(replicas)
                                     .withReadyReplicas(replicas)
+                                    .withUpdatedReplicas(replicas)
+                                    .withObservedGeneration(live.getMetadata().getGeneration())
                                     .build());
                             return live;
                         });
@@ -69,11 +72,13 @@ final class TestingKubernetesController implements AutoCloseable {
             int replicas = deployment.getSpec().getReplicas() == null
                     ? 2
                     : deployment.getSpec().getReplicas();
-            Integer ready = deployment.getStatus() == null
-                    ? null
-                    : deployment.getStatus().getReadyReplicas();
-            if (allowed(deployment.getMetadata().getLabels().get(ManifestRenderer.TIER_LABEL))
-                    && !Integer.valueOf(replicas).equals(ready)) {
+            boolean current = deployment.getStatus() != null
+                    && Integer.valueOf(replicas).equals(deployment.getStatus().getReadyReplicas())
+                    && deployment
+                            .getMetadata()
+                            .getGeneration()
+                            .equals(deployment.getStatus().getObservedGeneration());
+            if (allowed(deployment.getMetadata().getLabels().get(ManifestRenderer.TIER_LABEL)) && !current) {
                 client.apps()
                         .deployments()
                         .inNamespace(namespace)
@@ -82,6 +87,8 @@ final class TestingKubernetesController implements AutoCloseable {
                             live.setStatus(new DeploymentStatusBuilder()
                                     .withReplicas(replicas)
                                     .withReadyReplicas(replicas)
+                                    .withUpdatedReplicas(replicas)
+                                    .withObservedGeneration(live.getMetadata().getGeneration())
                                     .build());
                             return live;
                         });

@@ -660,6 +660,13 @@ public final class KubernetesApplier {
                 // Autoscaled: keep the count the HorizontalPodAutoscaler chose.
                 deployment.getSpec().setReplicas(running.getSpec().getReplicas());
             }
+            // A real API server ignores the status of an update; carrying the live one over keeps the mock API
+            // server of the tests, which would store it, from forgetting it.
+            if (object instanceof StatefulSet set && live instanceof StatefulSet running) {
+                set.setStatus(running.getStatus());
+            } else if (object instanceof Deployment deployment && live instanceof Deployment running) {
+                deployment.setStatus(running.getStatus());
+            }
             object.getMetadata().setResourceVersion(live.getMetadata().getResourceVersion());
             client.resource(object).update();
             return Change.UPDATED;
@@ -826,15 +833,25 @@ public final class KubernetesApplier {
         switch (live) {
             case StatefulSet set -> {
                 desired = specReplicas(set);
-                ready = set.getStatus() == null
+                var status = set.getStatus();
+                ready = status == null
                         ? 0
-                        : Objects.requireNonNullElse(set.getStatus().getReadyReplicas(), 0);
+                        : rolledOut(
+                                set,
+                                status.getObservedGeneration(),
+                                status.getReadyReplicas(),
+                                status.getUpdatedReplicas());
             }
             case Deployment deployment -> {
                 desired = specReplicas(deployment);
-                ready = deployment.getStatus() == null
+                var status = deployment.getStatus();
+                ready = status == null
                         ? 0
-                        : Objects.requireNonNullElse(deployment.getStatus().getReadyReplicas(), 0);
+                        : rolledOut(
+                                deployment,
+                                status.getObservedGeneration(),
+                                status.getReadyReplicas(),
+                                status.getUpdatedReplicas());
             }
             case Job job -> {
                 desired = Objects.requireNonNullElse(job.getSpec().getCompletions(), 1);
@@ -861,6 +878,19 @@ public final class KubernetesApplier {
                         .toList();
         return new ClusterStatus.Workload(
                 layer(live), tierOf(live), live.getKind(), live.getMetadata().getName(), ready, desired, pods);
+    }
+
+    /**
+     * Ready pods that run the current spec. Until the controller has seen the latest generation, the
+     * status still describes the previous spec, and a ready count from it would let the next layer
+     * start before an update has rolled out.
+     */
+    private static int rolledOut(HasMetadata workload, Long observedGeneration, Integer ready, Integer updated) {
+        Long generation = workload.getMetadata().getGeneration();
+        if (generation != null && (observedGeneration == null || observedGeneration < generation)) {
+            return 0;
+        }
+        return Math.min(Objects.requireNonNullElse(ready, 0), Objects.requireNonNullElse(updated, 0));
     }
 
     private static ClusterStatus.Pod pod(Pod pod) {

@@ -166,6 +166,47 @@ class KubernetesApplierMockServerTest {
     }
 
     @Test
+    void anUpdatedWorkloadIsNotReadyUntilItsControllerHasSeenTheChange() throws Exception {
+        controller.makeReady("pd", "tikv", "tidb", "init-root");
+        applier(TIMEOUT).apply(ManifestRendererGoldenTest.tidb());
+        controller.close();
+        progress.clear();
+        Manifests changed = ManifestRendererGoldenTest.renderer()
+                .render(
+                        ManifestRendererGoldenTest.topology("tidb-on-kubernetes.yaml"),
+                        RenderOptions.of("basic")
+                                .withNamespace("tidb")
+                                .withStorageClass("fast-ssd")
+                                .withImageRegistry("registry.example.com:5000"));
+
+        assertThatThrownBy(() -> applier(Duration.ofMillis(200)).apply(changed))
+                .hasMessageStartingWith("StatefulSet basic-pd (tier pd) in namespace tidb did not become ready in 200"
+                        + " ms: 0 of 3 pods ready");
+        assertThat(statefulSet("basic-pd").getStatus().getReadyReplicas()).isEqualTo(3);
+        assertThat(progress)
+                .containsExactly(
+                        "layer 0 (pd): 6 objects applied: 0 created, 1 updated, 5 unchanged",
+                        "pd: StatefulSet basic-pd 0/3 ready");
+    }
+
+    @Test
+    void anUnknownStorageClassIsRefusedBeforeAnythingIsCreated() throws Exception {
+        Manifests manifests = ManifestRendererGoldenTest.renderer()
+                .render(
+                        ManifestRendererGoldenTest.topology("mariadb-on-kubernetes.yaml"),
+                        RenderOptions.of("shop").withNamespace("tidb").withStorageClass("standard"));
+
+        assertThatThrownBy(() -> applier(TIMEOUT).apply(manifests)).hasMessage("""
+                        nothing was applied: 1 problem found before applying
+                          storage class standard does not exist in the cluster (it has fast-ssd); pass one of them \
+                        with --storage-class, see kubectl get storageclass""");
+        assertThat(client.namespaces().withName("tidb").get()).isNull();
+        assertThat(client.secrets().inNamespace("tidb").list().getItems()).isEmpty();
+        assertThat(client.apps().statefulSets().inNamespace("tidb").list().getItems())
+                .isEmpty();
+    }
+
+    @Test
     void aTierThatIsNotReadyInTimeNamesItsPodsAndTheirLastEvents() throws Exception {
         Manifests manifests = ManifestRendererGoldenTest.tidb();
         StatefulSet pd = (StatefulSet) manifests.objects().stream()
