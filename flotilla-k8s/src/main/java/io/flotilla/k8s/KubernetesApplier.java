@@ -3,6 +3,7 @@ package io.flotilla.k8s;
 import static java.util.Objects.requireNonNull;
 
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.EnvFromSource;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Event;
@@ -25,6 +26,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -356,7 +358,7 @@ public final class KubernetesApplier {
                     continue;
                 }
                 client.resource(object)
-                        .withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND)
+                        .withPropagationPolicy(DeletionPropagation.BACKGROUND)
                         .delete();
                 deleted.add(what);
                 progress.report("deleted " + what);
@@ -626,7 +628,7 @@ public final class KubernetesApplier {
         BigDecimal memory = resources.get("memory");
         if (memory != null) {
             parts.add("%s GiB of memory"
-                    .formatted(memory.divide(BigDecimal.valueOf(1L << 30), 1, java.math.RoundingMode.HALF_UP)
+                    .formatted(memory.divide(BigDecimal.valueOf(1L << 30), 1, RoundingMode.HALF_UP)
                             .stripTrailingZeros()
                             .toPlainString()));
         }

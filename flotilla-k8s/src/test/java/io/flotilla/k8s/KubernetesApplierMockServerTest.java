@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -487,7 +488,7 @@ class KubernetesApplierMockServerTest {
     }
 
     private Map<String, String> resourceVersions(Manifests manifests) {
-        Map<String, String> versions = new java.util.TreeMap<>();
+        Map<String, String> versions = new TreeMap<>();
         for (HasMetadata object : manifests.objects()) {
             HasMetadata live = client.resource(object).get();
             versions.put(
