@@ -1,7 +1,10 @@
 package io.flotilla.cli;
 
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.flotilla.agent.AgentException;
 import io.flotilla.exec.ExecException;
+import io.flotilla.k8s.KubernetesApplyException;
+import io.flotilla.k8s.RenderException;
 import io.flotilla.plan.OperationException;
 import io.flotilla.topology.Problem;
 import io.flotilla.topology.TopologyException;
@@ -32,6 +35,14 @@ final class Failures implements CommandLine.IExecutionExceptionHandler {
             case OperationException operation -> output.err().printf("Error: %s%n", operation.getMessage());
             case AgentException agent -> output.err().printf("Error: %s%n", agent.getMessage());
             case ExecException exec -> output.err().printf("Error: %s%n", exec.getMessage());
+            case RenderException render -> output.err().printf("Error: %s%n", render.getMessage());
+            case KubernetesApplyException apply -> output.err().printf("Error: %s%n", apply.getMessage());
+            case KubernetesClientException kubernetes ->
+                output.err()
+                        .printf(
+                                "Error: the Kubernetes API server refused or did not answer: %s; check --kubeconfig and"
+                                        + " --context%n",
+                                kubernetes.getMessage());
             case UncheckedIOException io ->
                 output.err()
                         .printf(

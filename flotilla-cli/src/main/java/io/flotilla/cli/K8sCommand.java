@@ -1,19 +1,29 @@
 package io.flotilla.cli;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.flotilla.k8s.ClusterStatus;
+import io.flotilla.k8s.KubernetesApplier;
+import io.flotilla.k8s.KubernetesClients;
 import io.flotilla.k8s.ManifestRenderer;
-import io.flotilla.k8s.RenderException;
+import io.flotilla.k8s.Manifests;
 import io.flotilla.k8s.RenderOptions;
 import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyParser;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -22,78 +32,79 @@ import picocli.CommandLine.ParentCommand;
         name = "k8s",
         mixinStandardHelpOptions = true,
         description = "Run a cluster on Kubernetes, without an operator.",
-        subcommands = K8sCommand.Render.class)
+        subcommands = {
+            K8sCommand.Render.class,
+            K8sCommand.Apply.class,
+            K8sCommand.Status.class,
+            K8sCommand.Scale.class,
+            K8sCommand.Delete.class
+        })
 final class K8sCommand {
     @ParentCommand
     private FlotillaCommand parent;
 
-    @Command(
-            name = "render",
-            mixinStandardHelpOptions = true,
-            description = {
-                "Print the Kubernetes manifests of a topology as multi-document YAML, in start order.",
-                "Exits 0 with the YAML on standard output; 1 with every problem on standard error, before anything"
-                        + " is printed."
-            })
-    static final class Render implements Callable<Integer> {
-        @ParentCommand
-        private K8sCommand parent;
+    Output output() {
+        return parent.output();
+    }
 
-        @Parameters(paramLabel = "FILE", description = "The topology file (TiUP's format plus Flotilla's sections).")
-        private Path file;
+    /** The topology file and the options that turn it into manifests, shared by render, apply and scale. */
+    static final class RenderArguments {
+        @Parameters(
+                index = "0",
+                paramLabel = "FILE",
+                description = "The topology file (TiUP's format plus Flotilla's sections).")
+        Path file;
 
         @Option(
                 names = "--name",
                 defaultValue = "flotilla",
                 description = "The cluster's name, the prefix of every object (default: ${DEFAULT-VALUE}).")
-        private String name;
+        String name;
 
         @Option(
                 names = "--namespace",
                 defaultValue = "default",
                 description = "The namespace of every object (default: ${DEFAULT-VALUE}).")
-        private String namespace;
+        String namespace;
 
         @Option(
                 names = "--storage-class",
                 description = "The storage class of the volume claims (default: the cluster's default class).")
-        private String storageClass;
+        String storageClass;
 
         @Option(
                 names = "--image-registry",
                 description =
                         "A registry, with an optional port and path, that serves the images instead of Docker Hub.")
-        private String imageRegistry;
+        String imageRegistry;
 
         @Option(
                 names = "--node-port",
                 split = ",",
                 paramLabel = "COMPONENT",
                 description = "Expose a stateless component (tidb, haproxy) through a NodePort Service.")
-        private List<String> nodePorts = List.of();
+        List<String> nodePorts = List.of();
 
         @Option(
                 names = "--existing-secret",
                 paramLabel = "NAME",
                 description = "Take the passwords from this Secret instead of generating a new one.")
-        private String existingSecret;
+        String existingSecret;
 
         @Option(
                 names = "--storage-size",
                 paramLabel = "COMPONENT=SIZE",
                 description = "The volume size of a stateful component, such as tikv=500Gi (defaults: pd=10Gi,"
                         + " tikv=100Gi, mariadb=20Gi).")
-        private Map<String, String> storageSizes = new LinkedHashMap<>();
+        Map<String, String> storageSizes = new LinkedHashMap<>();
 
         @Option(
                 names = "--cluster-domain",
                 defaultValue = "cluster.local",
                 description = "The Kubernetes cluster's DNS domain (default: ${DEFAULT-VALUE}).")
-        private String clusterDomain;
+        String clusterDomain;
 
-        @Override
-        public Integer call() throws Exception {
-            Output output = parent.parent.output();
+        RenderOptions options() {
             RenderOptions options = RenderOptions.of(name)
                     .withNamespace(namespace)
                     .withNodePorts(new LinkedHashSet<>(nodePorts))
@@ -108,20 +119,332 @@ final class K8sCommand {
             if (existingSecret != null) {
                 options = options.withExistingSecret(existingSecret);
             }
+            return options;
+        }
+
+        /** @throws io.flotilla.k8s.RenderException with every problem, before anything is printed or applied */
+        Manifests render() throws IOException {
+            Topology topology = TopologyParser.parse(Files.readString(file), file.toString());
+            return ManifestRenderer.standard().render(topology, options());
+        }
+    }
+
+    /** Which API server to talk to, the way kubectl picks it. */
+    static final class Connection {
+        @Option(
+                names = "--kubeconfig",
+                paramLabel = "FILE",
+                description = "The kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod's"
+                        + " service account).")
+        Path kubeconfig;
+
+        @Option(
+                names = "--context",
+                paramLabel = "CONTEXT",
+                description = "A context of the kubeconfig (default: its current context).")
+        String context;
+
+        KubernetesClient connect() throws NoSuchFileException {
+            return KubernetesClients.connect(Optional.ofNullable(kubeconfig), Optional.ofNullable(context));
+        }
+    }
+
+    /** How long a tier may take to become ready, and how often to look. */
+    static final class Waiting {
+        @Option(
+                names = "--timeout",
+                defaultValue = "600",
+                paramLabel = "SECONDS",
+                description = "How long each tier may take to become ready (default: ${DEFAULT-VALUE} s).")
+        long timeoutSeconds;
+
+        /** Hidden: tests against the mock API server look more often than a real cluster needs. */
+        @Option(names = "--poll-interval-ms", defaultValue = "2000", hidden = true)
+        long pollMillis;
+
+        KubernetesApplier applier(KubernetesClient client, Output output) {
+            return new KubernetesApplier(
+                    client,
+                    Duration.ofSeconds(timeoutSeconds),
+                    Duration.ofMillis(pollMillis),
+                    line -> output.err().println(line));
+        }
+    }
+
+    @Command(
+            name = "render",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Print the Kubernetes manifests of a topology as multi-document YAML, in start order.",
+                "Exits 0 with the YAML on standard output; 1 with every problem on standard error, before anything"
+                        + " is printed."
+            })
+    static final class Render implements Callable<Integer> {
+        @ParentCommand
+        private K8sCommand parent;
+
+        @Mixin
+        private RenderArguments render;
+
+        @Override
+        public Integer call() throws Exception {
+            Output output = parent.output();
             String yaml;
             try {
-                Topology topology = TopologyParser.parse(Files.readString(file), file.toString());
-                yaml = ManifestRenderer.standard().render(topology, options).yaml();
+                yaml = render.render().yaml();
             } catch (NoSuchFileException e) {
-                output.err().printf("Error: topology file %s does not exist%n", file);
-                return 1;
-            } catch (RenderException e) {
-                output.err().printf("Error: %s%n", e.getMessage());
-                return 1;
+                return missingFile(output, render.file);
             }
             output.out().print(yaml);
             output.out().flush();
             return 0;
         }
+    }
+
+    @Command(
+            name = "apply",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Apply a topology to a Kubernetes cluster one start layer at a time, waiting for each tier to be"
+                        + " ready before the next (PD before TiKV before TiDB; the MariaDB primary before its"
+                        + " replicas).",
+                "Checks first, before anything is created: the topology, the Secret named by --existing-secret,"
+                        + " the storage class, and that the pods fit on the nodes.",
+                "Progress goes to standard error. Exits 0 when every tier is ready; 1 when refused (nothing"
+                        + " applied) or when a tier is not ready in time (its pods and their last events are"
+                        + " named). Applying again changes only what changed."
+            })
+    static final class Apply implements Callable<Integer> {
+        @ParentCommand
+        private K8sCommand parent;
+
+        @Mixin
+        private RenderArguments render;
+
+        @Mixin
+        private Connection connection;
+
+        @Mixin
+        private Waiting waiting;
+
+        @Override
+        public Integer call() throws Exception {
+            Output output = parent.output();
+            Manifests manifests;
+            try {
+                manifests = render.render();
+            } catch (NoSuchFileException e) {
+                return missingFile(output, render.file);
+            }
+            try (KubernetesClient client = connection.connect()) {
+                KubernetesApplier.ApplySummary summary =
+                        waiting.applier(client, output).apply(manifests);
+                output.out()
+                        .printf(
+                                "Cluster %s is ready in namespace %s: %d objects, %d created, %d updated, %d"
+                                        + " unchanged.%n",
+                                render.name,
+                                render.namespace,
+                                manifests.objects().size(),
+                                summary.created(),
+                                summary.updated(),
+                                summary.unchanged());
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "status",
+            mixinStandardHelpOptions = true,
+            description = "Show a cluster's StatefulSets, Deployments and Jobs in start order, with ready counts and"
+                    + " pods.")
+    static final class Status implements Callable<Integer> {
+        @ParentCommand
+        private K8sCommand parent;
+
+        @Option(
+                names = "--name",
+                defaultValue = "flotilla",
+                description = "The cluster's name (default: ${DEFAULT-VALUE}).")
+        private String name;
+
+        @Option(
+                names = "--namespace",
+                defaultValue = "default",
+                description = "The cluster's namespace (default: ${DEFAULT-VALUE}).")
+        private String namespace;
+
+        @Mixin
+        private Connection connection;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+        private Format format;
+
+        @Override
+        public Integer call() throws Exception {
+            Output output = parent.output();
+            ClusterStatus status;
+            try (KubernetesClient client = connection.connect()) {
+                status =
+                        new KubernetesApplier(client, Duration.ZERO, Duration.ZERO, line -> {}).status(name, namespace);
+            }
+            if (status.workloads().isEmpty()) {
+                output.err()
+                        .printf(
+                                "Error: there is no cluster %s in namespace %s: no StatefulSet, Deployment or Job has"
+                                        + " the label app.kubernetes.io/instance=%s; check --name and --namespace%n",
+                                name, namespace, name);
+                return 1;
+            }
+            if (format == Format.json) {
+                output.json(status);
+                return 0;
+            }
+            output.out().printf("Cluster %s in namespace %s%n%n", name, namespace);
+            List<List<String>> rows = new ArrayList<>();
+            for (ClusterStatus.Workload workload : status.workloads()) {
+                rows.add(List.of(
+                        String.valueOf(workload.layer()),
+                        workload.tier(),
+                        workload.kind(),
+                        workload.name(),
+                        "%d/%d".formatted(workload.ready(), workload.desired()),
+                        workload.pods().isEmpty()
+                                ? "-"
+                                : workload.pods().stream().map(K8sCommand::pod).collect(Collectors.joining(", "))));
+            }
+            output.out().print(Output.table(List.of("LAYER", "TIER", "KIND", "NAME", "READY", "PODS"), rows));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "scale",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Set the number of pods of one tier and wait until they are ready.",
+                "Refused, with nothing changed: pd or tikv below 3 pods, tikv shrinking by more than one pod at a"
+                        + " time, any change to pd's members, a second mariadb-primary, and an autoscaled tier"
+                        + " (its HorizontalPodAutoscaler owns the count).",
+                "The topology file is not changed: update it too, or the next apply of a changed topology sets the"
+                        + " count back."
+            })
+    static final class Scale implements Callable<Integer> {
+        @ParentCommand
+        private K8sCommand parent;
+
+        @Mixin
+        private RenderArguments render;
+
+        @Parameters(
+                index = "1",
+                paramLabel = "ROLE",
+                description = "The tier: pd, tikv, tidb, mariadb-replica, haproxy.")
+        private String tier;
+
+        @Parameters(index = "2", paramLabel = "N", description = "The number of pods.")
+        private int replicas;
+
+        @Mixin
+        private Connection connection;
+
+        @Mixin
+        private Waiting waiting;
+
+        @Override
+        public Integer call() throws Exception {
+            Output output = parent.output();
+            Manifests manifests;
+            try {
+                manifests = render.render();
+            } catch (NoSuchFileException e) {
+                return missingFile(output, render.file);
+            }
+            try (KubernetesClient client = connection.connect()) {
+                waiting.applier(client, output).scale(manifests, tier, replicas);
+            }
+            output.out().printf("Tier %s of cluster %s has %d ready pods.%n", tier, render.name, replicas);
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "delete",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Delete a cluster's objects in reverse start order.",
+                "Its volume claims and the Secret with the passwords their data was created with are kept unless"
+                        + " --delete-volumes."
+            })
+    static final class Delete implements Callable<Integer> {
+        @ParentCommand
+        private K8sCommand parent;
+
+        @Option(
+                names = "--name",
+                defaultValue = "flotilla",
+                description = "The cluster's name (default: ${DEFAULT-VALUE}).")
+        private String name;
+
+        @Option(
+                names = "--namespace",
+                defaultValue = "default",
+                description = "The cluster's namespace (default: ${DEFAULT-VALUE}).")
+        private String namespace;
+
+        @Option(names = "--delete-volumes", description = "Also delete the volume claims (the data) and the Secret.")
+        private boolean deleteVolumes;
+
+        @Option(names = "--yes", description = "Required: the cluster stops serving.")
+        private boolean yes;
+
+        @Mixin
+        private Connection connection;
+
+        @Override
+        public Integer call() throws Exception {
+            Output output = parent.output();
+            if (!yes) {
+                output.err()
+                        .printf(
+                                "Error: deleting cluster %s stops it%s; add --yes to go on%n",
+                                name, deleteVolumes ? " and deletes its data" : "");
+                return 1;
+            }
+            KubernetesApplier.DeleteSummary summary;
+            try (KubernetesClient client = connection.connect()) {
+                summary = new KubernetesApplier(
+                                client,
+                                Duration.ZERO,
+                                Duration.ZERO,
+                                line -> output.err().println(line))
+                        .delete(name, namespace, deleteVolumes);
+            }
+            if (summary.deleted().isEmpty() && summary.kept().isEmpty()) {
+                output.err().printf("Error: there is no cluster %s in namespace %s%n", name, namespace);
+                return 1;
+            }
+            output.out()
+                    .printf(
+                            "Cluster %s deleted from namespace %s: %d objects deleted%s.%n",
+                            name,
+                            namespace,
+                            summary.deleted().size(),
+                            summary.kept().isEmpty() ? "" : ", kept " + String.join(", ", summary.kept()));
+            return 0;
+        }
+    }
+
+    private static String pod(ClusterStatus.Pod pod) {
+        String state = pod.ready() ? "ready" : pod.phase();
+        return pod.restarts() == 0
+                ? "%s %s".formatted(pod.name(), state)
+                : "%s %s (%d restarts)".formatted(pod.name(), state, pod.restarts());
+    }
+
+    private static int missingFile(Output output, Path file) {
+        output.err().printf("Error: topology file %s does not exist%n", file);
+        return 1;
     }
 }

@@ -1,0 +1,22 @@
+package io.flotilla.cli;
+
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.util.HashMap;
+
+/**
+ * fabric8's mock API server in CRUD mode: it stores what clients write and serves it back, but runs
+ * no controllers, scheduler or kubelets. It stands in for a real API server, which cannot run here.
+ */
+final class TestingMockServer {
+    private TestingMockServer() {}
+
+    static KubernetesMockServer crud() {
+        KubernetesMockServer server = new KubernetesMockServer(
+                new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        server.init();
+        return server;
+    }
+}
