@@ -164,7 +164,8 @@ final class SshExecutor implements Executor {
             if (!auth.isSuccess()) {
                 String advice = options.passwordFile().isPresent()
                         ? "check the key and the password"
-                        : "check the key or pass --password-file";
+                        : "check that its public key is in the authorized_keys of %s on %s"
+                                .formatted(options.user(), host);
                 throw new ExecException(
                         host, "ssh %s: authentication failed with %s; %s".formatted(target(), tried(), advice));
             }
