@@ -103,6 +103,13 @@ class SshFaultsTest {
         return key;
     }
 
+    /** A key's fingerprint as ssh-keygen prints it: SHA-256 of the key blob, unpadded base64. */
+    private static String fingerprint(String base64Key) throws Exception {
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                .digest(java.util.Base64.getDecoder().decode(base64Key));
+        return "SHA256:" + java.util.Base64.getEncoder().withoutPadding().encodeToString(digest);
+    }
+
     private static void assertNothingChanged() {
         assertThat(home.resolve("clusters").resolve(NAME)).doesNotExist();
         for (TestHost host : hosts.hosts()) {
@@ -112,8 +119,8 @@ class SshFaultsTest {
 
     @Test
     @Order(1)
-    void aChangedHostKeyIsRefusedBeforeAnythingChanges() throws Exception {
-        TestHost changed = hosts.hosts().get(1);
+    void changedHostKeysAreRefusedBeforeAnythingChangesAndEachIsNamed() throws Exception {
+        List<TestHost> changed = hosts.hosts().subList(1, 3);
         String[] impostor = Files.readString(throwawayKey("impostor_host_key").resolveSibling("impostor_host_key.pub"))
                 .strip()
                 .split(" ");
@@ -122,17 +129,19 @@ class SshFaultsTest {
                 knownHosts,
                 Files.readString(hosts.knownHosts())
                         .lines()
-                        .map(line -> line.startsWith(changed.address() + " ")
-                                ? "%s %s %s".formatted(changed.address(), impostor[0], impostor[1])
+                        .map(line -> changed.stream().anyMatch(host -> line.startsWith(host.address() + " "))
+                                ? "%s %s %s".formatted(line.split(" ")[0], impostor[0], impostor[1])
                                 : line)
                         .collect(Collectors.joining("\n", "", "\n")));
 
         Cli.Result refused = cli.run(deploy(hosts.clientKey(), knownHosts));
 
         assertThat(refused.exitCode()).as(refused.all()).isEqualTo(1);
-        assertThat(refused.err())
-                .contains("host key of %s:22 CHANGED".formatted(changed.address()))
-                .contains(changed.hostKeyFingerprint());
+        for (TestHost host : changed) {
+            assertThat(refused.err())
+                    .contains("ssh root@%1$s:22: host key of %1$s:22 CHANGED: expected %2$s, got %3$s; "
+                            .formatted(host.address(), fingerprint(impostor[1]), host.hostKeyFingerprint()));
+        }
         assertNothingChanged();
     }
 
@@ -147,9 +156,12 @@ class SshFaultsTest {
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         assertThat(refused.exitCode()).as(refused.all()).isEqualTo(1);
         assertThat(refused.err())
-                .isEqualTo(
-                        "Error: ssh root@%1$s:22: authentication failed with key %2$s (ed25519); check that its public key is in the authorized_keys of root on %1$s%n"
-                                .formatted(hosts.hosts().getFirst().address(), wrong));
+                .as("every host refused the key, and each is named")
+                .isEqualTo(hosts.hosts().stream()
+                        .map(host ->
+                                "ssh root@%1$s:22: authentication failed with key %2$s (ed25519); check that its public key is in the authorized_keys of root on %1$s"
+                                        .formatted(host.address(), wrong))
+                        .collect(Collectors.joining("\n", "Error: ", "\n")));
         assertThat(took).isLessThan(Duration.ofSeconds(15));
         assertNothingChanged();
     }
