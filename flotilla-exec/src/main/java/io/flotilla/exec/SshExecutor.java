@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
@@ -151,9 +152,11 @@ final class SshExecutor implements Executor {
             }
             AuthFuture auth = opened.auth();
             boolean done = auth.await(options.authTimeout());
-            String refusal = opened.getAttribute(HostKeys.REFUSAL);
-            if (refusal != null) {
-                throw new ExecException(host, "ssh %s: %s".formatted(target(), refusal));
+            Optional<String> refusal = done && auth.isSuccess()
+                    ? Optional.empty()
+                    : connections.hostKeys().refusal(host, options.port());
+            if (refusal.isPresent()) {
+                throw new ExecException(host, "ssh %s: %s".formatted(target(), refusal.get()));
             }
             if (!done) {
                 throw new ExecException(
