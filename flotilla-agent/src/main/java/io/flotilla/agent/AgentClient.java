@@ -33,6 +33,7 @@ public final class AgentClient implements AutoCloseable {
     private final URI base;
     private final String address;
     private final String token;
+    private final Duration connectTimeout;
     private final Duration timeout;
     private final ExecutorService executor;
     private final HttpClient http;
@@ -44,15 +45,24 @@ public final class AgentClient implements AutoCloseable {
      *     process's stop timeout on top
      */
     public AgentClient(URI base, String token, Duration timeout) {
+        this(base, token, timeout, timeout);
+    }
+
+    /**
+     * @param connectTimeout bounds connecting: shorter than {@code timeout} when an unreachable
+     *     host must be told apart quickly from an agent that is slow to answer
+     */
+    public AgentClient(URI base, String token, Duration connectTimeout, Duration timeout) {
         requireNonNull(base, "base is null");
         this.base = base.getPath().endsWith("/") ? base : URI.create(base + "/");
         this.address = base.getAuthority();
         this.token = requireNonNull(token, "token is null");
+        this.connectTimeout = requireNonNull(connectTimeout, "connectTimeout is null");
         this.timeout = requireNonNull(timeout, "timeout is null");
         this.executor = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("agent-client-", 0).factory());
         this.http = HttpClient.newBuilder()
-                .connectTimeout(timeout)
+                .connectTimeout(connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .executor(executor)
                 .build();
@@ -158,7 +168,7 @@ public final class AgentClient implements AutoCloseable {
             throw new AgentException(
                     Code.UNREACHABLE,
                     "agent %s is not reachable: no answer to connect within %d ms; check that the host is up and the agent runs"
-                            .formatted(address, timeout.toMillis()),
+                            .formatted(address, connectTimeout.toMillis()),
                     e);
         } catch (HttpTimeoutException e) {
             throw new AgentException(

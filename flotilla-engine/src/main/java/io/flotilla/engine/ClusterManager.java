@@ -424,6 +424,7 @@ public final class ClusterManager {
     private ClusterMeta newMeta(
             ClusterStore store, Topology topology, int agentPortBase, SshAccess ssh, boolean probePorts) {
         String name = store.name();
+        Map<String, ListeningPorts> listeningByHost = probePorts ? listeningPorts(store, topology, ssh) : Map.of();
         Map<String, Integer> agentPorts = new HashMap<>();
         Map<String, Integer> checkPorts = new HashMap<>();
         for (String host : topology.hosts()) {
@@ -438,10 +439,7 @@ public final class ClusterManager {
                     taken.add(meta.checkPorts().getOrDefault(host, 0));
                 }
             }
-            ListeningPorts listening;
-            try (Hosts hosts = new Hosts(ssh, store.dir().resolve("known_hosts"))) {
-                listening = probePorts ? ListeningPorts.of(hosts.apply(host)) : ListeningPorts.none();
-            }
+            ListeningPorts listening = listeningByHost.getOrDefault(host, ListeningPorts.none());
             int agentPort = freePort(agentPortBase, taken, listening);
             taken.add(agentPort);
             agentPorts.put(host, agentPort);
@@ -456,6 +454,42 @@ public final class ClusterManager {
                 checkPorts,
                 System.getProperty("user.name"),
                 ssh);
+    }
+
+    /**
+     * What listens on each host, asked of every host at once over one pool of connections. It is
+     * the first contact with the hosts, so a host that cannot be reached, or whose key is refused,
+     * is reported here, with every other such host, before anything is written.
+     */
+    private static Map<String, ListeningPorts> listeningPorts(ClusterStore store, Topology topology, SshAccess ssh) {
+        Map<String, ListeningPorts> listening = new ConcurrentHashMap<>();
+        Map<String, RuntimeException> failures = new ConcurrentHashMap<>();
+        try (Hosts hosts = new Hosts(ssh, store.dir().resolve("known_hosts"));
+                ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String host : topology.hosts()) {
+                threads.submit(() -> {
+                    try {
+                        listening.put(host, ListeningPorts.of(hosts.apply(host)));
+                    } catch (RuntimeException e) {
+                        failures.put(host, e);
+                    }
+                });
+            }
+        }
+        if (failures.size() == 1) {
+            throw failures.values().iterator().next();
+        }
+        if (!failures.isEmpty()) {
+            OperationException error = new OperationException(
+                    "PREFLIGHT",
+                    failures.values().stream()
+                            .map(RuntimeException::getMessage)
+                            .sorted()
+                            .collect(Collectors.joining("\n")));
+            failures.values().forEach(error::addSuppressed);
+            throw error;
+        }
+        return listening;
     }
 
     private static int freePort(int from, Set<Integer> taken, ListeningPorts listening) {

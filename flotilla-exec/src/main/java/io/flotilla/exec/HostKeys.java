@@ -14,11 +14,12 @@ import java.security.GeneralSecurityException;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.sshd.client.config.hosts.KnownHostEntry;
 import org.apache.sshd.client.keyverifier.ServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
-import org.apache.sshd.common.AttributeRepository.AttributeKey;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
@@ -31,13 +32,17 @@ import org.apache.sshd.common.util.net.SshdSocketAddress;
  * recorded in the cluster's file), and a changed key is always refused.
  */
 public final class HostKeys implements ServerKeyVerifier {
-    /** Why a session's host key was refused, for the error the caller raises. */
-    static final AttributeKey<String> REFUSAL = new AttributeKey<>();
 
     private final Path knownHosts;
     private final Path clusterKnownHosts;
     private final boolean acceptNew;
     private final Object recording = new Object();
+    /**
+     * Why each host's key was last refused, for the error the connecting thread raises. Not a
+     * session attribute: a refused session closes at once, and closing clears its attributes,
+     * sometimes before that thread reads them (then a refused key looked like a refused login).
+     */
+    private final Map<String, String> refusals = new ConcurrentHashMap<>();
 
     public HostKeys(Path knownHosts, Path clusterKnownHosts, boolean acceptNew) {
         this.knownHosts = requireNonNull(knownHosts, "knownHosts is null");
@@ -66,8 +71,14 @@ public final class HostKeys implements ServerKeyVerifier {
             // An unreadable known_hosts refuses the key, and the reason reaches the user.
             refusal = Optional.of(e.getMessage());
         }
-        refusal.ifPresent(message -> session.setAttribute(REFUSAL, message));
+        String where = hostPattern(address.getHostName(), address.getPort());
+        refusal.ifPresentOrElse(message -> refusals.put(where, message), () -> refusals.remove(where));
         return refusal.isEmpty();
+    }
+
+    /** Why the key of {@code host} was refused on the last connection to it, if it was. */
+    Optional<String> refusal(String host, int port) {
+        return Optional.ofNullable(refusals.get(hostPattern(host, port)));
     }
 
     /** Checks a key, recording it when new keys are accepted; returns why it is refused, if it is. */

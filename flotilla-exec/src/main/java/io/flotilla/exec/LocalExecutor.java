@@ -2,6 +2,7 @@ package io.flotilla.exec;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +30,9 @@ import java.util.stream.Stream;
 
 /** The executor for this machine. */
 public final class LocalExecutor implements Executor {
+    /** Walks of a tree that others remove at the same time; each one that loses a race removes more of it. */
+    private static final int MAX_REMOVE_ATTEMPTS = 10;
+
     private final String host;
 
     public LocalExecutor(String host) {
@@ -157,17 +161,23 @@ public final class LocalExecutor implements Executor {
     @Override
     public void remove(String path) {
         Path root = Path.of(path);
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path each : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(each);
+        // Another step may be removing the same tree (instances can share a folder), and a file
+        // that vanished under the walk is what we wanted: walk again until the tree is gone.
+        for (int attempt = 1; Files.exists(root, LinkOption.NOFOLLOW_LINKS); attempt++) {
+            try (Stream<Path> walk = Files.walk(root)) {
+                for (Path each : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(each);
+                }
+            } catch (NoSuchFileException ignored) {
+                // Removed concurrently; the loop checks what is left.
+            } catch (UncheckedIOException e) {
+                if (!(e.getCause() instanceof NoSuchFileException) || attempt >= MAX_REMOVE_ATTEMPTS) {
+                    throw new ExecException(
+                            host, "cannot remove %s on %s: %s".formatted(path, host, describe(e.getCause())), e);
+                }
+            } catch (IOException e) {
+                throw new ExecException(host, "cannot remove %s on %s: %s".formatted(path, host, describe(e)), e);
             }
-        } catch (NoSuchFileException ignored) {
-            // Removed concurrently: what we wanted.
-        } catch (IOException e) {
-            throw new ExecException(host, "cannot remove %s on %s: %s".formatted(path, host, describe(e)), e);
         }
     }
 

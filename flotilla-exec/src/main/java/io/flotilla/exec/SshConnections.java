@@ -39,6 +39,7 @@ public final class SshConnections implements AutoCloseable {
 
     private final SshOptions options;
     private final SshClient client;
+    private final HostKeys hostKeys;
     /** Commands and transfers in flight over all hosts; each holds one channel. */
     private final Semaphore channels;
     /** Sessions open at once, each one TCP connection; idle ones are closed to make room. */
@@ -52,8 +53,8 @@ public final class SshConnections implements AutoCloseable {
         this.channels = new Semaphore(maxChannels, true);
         this.sessions = new Semaphore(maxSessions, true);
         this.client = SshClient.setUpDefaultClient();
-        client.setServerKeyVerifier(
-                new HostKeys(options.knownHosts(), options.clusterKnownHosts(), options.acceptNewHostKeys()));
+        this.hostKeys = new HostKeys(options.knownHosts(), options.clusterKnownHosts(), options.acceptNewHostKeys());
+        client.setServerKeyVerifier(hostKeys);
         // Only what the options say: no ~/.ssh/config, no default identities, no interactive prompts.
         client.setHostConfigEntryResolver(HostConfigEntryResolver.EMPTY);
         client.setKeyIdentityProvider(KeyIdentityProvider.EMPTY_KEYS_PROVIDER);
@@ -87,6 +88,10 @@ public final class SshConnections implements AutoCloseable {
 
     SshClient client() {
         return client;
+    }
+
+    HostKeys hostKeys() {
+        return hostKeys;
     }
 
     /** Takes a channel of the host's own bound, then one of the global bound. */

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
@@ -151,9 +152,11 @@ final class SshExecutor implements Executor {
             }
             AuthFuture auth = opened.auth();
             boolean done = auth.await(options.authTimeout());
-            String refusal = opened.getAttribute(HostKeys.REFUSAL);
-            if (refusal != null) {
-                throw new ExecException(host, "ssh %s: %s".formatted(target(), refusal));
+            Optional<String> refusal = done && auth.isSuccess()
+                    ? Optional.empty()
+                    : connections.hostKeys().refusal(host, options.port());
+            if (refusal.isPresent()) {
+                throw new ExecException(host, "ssh %s: %s".formatted(target(), refusal.get()));
             }
             if (!done) {
                 throw new ExecException(
@@ -164,7 +167,8 @@ final class SshExecutor implements Executor {
             if (!auth.isSuccess()) {
                 String advice = options.passwordFile().isPresent()
                         ? "check the key and the password"
-                        : "check the key or pass --password-file";
+                        : "check that its public key is in the authorized_keys of %s on %s"
+                                .formatted(options.user(), host);
                 throw new ExecException(
                         host, "ssh %s: authentication failed with %s; %s".formatted(target(), tried(), advice));
             }

@@ -71,7 +71,7 @@ class SshAuthenticationTest {
         assertThatThrownBy(() -> whoami(options(sshd.strangerKey)))
                 .isInstanceOf(ExecException.class)
                 .hasMessage(
-                        "ssh root@127.0.0.1:%d: authentication failed with key %s (ed25519); check the key or pass --password-file"
+                        "ssh root@127.0.0.1:%d: authentication failed with key %s (ed25519); check that its public key is in the authorized_keys of root on 127.0.0.1"
                                 .formatted(sshd.port, sshd.strangerKey))
                 .extracting(e -> ((ExecException) e).host())
                 .isEqualTo("127.0.0.1");

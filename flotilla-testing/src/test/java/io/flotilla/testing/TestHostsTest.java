@@ -168,7 +168,9 @@ final class TestHostsTest {
 
         ExecResult kept = third.exec("cat", "/srv/kept");
         assertThat(kept.stdout()).isEqualTo("kept\n");
-        assertThat(namespacePids("fh3")).hasSize(1);
+        // The sshd process that served `cat` exits a moment after the client has its output.
+        assertEventually(
+                Duration.ofSeconds(5), () -> assertThat(namespacePids("fh3")).hasSize(1));
     }
 
     @Test
