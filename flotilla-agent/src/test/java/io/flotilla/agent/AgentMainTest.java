@@ -1,6 +1,6 @@
 package io.flotilla.agent;
 
-import static io.flotilla.agent.Eventually.assertEventually;
+import static io.flotilla.testing.Eventually.assertEventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,12 +1,14 @@
 package io.flotilla.cli;
 
-import static io.flotilla.cli.Eventually.assertEventually;
+import static io.flotilla.testing.Eventually.assertEventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.flotilla.k8s.TestingKubernetesController;
+import io.flotilla.k8s.TestingMockServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

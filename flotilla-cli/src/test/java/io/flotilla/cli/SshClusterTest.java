@@ -1,6 +1,6 @@
 package io.flotilla.cli;
 
-import static io.flotilla.cli.Eventually.assertEventually;
+import static io.flotilla.testing.Eventually.assertEventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.testing.TestHost;

@@ -1,6 +1,6 @@
 package io.flotilla.exec;
 
-import static io.flotilla.exec.Eventually.assertEventually;
+import static io.flotilla.testing.Eventually.assertEventually;
 
 import java.io.IOException;
 import java.net.InetAddress;

@@ -14,20 +14,20 @@ import java.util.concurrent.locks.LockSupport;
  * succeeded, by writing their status as of their current generation. Until a tier is allowed, its workloads stay unready, as pods
  * that never start would leave them.
  */
-final class TestingKubernetesController implements AutoCloseable {
+public final class TestingKubernetesController implements AutoCloseable {
     private final KubernetesClient client;
     private final String namespace;
     private final Set<String> readyTiers = ConcurrentHashMap.newKeySet();
     private final Thread thread;
     private volatile boolean running = true;
 
-    TestingKubernetesController(KubernetesClient client, String namespace) {
+    public TestingKubernetesController(KubernetesClient client, String namespace) {
         this.client = client;
         this.namespace = namespace;
         this.thread = Thread.ofVirtual().name("testing-kubernetes-controller").start(this::loop);
     }
 
-    void makeReady(String... tiers) {
+    public void makeReady(String... tiers) {
         readyTiers.addAll(Set.of(tiers));
     }
 

@@ -10,10 +10,10 @@ import java.util.HashMap;
  * fabric8's mock API server in CRUD mode: it stores what clients write and serves it back, but runs
  * no controllers, scheduler or kubelets. It stands in for a real API server, which cannot run here.
  */
-final class TestingMockServer {
+public final class TestingMockServer {
     private TestingMockServer() {}
 
-    static KubernetesMockServer crud() {
+    public static KubernetesMockServer crud() {
         KubernetesMockServer server = new KubernetesMockServer(
                 new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         server.init();
