@@ -30,7 +30,7 @@ import picocli.CommandLine.ParentCommand;
 @Command(
         name = "cluster",
         mixinStandardHelpOptions = true,
-        description = "Deploy and operate clusters on this machine.",
+        description = "Deploy and operate clusters, on this machine or on hosts reached over SSH.",
         subcommands = {
             ClusterCommand.Deploy.class,
             ClusterCommand.Start.class,
