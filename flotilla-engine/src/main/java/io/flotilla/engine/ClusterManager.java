@@ -78,11 +78,7 @@ public final class ClusterManager {
         if (!conflicts.isEmpty()) {
             throw new TopologyException(conflicts);
         }
-        for (String host : topology.hosts()) {
-            if (ssh == null && !Hosts.isLocal(host)) {
-                new Hosts(null, Path.of("/dev/null")).apply(host);
-            }
-        }
+        topology.hosts().forEach(host -> Hosts.requireReachable(host, ssh));
         return topology;
     }
 

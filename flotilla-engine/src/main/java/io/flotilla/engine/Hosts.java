@@ -32,17 +32,22 @@ final class Hosts implements Function<String, Executor>, AutoCloseable {
         this.clusterKnownHosts = clusterKnownHosts;
     }
 
-    @Override
-    public synchronized Executor apply(String host) {
-        if (isLocal(host)) {
-            return new LocalExecutor(host);
-        }
-        if (ssh == null) {
+    /** Refuses a host that is not this machine when no SSH login was given, before anything connects. */
+    static void requireReachable(String host, SshAccess ssh) {
+        if (ssh == null && !isLocal(host)) {
             throw new OperationException(
                     "REMOTE_HOST",
                     "host %s is not this machine; to deploy to it over SSH give the login with --user, -i KEY and --known-hosts FILE (or --accept-new-host-keys)"
                             .formatted(host));
         }
+    }
+
+    @Override
+    public synchronized Executor apply(String host) {
+        if (isLocal(host)) {
+            return new LocalExecutor(host);
+        }
+        requireReachable(host, ssh);
         if (connections == null) {
             SshOptions options = SshOptions.of(
                             ssh.user(),
