@@ -15,8 +15,9 @@ final class ProgressPrinter implements ProgressListener, Operation.ResumeListene
     }
 
     @Override
-    public synchronized void groupStarted(String title, int actions) {
-        if (!title.startsWith("launch ") && !title.startsWith("wait for ")) {
+    public synchronized void groupStarted(String title, int actions, int depth) {
+        // One heading per step of the plan; the action lines below it name each instance.
+        if (depth == 0) {
             err.printf("+ %s%n", title);
         }
     }

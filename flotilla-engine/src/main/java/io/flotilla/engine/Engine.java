@@ -38,7 +38,7 @@ public final class Engine {
         Run run = new Run(journal, new Semaphore(concurrency), plan.actions().size());
         try {
             for (Step step : plan.steps()) {
-                run.step(step);
+                run.step(step, 0);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -59,23 +59,23 @@ public final class Engine {
             this.total = total;
         }
 
-        void step(Step step) throws InterruptedException {
+        void step(Step step, int depth) throws InterruptedException {
             switch (step) {
                 case Step.Action action -> action(action);
                 case Step.Serial serial -> {
-                    listener.groupStarted(serial.title(), countActions(serial));
+                    listener.groupStarted(serial.title(), countActions(serial), depth);
                     for (Step each : serial.steps()) {
-                        step(each);
+                        step(each, depth + 1);
                     }
                 }
-                case Step.Parallel parallel -> parallel(parallel);
+                case Step.Parallel parallel -> parallel(parallel, depth);
             }
         }
 
-        private void parallel(Step.Parallel parallel) throws InterruptedException {
-            listener.groupStarted(parallel.title(), countActions(parallel));
+        private void parallel(Step.Parallel parallel, int depth) throws InterruptedException {
+            listener.groupStarted(parallel.title(), countActions(parallel), depth);
             if (parallel.steps().size() == 1) {
-                step(parallel.steps().getFirst());
+                step(parallel.steps().getFirst(), depth + 1);
                 return;
             }
             try (ExecutorService threads = Executors.newThreadPerTaskExecutor(
@@ -85,7 +85,7 @@ public final class Engine {
                 List<Future<Void>> futures = new ArrayList<>();
                 for (Step child : parallel.steps()) {
                     futures.add(completions.submit(() -> {
-                        step(child);
+                        step(child, depth + 1);
                         return null;
                     }));
                 }

@@ -5,7 +5,8 @@ import java.time.Duration;
 
 /** Hears what a running plan does, one event per action; implementations must be thread-safe. */
 public interface ProgressListener {
-    default void groupStarted(String title, int actions) {}
+    /** A serial or parallel group begins; {@code depth} is 0 for the plan's own steps and grows inside groups. */
+    default void groupStarted(String title, int actions, int depth) {}
 
     default void actionStarted(Step.Action action) {}
 

@@ -87,10 +87,7 @@ public final class ClusterPlanner {
                                         instances.stream().map(this::awaitReady).toList()))));
             }
             if (!tiers.isEmpty()) {
-                plan.then(
-                        tiers.size() == 1
-                                ? tiers.getFirst()
-                                : Step.parallel("Start " + String.join(", ", layer), tiers));
+                plan.then(Step.parallel("Start " + String.join(", ", layer), tiers));
             }
         }
         return plan.build();
