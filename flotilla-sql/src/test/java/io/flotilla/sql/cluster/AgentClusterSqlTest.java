@@ -419,6 +419,35 @@ class AgentClusterSqlTest {
 
     @Test
     @Order(9)
+    void theAgentStaysSmallAfterAnsweringEveryTable() throws Exception {
+        for (String table : List.of(
+                "cluster_info",
+                "cluster_config",
+                "cluster_load",
+                "cluster_hardware",
+                "cluster_systeminfo",
+                "cluster_processlist",
+                "cluster_slow_query",
+                "cluster_replication",
+                "inspection_result")) {
+            query("SELECT * FROM information_schema." + table);
+        }
+        long pid;
+        try (AgentClient agent = new AgentClient(
+                URI.create("http://127.0.0.1:34760"), clusters.secrets(NAME).agentToken(), Duration.ofSeconds(5))) {
+            pid = agent.info().pid();
+        }
+        long rssKb = Files.readAllLines(Path.of("/proc/%d/status".formatted(pid))).stream()
+                .filter(line -> line.startsWith("VmRSS:"))
+                .map(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))
+                .findFirst()
+                .orElseThrow();
+        System.out.printf("agent pid %d RSS %d kB after every table%n", pid, rssKb);
+        assertThat(rssKb).as("agent RSS in kB").isLessThan(80 * 1024);
+    }
+
+    @Test
+    @Order(10)
     void aStoppedAgentIsAWarningPerInstance() throws Exception {
         try (AgentClient agent = new AgentClient(
                 URI.create("http://127.0.0.1:34760"), clusters.secrets(NAME).agentToken(), Duration.ofSeconds(5))) {
