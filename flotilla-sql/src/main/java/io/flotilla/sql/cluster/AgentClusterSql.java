@@ -108,7 +108,7 @@ public final class AgentClusterSql implements ClusterSql {
                     ConfigResult result = agent.setConfig(instance.id(), key, value);
                     changed++;
                     if (result.needsRestart()) {
-                        warnings.warn("%s; restart it with `flotilla cluster restart %s -N %s`"
+                        warnings.warn("%s; apply it with `flotilla cluster reload %s -N %s`"
                                 .formatted(result.detail(), store.name(), instance.id()));
                     } else if (!result.detail().isEmpty()) {
                         warnings.warn(result.detail());

@@ -338,7 +338,7 @@ class AgentClusterSqlTest {
 
     @Test
     @Order(7)
-    void setConfigChangesEveryMariaDbLiveAndAStaticOneAfterARestart() throws Exception {
+    void setConfigChangesEveryMariaDbLiveAndAStaticOneAfterARollingReload() throws Exception {
         Warnings set = new Warnings();
         assertThat(sql.setConfig(NAME, "mariadb", "max_connections", "321", "tester", set))
                 .isEqualTo(3);
@@ -360,7 +360,23 @@ class AgentClusterSqlTest {
                 .containsExactly(restartWarning(PRIMARY), restartWarning(REPLICA_1), restartWarning(REPLICA_2));
         assertThat(variable(34306, "back_log")).isNotEqualTo("77");
 
-        clusters.run(NAME, "restart", new Selection(Set.of("mariadb"), Set.of()), "test restart");
+        io.flotilla.engine.Journal reload =
+                clusters.run(NAME, "reload", new Selection(Set.of("mariadb"), Set.of()), "test reload");
+
+        String steps = Files.readString(reload.file());
+        assertThat(List.of(
+                                "reload/stop/" + REPLICA_1,
+                                "start/ready/" + REPLICA_1,
+                                "reload/stop/" + REPLICA_2,
+                                "start/ready/" + REPLICA_2,
+                                "reload/stop/" + PRIMARY,
+                                "start/ready/" + PRIMARY)
+                        .stream()
+                        .map(step -> steps.indexOf("\"step\":\"%s\"".formatted(step)))
+                        .toList())
+                .as("one instance at a time, replicas before the primary")
+                .doesNotContain(-1)
+                .isSorted();
 
         for (int port : MARIADB_PORTS) {
             assertThat(variable(port, "max_connections")).as("port %d", port).isEqualTo("321");
@@ -380,7 +396,7 @@ class AgentClusterSqlTest {
     }
 
     private static String restartWarning(String instance) {
-        return "back_log is not dynamic in mariadb %1$s: written to %2$s/deploy/mariadb-%3$s/conf/my.cnf, it takes effect when the instance restarts; restart it with `flotilla cluster restart sq -N %1$s`"
+        return "back_log is not dynamic in mariadb %1$s: written to %2$s/deploy/mariadb-%3$s/conf/my.cnf, it takes effect when the instance restarts; apply it with `flotilla cluster reload sq -N %1$s`"
                 .formatted(instance, root, instance.substring(instance.indexOf(':') + 1));
     }
 

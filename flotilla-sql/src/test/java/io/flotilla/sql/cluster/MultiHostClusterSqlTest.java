@@ -111,7 +111,9 @@ class MultiHostClusterSqlTest {
     @Test
     @Order(1)
     void bothHostsAnswer() throws Exception {
-        assertThat(instances("SELECT INSTANCE FROM information_schema.cluster_load WHERE NAME = 'load1' AND TYPE = 'mariadb'"))
+        assertThat(
+                        instances(
+                                "SELECT INSTANCE FROM information_schema.cluster_load WHERE NAME = 'load1' AND TYPE = 'mariadb'"))
                 .containsExactlyInAnyOrder(first.address() + ":3306", second.address() + ":3306");
         assertThat(instances("SELECT INSTANCE FROM information_schema.cluster_replication"))
                 .containsExactly(second.address() + ":3306");
@@ -124,7 +126,8 @@ class MultiHostClusterSqlTest {
         second.cutLink();
         try {
             long started = System.nanoTime();
-            List<String> rows = instances("SELECT INSTANCE FROM information_schema.cluster_info WHERE TYPE = 'mariadb'");
+            List<String> rows =
+                    instances("SELECT INSTANCE FROM information_schema.cluster_info WHERE TYPE = 'mariadb'");
             Duration took = Duration.ofNanos(System.nanoTime() - started);
 
             assertThat(rows).containsExactly(first.address() + ":3306");
