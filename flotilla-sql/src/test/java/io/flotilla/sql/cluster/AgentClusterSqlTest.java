@@ -97,6 +97,7 @@ class AgentClusterSqlTest {
         clusters.deploy(NAME, topology, yaml, "test deploy", 34760, null);
         clusters.run(NAME, "start", Selection.ALL, "test start");
         rootPassword = clusters.secrets(NAME).rootPassword();
+        System.out.printf("agent RSS %d kB after deploy and start, before any table%n", agentRssKb());
         sql = new AgentClusterSql(clusters, Duration.ofSeconds(3));
         warnings = new Warnings();
         Properties properties = new Properties();
@@ -448,18 +449,22 @@ class AgentClusterSqlTest {
                 "inspection_result")) {
             query("SELECT * FROM information_schema." + table);
         }
+        long rssKb = agentRssKb();
+        System.out.printf("agent RSS %d kB after every table%n", rssKb);
+        assertThat(rssKb).as("agent RSS in kB").isLessThan(80 * 1024);
+    }
+
+    private static long agentRssKb() throws Exception {
         long pid;
         try (AgentClient agent = new AgentClient(
                 URI.create("http://127.0.0.1:34760"), clusters.secrets(NAME).agentToken(), Duration.ofSeconds(5))) {
             pid = agent.info().pid();
         }
-        long rssKb = Files.readAllLines(Path.of("/proc/%d/status".formatted(pid))).stream()
+        return Files.readAllLines(Path.of("/proc/%d/status".formatted(pid))).stream()
                 .filter(line -> line.startsWith("VmRSS:"))
                 .map(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))
                 .findFirst()
                 .orElseThrow();
-        System.out.printf("agent pid %d RSS %d kB after every table%n", pid, rssKb);
-        assertThat(rssKb).as("agent RSS in kB").isLessThan(80 * 1024);
     }
 
     @Test
