@@ -87,16 +87,17 @@ public final class ScalePlanner {
                     "Install agents",
                     newHosts.stream().map(afterPlanner::prepareHost).toList()));
         }
-        plan.then(Step.parallel(
-                "Reach agents",
-                oldHosts.stream()
-                        .filter(hosts::contains)
-                        .map(host -> Step.action(
-                                "scale-out/reach-agent/" + host,
-                                "reach agent on " + host,
-                                host,
-                                () -> afterPlanner.startAgent(host)))
-                        .toList()));
+        List<Step> reach = oldHosts.stream()
+                .filter(hosts::contains)
+                .map(host -> (Step) Step.action(
+                        "scale-out/reach-agent/" + host,
+                        "reach agent on " + host,
+                        host,
+                        () -> afterPlanner.startAgent(host)))
+                .toList();
+        if (!reach.isEmpty()) {
+            plan.then(Step.parallel("Reach agents", reach));
+        }
         List<Instance> replicas = added.stream().filter(this::isReplica).toList();
         if (!replicas.isEmpty()) {
             plan.then(Step.parallel(

@@ -87,6 +87,13 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
                                 .formatted(instance.id(), cluster, primary == null ? "" : " " + primary.id()),
                         List.of(instance.id()));
             }
+            if (instance.component().equals("etcd")) {
+                problems.add(
+                        instance.position(),
+                        "scale-out cannot add etcd members yet (a new member must first be added to the running etcd cluster); cluster '%s' keeps its %d member(s)"
+                                .formatted(cluster, existing.instances("etcd").size()),
+                        List.of(instance.id()));
+            }
             if (instance.component().equals("mariadb") && primary == null) {
                 problems.add(
                         instance.position(),
