@@ -124,22 +124,22 @@ class ScaleClusterTest {
         Path stored = root.resolve("home/clusters").resolve(NAME).resolve("topology.yaml");
         String before = Files.readString(stored);
         Path fragment = root.resolve("conflict.yaml");
-        String second = hosts.hosts().get(1).address();
-        // 9100 is the node_exporter's port on every host of the cluster.
+        String first = gateway();
+        // 9090 is Prometheus's port on the first host.
         Files.writeString(fragment, """
                 mariadb_servers:
                   - host: %s
-                    port: 9100
+                    port: 9090
                   - host: %s
-                """.formatted(second, fourth().address()));
+                """.formatted(first, fourth().address()));
         Cli.Result refused = cli.run("cluster", "scale-out", NAME, fragment.toString(), "--yes");
         assertThat(refused.exitCode()).isEqualTo(1);
         assertThat(refused.out()).isEmpty();
         assertThat(refused.err()).isEqualTo("""
                         Error: the topology has 1 problem:
-                        %1$s:2:5: port conflict for '9100' with cluster 'scaled': 'mariadb_servers:%2$s.port' (mariadb %2$s:9100 at line 2) is already used by 'node_exporter:%2$s.node_exporter_port' (node_exporter %2$s:9100) of cluster 'scaled'; choose another port or host
+                        %1$s:2:5: port conflict for '9090' with cluster 'scaled': 'mariadb_servers:%2$s.port' (mariadb %2$s:9090 at line 2) is already used by 'monitoring_servers:%2$s.port' (prometheus %2$s:9090) of cluster 'scaled'; choose another port or host
                         Nothing was changed.
-                        """.formatted(fragment, second));
+                        """.formatted(fragment, first));
         assertThat(Files.readString(stored)).isEqualTo(before);
         assertThat(fourth().srv().resolve("flotilla")).doesNotExist();
         assertThat(Files.readString(root.resolve("home/clusters").resolve(NAME).resolve("meta.json")))
