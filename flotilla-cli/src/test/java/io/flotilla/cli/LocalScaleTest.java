@@ -3,13 +3,16 @@ package io.flotilla.cli;
 import static io.flotilla.testing.Eventually.assertEventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalScaleTest {
     private static final String NAME = "lscale";
+    private static final String ETCD = "letcd";
 
     @TempDir
     static Path root;
@@ -65,8 +69,10 @@ class LocalScaleTest {
 
     @AfterAll
     static void destroy() {
-        if (Files.exists(home.resolve("clusters").resolve(NAME))) {
-            cli.run("cluster", "destroy", NAME, "--yes");
+        for (String cluster : List.of(NAME, ETCD)) {
+            if (Files.exists(home.resolve("clusters").resolve(cluster))) {
+                cli.run("cluster", "destroy", cluster, "--yes");
+            }
         }
         ProcessHandle.allProcesses()
                 .filter(process -> process.info().commandLine().orElse("").contains(root.toString()))
@@ -114,6 +120,49 @@ class LocalScaleTest {
         // With no replica left, the primary (a backup server of the read pool) answers reads.
         assertThat(readServerIds()).containsExactly(1L);
         assertThat(root.resolve("data/mariadb-35307")).doesNotExist();
+    }
+
+    @Test
+    @Order(2)
+    void anEtcdMemberLeavesTheMembershipAndTheLastOneIsKept() throws Exception {
+        Path topology = root.resolve("etcd.yaml");
+        Files.writeString(topology, """
+                global:
+                  user: "%s"
+                  deploy_dir: "%s/etcd-deploy"
+                  data_dir: "%s/etcd-data"
+                  listen_host: 127.0.0.1
+                etcd_servers:
+                  - { host: 127.0.0.1, client_port: 35379, peer_port: 35380, name: e1, ignore_exporter: true }
+                  - { host: 127.0.0.1, client_port: 35479, peer_port: 35480, name: e2, ignore_exporter: true }
+                """.formatted(System.getProperty("user.name"), root, root));
+        Cli.Result deploy = cli.run("cluster", "deploy", ETCD, topology.toString(), "--yes");
+        assertThat(deploy.exitCode()).as(deploy.all()).isZero();
+        Cli.Result start = cli.run("cluster", "start", ETCD);
+        assertThat(start.exitCode()).as(start.all()).isZero();
+        assertThat(etcdctl("member", "list")).contains(", e1, ").contains(", e2, ");
+
+        Cli.Result scaleIn = cli.run("cluster", "scale-in", ETCD, "-N", "127.0.0.1:35479", "--yes");
+        assertThat(scaleIn.exitCode()).as(scaleIn.all()).isZero();
+        assertThat(scaleIn.err()).contains("remove etcd member e2");
+        assertThat(etcdctl("member", "list")).contains(", e1, ").doesNotContain(", e2, ");
+        assertThat(root.resolve("etcd-data/etcd-35479")).doesNotExist();
+
+        Cli.Result last = cli.run("cluster", "scale-in", ETCD, "-N", "127.0.0.1:35379", "--yes");
+        assertThat(last.exitCode()).isEqualTo(1);
+        assertThat(last.err())
+                .isEqualTo(
+                        "Error: 127.0.0.1:35379 is the last etcd member of cluster 'letcd'; etcd would lose its data with it. Add another member first, or destroy the cluster%n"
+                                .formatted());
+    }
+
+    private static String etcdctl(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("etcdctl", "--endpoints=127.0.0.1:35379", "--dial-timeout=5s"));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as(output).isZero();
+        return output;
     }
 
     private static Set<Long> readServerIds() throws Exception {

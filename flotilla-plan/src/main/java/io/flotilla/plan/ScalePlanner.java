@@ -563,7 +563,7 @@ public final class ScalePlanner {
     }
 
     /** Asks a member that stays to remove this one from etcd's membership, unless it is already gone. */
-    private void removeEtcdMember(Instance leaving) {
+    private void removeEtcdMember(Instance leaving) throws InterruptedException {
         Instance survivor = after.topology().instances("etcd").getFirst();
         Executor executor = after.executor(survivor.host());
         String endpoint = "http://%s:%d".formatted(survivor.host(), survivor.port("client_port"));
@@ -573,9 +573,21 @@ public final class ScalePlanner {
         for (String line : members.stdout().lines().toList()) {
             String[] fields = line.split(",\\s*");
             if (fields.length >= 3 && fields[2].equals(name)) {
-                executor.check(
-                        List.of("etcdctl", "--endpoints=" + endpoint, "member", "remove", fields[0].strip()),
-                        COMMAND_TIMEOUT);
+                List<String> remove =
+                        List.of("etcdctl", "--endpoints=" + endpoint, "member", "remove", fields[0].strip());
+                // etcd refuses a removal ("unhealthy cluster") until the members that stay have been
+                // connected to each other for a few seconds, as right after a start.
+                long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
+                CommandResult result = executor.run(remove, COMMAND_TIMEOUT);
+                while (!result.succeeded()
+                        && result.stderr().contains("unhealthy cluster")
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(1000);
+                    result = executor.run(remove, COMMAND_TIMEOUT);
+                }
+                if (!result.succeeded()) {
+                    executor.check(remove, COMMAND_TIMEOUT);
+                }
                 return;
             }
         }
