@@ -83,6 +83,10 @@ class ScaleClusterTest {
         }
     }
 
+    private static Path knownHosts() {
+        return root.resolve("known_hosts");
+    }
+
     private static TestHost fourth() {
         return hosts.hosts().get(3);
     }
@@ -94,6 +98,14 @@ class ScaleClusterTest {
     @Test
     @Order(1)
     void deployStartAndWriteARow() throws Exception {
+        // The fourth host's key is not pinned yet: a scale-out to it is refused until it is.
+        Files.writeString(
+                knownHosts(),
+                Files.readString(hosts.knownHosts())
+                        .lines()
+                        .filter(line -> !line.startsWith(fourth().address() + " "))
+                        .map(line -> line + "\n")
+                        .reduce("", String::concat));
         Cli.Result deploy = cli.run(
                 "cluster",
                 "deploy",
@@ -105,7 +117,7 @@ class ScaleClusterTest {
                 "-i",
                 hosts.clientKey().toString(),
                 "--known-hosts",
-                hosts.knownHosts().toString());
+                knownHosts().toString());
         assertThat(deploy.exitCode()).as(deploy.all()).isZero();
         Cli.Result start = cli.run("cluster", "start", NAME);
         assertThat(start.exitCode()).as(start.all()).isZero();
@@ -166,6 +178,33 @@ class ScaleClusterTest {
                 mariadb_servers:
                   - host: %s
                 """.formatted(fourth().address()));
+        Path meta = root.resolve("home/clusters").resolve(NAME).resolve("meta.json");
+        String metaBefore = Files.readString(meta);
+        Cli.Result unknownKey = cli.run("cluster", "scale-out", NAME, fragment.toString(), "--yes");
+        assertThat(unknownKey.exitCode()).isEqualTo(1);
+        assertThat(unknownKey.err())
+                .startsWith("Error: ssh root@" + fourth().address() + ":22: ")
+                .contains(fourth().hostKeyFingerprint());
+        assertThat(Files.readString(meta)).isEqualTo(metaBefore);
+        assertThat(fourth().srv().resolve("flotilla")).doesNotExist();
+        Files.writeString(
+                knownHosts(),
+                Files.readString(hosts.knownHosts())
+                        .lines()
+                        .filter(line -> line.startsWith(fourth().address() + " "))
+                        .map(line -> line + "\n")
+                        .reduce("", String::concat),
+                java.nio.file.StandardOpenOption.APPEND);
+
+        Cli.Result dryRun = cli.run("cluster", "scale-out", NAME, fragment.toString(), "--dry-run");
+        assertThat(dryRun.exitCode()).as(dryRun.all()).isZero();
+        assertThat(dryRun.out())
+                .startsWith("scale-out scaled: ")
+                .contains("- install agent on " + fourth().address())
+                .contains("- clone %s:3306 from %s:3306".formatted(fourth().address(), gateway()))
+                .contains("- reload haproxy %s:4000".formatted(gateway()))
+                .contains("- reload prometheus %s:9090".formatted(gateway()));
+
         Path journal = root.resolve("home/clusters").resolve(NAME).resolve("journal/current.jsonl");
         Process first = cli.start(
                 root.resolve("first-scale-out.log"), "cluster", "scale-out", NAME, fragment.toString(), "--yes");

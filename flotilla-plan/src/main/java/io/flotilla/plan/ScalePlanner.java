@@ -373,10 +373,12 @@ public final class ScalePlanner {
         Executor to = after.executor(replica.host());
         String options = source.deployDir().resolve("tmp/flotilla-backup.cnf").toString();
         String scratch = source.deployDir().resolve("tmp/flotilla-backup").toString();
-        Path staged = Files.createTempFile(
-                "flotilla-clone-",
-                ".mbstream",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        // One name per cluster and replica: a run cut short leaves it behind, and the next run removes it first.
+        Path staged = Path.of(System.getProperty("java.io.tmpdir"))
+                .resolve("flotilla-clone-%s-%s.mbstream"
+                        .formatted(after.name(), replica.id().replaceAll("[^A-Za-z0-9.-]", "_")));
+        Files.deleteIfExists(staged);
+        Files.createFile(staged, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
             from.remove(scratch);
             from.mkdirs(scratch, "0700");
