@@ -602,7 +602,8 @@ final class ClusterCommand {
                         + " topology) to a running cluster.",
                 "A new MariaDB replica is cloned from the primary with mariadb-backup and replicates from the backup's GTID"
                         + " position; a new host gets the agent; HAProxy and Prometheus are reloaded in place. The cluster's"
-                        + " topology changes only when every step finished; re-running a scale-out that was cut short finishes it."
+                        + " topology changes only when every step finished; re-running a scale-out that was cut short finishes it.",
+                "MariaDB instances in FILE are replicas (a second primary is refused); new etcd members are refused for now."
             })
     static final class ScaleOutCommand implements Callable<Integer> {
         @ParentCommand
