@@ -240,6 +240,69 @@ public final class MariaDbKind implements ComponentKind {
         }
     }
 
+    /**
+     * The option file {@code mariadb-backup} reads on the primary's host: the primary's own
+     * settings and the root login, so that the password never shows in a process list. Written
+     * with mode 0600 and removed after the backup.
+     */
+    public String backupOptions(InstanceContext primary, ClusterSecrets secrets) {
+        return configFiles(primary).get("conf/my.cnf")
+                + "\n[mariadb-backup]\nuser = root\npassword = \"%s\"\n"
+                        .formatted(secrets.rootPassword().replace("\\", "\\\\").replace("\"", "\\\""));
+    }
+
+    /** A hot backup of the running primary written to standard output as an mbstream. */
+    public static List<String> backupCommand(String optionsFile, String scratchDir) {
+        return List.of(
+                "/usr/bin/mariadb-backup",
+                "--defaults-file=" + optionsFile,
+                "--backup",
+                "--stream=mbstream",
+                "--target-dir=" + scratchDir);
+    }
+
+    /** Unpacks an mbstream read from standard input into {@code dataDir}. */
+    public static List<String> unpackCommand(String dataDir) {
+        return List.of("/usr/bin/mbstream", "-x", "-C", dataDir);
+    }
+
+    /** Applies the redo log copied with the backup, making the data consistent at the backup's GTID position. */
+    public static List<String> prepareCommand(String dataDir) {
+        return List.of("/usr/bin/mariadb-backup", "--prepare", "--target-dir=" + dataDir);
+    }
+
+    /** Where the backup records the binlog position it is consistent with: older and newer names. */
+    public static List<String> backupPositionFiles(String dataDir) {
+        return List.of(dataDir + "/mariadb_backup_binlog_info", dataDir + "/xtrabackup_binlog_info");
+    }
+
+    /**
+     * The GTID position in a backup's binlog info ({@code mariadb-bin.000003<TAB>1234<TAB>0-1-42});
+     * empty when the primary had written no transaction yet.
+     */
+    public static String backupGtid(String binlogInfo) {
+        String[] fields = binlogInfo.strip().split("\t");
+        return fields.length >= 3 ? fields[2].strip() : "";
+    }
+
+    /**
+     * Makes a replica cloned from a backup replicate from the backup's position on: sets
+     * {@code gtid_slave_pos} once, before replication is configured, so that
+     * {@code MASTER_USE_GTID = slave_pos} asks the primary only for what the backup lacks.
+     */
+    public static void seedReplicaPosition(InstanceContext context, SqlAccess sql, String gtid) throws SQLException {
+        Instance instance = context.instance();
+        try (Connection connection = sql.open(instance.host(), instance.mainPort());
+                Statement statement = connection.createStatement()) {
+            try (ResultSet status = statement.executeQuery("SHOW SLAVE STATUS")) {
+                if (status.next()) {
+                    return;
+                }
+            }
+            statement.execute("SET GLOBAL gtid_slave_pos = '%s'".formatted(gtid.replace("'", "")));
+        }
+    }
+
     private static boolean replicatesFrom(Statement statement, Instance primary) throws SQLException {
         try (ResultSet status = statement.executeQuery("SHOW SLAVE STATUS")) {
             if (!status.next()) {

@@ -71,6 +71,15 @@ public final class ClusterContext implements SqlAccess {
         this.osUser = requireNonNull(osUser, "osUser is null");
     }
 
+    /**
+     * The same cluster with another topology (the one a scale-out or scale-in leads to), reaching
+     * its hosts over the same connections. Closing this context closes them; closing the other does not.
+     */
+    public ClusterContext withTopology(Topology other) {
+        return new ClusterContext(
+                name, other, catalog, secrets, agentPorts, checkPorts, this::executor, agentRuntime, osUser);
+    }
+
     public String name() {
         return name;
     }

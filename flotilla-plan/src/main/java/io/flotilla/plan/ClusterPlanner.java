@@ -217,7 +217,7 @@ public final class ClusterPlanner {
         }
     }
 
-    private void preflight(String host) {
+    void preflight(String host) {
         Executor executor = cluster.executor(host);
         List<String> problems = new ArrayList<>();
         Set<String> checkedBinaries = new LinkedHashSet<>();
@@ -272,7 +272,7 @@ public final class ClusterPlanner {
     }
 
     /** The agent's answer, when an agent of this cluster (same token) already runs on the host. */
-    private Optional<AgentInfo> agentAnswers(String host) {
+    Optional<AgentInfo> agentAnswers(String host) {
         try {
             return Optional.of(cluster.agent(host).info());
         } catch (AgentException ignored) {
@@ -280,7 +280,7 @@ public final class ClusterPlanner {
         }
     }
 
-    private Step.Action prepareHost(String host) {
+    Step.Action prepareHost(String host) {
         return Step.action("deploy/agent/" + host, "install agent on " + host, host, () -> {
             Executor executor = cluster.executor(host);
             Path dir = cluster.agentDir(host);
@@ -324,7 +324,7 @@ public final class ClusterPlanner {
     }
 
     /** Starts the host's agent unless it already answers; it then re-adopts the instances it supervised. */
-    private void startAgent(String host) throws InterruptedException {
+    void startAgent(String host) throws InterruptedException {
         if (agentAnswers(host).isPresent()) {
             return;
         }
@@ -413,7 +413,7 @@ public final class ClusterPlanner {
     }
 
     /** Stops an instance; destroy also accepts an instance its agent never knew or an agent that was never installed. */
-    private void stopInstance(String operation, Instance instance) {
+    void stopInstance(String operation, Instance instance) {
         if (operation.equals("destroy") && !agentInstalled(instance.host())) {
             return;
         }
@@ -426,7 +426,7 @@ public final class ClusterPlanner {
         }
     }
 
-    private Step.Action deployInstance(Instance instance) {
+    Step.Action deployInstance(Instance instance) {
         return Step.action(
                 "deploy/instance/" + instance.id(),
                 "deploy %s %s".formatted(instance.component(), instance.id()),
@@ -489,7 +489,7 @@ public final class ClusterPlanner {
         }
     }
 
-    private Step.Action launch(Instance instance) {
+    Step.Action launch(Instance instance) {
         return Step.action(
                 "start/launch/" + instance.id(),
                 "launch %s %s".formatted(instance.component(), instance.id()),
@@ -501,7 +501,7 @@ public final class ClusterPlanner {
                 });
     }
 
-    private Step.Action awaitReady(Instance instance) {
+    Step.Action awaitReady(Instance instance) {
         ComponentKind kind = cluster.kind(instance);
         return Step.action(
                 "start/ready/" + instance.id(),
@@ -517,7 +517,7 @@ public final class ClusterPlanner {
                 });
     }
 
-    private void removeInstance(Instance instance) {
+    void removeInstance(Instance instance) {
         Executor executor = cluster.executor(instance.host());
         try {
             cluster.agent(instance.host()).remove(instance.id());
@@ -532,7 +532,7 @@ public final class ClusterPlanner {
     }
 
     /** Shuts the agent down and waits for its process to be gone (killing it after 10 s) before removing its files. */
-    private void removeAgent(String host) throws InterruptedException {
+    void removeAgent(String host) throws InterruptedException {
         Executor executor = cluster.executor(host);
         Optional<AgentInfo> info = agentAnswers(host);
         if (info.isPresent()) {
