@@ -5,21 +5,27 @@ import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.ClusterStore;
 import io.flotilla.engine.ClusterView;
 import io.flotilla.engine.Journal;
-import io.flotilla.engine.SshAccess;
+import io.flotilla.engine.SshLogin;
 import io.flotilla.exec.CommandResult;
+import io.flotilla.exec.SshPassword;
 import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
 import io.flotilla.topology.Topology;
 import java.io.BufferedReader;
+import java.io.Console;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -76,7 +82,15 @@ final class ClusterCommand {
         @Option(names = "--dry-run", description = "Print the plan and change nothing.")
         private boolean dryRun;
 
-        @Option(names = "--user", paramLabel = "USER", description = "SSH login for hosts other than this machine.")
+        @Option(
+                names = "--user",
+                paramLabel = "USER",
+                description = {
+                    "SSH login for hosts other than this machine: root, a sudoer, or the deploy user (global.user) itself.",
+                    "Unless it is the deploy user, it is used once: to create the deploy user on each host, authorize the"
+                            + " cluster's own key for it (kept 0600 in the cluster's folder) and give it the cluster's"
+                            + " folders. Every later command logs in as the deploy user with that key."
+                })
         private String user;
 
         @Option(
@@ -84,6 +98,19 @@ final class ClusterCommand {
                 paramLabel = "KEY",
                 description = "SSH private key for --user.")
         private Path identityFile;
+
+        @Option(
+                names = {"-p", "--password"},
+                description =
+                        "Ask for the password of --user on the terminal (not echoed); also given to sudo when it asks.")
+        private boolean askPassword;
+
+        @Option(
+                names = "--password-file",
+                paramLabel = "FILE",
+                description =
+                        "Read the password of --user from FILE (first line), which must be readable by its owner only (mode 0600).")
+        private Path passwordFile;
 
         @Option(names = "--ssh-port", defaultValue = "22", description = "SSH port (default: ${DEFAULT-VALUE}).")
         private int sshPort;
@@ -100,21 +127,71 @@ final class ClusterCommand {
                         + " A changed key is always refused.")
         private boolean acceptNewHostKeys;
 
-        private SshAccess ssh() {
-            if (user == null && identityFile == null) {
+        private SshLogin login() throws IOException {
+            if (user == null && identityFile == null && !askPassword && passwordFile == null) {
                 return null;
             }
-            if (user == null || identityFile == null) {
-                throw new OperationException("BAD_OPTION", "SSH access needs both --user and -i KEY");
+            if (user == null) {
+                throw new OperationException("BAD_OPTION", "SSH access needs --user as well as -i KEY or a password");
+            }
+            if (identityFile == null && !askPassword && passwordFile == null) {
+                throw new OperationException(
+                        "BAD_OPTION", "SSH access needs -i KEY, -p (ask for the password) or --password-file FILE");
+            }
+            if (askPassword && passwordFile != null) {
+                throw new OperationException("BAD_OPTION", "give -p or --password-file, not both");
+            }
+            Optional<SshPassword> password = Optional.empty();
+            if (passwordFile != null) {
+                password = Optional.of(SshPassword.ofFile(checkPasswordFile(passwordFile)));
+            } else if (askPassword) {
+                Console console = System.console();
+                if (console == null) {
+                    throw new OperationException(
+                            "BAD_OPTION", "-p needs a terminal to ask for the password; use --password-file FILE");
+                }
+                char[] typed = console.readPassword("Password of %s: ", user);
+                if (typed == null || typed.length == 0) {
+                    throw new OperationException("BAD_OPTION", "no password was typed; nothing was changed");
+                }
+                password = Optional.of(SshPassword.typed(typed));
+                java.util.Arrays.fill(typed, ' ');
             }
             Path hosts =
                     knownHosts != null ? knownHosts : Path.of(System.getProperty("user.home"), ".ssh", "known_hosts");
-            return new SshAccess(
+            return new SshLogin(
                     user,
                     sshPort,
-                    identityFile.toAbsolutePath().toString(),
+                    Optional.ofNullable(identityFile)
+                            .map(file -> file.toAbsolutePath().toString()),
+                    password,
                     hosts.toAbsolutePath().toString(),
                     acceptNewHostKeys);
+        }
+
+        /** A password file others can read is refused before anything connects: the password may already be out. */
+        static Path checkPasswordFile(Path file) throws IOException {
+            Path absolute = file.toAbsolutePath();
+            if (!Files.isRegularFile(absolute)) {
+                throw new OperationException(
+                        "BAD_OPTION", "password file %s does not exist or is not a file".formatted(absolute));
+            }
+            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(absolute);
+            Set<PosixFilePermission> others = EnumSet.of(
+                    PosixFilePermission.GROUP_READ,
+                    PosixFilePermission.GROUP_WRITE,
+                    PosixFilePermission.GROUP_EXECUTE,
+                    PosixFilePermission.OTHERS_READ,
+                    PosixFilePermission.OTHERS_WRITE,
+                    PosixFilePermission.OTHERS_EXECUTE);
+            others.retainAll(permissions);
+            if (!others.isEmpty()) {
+                throw new OperationException(
+                        "BAD_OPTION",
+                        "password file %s has mode %s: others than its owner may read or change it; run `chmod 600 %s` (and change the password if others could read it)"
+                                .formatted(absolute, PosixFilePermissions.toString(permissions), absolute));
+            }
+            return absolute;
         }
 
         @Override
@@ -122,7 +199,7 @@ final class ClusterCommand {
             Output output = parent.output();
             ClusterManager clusters = Services.clusters(output);
             String yaml = Files.readString(file);
-            SshAccess ssh = ssh();
+            SshLogin ssh = login();
             if (dryRun) {
                 output.out().print(clusters.deployPlan(name, file, yaml, ssh).render());
                 return 0;
