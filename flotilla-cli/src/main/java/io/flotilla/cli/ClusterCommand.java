@@ -62,7 +62,10 @@ final class ClusterCommand {
             mixinStandardHelpOptions = true,
             description = {
                 "Check the hosts, install the agents, write every instance's files and initialise its data.",
-                "Starts nothing: run `flotilla cluster start NAME` next. Re-running a deploy that was cut short finishes it."
+                "Starts nothing: run `flotilla cluster start NAME` next. Re-running a deploy that was cut short finishes it.",
+                "Other hosts are reached with --user and -i KEY, -p or --password-file. Unless --user is the deploy user"
+                        + " (global.user, default tidb), it creates that user on each host, authorizes the cluster's own key"
+                        + " for it and gives it the cluster's folders; every later command logs in as it, without sudo."
             })
     static final class Deploy implements Callable<Integer> {
         @ParentCommand

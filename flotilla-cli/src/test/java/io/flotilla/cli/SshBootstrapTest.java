@@ -307,6 +307,49 @@ class SshBootstrapTest {
         }
     }
 
+    @Test
+    @Order(7)
+    void aDeployUserThatCannotWriteTheFoldersIsRefusedNamingHostAndFolder() throws Exception {
+        TestHost first = hosts.hosts().getFirst();
+        // Logging in as the deploy user itself: no bootstrap, so nobody prepares /srv/other for it.
+        Files.copy(
+                Path.of(hosts.clientKey() + ".pub"),
+                first.home().resolve("tidb/.ssh/authorized_keys"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path own = root.resolve("own-topology.yaml");
+        Files.writeString(own, """
+                global:
+                  user: tidb
+                  deploy_dir: /srv/other/deploy
+                  data_dir: /srv/other/data
+                etcd_servers:
+                  - { host: %s, client_port: 12379, peer_port: 12380 }
+                """.formatted(first.address()));
+        Cli.Result refused = cli.run(
+                "cluster",
+                "deploy",
+                "own",
+                own.toString(),
+                "--yes",
+                "--user",
+                "tidb",
+                "-i",
+                hosts.clientKey().toString(),
+                "--known-hosts",
+                hosts.knownHosts().toString());
+        assertThat(refused.exitCode()).as(refused.all()).isEqualTo(1);
+        assertThat(refused.err().lines().toList())
+                .startsWith(
+                        "Error: host %s: the deploy user tidb cannot write /srv/other/deploy: /srv is owned by root; give it to tidb (chown), or deploy with --user root so that Flotilla prepares it"
+                                .formatted(first.address()))
+                .hasSize(5)
+                .contains(
+                        "host %s: the deploy user tidb cannot write /srv/other/data/etcd-12379: /srv is owned by root; give it to tidb (chown), or deploy with --user root so that Flotilla prepares it"
+                                .formatted(first.address()));
+        assertThat(home.resolve("clusters").resolve("own")).doesNotExist();
+        assertThat(first.srv().resolve("other")).doesNotExist();
+    }
+
     private static List<String> pidsIn(TestHost host) throws Exception {
         Process ip = new ProcessBuilder("ip", "netns", "pids", host.name()).start();
         String pids = new String(ip.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
