@@ -154,15 +154,12 @@ final class HostBootstrap {
     private Plan plan(List<String> remote) {
         String user = topology.global().user();
         return Plan.builder("bootstrap", store.name())
-                .then(Step.parallel(
-                        "Log in as " + login.user(),
-                        remote.stream()
-                                .map(host -> (Step) Step.action(
-                                        "bootstrap/login/" + host,
-                                        "log in to %s as %s".formatted(host, login.user()),
-                                        host,
-                                        () -> privilege(host)))
-                                .toList()))
+                // One action for every host, so that a wrong password or key is reported for each host it fails on.
+                .then(Step.action(
+                        "bootstrap/login",
+                        "log in as %s to %s".formatted(login.user(), String.join(", ", remote)),
+                        remote.getFirst(),
+                        () -> onEveryHost(hosts, remote, (host, executor) -> privilege(host))))
                 .then(Step.parallel(
                         "Create the deploy user " + user,
                         remote.stream()
@@ -299,13 +296,17 @@ final class HostBootstrap {
         }
         List<String> problems = new ArrayList<>();
         for (String host : remote) {
-            unwritable
-                    .get(host)
-                    .lines()
-                    .map(line -> line.split("\t", 3))
-                    .forEach(fields -> problems.add(
+            List<Path> reported = new ArrayList<>();
+            for (String[] fields : unwritable.get(host).lines().map(line -> line.split("\t", 3)).toList()) {
+                Path folder = Path.of(fields[0]);
+                // A folder inside one already named fails for the same reason: name the outer one only.
+                if (reported.stream().noneMatch(folder::startsWith)) {
+                    reported.add(folder);
+                    problems.add(
                             "host %s: the deploy user %s cannot write %s: %s is owned by %s; give it to %s (chown), or deploy with --user root so that Flotilla prepares it"
-                                    .formatted(host, access.user(), fields[0], fields[1], fields[2], access.user())));
+                                    .formatted(host, access.user(), fields[0], fields[1], fields[2], access.user()));
+                }
+            }
         }
         if (!problems.isEmpty()) {
             throw new OperationException("PREFLIGHT", String.join("\n", problems));
