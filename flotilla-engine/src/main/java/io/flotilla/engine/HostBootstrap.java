@@ -243,12 +243,8 @@ final class HostBootstrap {
     private CommandResult sudoWithPassword(Executor executor, List<String> command) {
         String file = "/tmp/.flotilla-sudo-" + HexFormat.of().formatHex(RANDOM.generateSeed(8));
         executor.put(file, (login.password().orElseThrow().read() + "\n").getBytes(StandardCharsets.UTF_8), "0600");
-        List<String> sudo = new ArrayList<>(List.of(
-                "sh",
-                "-c",
-                "sudo -S -p '' \"$@\" < \"$0\"; status=$?; rm -f \"$0\"; exit $status",
-                file,
-                "sudo_command"));
+        List<String> sudo = new ArrayList<>(
+                List.of("sh", "-c", "sudo -S -p '' \"$@\" < \"$0\"; status=$?; rm -f \"$0\"; exit $status", file));
         sudo.addAll(command);
         try {
             return executor.run(sudo, TIMEOUT);
@@ -297,7 +293,11 @@ final class HostBootstrap {
         List<String> problems = new ArrayList<>();
         for (String host : remote) {
             List<Path> reported = new ArrayList<>();
-            for (String[] fields : unwritable.get(host).lines().map(line -> line.split("\t", 3)).toList()) {
+            for (String[] fields : unwritable
+                    .get(host)
+                    .lines()
+                    .map(line -> line.split("\t", 3))
+                    .toList()) {
                 Path folder = Path.of(fields[0]);
                 // A folder inside one already named fails for the same reason: name the outer one only.
                 if (reported.stream().noneMatch(folder::startsWith)) {
