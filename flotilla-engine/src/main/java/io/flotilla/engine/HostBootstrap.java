@@ -126,8 +126,12 @@ final class HostBootstrap {
         String user = topology.global().user();
         List<String> remote =
                 topology.hosts().stream().filter(host -> !Hosts.isLocal(host)).toList();
+        if (remote.isEmpty()) {
+            // Every host is this machine: nothing logs in over SSH.
+            return login.identityFile().isPresent() ? login.access() : null;
+        }
         SshAccess access;
-        if (login.user().equals(user) || remote.isEmpty()) {
+        if (login.user().equals(user)) {
             access = directAccess(login, user);
         } else {
             generateKey(store);
