@@ -5,7 +5,7 @@ import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.ClusterStore;
 import io.flotilla.engine.ClusterView;
 import io.flotilla.engine.Journal;
-import io.flotilla.engine.SshAccess;
+import io.flotilla.engine.SshLogin;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
@@ -20,9 +20,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -59,7 +61,10 @@ final class ClusterCommand {
             mixinStandardHelpOptions = true,
             description = {
                 "Check the hosts, install the agents, write every instance's files and initialise its data.",
-                "Starts nothing: run `flotilla cluster start NAME` next. Re-running a deploy that was cut short finishes it."
+                "Starts nothing: run `flotilla cluster start NAME` next. Re-running a deploy that was cut short finishes it.",
+                "Other hosts are reached with --user and -i KEY, -p or --password-file. Unless --user is the deploy user"
+                        + " (global.user, default tidb), it creates that user on each host, authorizes the cluster's own key"
+                        + " for it and gives it the cluster's folders; every later command logs in as it, without sudo."
             })
     static final class Deploy implements Callable<Integer> {
         @ParentCommand
@@ -79,53 +84,15 @@ final class ClusterCommand {
         @Option(names = "--dry-run", description = "Print the plan and change nothing.")
         private boolean dryRun;
 
-        @Option(names = "--user", paramLabel = "USER", description = "SSH login for hosts other than this machine.")
-        private String user;
-
-        @Option(
-                names = {"-i", "--identity-file"},
-                paramLabel = "KEY",
-                description = "SSH private key for --user.")
-        private Path identityFile;
-
-        @Option(names = "--ssh-port", defaultValue = "22", description = "SSH port (default: ${DEFAULT-VALUE}).")
-        private int sshPort;
-
-        @Option(
-                names = "--known-hosts",
-                paramLabel = "FILE",
-                description = "Host keys to verify the hosts against (default: ~/.ssh/known_hosts).")
-        private Path knownHosts;
-
-        @Option(
-                names = "--accept-new-host-keys",
-                description = "Trust an unknown host key on first use and record it in the cluster's own known_hosts."
-                        + " A changed key is always refused.")
-        private boolean acceptNewHostKeys;
-
-        private SshAccess ssh() {
-            if (user == null && identityFile == null) {
-                return null;
-            }
-            if (user == null || identityFile == null) {
-                throw new OperationException("BAD_OPTION", "SSH access needs both --user and -i KEY");
-            }
-            Path hosts =
-                    knownHosts != null ? knownHosts : Path.of(System.getProperty("user.home"), ".ssh", "known_hosts");
-            return new SshAccess(
-                    user,
-                    sshPort,
-                    identityFile.toAbsolutePath().toString(),
-                    hosts.toAbsolutePath().toString(),
-                    acceptNewHostKeys);
-        }
+        @Mixin
+        private SshLoginOptions sshLogin;
 
         @Override
         public Integer call() throws Exception {
             Output output = parent.output();
             ClusterManager clusters = Services.clusters(output);
             String yaml = Files.readString(file);
-            SshAccess ssh = ssh();
+            SshLogin ssh = sshLogin.login(Optional.empty());
             if (dryRun) {
                 output.out().print(clusters.deployPlan(name, file, yaml, ssh).render());
                 return 0;
@@ -639,11 +606,16 @@ final class ClusterCommand {
         @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
         private Format format;
 
+        @Mixin
+        private SshLoginOptions sshLogin;
+
         @Override
         public Integer call() throws Exception {
             Output output = parent.output();
             ClusterManager clusters = Services.clusters(output);
             String yaml = Files.readString(file);
+            // New hosts' keys are verified against the cluster's own known_hosts file unless another is given.
+            SshLogin login = sshLogin.login(clusters.knownHosts(name));
             if (dryRun) {
                 output.out().print(clusters.scaleOutPlan(name, file, yaml).render());
                 return 0;
@@ -659,7 +631,7 @@ final class ClusterCommand {
                 }
             }
             var done = clusters.scaleOut(
-                    name, file, yaml, Services.commandLine("cluster", "scale-out", name, file.toString()));
+                    name, file, yaml, Services.commandLine("cluster", "scale-out", name, file.toString()), login);
             List<String> ids = done.added().stream()
                     .map(instance -> instance.component() + " " + instance.id())
                     .toList();

@@ -32,6 +32,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -65,7 +66,7 @@ public final class ClusterManager {
     }
 
     /** Parses and validates a topology for a new or resumed deploy, against the other clusters too. */
-    public Topology checkTopology(String name, Path file, String yaml, SshAccess ssh) {
+    public Topology checkTopology(String name, Path file, String yaml, SshLogin login) {
         Topology topology = TopologyParser.parse(yaml, file.toString());
         Map<String, Topology> others = new LinkedHashMap<>();
         for (ClusterStore other : home.clusters()) {
@@ -80,25 +81,31 @@ public final class ClusterManager {
         if (!conflicts.isEmpty()) {
             throw new TopologyException(conflicts);
         }
-        topology.hosts().forEach(host -> Hosts.requireReachable(host, ssh));
+        topology.hosts().forEach(host -> Hosts.requireReachable(host, login != null));
         return topology;
     }
 
     /** Compiles the deploy plan; with {@code dryRun} nothing is written. */
-    public Plan deployPlan(String name, Path file, String yaml, SshAccess ssh) {
-        Topology topology = checkTopology(name, file, yaml, ssh);
+    public Plan deployPlan(String name, Path file, String yaml, SshLogin login) {
+        Topology topology = checkTopology(name, file, yaml, login);
         ClusterStore store = home.cluster(name);
+        SshAccess ssh = login == null ? null : HostBootstrap.plannedAccess(store, topology, login);
         ClusterMeta meta = store.exists() ? store.meta() : newMeta(store, topology, DEFAULT_AGENT_PORT, ssh, false);
         ClusterSecrets preview = store.exists() ? store.secrets() : new ClusterSecrets("-", "-", "-");
         return new ClusterPlanner(context(store, topology, meta, preview)).deploy();
     }
 
-    public Journal deploy(String name, Path file, String yaml, String command, int agentPortBase, SshAccess ssh) {
+    /**
+     * Deploys a cluster. With an SSH {@code login} that is not the topology's deploy user, the other
+     * hosts are bootstrapped first (see {@link HostBootstrap}); a deploy that is finishing an earlier
+     * one reaches the hosts as that one did.
+     */
+    public Journal deploy(String name, Path file, String yaml, String command, int agentPortBase, SshLogin login) {
         ClusterStore store = home.cluster(name);
-        Topology topology = checkTopology(name, file, yaml, ssh);
+        Topology topology = checkTopology(name, file, yaml, login);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
             try {
-                return deploy(store, topology, yaml, command, agentPortBase, ssh);
+                return deploy(store, topology, yaml, command, agentPortBase, login);
             } catch (RuntimeException e) {
                 if (!store.exists()) {
                     // Refused before any state was written: leave no trace of the attempt, lock file included.
@@ -110,7 +117,7 @@ public final class ClusterManager {
     }
 
     private Journal deploy(
-            ClusterStore store, Topology topology, String yaml, String command, int agentPortBase, SshAccess ssh) {
+            ClusterStore store, Topology topology, String yaml, String command, int agentPortBase, SshLogin login) {
         String name = store.name();
         ClusterMeta meta;
         if (store.exists()) {
@@ -128,6 +135,9 @@ public final class ClusterManager {
                                 .formatted(name, store.topologyFile()));
             }
         } else {
+            SshAccess ssh = login == null
+                    ? null
+                    : HostBootstrap.prepare(home, store, topology, login, command, engine, resumeListener);
             meta = newMeta(store, topology, agentPortBase, ssh, true);
             ClusterContext preview = context(store, topology, meta, new ClusterSecrets("-", "-", "-"));
             try {
@@ -185,6 +195,8 @@ public final class ClusterManager {
                 Plan plan = compile(new ClusterPlanner(context), operation, selection);
                 Journal journal = Operation.run(home, store, plan, command, engine, resumeListener);
                 if (operation.equals("destroy")) {
+                    HostBootstrap.forgetClusterKey(
+                            store, context.topology(), store.meta().ssh());
                     store.delete();
                 }
                 return journal;
@@ -212,7 +224,7 @@ public final class ClusterManager {
         ScaleOut scaleOut = ScaleOut.read(
                 name, store.topologyText(), store.topologyFile().toString(), yaml, file.toString(), others);
         SshAccess ssh = store.meta().ssh();
-        scaleOut.added().forEach(instance -> Hosts.requireReachable(instance.host(), ssh));
+        scaleOut.added().forEach(instance -> Hosts.requireReachable(instance.host(), ssh != null));
         return scaleOut;
     }
 
@@ -239,12 +251,19 @@ public final class ClusterManager {
      * Adds the instances of a scale-out file. The cluster's topology changes only once every step
      * finished; cut short, the same command finishes it.
      */
-    public ScaleOut scaleOut(String name, Path file, String yaml, String command) {
+    public ScaleOut scaleOut(String name, Path file, String yaml, String command, SshLogin login) {
         ClusterStore store = existing(name);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
             requireDeployed(store);
             ScaleOut scaleOut = checkScaleOut(name, file, yaml);
             Topology topology = topology(name);
+            List<String> newHosts = scaleOut.merged().hosts().stream()
+                    .filter(host -> !topology.hosts().contains(host) && !Hosts.isLocal(host))
+                    .toList();
+            if (login != null && !newHosts.isEmpty()) {
+                // New hosts get the deploy user and the cluster's key the way deploy gave them to the first ones.
+                HostBootstrap.prepare(home, store, scaleOut.merged(), login, newHosts, command, engine, resumeListener);
+            }
             ClusterMeta meta = withNewHosts(store, scaleOut.merged());
             ClusterContext before = context(store, topology, meta, store.secrets());
             try {
@@ -256,6 +275,12 @@ public final class ClusterManager {
                 before.close();
             }
         }
+    }
+
+    /** The known_hosts file the cluster's hosts were verified against, when it is reached over SSH. */
+    public Optional<Path> knownHosts(String name) {
+        SshAccess ssh = existing(name).meta().ssh();
+        return ssh == null ? Optional.empty() : Optional.of(Path.of(ssh.knownHosts()));
     }
 
     /** The instances a scale-in of {@code node} removes, or the reason it is refused. Changes nothing. */
@@ -612,7 +637,7 @@ public final class ClusterManager {
                 "deploying",
                 agentPorts,
                 checkPorts,
-                System.getProperty("user.name"),
+                ssh == null ? System.getProperty("user.name") : ssh.user(),
                 ssh);
     }
 
@@ -622,34 +647,9 @@ public final class ClusterManager {
      * is reported here, with every other such host, before anything is written.
      */
     private static Map<String, ListeningPorts> listeningPorts(ClusterStore store, List<String> targets, SshAccess ssh) {
-        Map<String, ListeningPorts> listening = new ConcurrentHashMap<>();
-        Map<String, RuntimeException> failures = new ConcurrentHashMap<>();
-        try (Hosts hosts = new Hosts(ssh, store.dir().resolve("known_hosts"));
-                ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (String host : targets) {
-                threads.submit(() -> {
-                    try {
-                        listening.put(host, ListeningPorts.of(hosts.apply(host)));
-                    } catch (RuntimeException e) {
-                        failures.put(host, e);
-                    }
-                });
-            }
+        try (Hosts hosts = new Hosts(ssh, store.dir().resolve("known_hosts"))) {
+            return HostBootstrap.onEveryHost(hosts, targets, (host, executor) -> ListeningPorts.of(executor));
         }
-        if (failures.size() == 1) {
-            throw failures.values().iterator().next();
-        }
-        if (!failures.isEmpty()) {
-            OperationException error = new OperationException(
-                    "PREFLIGHT",
-                    failures.values().stream()
-                            .map(RuntimeException::getMessage)
-                            .sorted()
-                            .collect(Collectors.joining("\n")));
-            failures.values().forEach(error::addSuppressed);
-            throw error;
-        }
-        return listening;
     }
 
     private static int freePort(int from, Set<Integer> taken, ListeningPorts listening) {

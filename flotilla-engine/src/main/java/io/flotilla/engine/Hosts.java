@@ -23,18 +23,31 @@ final class Hosts implements Function<String, Executor>, AutoCloseable {
 
     private static final int MAX_SESSIONS = 512;
 
-    private final SshAccess ssh;
-    private final Path clusterKnownHosts;
+    /** How to log in to other hosts, or null when every host is this machine. */
+    private final SshOptions options;
+
     private SshConnections connections;
 
     Hosts(SshAccess ssh, Path clusterKnownHosts) {
-        this.ssh = ssh;
-        this.clusterKnownHosts = clusterKnownHosts;
+        this.options = ssh == null
+                ? null
+                : SshOptions.of(
+                                ssh.user(),
+                                List.of(Path.of(ssh.identityFile())),
+                                Path.of(ssh.knownHosts()),
+                                clusterKnownHosts)
+                        .withPort(ssh.port())
+                        .withAcceptNewHostKeys(ssh.acceptNewHostKeys());
+    }
+
+    /** The hosts as the login given to a deploy reaches them, for what only that login may do. */
+    Hosts(SshLogin login, Path clusterKnownHosts) {
+        this.options = login.options(clusterKnownHosts);
     }
 
     /** Refuses a host that is not this machine when no SSH login was given, before anything connects. */
-    static void requireReachable(String host, SshAccess ssh) {
-        if (ssh == null && !isLocal(host)) {
+    static void requireReachable(String host, boolean sshLogin) {
+        if (!sshLogin && !isLocal(host)) {
             throw new OperationException(
                     "REMOTE_HOST",
                     "host %s is not this machine; to deploy to it over SSH give the login with --user, -i KEY and --known-hosts FILE (or --accept-new-host-keys)"
@@ -47,15 +60,8 @@ final class Hosts implements Function<String, Executor>, AutoCloseable {
         if (isLocal(host)) {
             return new LocalExecutor(host);
         }
-        requireReachable(host, ssh);
+        requireReachable(host, options != null);
         if (connections == null) {
-            SshOptions options = SshOptions.of(
-                            ssh.user(),
-                            List.of(Path.of(ssh.identityFile())),
-                            Path.of(ssh.knownHosts()),
-                            clusterKnownHosts)
-                    .withPort(ssh.port())
-                    .withAcceptNewHostKeys(ssh.acceptNewHostKeys());
             connections = SshConnections.start(options, MAX_CHANNELS, MAX_SESSIONS);
         }
         return connections.executor(host);

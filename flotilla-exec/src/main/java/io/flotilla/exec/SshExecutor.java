@@ -147,8 +147,8 @@ final class SshExecutor implements Executor {
         }
         try {
             keys.forEach(opened::addPublicKeyIdentity);
-            if (options.passwordFile().isPresent()) {
-                opened.addPasswordIdentity(password(options.passwordFile().get()));
+            if (options.password().isPresent()) {
+                opened.addPasswordIdentity(password(options.password().get()));
             }
             AuthFuture auth = opened.auth();
             boolean done = auth.await(options.authTimeout());
@@ -165,8 +165,8 @@ final class SshExecutor implements Executor {
                                 .formatted(target(), seconds(options.authTimeout()), tried()));
             }
             if (!auth.isSuccess()) {
-                String advice = options.passwordFile().isPresent()
-                        ? "check the key and the password"
+                String advice = options.password().isPresent()
+                        ? options.identityFiles().isEmpty() ? "check the password" : "check the key and the password"
                         : "check that its public key is in the authorized_keys of %s on %s"
                                 .formatted(options.user(), host);
                 throw new ExecException(
@@ -188,7 +188,7 @@ final class SshExecutor implements Executor {
             String type = KeyUtils.getKeyType(connections.key(host, file));
             parts.add("key %s (%s)".formatted(file, type.startsWith("ssh-") ? type.substring(4) : type));
         }
-        options.passwordFile().ifPresent(file -> parts.add("the password in " + file));
+        options.password().ifPresent(password -> parts.add(password.description()));
         return String.join(" and ", parts);
     }
 
@@ -205,12 +205,11 @@ final class SshExecutor implements Executor {
         return new ExecException(host, "ssh %s: cannot connect: %s".formatted(target(), describe(e)), e);
     }
 
-    private String password(Path file) {
+    private String password(SshPassword password) {
         try {
-            String content = Files.readString(file, StandardCharsets.UTF_8);
-            return content.endsWith("\n") ? content.substring(0, content.length() - 1) : content;
-        } catch (IOException e) {
-            throw new ExecException(host, "cannot read the password file %s: %s".formatted(file, describe(e)), e);
+            return password.read();
+        } catch (ExecException e) {
+            throw new ExecException(host, e.getMessage(), e.getCause());
         }
     }
 

@@ -9,7 +9,8 @@ import java.util.Optional;
 
 /**
  * How to reach hosts over SSH. Secrets are never held here: a key's passphrase comes from a
- * provider when the key is read, and the password stays in its file until a session needs it.
+ * provider when the key is read, and the password stays in its file (or
+ * in memory, when typed at a prompt) until a session needs it.
  *
  * @param knownHosts the user's known_hosts (OpenSSH format, hashed entries too), read only
  * @param clusterKnownHosts the cluster's own known_hosts: read, and where keys trusted on first
@@ -20,7 +21,7 @@ public record SshOptions(
         int port,
         List<Path> identityFiles,
         Passphrases passphrases,
-        Optional<Path> passwordFile,
+        Optional<SshPassword> password,
         Duration connectTimeout,
         Duration authTimeout,
         Duration commandTimeout,
@@ -40,7 +41,7 @@ public record SshOptions(
         requireNonNull(user, "user is null");
         identityFiles = List.copyOf(identityFiles);
         requireNonNull(passphrases, "passphrases is null");
-        requireNonNull(passwordFile, "passwordFile is null");
+        requireNonNull(password, "password is null");
         requireNonNull(connectTimeout, "connectTimeout is null");
         requireNonNull(authTimeout, "authTimeout is null");
         requireNonNull(commandTimeout, "commandTimeout is null");
@@ -49,8 +50,8 @@ public record SshOptions(
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("ssh port %d is not in 1-65535".formatted(port));
         }
-        if (identityFiles.isEmpty() && passwordFile.isEmpty()) {
-            throw new IllegalArgumentException("ssh needs an identity file or a password file");
+        if (identityFiles.isEmpty() && password.isEmpty()) {
+            throw new IllegalArgumentException("ssh needs an identity file or a password");
         }
     }
 
@@ -76,7 +77,7 @@ public record SshOptions(
                 port,
                 identityFiles,
                 passphrases,
-                passwordFile,
+                password,
                 connectTimeout,
                 authTimeout,
                 commandTimeout,
@@ -91,7 +92,7 @@ public record SshOptions(
                 port,
                 identityFiles,
                 passphrases,
-                passwordFile,
+                password,
                 connectTimeout,
                 authTimeout,
                 commandTimeout,
@@ -101,12 +102,16 @@ public record SshOptions(
     }
 
     public SshOptions withPasswordFile(Path passwordFile) {
+        return withPassword(SshPassword.ofFile(passwordFile));
+    }
+
+    public SshOptions withPassword(SshPassword password) {
         return new SshOptions(
                 user,
                 port,
                 identityFiles,
                 passphrases,
-                Optional.of(passwordFile),
+                Optional.of(password),
                 connectTimeout,
                 authTimeout,
                 commandTimeout,
@@ -121,7 +126,7 @@ public record SshOptions(
                 port,
                 identityFiles,
                 passphrases,
-                passwordFile,
+                password,
                 connect,
                 auth,
                 command,
@@ -136,7 +141,7 @@ public record SshOptions(
                 port,
                 identityFiles,
                 passphrases,
-                passwordFile,
+                password,
                 connectTimeout,
                 authTimeout,
                 commandTimeout,

@@ -19,12 +19,28 @@ final class Command {
         return run(command, TIMEOUT);
     }
 
+    /** Runs {@code command} with {@code input} on its stdin (a secret stays out of the process list). */
+    static ExecResult run(List<String> command, String input) {
+        return run(command, TIMEOUT, input);
+    }
+
     static ExecResult run(List<String> command, Duration timeout) {
-        ProcessBuilder builder =
-                new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        return run(command, timeout, null);
+    }
+
+    private static ExecResult run(List<String> command, Duration timeout, String input) {
+        ProcessBuilder builder = new ProcessBuilder(command);
+        if (input == null) {
+            builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        }
         Process process;
         try {
             process = builder.start();
+            if (input != null) {
+                try (var stdin = process.getOutputStream()) {
+                    stdin.write(input.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
         } catch (IOException e) {
             throw new TestHostsException("cannot run `%s`: %s".formatted(line(command), e.getMessage()), e);
         }

@@ -14,7 +14,7 @@ import java.util.Set;
 
 /**
  * One host of {@link TestHosts}: a network namespace with its own address, a real sshd on port 22
- * and its own {@code /srv} and {@code /home}. Binaries under {@code /usr} are shared, as on a fleet
+ * and its own {@code /srv}, {@code /home} and {@code /etc} (a copy of this machine's). Binaries under {@code /usr} are shared, as on a fleet
  * built from one image.
  */
 public final class TestHost {
@@ -95,6 +95,33 @@ public final class TestHost {
         start();
     }
 
+    /**
+     * Sets the password of a user of the host in its private {@code /etc/shadow}; sshd (without PAM)
+     * then accepts it for password logins, root's included. The password goes to chpasswd's stdin.
+     */
+    public void setPassword(String user, String password) {
+        ExecResult result = Command.run(sshCommand(List.of("chpasswd")), user + ":" + password + "\n");
+        if (result.exitCode() != 0) {
+            throw new TestHostsException("cannot set the password of %s on test host %s: %s"
+                    .formatted(user, name, result.stderr().strip()));
+        }
+    }
+
+    /** The private {@code /etc} of the host, as seen from this machine. */
+    public Path etc() {
+        return dir.resolve("etc");
+    }
+
+    /** The file sshd reads root's authorized keys from, as seen from this machine (root's home is shared). */
+    public Path rootAuthorizedKeys() {
+        return dir.resolve("authorized_keys");
+    }
+
+    /** The private {@code /home} of the host, as seen from this machine. */
+    public Path home() {
+        return dir.resolve("home");
+    }
+
     /** The private {@code /srv} of the host, as seen from this machine. */
     public Path srv() {
         return dir.resolve("srv");
@@ -103,7 +130,7 @@ public final class TestHost {
     void start() {
         // The bind mounts live in a private mount namespace that dies with the host's last process.
         String script =
-                "mount --bind %1$s/srv /srv && mount --bind %1$s/home /home && exec /usr/sbin/sshd -f %1$s/sshd_config -E %1$s/sshd.log"
+                "mount --bind %1$s/srv /srv && mount --bind %1$s/home /home && mount --bind %1$s/etc /etc && exec /usr/sbin/sshd -f %1$s/sshd_config -E %1$s/sshd.log"
                         .formatted(dir);
         Command.check(List.of(
                 "ip", "netns", "exec", name, "unshare", "--mount", "--propagation", "private", "sh", "-c", script));

@@ -21,7 +21,7 @@ import java.util.stream.Stream;
 
 /**
  * Real hosts on this machine for tests: each a network namespace on one bridge, with its own address
- * in {@code 10.251.<k>.0/24}, its own sshd and its own {@code /srv} and {@code /home}. Needs root.
+ * in {@code 10.251.<k>.0/24}, its own sshd and its own {@code /srv}, {@code /home} and {@code /etc}. Needs root.
  *
  * <p>Everything is named after the prefix: namespaces {@code <prefix><i>}, links {@code <prefix><i>-v}
  * and {@code <prefix>-br}, folders under {@code /var/lib/flotilla-testhosts}. A prefix names one
@@ -166,6 +166,7 @@ public final class TestHosts implements AutoCloseable {
 
             Path dir = ROOT.resolve(name);
             createDirectories(dir.resolve("srv"), dir.resolve("home"));
+            copyEtc(dir.resolve("etc"));
             Path hostKey = dir.resolve("ssh_host_ed25519_key");
             keygen(hostKey, name);
             String[] publicKey =
@@ -192,8 +193,8 @@ public final class TestHosts implements AutoCloseable {
                 Port %d
                 HostKey %s
                 PidFile %s
-                AuthorizedKeysFile %s
-                PermitRootLogin prohibit-password
+                AuthorizedKeysFile .ssh/authorized_keys
+                PermitRootLogin yes
                 PasswordAuthentication yes
                 KbdInteractiveAuthentication no
                 UsePAM no
@@ -201,8 +202,25 @@ public final class TestHosts implements AutoCloseable {
                 PrintMotd no
                 Subsystem sftp /usr/lib/openssh/sftp-server
                 SetEnv SHLVL=1
+                Match User root
+                    AuthorizedKeysFile %s
                 """.formatted(
                         address, TestHost.SSH_PORT, hostKey, dir.resolve("sshd.pid"), dir.resolve("authorized_keys"));
+    }
+
+    /**
+     * A private copy of this machine's {@code /etc}, so that users, passwords and sudoers made on one
+     * host stay on it. Root's password is locked in the copy: a host accepts a password only once a
+     * test sets one with {@link TestHost#setPassword}.
+     */
+    private static void copyEtc(Path etc) {
+        Command.check(List.of("cp", "-a", "/etc", etc.toString()));
+        Path shadow = etc.resolve("shadow");
+        String locked = read(shadow)
+                .lines()
+                .map(line -> line.startsWith("root:") ? line.replaceFirst("^root:[^:]*:", "root:*:") : line)
+                .collect(Collectors.joining("\n", "", "\n"));
+        write(shadow, locked);
     }
 
     /** Another link holding an address of our subnet would make the hosts unreachable, or worse. */

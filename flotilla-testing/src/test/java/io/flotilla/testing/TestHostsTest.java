@@ -94,6 +94,31 @@ final class TestHostsTest {
     }
 
     @Test
+    void etcIsPrivatePerHostSoUsersAndPasswordsStayOnTheirHost() throws IOException {
+        String machinePasswd = Files.readString(Path.of("/etc/passwd"));
+        String machineShadow = Files.readString(Path.of("/etc/shadow"));
+        ExecResult add = first.exec("useradd", "--create-home", "fhuser");
+        assertThat(add.exitCode()).as(add.stderr()).isZero();
+        try {
+            assertThat(first.exec("id", "-u", "fhuser").exitCode()).isZero();
+            assertThat(first.exec("test", "-d", "/home/fhuser").exitCode()).isZero();
+            assertThat(second.exec("id", "-u", "fhuser").exitCode()).isEqualTo(1);
+            assertThat(Files.readString(first.etc().resolve("passwd"))).contains("\nfhuser:");
+            assertThat(Files.readString(Path.of("/etc/passwd"))).isEqualTo(machinePasswd);
+
+            assertThat(Files.readString(first.etc().resolve("shadow"))).startsWith("root:*:");
+            first.setPassword("root", "fh-secret");
+            assertThat(Files.readString(first.etc().resolve("shadow")))
+                    .startsWith("root:$")
+                    .doesNotContain("fh-secret");
+            assertThat(Files.readString(second.etc().resolve("shadow"))).startsWith("root:*:");
+            assertThat(Files.readString(Path.of("/etc/shadow"))).isEqualTo(machineShadow);
+        } finally {
+            first.exec("userdel", "--remove", "fhuser");
+        }
+    }
+
+    @Test
     void hostsReachEachOther() {
         ExecResult oneToTwo = first.exec("bash", "-c", "</dev/tcp/%s/22".formatted(second.address()));
         assertThat(oneToTwo.exitCode()).as(oneToTwo.stderr()).isZero();

@@ -7,7 +7,7 @@ import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.Engine;
 import io.flotilla.engine.FlotillaHome;
 import io.flotilla.engine.ProgressListener;
-import io.flotilla.engine.SshAccess;
+import io.flotilla.engine.SshLogin;
 import io.flotilla.plan.Selection;
 import io.flotilla.sql.Warning;
 import io.flotilla.sql.Warnings;
@@ -23,6 +23,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.calcite.jdbc.CalciteConnection;
 import org.junit.jupiter.api.AfterAll;
@@ -77,10 +78,11 @@ class MultiHostClusterSqlTest {
                 Catalog.standard(),
                 new Engine(8, ProgressListener.SILENT),
                 (operation, done, steps) -> {});
-        SshAccess ssh = new SshAccess(
+        SshLogin ssh = new SshLogin(
                 "root",
                 first.sshPort(),
-                hosts.clientKey().toString(),
+                Optional.of(hosts.clientKey().toString()),
+                Optional.empty(),
                 hosts.knownHosts().toString(),
                 false);
         clusters.deploy(NAME, topology, yaml, "test deploy", ClusterManager.DEFAULT_AGENT_PORT, ssh);

@@ -1,0 +1,59 @@
+package io.flotilla.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import io.flotilla.exec.SshOptions;
+import io.flotilla.exec.SshPassword;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The login a deploy is given for hosts other than this machine: root, a sudoer, or the deploy user
+ * itself, with a key, a password or both. When it is not the deploy user it is used only to create
+ * that user and authorize the cluster's own key; every later command logs in with that key.
+ *
+ * @param knownHosts the known_hosts file host keys are verified against
+ * @param acceptNewHostKeys trust a host's key on first use, recording it in the cluster's own known_hosts
+ */
+public record SshLogin(
+        String user,
+        int port,
+        Optional<String> identityFile,
+        Optional<SshPassword> password,
+        String knownHosts,
+        boolean acceptNewHostKeys) {
+    public SshLogin {
+        requireNonNull(user, "user is null");
+        requireNonNull(identityFile, "identityFile is null");
+        requireNonNull(password, "password is null");
+        requireNonNull(knownHosts, "knownHosts is null");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("ssh port %d is not in 1-65535".formatted(port));
+        }
+        if (identityFile.isEmpty() && password.isEmpty()) {
+            throw new IllegalArgumentException("an SSH login needs a key or a password");
+        }
+    }
+
+    /** The login as it is, kept for later commands: only when it logs in with a key. */
+    SshAccess access() {
+        return new SshAccess(user, port, identityFile.orElseThrow(), knownHosts, acceptNewHostKeys);
+    }
+
+    SshOptions options(Path clusterKnownHosts) {
+        // As SshOptions.of, which needs a key: 10 s to connect and to authenticate, 10 minutes per command.
+        return new SshOptions(
+                user,
+                port,
+                identityFile.stream().map(Path::of).toList(),
+                SshOptions.Passphrases.NONE,
+                password,
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(10),
+                Duration.ofMinutes(10),
+                Path.of(knownHosts),
+                acceptNewHostKeys,
+                clusterKnownHosts);
+    }
+}
