@@ -9,6 +9,7 @@ import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ClusterSecrets;
 import io.flotilla.catalog.MariaDbKind;
 import io.flotilla.exec.CommandResult;
+import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.plan.AgentRuntime;
 import io.flotilla.plan.ClusterContext;
@@ -36,6 +37,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -111,6 +113,8 @@ public final class ClusterManager {
             ClusterStore store, Topology topology, String yaml, String command, int agentPortBase, SshAccess ssh) {
         String name = store.name();
         ClusterMeta meta;
+        // The hosts' connections, opened by the pre-flight check, carry the deploy too.
+        Hosts hosts = null;
         if (store.exists()) {
             meta = store.meta();
             if (!meta.status().equals("deploying")) {
@@ -127,17 +131,19 @@ public final class ClusterManager {
             }
         } else {
             meta = newMeta(store, topology, agentPortBase, ssh, true);
-            ClusterContext preview = context(store, topology, meta, new ClusterSecrets("-", "-", "-"));
+            hosts = hosts(store, meta);
             try {
-                new ClusterPlanner(preview).checkHosts();
-            } finally {
-                preview.close();
+                new ClusterPlanner(context(store, topology, meta, new ClusterSecrets("-", "-", "-"), hosts::apply))
+                        .checkHosts();
+                store.writeTopology(yaml);
+                store.writeMeta(meta);
+            } catch (RuntimeException e) {
+                hosts.close();
+                throw e;
             }
-            store.writeTopology(yaml);
-            store.writeMeta(meta);
         }
         ClusterSecrets secrets = store.secrets();
-        ClusterContext context = context(store, topology, meta, secrets);
+        ClusterContext context = context(store, topology, meta, secrets, hosts == null ? hosts(store, meta) : hosts);
         try {
             Journal journal =
                     Operation.run(home, store, new ClusterPlanner(context).deploy(), command, engine, resumeListener);
@@ -400,6 +406,16 @@ public final class ClusterManager {
     }
 
     private ClusterContext context(ClusterStore store, Topology topology, ClusterMeta meta, ClusterSecrets secrets) {
+        return context(store, topology, meta, secrets, hosts(store, meta));
+    }
+
+    /** A context whose close() also closes {@code executors} when they are {@link AutoCloseable}. */
+    private ClusterContext context(
+            ClusterStore store,
+            Topology topology,
+            ClusterMeta meta,
+            ClusterSecrets secrets,
+            Function<String, Executor> executors) {
         return new ClusterContext(
                 store.name(),
                 topology,
@@ -407,9 +423,13 @@ public final class ClusterManager {
                 secrets,
                 meta.agentPorts(),
                 meta.checkPorts(),
-                new Hosts(meta.ssh(), store.dir().resolve("known_hosts")),
+                executors,
                 AgentRuntime.current(),
                 meta.osUser());
+    }
+
+    private static Hosts hosts(ClusterStore store, ClusterMeta meta) {
+        return new Hosts(meta.ssh(), store.dir().resolve("known_hosts"));
     }
 
     /**
