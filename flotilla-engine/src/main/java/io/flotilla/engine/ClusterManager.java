@@ -88,7 +88,7 @@ public final class ClusterManager {
     public Plan deployPlan(String name, Path file, String yaml, SshAccess ssh) {
         Topology topology = checkTopology(name, file, yaml, ssh);
         ClusterStore store = home.cluster(name);
-        ClusterMeta meta = store.exists() ? store.meta() : newMeta(store, topology, DEFAULT_AGENT_PORT, ssh, false);
+        ClusterMeta meta = store.exists() ? store.meta() : newMeta(store, topology, DEFAULT_AGENT_PORT, ssh, null);
         ClusterSecrets preview = store.exists() ? store.secrets() : new ClusterSecrets("-", "-", "-");
         return new ClusterPlanner(context(store, topology, meta, preview)).deploy();
     }
@@ -113,7 +113,7 @@ public final class ClusterManager {
             ClusterStore store, Topology topology, String yaml, String command, int agentPortBase, SshAccess ssh) {
         String name = store.name();
         ClusterMeta meta;
-        // The hosts' connections, opened by the pre-flight check, carry the deploy too.
+        // The hosts' connections, opened to ask what listens there, carry the pre-flight check and the deploy too.
         Hosts hosts = null;
         if (store.exists()) {
             meta = store.meta();
@@ -130,9 +130,9 @@ public final class ClusterManager {
                                 .formatted(name, store.topologyFile()));
             }
         } else {
-            meta = newMeta(store, topology, agentPortBase, ssh, true);
-            hosts = hosts(store, meta);
+            hosts = new Hosts(ssh, store.dir().resolve("known_hosts"));
             try {
+                meta = newMeta(store, topology, agentPortBase, ssh, hosts);
                 new ClusterPlanner(context(store, topology, meta, new ClusterSecrets("-", "-", "-"), hosts::apply))
                         .checkHosts();
                 store.writeTopology(yaml);
@@ -437,10 +437,10 @@ public final class ClusterManager {
      * nothing listens on and no instance or other cluster uses, and the next such port for the
      * agent's answers to HAProxy's health checks.
      */
-    private ClusterMeta newMeta(
-            ClusterStore store, Topology topology, int agentPortBase, SshAccess ssh, boolean probePorts) {
+    /** The cluster's new meta; with {@code hosts}, the agent ports also avoid what listens on the hosts. */
+    private ClusterMeta newMeta(ClusterStore store, Topology topology, int agentPortBase, SshAccess ssh, Hosts hosts) {
         String name = store.name();
-        Map<String, ListeningPorts> listeningByHost = probePorts ? listeningPorts(store, topology, ssh) : Map.of();
+        Map<String, ListeningPorts> listeningByHost = hosts == null ? Map.of() : listeningPorts(topology, hosts);
         Map<String, Integer> agentPorts = new HashMap<>();
         Map<String, Integer> checkPorts = new HashMap<>();
         for (String host : topology.hosts()) {
@@ -477,11 +477,10 @@ public final class ClusterManager {
      * the first contact with the hosts, so a host that cannot be reached, or whose key is refused,
      * is reported here, with every other such host, before anything is written.
      */
-    private static Map<String, ListeningPorts> listeningPorts(ClusterStore store, Topology topology, SshAccess ssh) {
+    private static Map<String, ListeningPorts> listeningPorts(Topology topology, Hosts hosts) {
         Map<String, ListeningPorts> listening = new ConcurrentHashMap<>();
         Map<String, RuntimeException> failures = new ConcurrentHashMap<>();
-        try (Hosts hosts = new Hosts(ssh, store.dir().resolve("known_hosts"));
-                ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (String host : topology.hosts()) {
                 threads.submit(() -> {
                     try {
