@@ -9,6 +9,7 @@ import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ClusterSecrets;
 import io.flotilla.catalog.MariaDbKind;
 import io.flotilla.exec.CommandResult;
+import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.plan.AgentRuntime;
 import io.flotilla.plan.ClusterContext;
@@ -39,6 +40,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -90,7 +92,7 @@ public final class ClusterManager {
         Topology topology = checkTopology(name, file, yaml, login);
         ClusterStore store = home.cluster(name);
         SshAccess ssh = login == null ? null : HostBootstrap.plannedAccess(store, topology, login);
-        ClusterMeta meta = store.exists() ? store.meta() : newMeta(store, topology, DEFAULT_AGENT_PORT, ssh, false);
+        ClusterMeta meta = store.exists() ? store.meta() : newMeta(store, topology, DEFAULT_AGENT_PORT, ssh, null);
         ClusterSecrets preview = store.exists() ? store.secrets() : new ClusterSecrets("-", "-", "-");
         return new ClusterPlanner(context(store, topology, meta, preview)).deploy();
     }
@@ -120,6 +122,8 @@ public final class ClusterManager {
             ClusterStore store, Topology topology, String yaml, String command, int agentPortBase, SshLogin login) {
         String name = store.name();
         ClusterMeta meta;
+        // The hosts' connections, opened to ask what listens there, carry the pre-flight check and the deploy too.
+        Hosts hosts = null;
         if (store.exists()) {
             meta = store.meta();
             if (!meta.status().equals("deploying")) {
@@ -138,18 +142,20 @@ public final class ClusterManager {
             SshAccess ssh = login == null
                     ? null
                     : HostBootstrap.prepare(home, store, topology, login, command, engine, resumeListener);
-            meta = newMeta(store, topology, agentPortBase, ssh, true);
-            ClusterContext preview = context(store, topology, meta, new ClusterSecrets("-", "-", "-"));
+            hosts = new Hosts(ssh, store.dir().resolve("known_hosts"));
             try {
-                new ClusterPlanner(preview).checkHosts();
-            } finally {
-                preview.close();
+                meta = newMeta(store, topology, agentPortBase, ssh, hosts);
+                new ClusterPlanner(context(store, topology, meta, new ClusterSecrets("-", "-", "-"), hosts::apply))
+                        .checkHosts();
+                store.writeTopology(yaml);
+                store.writeMeta(meta);
+            } catch (RuntimeException e) {
+                hosts.close();
+                throw e;
             }
-            store.writeTopology(yaml);
-            store.writeMeta(meta);
         }
         ClusterSecrets secrets = store.secrets();
-        ClusterContext context = context(store, topology, meta, secrets);
+        ClusterContext context = context(store, topology, meta, secrets, hosts == null ? hosts(store, meta) : hosts);
         try {
             Journal journal =
                     Operation.run(home, store, new ClusterPlanner(context).deploy(), command, engine, resumeListener);
@@ -358,7 +364,10 @@ public final class ClusterManager {
         if (fresh.isEmpty()) {
             return meta;
         }
-        ClusterMeta probe = newMeta(store, merged, DEFAULT_AGENT_PORT, meta.ssh(), true, fresh);
+        ClusterMeta probe;
+        try (Hosts hosts = new Hosts(meta.ssh(), store.dir().resolve("known_hosts"))) {
+            probe = newMeta(store, merged, DEFAULT_AGENT_PORT, meta.ssh(), hosts, fresh);
+        }
         Map<String, Integer> agentPorts = new HashMap<>(meta.agentPorts());
         Map<String, Integer> checkPorts = new HashMap<>(meta.checkPorts());
         for (String host : fresh) {
@@ -579,6 +588,16 @@ public final class ClusterManager {
     }
 
     private ClusterContext context(ClusterStore store, Topology topology, ClusterMeta meta, ClusterSecrets secrets) {
+        return context(store, topology, meta, secrets, hosts(store, meta));
+    }
+
+    /** A context whose close() also closes {@code executors} when they are {@link AutoCloseable}. */
+    private ClusterContext context(
+            ClusterStore store,
+            Topology topology,
+            ClusterMeta meta,
+            ClusterSecrets secrets,
+            Function<String, Executor> executors) {
         return new ClusterContext(
                 store.name(),
                 topology,
@@ -586,9 +605,13 @@ public final class ClusterManager {
                 secrets,
                 meta.agentPorts(),
                 meta.checkPorts(),
-                new Hosts(meta.ssh(), store.dir().resolve("known_hosts")),
+                executors,
                 AgentRuntime.current(),
                 meta.osUser());
+    }
+
+    private static Hosts hosts(ClusterStore store, ClusterMeta meta) {
+        return new Hosts(meta.ssh(), store.dir().resolve("known_hosts"));
     }
 
     /**
@@ -596,9 +619,9 @@ public final class ClusterManager {
      * nothing listens on and no instance or other cluster uses, and the next such port for the
      * agent's answers to HAProxy's health checks.
      */
-    private ClusterMeta newMeta(
-            ClusterStore store, Topology topology, int agentPortBase, SshAccess ssh, boolean probePorts) {
-        return newMeta(store, topology, agentPortBase, ssh, probePorts, List.copyOf(topology.hosts()));
+    /** The cluster's new meta; with {@code hosts}, the agent ports also avoid what listens on the hosts. */
+    private ClusterMeta newMeta(ClusterStore store, Topology topology, int agentPortBase, SshAccess ssh, Hosts hosts) {
+        return newMeta(store, topology, agentPortBase, ssh, hosts, List.copyOf(topology.hosts()));
     }
 
     private ClusterMeta newMeta(
@@ -606,10 +629,11 @@ public final class ClusterManager {
             Topology topology,
             int agentPortBase,
             SshAccess ssh,
-            boolean probePorts,
+            Hosts connections,
             List<String> hosts) {
         String name = store.name();
-        Map<String, ListeningPorts> listeningByHost = probePorts ? listeningPorts(store, hosts, ssh) : Map.of();
+        Map<String, ListeningPorts> listeningByHost =
+                connections == null ? Map.of() : listeningPorts(hosts, connections);
         Map<String, Integer> agentPorts = new HashMap<>();
         Map<String, Integer> checkPorts = new HashMap<>();
         for (String host : hosts) {
@@ -646,10 +670,8 @@ public final class ClusterManager {
      * the first contact with the hosts, so a host that cannot be reached, or whose key is refused,
      * is reported here, with every other such host, before anything is written.
      */
-    private static Map<String, ListeningPorts> listeningPorts(ClusterStore store, List<String> targets, SshAccess ssh) {
-        try (Hosts hosts = new Hosts(ssh, store.dir().resolve("known_hosts"))) {
-            return HostBootstrap.onEveryHost(hosts, targets, (host, executor) -> ListeningPorts.of(executor));
-        }
+    private static Map<String, ListeningPorts> listeningPorts(List<String> targets, Hosts hosts) {
+        return HostBootstrap.onEveryHost(hosts, targets, (host, executor) -> ListeningPorts.of(executor));
     }
 
     private static int freePort(int from, Set<Integer> taken, ListeningPorts listening) {

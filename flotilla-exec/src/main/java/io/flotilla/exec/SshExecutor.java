@@ -26,7 +26,9 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.apache.sshd.client.channel.ChannelExec;
 import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.future.AuthFuture;
@@ -64,6 +66,14 @@ final class SshExecutor implements Executor {
     private final ReentrantLock sessionLock = new ReentrantLock();
     private final AtomicInteger inUse = new AtomicInteger();
     private final Semaphore channels = new Semaphore(SshConnections.CHANNELS_PER_SESSION);
+    /**
+     * One SFTP channel kept open between operations: opening one costs a channel, a subsystem
+     * request, an sftp-server process on the host and a version handshake, and a deploy does
+     * dozens of small file operations per host. Only one is kept, so that the channels in use
+     * (bounded by {@link #channels}) plus this one stay within OpenSSH's MaxSessions.
+     */
+    private final AtomicReference<SftpClient> idleSftp = new AtomicReference<>();
+
     private volatile long lastUsed = System.nanoTime();
     private volatile ClientSession session;
 
@@ -99,6 +109,35 @@ final class SshExecutor implements Executor {
             inUse.decrementAndGet();
             connections.releaseChannel(channels);
         }
+    }
+
+    /** Runs SFTP work on the kept SFTP channel when it is free, else on a new one (kept afterwards if none is). */
+    private <T> T withSftp(String what, SftpWork<T> work) {
+        return withChannel(what, session -> {
+            SftpClient sftp = idleSftp.getAndSet(null);
+            if (sftp != null && (!sftp.isOpen() || sftp.getClientSession() != session)) {
+                sftp.close();
+                sftp = null;
+            }
+            if (sftp == null) {
+                sftp = sftp(session);
+            }
+            boolean kept = false;
+            try {
+                T result = work.apply(sftp);
+                kept = idleSftp.compareAndSet(null, sftp);
+                return result;
+            } finally {
+                if (!kept) {
+                    sftp.close();
+                }
+            }
+        });
+    }
+
+    @FunctionalInterface
+    private interface SftpWork<T> {
+        T apply(SftpClient sftp) throws IOException;
     }
 
     private ClientSession session() {
@@ -238,6 +277,14 @@ final class SshExecutor implements Executor {
     }
 
     private void closeSession() {
+        SftpClient sftp = idleSftp.getAndSet(null);
+        if (sftp != null) {
+            try {
+                sftp.close();
+            } catch (IOException ignored) {
+                // The session closes next, and the channel with it.
+            }
+        }
         ClientSession closing = session;
         session = null;
         closing.close(false).awaitUninterruptibly(Duration.ofSeconds(5));
@@ -360,27 +407,15 @@ final class SshExecutor implements Executor {
 
     @Override
     public boolean exists(String path) {
-        return withChannel("exists " + path, session -> {
-            try (SftpClient sftp = sftp(session)) {
-                sftp.stat(path);
-                return true;
-            } catch (SftpException e) {
-                if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
-                    return false;
-                }
-                throw e;
-            }
-        });
+        return withSftp("exists " + path, sftp -> statOrNull(sftp, path) != null);
     }
 
     @Override
     public void mkdirs(String path, String mode) {
         int permissions = Integer.parseInt(mode, 8);
-        withChannel("mkdir " + path, session -> {
-            try (SftpClient sftp = sftp(session)) {
-                createDirectories(sftp, path, permissions);
-                return null;
-            }
+        withSftp("mkdir " + path, sftp -> {
+            createDirectories(sftp, path, permissions);
+            return null;
         });
     }
 
@@ -426,18 +461,34 @@ final class SshExecutor implements Executor {
 
     @Override
     public boolean put(String path, byte[] content, String mode) {
-        return transfer(path, mode, sha256(new ByteArrayInputStream(content)), () -> new ByteArrayInputStream(content));
+        return transfer(
+                path,
+                mode,
+                content.length,
+                () -> sha256(new ByteArrayInputStream(content)),
+                () -> new ByteArrayInputStream(content));
     }
 
     @Override
     public boolean copy(Path localFile, String path, String mode) {
-        String checksum;
-        try (InputStream in = Files.newInputStream(localFile)) {
-            checksum = sha256(in);
+        long size;
+        try {
+            size = Files.size(localFile);
         } catch (IOException e) {
             throw new ExecException(host, "cannot read %s: %s".formatted(localFile, describe(e)), e);
         }
-        return transfer(path, mode, checksum, () -> Files.newInputStream(localFile, StandardOpenOption.READ));
+        return transfer(
+                path,
+                mode,
+                size,
+                () -> {
+                    try (InputStream in = Files.newInputStream(localFile)) {
+                        return sha256(in);
+                    } catch (IOException e) {
+                        throw new ExecException(host, "cannot read %s: %s".formatted(localFile, describe(e)), e);
+                    }
+                },
+                () -> Files.newInputStream(localFile, StandardOpenOption.READ));
     }
 
     @FunctionalInterface
@@ -446,28 +497,26 @@ final class SshExecutor implements Executor {
     }
 
     /**
-     * Sends content unless the remote file has it already. The remote side computes its own
-     * checksum with sha256sum: a multi-megabyte tarball is then compared by 64 bytes of output
-     * instead of being read back over the network.
+     * Sends content unless the remote file has it already. An SFTP stat comes first: a missing
+     * file, or one of another size or mode, is written without further ado (the common case on
+     * a new host). Otherwise the remote side computes its own checksum with sha256sum: a
+     * multi-megabyte tarball is then compared by 64 bytes of output instead of being read back.
      */
-    private boolean transfer(String path, String mode, String checksum, Content content) {
+    private boolean transfer(String path, String mode, long size, Supplier<String> checksum, Content content) {
         int permissions = Integer.parseInt(mode, 8);
-        CommandResult state = run(
-                List.of("sh", "-c", "sha256sum < \"$1\" && stat -L -c %a -- \"$1\"", "sh", path),
-                options.commandTimeout());
-        if (state.succeeded()) {
-            String[] lines = state.stdout().strip().split("\\s+");
-            if (lines.length >= 3
-                    && lines[0].equals(checksum)
-                    && Integer.parseInt(lines[lines.length - 1], 8) == permissions) {
+        Attributes existing = withSftp("stat " + path, sftp -> statOrNull(sftp, path));
+        if (existing != null
+                && existing.isRegularFile()
+                && existing.getSize() == size
+                && (existing.getPermissions() & 07777) == permissions) {
+            CommandResult state = run(List.of("sha256sum", "--", path), options.commandTimeout());
+            if (state.succeeded() && state.stdout().startsWith(checksum.get() + " ")) {
                 return false;
             }
         }
-        withChannel("write " + path, session -> {
-            try (SftpClient sftp = sftp(session)) {
-                write(sftp, path, permissions, content);
-                return null;
-            }
+        withSftp("write " + path, sftp -> {
+            write(sftp, path, permissions, content);
+            return null;
         });
         return true;
     }

@@ -178,6 +178,22 @@ class SshExecutorTest {
     }
 
     @Test
+    void fileOperationsShareOneSftpChannel() throws Exception {
+        executor.exists(dir.toString());
+        int before = sshd.sftpChannelsOpened();
+        for (int i = 0; i < 20; i++) {
+            String each = dir.resolve("shared/" + i).toString();
+            executor.mkdirs(each, "0755");
+            assertThat(executor.put(each + "/file", new byte[] {(byte) i}, "0644"))
+                    .isTrue();
+            assertThat(executor.exists(each + "/file")).isTrue();
+        }
+        assertThat(sshd.sftpChannelsOpened() - before)
+                .as("SFTP channels opened for 60 file operations one after another")
+                .isZero();
+    }
+
+    @Test
     void aDetachedProcessOutlivesItsChannelAndLogs() throws Exception {
         String log = dir.resolve("logs/service.log").toString();
         executor.mkdirs(dir.resolve("logs").toString(), "0755");

@@ -66,10 +66,14 @@ final class TestingSshd implements AutoCloseable {
                 StrictModes no
                 PasswordAuthentication no
                 KbdInteractiveAuthentication no
-                Subsystem sftp /usr/lib/openssh/sftp-server
+                Subsystem sftp %s
                 SetEnv SHLVL=1
                 """.formatted(
-                port, dir.resolve("ssh_host_ed25519_key"), dir.resolve("sshd.pid"), dir.resolve("authorized_keys")));
+                        port,
+                        dir.resolve("ssh_host_ed25519_key"),
+                        dir.resolve("sshd.pid"),
+                        dir.resolve("authorized_keys"),
+                        sftpServer(dir)));
         // SHLVL=1 keeps bash from reading root's ~/.bashrc for each command, as it does for sshd's
         // top-level shells; on this machine that file runs pyenv and costs 250 ms a command.
         Files.createDirectories(Path.of("/run/sshd"));
@@ -98,6 +102,24 @@ final class TestingSshd implements AutoCloseable {
             throw e;
         }
         return sshd;
+    }
+
+    /** OpenSSH's sftp-server behind a script that counts its starts, one per SFTP channel. */
+    private static Path sftpServer(Path dir) throws IOException {
+        Path script = dir.resolve("sftp-server");
+        Files.writeString(script, """
+                #!/bin/sh
+                echo started >> %s
+                exec /usr/lib/openssh/sftp-server "$@"
+                """.formatted(dir.resolve("sftp-starts")));
+        Files.setPosixFilePermissions(script, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        return script;
+    }
+
+    /** How many SFTP channels were opened on this server so far. */
+    int sftpChannelsOpened() throws IOException {
+        Path starts = dir.resolve("sftp-starts");
+        return Files.exists(starts) ? Files.readAllLines(starts).size() : 0;
     }
 
     /** The host key's line for a known_hosts file, as OpenSSH names a host on a non-22 port. */

@@ -41,7 +41,11 @@ public final class ClusterPlanner {
         this.cluster = cluster;
     }
 
-    /** Checks the hosts, installs the agents, writes every instance's files and bootstraps its data. Starts nothing. */
+    /**
+     * Checks the hosts, installs and starts the agents, writes every instance's files and bootstraps
+     * its data. Starts no instance. Installing (files) and starting (a JVM per host) are separate
+     * steps, so that each shows its own time.
+     */
     public Plan deploy() {
         Topology topology = cluster.topology();
         List<Step> hosts =
@@ -61,6 +65,15 @@ public final class ClusterPlanner {
                                         () -> preflight(host)))
                                 .toList()))
                 .then(Step.parallel("Install agents", hosts))
+                .then(Step.parallel(
+                        "Start agents",
+                        topology.hosts().stream()
+                                .map(host -> (Step) Step.action(
+                                        "deploy/start-agent/" + host,
+                                        "start agent on " + host,
+                                        host,
+                                        () -> startAgent(host)))
+                                .toList()))
                 .then(Step.parallel("Deploy instances", instances))
                 .build();
     }
@@ -302,7 +315,6 @@ public final class ClusterPlanner {
                     dir.resolve("secrets/root-password").toString(),
                     cluster.secrets().rootPassword().getBytes(StandardCharsets.UTF_8),
                     "0600");
-            startAgent(host);
         });
     }
 
