@@ -408,7 +408,7 @@ public final class ClusterManager {
                 meta.agentPorts(),
                 meta.checkPorts(),
                 new Hosts(meta.ssh(), store.dir().resolve("known_hosts")),
-                AgentRuntime.current(),
+                AgentRuntime.current(home.cache()),
                 meta.osUser());
     }
 
