@@ -118,4 +118,120 @@ class SelfContainedHostsTest {
                     .containsOnly("Up");
         });
     }
+
+    /** The pid of the process named {@code command} that runs in a test host's network namespace. */
+    private static long pidIn(TestHost host, String command) throws Exception {
+        Process ip = new ProcessBuilder("ip", "netns", "pids", host.name()).start();
+        String pids = new String(ip.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        ip.waitFor();
+        return pids.lines()
+                .map(String::strip)
+                .filter(pid -> !pid.isEmpty())
+                .map(Long::parseLong)
+                .filter(pid -> ProcessHandle.of(pid)
+                        .flatMap(process -> process.info().command())
+                        .filter(path -> Path.of(path).getFileName().toString().equals(command))
+                        .isPresent())
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no " + command + " runs on " + host));
+    }
+
+    private static Path checkTopology() throws Exception {
+        Path file = root.resolve("check.yaml");
+        Files.writeString(
+                file, """
+                global:
+                  user: root
+                  deploy_dir: /srv/check/deploy
+                  data_dir: /srv/check/data
+                etcd_servers:
+                  - { host: %s, ignore_exporter: true }
+                  - { host: %s, ignore_exporter: true }
+                """.formatted(bare.address(), hosts.hosts().get(1).address()));
+        return file;
+    }
+
+    @Test
+    @Order(2)
+    void checkFailsOnAPortInUseAndNamesItsProcess() throws Exception {
+        Path file = checkTopology();
+        TestHost second = hosts.hosts().get(1);
+        Files.createDirectories(second.srv().resolve("check/data/etcd-2379"));
+        Files.writeString(second.srv().resolve("check/data/etcd-2379/member"), "left by someone");
+
+        Cli.Result check = cli.run(withLogin("cluster", "check", file.toString()));
+        assertThat(check.exitCode()).as(check.all()).isEqualTo(1);
+        long etcd = pidIn(bare, "etcd");
+        String first = bare.address();
+        assertThat(check.out())
+                .containsPattern(
+                        "(?m)^%s +port 2379 +Fail +etcd %s:2379 client_port: in use by pid %d \\(etcd\\); change it in %s:6:5 or stop that process$"
+                                .formatted(
+                                        first.replace(".", "\\."),
+                                        first.replace(".", "\\."),
+                                        etcd,
+                                        file.toString().replace(".", "\\.")))
+                .containsPattern("(?m)^%s +port 2379 +Pass +etcd %s:2379 client_port: free$"
+                        .formatted(
+                                second.address().replace(".", "\\."),
+                                second.address().replace(".", "\\.")))
+                .containsPattern(
+                        "(?m)^%s +dir /srv/check/data/etcd-2379 +Fail +data dir is not empty; another deploy's data\\? move it away or choose another dir$"
+                                .formatted(second.address().replace(".", "\\.")))
+                .containsPattern("(?m)^%s +privileges +Pass +root \\(uid 0\\)$".formatted(first.replace(".", "\\.")))
+                .containsPattern(
+                        "(?m)^%s +package etcd-server +Pass +/usr/bin/etcd$".formatted(first.replace(".", "\\.")));
+        assertThat(check.err())
+                .contains("  checking %s ...".formatted(first))
+                .contains("  checking %s ...".formatted(second.address()))
+                .containsPattern("  checked %s: \\d+ pass, \\d+ warn, 2 fail".formatted(first.replace(".", "\\.")));
+
+        // A deployed cluster's own port is expected to be in use.
+        Cli.Result deployed = cli.run("cluster", "check", NAME, "--only", "port 2379");
+        assertThat(deployed.exitCode()).as(deployed.all()).isZero();
+        assertThat(deployed.out())
+                .contains("port 2379  Pass    etcd %s:2379 client_port: in use by pid %d (etcd)".formatted(first, etcd))
+                .endsWith("%n1 pass, 0 warn, 0 fail%n".formatted());
+    }
+
+    @Test
+    @Order(3)
+    void checkPrintsJsonAndApplyChangesOnlyWhatItSays() throws Exception {
+        Path file = checkTopology();
+        String machine =
+                Files.readString(Path.of("/proc/sys/net/core/somaxconn")).strip();
+        for (TestHost host : hosts.hosts()) {
+            assertThat(host.exec("sysctl", "-w", "net.core.somaxconn=4096").exitCode())
+                    .isZero();
+        }
+        Cli.Result json = cli.run(withLogin("cluster", "check", file.toString(), "--format", "json"));
+        JsonNode report = Output.JSON.readTree(json.out());
+        assertThat(report.path("passed").asBoolean()).isFalse();
+        assertThat(report.path("hosts").valueStream().map(JsonNode::asString))
+                .containsExactly(bare.address(), hosts.hosts().get(1).address());
+        JsonNode somaxconn = report.path("rows")
+                .valueStream()
+                .filter(row -> row.path("host").asString().equals(bare.address())
+                        && row.path("check").asString().equals("sysctl net.core.somaxconn"))
+                .findFirst()
+                .orElseThrow();
+        assertThat(somaxconn.path("result").asString()).isEqualTo("Warn");
+        assertThat(somaxconn.path("detail").asString()).isEqualTo("4096, want 32768 or more");
+        assertThat(somaxconn.path("applied").asString()).isEmpty();
+
+        // net.core.somaxconn belongs to each host's network namespace: applying it leaves this machine alone.
+        Cli.Result apply = cli.run(
+                withLogin("cluster", "check", file.toString(), "--only", "sysctl net.core.somaxconn", "--apply"));
+        assertThat(apply.exitCode()).as(apply.all()).isZero();
+        assertThat(apply.out())
+                .contains("Applied:%n  %s sysctl net.core.somaxconn: set net.core.somaxconn=32768 (run time only;"
+                        .formatted(bare.address()))
+                .endsWith("%n2 pass, 0 warn, 0 fail%n".formatted());
+        for (TestHost host : hosts.hosts()) {
+            assertThat(host.exec("cat", "/proc/sys/net/core/somaxconn").stdout().strip())
+                    .isEqualTo("32768");
+        }
+        assertThat(Files.readString(Path.of("/proc/sys/net/core/somaxconn")).strip())
+                .isEqualTo(machine);
+    }
 }

@@ -109,7 +109,9 @@ public final class ClusterCheck {
                         List<Instance> onHost = topology.instances().stream()
                                 .filter(instance -> instance.host().equals(host))
                                 .toList();
-                        rows = new HostCheck(hosts.apply(host), onHost, catalog::kind, deployed).run(apply, selected);
+                        rows = new HostCheck(
+                                        hosts.apply(host), onHost, catalog::kind, topology::componentSource, deployed)
+                                .run(apply, selected);
                     } catch (RuntimeException e) {
                         rows = List.of(new CheckResult(
                                 host, "ssh", CheckResult.Verdict.FAIL, String.valueOf(e.getMessage()), ""));

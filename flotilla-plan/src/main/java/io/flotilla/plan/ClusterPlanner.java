@@ -9,6 +9,7 @@ import io.flotilla.catalog.InstanceContext;
 import io.flotilla.catalog.Support;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
+import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import java.io.IOException;
@@ -174,6 +175,17 @@ public final class ClusterPlanner {
     /** Checks every host at once, before anything is written, and reports every problem found. */
     public void checkHosts() {
         List<String> problems = Collections.synchronizedList(new ArrayList<>());
+        // Tarballs are fetched and their checksums checked here, before any host is changed.
+        cluster.topology().instances().stream()
+                .map(Instance::component)
+                .distinct()
+                .forEach(component -> {
+                    try {
+                        cluster.tarball(component);
+                    } catch (RuntimeException e) {
+                        problems.add(e.getMessage());
+                    }
+                });
         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (String host : cluster.topology().hosts()) {
                 threads.submit(() -> {
@@ -205,7 +217,9 @@ public final class ClusterPlanner {
                         .formatted(instance.component(), instance.id(), instance.component(), described.reason()));
                 continue;
             }
-            if (checkedBinaries.add(kind.binary()) && !executor.exists(kind.binary())) {
+            if (cluster.topology().componentSource(instance.component()) instanceof ComponentSource.System
+                    && checkedBinaries.add(kind.binary())
+                    && !executor.exists(kind.binary())) {
                 problems.add("%s %s: %s is missing on %s; install the Debian package %s"
                         .formatted(instance.component(), instance.id(), kind.binary(), host, kind.binaryPackage()));
             }
@@ -457,6 +471,9 @@ public final class ClusterPlanner {
                         executor.mkdirs(deploy.resolve(sub).toString(), "0755");
                     }
                     executor.mkdirs(instance.logDir(), "0755");
+                    cluster.tarball(instance.component())
+                            .ifPresent(tarball -> tarball.install(
+                                    executor, deploy.resolve("bin").toString()));
                     if (instance.dataDir() != null) {
                         executor.mkdirs(instance.dataDir(), "0750");
                     }

@@ -7,6 +7,7 @@ import io.flotilla.catalog.Support;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
+import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,12 +72,18 @@ public final class HostCheck {
     private final List<Instance> instances;
     private final Function<Instance, ComponentKind> kinds;
     private final boolean deployed;
+    private final Function<String, ComponentSource> sources;
 
     /**
      * @param deployed the instances are already deployed: their own ports and files are expected, not conflicts
      */
     public HostCheck(
-            Executor executor, List<Instance> instances, Function<Instance, ComponentKind> kinds, boolean deployed) {
+            Executor executor,
+            List<Instance> instances,
+            Function<Instance, ComponentKind> kinds,
+            Function<String, ComponentSource> sources,
+            boolean deployed) {
+        this.sources = requireNonNull(sources, "sources is null");
         this.executor = requireNonNull(executor, "executor is null");
         this.host = executor.host();
         this.instances = List.copyOf(instances);
@@ -312,6 +319,14 @@ public final class HostCheck {
                         host,
                         "component " + instance.component(),
                         "Flotilla does not run %s yet: %s".formatted(instance.component(), described.reason())));
+            } else if (!(sources.apply(instance.component()) instanceof ComponentSource.System)) {
+                if (binaries.add("source " + instance.component())) {
+                    rows.add(CheckResult.pass(
+                            host,
+                            "source " + instance.component(),
+                            "from %s, unpacked into each instance's bin at deploy"
+                                    .formatted(describe(sources.apply(instance.component())))));
+                }
             } else if (binaries.add(kind.binary())) {
                 rows.add(
                         executor.exists(kind.binary())
@@ -336,6 +351,14 @@ public final class HostCheck {
                                             + tool));
         }
         return rows;
+    }
+
+    private static String describe(ComponentSource source) {
+        return switch (source) {
+            case ComponentSource.System system -> "the system package";
+            case ComponentSource.Tarball tarball -> "the tarball " + tarball.location();
+            case ComponentSource.Mirror mirror -> "the mirror's " + mirror.name();
+        };
     }
 
     /** Fixes a row when that is safe at run time; everything else is left, with the reason, for the operator. */
