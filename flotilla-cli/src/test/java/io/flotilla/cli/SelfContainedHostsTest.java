@@ -234,4 +234,147 @@ class SelfContainedHostsTest {
         assertThat(Files.readString(Path.of("/proc/sys/net/core/somaxconn")).strip())
                 .isEqualTo(machine);
     }
+
+    @Test
+    @Order(4)
+    void etcdRunsFromATarballAndAWrongChecksumIsRefusedFirst() throws Exception {
+        Path content = root.resolve("etcd-tarball");
+        Files.createDirectories(content);
+        Files.copy(Path.of("/usr/bin/etcd"), content.resolve("etcd"));
+        Path tarball = root.resolve("etcd-linux-amd64.tar.gz");
+        Process tar = new ProcessBuilder("tar", "-czf", tarball.toString(), "-C", content.toString(), "etcd")
+                .inheritIO()
+                .start();
+        assertThat(tar.waitFor()).isZero();
+        String sha256 = sha256(tarball);
+        TestHost second = hosts.hosts().get(1);
+        String yaml = """
+                global:
+                  user: root
+                  deploy_dir: /srv/tar/deploy
+                  data_dir: /srv/tar/data
+                component_sources:
+                  etcd: { tarball: %s, sha256: %s }
+                etcd_servers:
+                  - { host: %s, ignore_exporter: true }
+                """;
+        Path wrong = root.resolve("tarball-wrong.yaml");
+        String expected = "ab".repeat(32);
+        Files.writeString(wrong, yaml.formatted(tarball, expected, second.address()));
+        Cli.Result refused = cli.run(withLogin("cluster", "deploy", "fromtar", wrong.toString(), "--yes"));
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.err())
+                .contains(
+                        ("%s of etcd has sha256 %s, but component_sources.etcd.sha256 expects %s; nothing was deployed:"
+                                        + " check the file, or correct the sha256 if the file is the one you meant")
+                                .formatted(tarball, sha256, expected));
+        assertThat(root.resolve("home/clusters/fromtar")).doesNotExist();
+        assertThat(second.srv().resolve("tar")).doesNotExist();
+
+        Path right = root.resolve("tarball.yaml");
+        Files.writeString(right, yaml.formatted(tarball, sha256, second.address()));
+        Cli.Result deploy = cli.run(withLogin("cluster", "deploy", "fromtar", right.toString(), "--yes"));
+        assertThat(deploy.exitCode()).as(deploy.all()).isZero();
+        Path bin = second.srv().resolve("tar/deploy/etcd-2379/bin");
+        assertThat(bin.resolve("etcd")).isExecutable();
+        assertThat(Files.readString(bin.resolve(".source-sha256")).strip()).isEqualTo(sha256);
+        Cli.Result start = cli.run("cluster", "start", "fromtar");
+        assertThat(start.exitCode()).as(start.all()).isZero();
+
+        long etcd = pidIn(second, "etcd");
+        assertThat(second.exec("readlink", "/proc/%d/exe".formatted(etcd))
+                        .stdout()
+                        .strip())
+                .isEqualTo("/srv/tar/deploy/etcd-2379/bin/etcd");
+        ProcessBuilder put = new ProcessBuilder(
+                        "etcdctl", "--endpoints=%s:2379".formatted(second.address()), "put", "source", "tarball")
+                .redirectErrorStream(true);
+        put.environment().put("ETCDCTL_API", "3");
+        Process putting = put.start();
+        String output = new String(putting.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(putting.waitFor()).as(output).isZero();
+        assertThat(output.strip()).isEqualTo("OK");
+
+        Cli.Result destroy = cli.run("cluster", "destroy", "fromtar", "--yes");
+        assertThat(destroy.exitCode()).as(destroy.all()).isZero();
+        assertThat(bin).doesNotExist();
+    }
+
+    private static String sha256(Path file) throws Exception {
+        java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+        digest.update(Files.readAllBytes(file));
+        return java.util.HexFormat.of().formatHex(digest.digest());
+    }
+
+    /**
+     * A measurement behind shipping the runtime as one tarball: its ~90 files one by one over SFTP
+     * (each checked by sha256 first) against the tarball, its remote checksum and tar. Prints both.
+     */
+    @Test
+    @Order(5)
+    void shippingTheRuntimeAsOneTarballIsFasterThanFileByFile() throws Exception {
+        Path tarball;
+        try (var files = Files.list(Path.of(System.getProperty("flotilla.cache"), "agent-runtime"))) {
+            tarball = files.filter(file -> file.getFileName().toString().endsWith(".tar.gz"))
+                    .findFirst()
+                    .orElseThrow();
+        }
+        Path unpacked = root.resolve("jre-files");
+        Files.createDirectories(unpacked);
+        Process tar = new ProcessBuilder("tar", "-xzf", tarball.toString(), "-C", unpacked.toString())
+                .inheritIO()
+                .start();
+        assertThat(tar.waitFor()).isZero();
+        List<Path> files;
+        try (var walk = Files.walk(unpacked)) {
+            files = walk.filter(Files::isRegularFile).toList();
+        }
+        TestHost target = hosts.hosts().get(1);
+        io.flotilla.exec.SshOptions options = io.flotilla.exec.SshOptions.of(
+                "root", List.of(hosts.clientKey()), hosts.knownHosts(), root.resolve("measure_known_hosts"));
+        try (io.flotilla.exec.SshConnections connections = io.flotilla.exec.SshConnections.start(options, 64, 512)) {
+            io.flotilla.exec.Executor executor = connections.executor(target.address());
+            executor.run(List.of("true"), Duration.ofSeconds(10));
+
+            long started = System.nanoTime();
+            for (Path file : files) {
+                String destination = "/srv/measure/files/" + unpacked.relativize(file);
+                executor.mkdirs(Path.of(destination).getParent().toString(), "0755");
+                executor.copy(file, destination, Files.isExecutable(file) ? "0755" : "0644");
+            }
+            long fileByFile = (System.nanoTime() - started) / 1_000_000;
+            started = System.nanoTime();
+            for (Path file : files) {
+                String destination = "/srv/measure/files/" + unpacked.relativize(file);
+                executor.mkdirs(Path.of(destination).getParent().toString(), "0755");
+                executor.copy(file, destination, Files.isExecutable(file) ? "0755" : "0644");
+            }
+            long fileByFileUnchanged = (System.nanoTime() - started) / 1_000_000;
+
+            started = System.nanoTime();
+            executor.mkdirs("/srv/measure/tarball", "0755");
+            executor.copy(tarball, "/srv/measure/jre.tar.gz", "0644");
+            executor.check(List.of("sha256sum", "/srv/measure/jre.tar.gz"), Duration.ofMinutes(1));
+            executor.check(
+                    List.of("tar", "-xzf", "/srv/measure/jre.tar.gz", "-C", "/srv/measure/tarball"),
+                    Duration.ofMinutes(1));
+            long asTarball = (System.nanoTime() - started) / 1_000_000;
+            System.out.printf(
+                    "agent runtime, %d files, %d bytes packed: file by file %d ms (unchanged: %d ms), one tarball %d ms%n",
+                    files.size(), Files.size(tarball), fileByFile, fileByFileUnchanged, asTarball);
+
+            // jlink links the duplicate legal notices; file by file they arrive as copies, the tarball keeps the links.
+            String count = "find %s -type f -o -type l | wc -l";
+            assertThat(target.exec("sh", "-c", count.formatted("/srv/measure/tarball"))
+                            .stdout()
+                            .strip())
+                    .isEqualTo(String.valueOf(files.size()));
+            assertThat(target.exec("sh", "-c", count.formatted("/srv/measure/files"))
+                            .stdout()
+                            .strip())
+                    .isEqualTo(String.valueOf(files.size()));
+            assertThat(target.exec("/srv/measure/tarball/bin/java", "-version").exitCode())
+                    .isZero();
+        }
+    }
 }

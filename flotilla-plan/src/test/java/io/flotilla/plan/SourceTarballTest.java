@@ -163,11 +163,11 @@ class SourceTarballTest {
                 .extracting(Problem::toString)
                 .containsExactly(
                         "sources.yaml:2:11: global.mirror 'mirrors/tiup' must be an absolute path on this machine or an http(s) URL",
-                        "sources.yaml:4:9: component_sources.etcd.tarball needs its sha256 beside it (sha256sum FILE prints it), so that a changed or damaged file is refused",
-                        "sources.yaml:4:18: component_sources.etcd.tarball 'etcd.tar.gz' must be an absolute path on this machine or an http(s) URL",
+                        "sources.yaml:4:11: component_sources.etcd.tarball needs its sha256 beside it (sha256sum FILE prints it), so that a changed or damaged file is refused",
+                        "sources.yaml:4:20: component_sources.etcd.tarball 'etcd.tar.gz' must be an absolute path on this machine or an http(s) URL",
                         "sources.yaml:5:12: component_sources.mariadb needs exactly one of package, tarball or mirror, got package and tarball",
-                        "sources.yaml:5:51: component_sources.mariadb.sha256 'abc' is not a sha256: expected 64 hexadecimal digits",
-                        "sources.yaml:6:93: component_sources.haproxy.binary '../haproxy' must be a path inside the tarball, such as bin/etcd",
-                        "sources.yaml:6:105: unknown key 'checksum' in component_sources.haproxy; expected one of: binary, mirror, package, sha256, tarball");
+                        "sources.yaml:5:46: component_sources.mariadb.sha256 'abc' is not a sha256: expected 64 hexadecimal digits",
+                        "sources.yaml:6:120: component_sources.haproxy.binary '../haproxy' must be a path inside the tarball, such as bin/etcd",
+                        "sources.yaml:6:132: unknown key 'checksum' in component_sources.haproxy; expected one of: binary, mirror, package, sha256, tarball");
     }
 }

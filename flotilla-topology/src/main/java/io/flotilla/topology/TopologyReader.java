@@ -314,9 +314,12 @@ final class TopologyReader {
             }
             Optional<Object> source = sources.plain(component);
             if (source.isPresent() && source.get() instanceof Map<?, ?>) {
-                sources.mapping(component)
-                        .filter(this::checkSource)
-                        .ifPresent(ignored -> read.put(component, source.get()));
+                // Kept as the scalars' text: a sha256 of digits only must not become a number.
+                sources.mapping(component).filter(this::checkSource).ifPresent(mapping -> {
+                    Map<String, Object> fields = new LinkedHashMap<>();
+                    mapping.keys().forEach(key -> mapping.string(key).ifPresent(value -> fields.put(key, value)));
+                    read.put(component, fields);
+                });
             } else if (source.isPresent() && source.get() instanceof String) {
                 read.put(component, source.get());
             } else if (source.isPresent()) {
