@@ -605,8 +605,8 @@ final class ClusterCommand {
                 "Check the hosts of a topology file (before a deploy) or of a deployed cluster, all hosts at once:",
                 "OS, CPU, memory, swap, clock and time sync, SELinux, transparent hugepages, the nofile limit, sysctl",
                 "fs.file-max, net.core.somaxconn and vm.swappiness, the SSH user's privileges, and for the instances",
-                "there: ports free, dirs writable (data dirs empty), free disk, binaries installed. One Pass/Warn/Fail",
-                "row per rule and host; the exit code is 1 when any row is a Fail.",
+                "there: ports free, dirs writable (data dirs empty), free disk, binaries installed (or their tarball",
+                "fetched and its sha256 checked). One Pass/Warn/Fail row per rule and host; exit code 1 on any Fail.",
                 "--apply sets the sysctl values and transparent hugepages at run time (as root or with passwordless",
                 "sudo) and says what it changed; it does not persist them, touch swap, limits, packages or processes."
             })
@@ -693,6 +693,20 @@ final class ClusterCommand {
                         "NO_CLUSTER",
                         "%s is neither a topology file nor a deployed cluster; give a file's path or `flotilla cluster list` shows the names"
                                 .formatted(subject));
+            }
+            List<String> unmatched = only.stream()
+                    .filter(name ->
+                            report.rows().stream().noneMatch(row -> row.check().equals(name)))
+                    .toList();
+            if (!unmatched.isEmpty()) {
+                throw new OperationException(
+                        "BAD_OPTION",
+                        "--only %s names no check on these hosts; use the names of the CHECK column, such as 'sysctl vm.swappiness' or 'port 4000'"
+                                .formatted(String.join(
+                                        ", ",
+                                        unmatched.stream()
+                                                .map(name -> "'" + name + "'")
+                                                .toList())));
             }
             if (format == Format.json) {
                 output.json(Map.of(

@@ -192,6 +192,12 @@ class SelfContainedHostsTest {
         assertThat(deployed.out())
                 .contains("port 2379  Pass    etcd %s:2379 client_port: in use by pid %d (etcd)".formatted(first, etcd))
                 .endsWith("%n1 pass, 0 warn, 0 fail%n".formatted());
+        Cli.Result misspelt = cli.run("cluster", "check", NAME, "--only", "sysctl vm.swapiness");
+        assertThat(misspelt.exitCode()).isEqualTo(1);
+        assertThat(misspelt.err())
+                .endsWith(
+                        "Error: --only 'sysctl vm.swapiness' names no check on these hosts; use the names of the CHECK column, such as 'sysctl vm.swappiness' or 'port 4000'%n"
+                                .formatted());
     }
 
     @Test
@@ -270,6 +276,12 @@ class SelfContainedHostsTest {
                                 .formatted(tarball, sha256, expected));
         assertThat(root.resolve("home/clusters/fromtar")).doesNotExist();
         assertThat(second.srv().resolve("tar")).doesNotExist();
+        Cli.Result check = cli.run(withLogin("cluster", "check", wrong.toString(), "--only", "source etcd"));
+        assertThat(check.exitCode()).as(check.all()).isEqualTo(1);
+        assertThat(check.out())
+                .contains(
+                        "%s  source etcd  Fail    %s of etcd has sha256 %s, but component_sources.etcd.sha256 expects %s;"
+                                .formatted(second.address(), tarball, sha256, expected));
 
         Path right = root.resolve("tarball.yaml");
         Files.writeString(right, yaml.formatted(tarball, sha256, second.address()));
@@ -278,6 +290,10 @@ class SelfContainedHostsTest {
         Path bin = second.srv().resolve("tar/deploy/etcd-2379/bin");
         assertThat(bin.resolve("etcd")).isExecutable();
         assertThat(Files.readString(bin.resolve(".source-sha256")).strip()).isEqualTo(sha256);
+        Cli.Result checked = cli.run("cluster", "check", "fromtar", "--only", "source etcd");
+        assertThat(checked.out())
+                .contains(
+                        "%s  source etcd  Pass    %s, sha256 %s checked".formatted(second.address(), tarball, sha256));
         Cli.Result start = cli.run("cluster", "start", "fromtar");
         assertThat(start.exitCode()).as(start.all()).isZero();
 

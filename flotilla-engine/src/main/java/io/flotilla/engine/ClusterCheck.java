@@ -5,6 +5,9 @@ import static java.util.Objects.requireNonNull;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.plan.CheckResult;
 import io.flotilla.plan.HostCheck;
+import io.flotilla.plan.OperationException;
+import io.flotilla.plan.SourceTarball;
+import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyParser;
@@ -13,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -100,6 +104,7 @@ public final class ClusterCheck {
             Predicate<String> selected,
             Progress progress) {
         Map<String, List<CheckResult>> byHost = new ConcurrentHashMap<>();
+        Map<String, String> sources = checkSources(topology);
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (String host : topology.hosts()) {
                 threads.submit(() -> {
@@ -111,7 +116,9 @@ public final class ClusterCheck {
                                 .toList();
                         rows = new HostCheck(
                                         hosts.apply(host), onHost, catalog::kind, topology::componentSource, deployed)
-                                .run(apply, selected);
+                                .run(apply, selected).stream()
+                                        .map(row -> withSource(row, sources))
+                                        .toList();
                     } catch (RuntimeException e) {
                         rows = List.of(new CheckResult(
                                 host, "ssh", CheckResult.Verdict.FAIL, String.valueOf(e.getMessage()), ""));
@@ -124,6 +131,45 @@ public final class ClusterCheck {
         List<CheckResult> rows = new ArrayList<>();
         topology.hosts().forEach(host -> rows.addAll(byHost.get(host)));
         return new Report(subject, List.copyOf(topology.hosts()), rows);
+    }
+
+    /** Each tarball or mirror source fetched and its checksum checked once, for every host's row: the outcome by component. */
+    private Map<String, String> checkSources(Topology topology) {
+        Map<String, String> outcomes = new LinkedHashMap<>();
+        for (String component : topology.instances().stream()
+                .map(Instance::component)
+                .distinct()
+                .toList()) {
+            if (topology.componentSource(component) instanceof ComponentSource.System) {
+                continue;
+            }
+            try {
+                SourceTarball tarball = SourceTarball.fetch(
+                        topology,
+                        component,
+                        Path.of(catalog.kind(component).binary()).getFileName().toString(),
+                        topology.global().arch(),
+                        home.cache());
+                outcomes.put(component, "ok:" + tarball.origin() + ", sha256 " + tarball.sha256());
+            } catch (OperationException e) {
+                outcomes.put(component, "fail:" + e.getMessage());
+            }
+        }
+        return outcomes;
+    }
+
+    private static CheckResult withSource(CheckResult row, Map<String, String> sources) {
+        if (!row.check().startsWith("source ")) {
+            return row;
+        }
+        String outcome = sources.get(row.check().substring("source ".length()));
+        if (outcome == null) {
+            return row;
+        }
+        return outcome.startsWith("ok:")
+                ? new CheckResult(
+                        row.host(), row.check(), row.verdict(), outcome.substring(3) + " checked", row.fixed())
+                : new CheckResult(row.host(), row.check(), CheckResult.Verdict.FAIL, outcome.substring(5), row.fixed());
     }
 
     public boolean exists(String name) {
