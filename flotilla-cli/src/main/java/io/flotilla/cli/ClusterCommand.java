@@ -63,7 +63,9 @@ final class ClusterCommand {
             mixinStandardHelpOptions = true,
             description = {
                 "Check the hosts, install the agents, write every instance's files and initialise its data.",
-                "Starts nothing: run `flotilla cluster start NAME` next. Re-running a deploy that was cut short finishes it."
+                "Starts nothing: run `flotilla cluster start NAME` next. Re-running a deploy that was cut short finishes it.",
+                "Hosts need no Java: the agent's own runtime (jlink, built once and cached in $FLOTILLA_CACHE) goes with it.",
+                "Tarballs named in component_sources are fetched and their sha256 checked before any host is changed."
             })
     static final class Deploy implements Callable<Integer> {
         @ParentCommand
@@ -602,13 +604,16 @@ final class ClusterCommand {
             name = "check",
             mixinStandardHelpOptions = true,
             description = {
-                "Check the hosts of a topology file (before a deploy) or of a deployed cluster, all hosts at once:",
-                "OS, CPU, memory, swap, clock and time sync, SELinux, transparent hugepages, the nofile limit, sysctl",
-                "fs.file-max, net.core.somaxconn and vm.swappiness, the SSH user's privileges, and for the instances",
-                "there: ports free, dirs writable (data dirs empty), free disk, binaries installed (or their tarball",
-                "fetched and its sha256 checked). One Pass/Warn/Fail row per rule and host; exit code 1 on any Fail.",
-                "--apply sets the sysctl values and transparent hugepages at run time (as root or with passwordless",
-                "sudo) and says what it changed; it does not persist them, touch swap, limits, packages or processes."
+                "Check the hosts of a topology file (before a deploy) or of a deployed cluster,",
+                "all hosts at once: OS, CPU, memory, swap, clock and time sync, SELinux,",
+                "transparent hugepages, the nofile limit, sysctl fs.file-max, net.core.somaxconn",
+                "and vm.swappiness, the SSH user's privileges, and for the instances there: ports",
+                "free, dirs writable (data dirs empty), free disk, binaries installed (or their",
+                "tarball fetched and its sha256 checked). One Pass/Warn/Fail row per rule and",
+                "host; the exit code is 1 when any row is a Fail.",
+                "--apply sets the sysctl values and transparent hugepages at run time (as root or",
+                "with passwordless sudo) and says what it changed; it does not persist them, and",
+                "leaves swap, limits, packages and processes alone."
             })
     static final class Check implements Callable<Integer> {
         @ParentCommand
