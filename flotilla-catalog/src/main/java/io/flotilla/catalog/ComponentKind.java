@@ -1,6 +1,7 @@
 package io.flotilla.catalog;
 
 import io.flotilla.agent.Probe;
+import io.flotilla.agent.SqlAdmin;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import java.sql.SQLException;
@@ -67,8 +68,39 @@ public interface ComponentKind {
      */
     default void configure(InstanceContext context, SqlAccess sql) throws SQLException {}
 
+    /**
+     * How the instance's agent administers it over SQL (config, sessions, slow log, replication);
+     * empty for components that do not speak SQL.
+     */
+    default Optional<SqlAdmin> sqlAdmin(InstanceContext context) {
+        return Optional.empty();
+    }
+
+    /** Logs the instance writes besides its output, which log search reads too. */
+    default List<String> logFiles(InstanceContext context) {
+        return List.of();
+    }
+
     /** How long a stop waits for the process to exit before killing it. */
     default int stopTimeoutSeconds() {
         return 30;
+    }
+
+    /** The signal that makes a running instance re-read its configuration files without a restart, when there is one. */
+    default Optional<String> reloadSignal() {
+        return Optional.empty();
+    }
+
+    /**
+     * An HTTP URL, read from the control machine, whose body shows what the running instance has
+     * loaded; with {@link #loadedMarkers} it confirms that a reload took effect.
+     */
+    default Optional<String> loadedUrl(InstanceContext context) {
+        return Optional.empty();
+    }
+
+    /** The texts that appear at {@link #loadedUrl} exactly when the loaded configuration includes {@code other}. */
+    default List<String> loadedMarkers(Instance other) {
+        return List.of();
     }
 }

@@ -7,6 +7,7 @@ import io.flotilla.topology.Schemas;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -128,6 +129,26 @@ public final class HaproxyKind implements ComponentKind {
         }
         return " agent-check agent-addr %s agent-port %d agent-send \"%s\\n\" agent-inter 1s"
                 .formatted(server.host(), port, server.id());
+    }
+
+    /** The master process re-reads its file and starts new workers; old ones finish their connections. */
+    @Override
+    public Optional<String> reloadSignal() {
+        return Optional.of("USR2");
+    }
+
+    @Override
+    public Optional<String> loadedUrl(InstanceContext context) {
+        Instance instance = context.instance();
+        return Optional.of("http://%s:%d/metrics".formatted(instance.host(), instance.port("stats_port")));
+    }
+
+    @Override
+    public List<String> loadedMarkers(Instance other) {
+        if (!other.component().equals("mariadb")) {
+            return List.of();
+        }
+        return List.of("proxy=\"%s\",server=\"%s\"".formatted(REPLICA_BACKEND, serverName(other)));
     }
 
     private static String serverName(Instance server) {

@@ -1,10 +1,12 @@
 package io.flotilla.catalog;
 
 import io.flotilla.agent.Probe;
+import io.flotilla.agent.SqlAdmin;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
@@ -85,7 +87,9 @@ public final class MariaDbKind implements ComponentKind {
         settings.put("pid-file", context.deployDir().resolve("run/mariadb.pid"));
         // Instances of one host never share temporary files, not even while bootstrapping side by side.
         settings.put("tmpdir", context.deployDir().resolve("tmp"));
-        settings.put("slow_query_log_file", context.logDir().resolve("mariadb-slow.log"));
+        // The error log goes to stderr, which the agent writes to the instance's log file.
+        settings.put("slow_query_log", "ON");
+        settings.put("slow_query_log_file", slowLog(context));
         settings.put("user", context.osUser());
         settings.put("server-id", serverId(context));
         settings.put("log-bin", context.dataDir().resolve("mariadb-bin"));
@@ -104,6 +108,22 @@ public final class MariaDbKind implements ComponentKind {
         file.append("\n[client]\n");
         file.append("socket = ").append(socket(context)).append('\n');
         return Map.of("conf/my.cnf", file.toString());
+    }
+
+    private static Path slowLog(InstanceContext context) {
+        return context.logDir().resolve("mariadb-slow.log");
+    }
+
+    @Override
+    public Optional<SqlAdmin> sqlAdmin(InstanceContext context) {
+        return Optional.of(new SqlAdmin(
+                "127.0.0.1",
+                context.instance().mainPort(),
+                "root",
+                context.rootPasswordFile().toString(),
+                context.confFile("my.cnf").toString(),
+                "mariadbd",
+                slowLog(context).toString()));
     }
 
     private static String optionValue(Object value) {
@@ -217,6 +237,69 @@ public final class MariaDbKind implements ComponentKind {
                                     .formatted(primary.host(), primary.mainPort(), REPLICATION_USER, password)
                             + "MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1");
             statement.execute("START SLAVE");
+        }
+    }
+
+    /**
+     * The option file {@code mariadb-backup} reads on the primary's host: the primary's own
+     * settings and the root login, so that the password never shows in a process list. Written
+     * with mode 0600 and removed after the backup.
+     */
+    public String backupOptions(InstanceContext primary, ClusterSecrets secrets) {
+        return configFiles(primary).get("conf/my.cnf")
+                + "\n[mariadb-backup]\nuser = root\npassword = \"%s\"\n"
+                        .formatted(secrets.rootPassword().replace("\\", "\\\\").replace("\"", "\\\""));
+    }
+
+    /** A hot backup of the running primary written to standard output as an mbstream. */
+    public static List<String> backupCommand(String optionsFile, String scratchDir) {
+        return List.of(
+                "/usr/bin/mariadb-backup",
+                "--defaults-file=" + optionsFile,
+                "--backup",
+                "--stream=mbstream",
+                "--target-dir=" + scratchDir);
+    }
+
+    /** Unpacks an mbstream read from standard input into {@code dataDir}. */
+    public static List<String> unpackCommand(String dataDir) {
+        return List.of("/usr/bin/mbstream", "-x", "-C", dataDir);
+    }
+
+    /** Applies the redo log copied with the backup, making the data consistent at the backup's GTID position. */
+    public static List<String> prepareCommand(String dataDir) {
+        return List.of("/usr/bin/mariadb-backup", "--prepare", "--target-dir=" + dataDir);
+    }
+
+    /** Where the backup records the binlog position it is consistent with: older and newer names. */
+    public static List<String> backupPositionFiles(String dataDir) {
+        return List.of(dataDir + "/mariadb_backup_binlog_info", dataDir + "/xtrabackup_binlog_info");
+    }
+
+    /**
+     * The GTID position in a backup's binlog info ({@code mariadb-bin.000003<TAB>1234<TAB>0-1-42});
+     * empty when the primary had written no transaction yet.
+     */
+    public static String backupGtid(String binlogInfo) {
+        String[] fields = binlogInfo.strip().split("\t");
+        return fields.length >= 3 ? fields[2].strip() : "";
+    }
+
+    /**
+     * Makes a replica cloned from a backup replicate from the backup's position on: sets
+     * {@code gtid_slave_pos} once, before replication is configured, so that
+     * {@code MASTER_USE_GTID = slave_pos} asks the primary only for what the backup lacks.
+     */
+    public static void seedReplicaPosition(InstanceContext context, SqlAccess sql, String gtid) throws SQLException {
+        Instance instance = context.instance();
+        try (Connection connection = sql.open(instance.host(), instance.mainPort());
+                Statement statement = connection.createStatement()) {
+            try (ResultSet status = statement.executeQuery("SHOW SLAVE STATUS")) {
+                if (status.next()) {
+                    return;
+                }
+            }
+            statement.execute("SET GLOBAL gtid_slave_pos = '%s'".formatted(gtid.replace("'", "")));
         }
     }
 

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** Prometheus, scraping every exporter and metrics endpoint of the cluster. */
@@ -109,6 +110,26 @@ public final class PrometheusKind implements ComponentKind {
             lines.forEach(yaml::append);
         }
         return Map.of("conf/prometheus.yml", yaml.toString());
+    }
+
+    @Override
+    public Optional<String> reloadSignal() {
+        return Optional.of("HUP");
+    }
+
+    @Override
+    public Optional<String> loadedUrl(InstanceContext context) {
+        Instance instance = context.instance();
+        return Optional.of("http://%s:%d/api/v1/status/config".formatted(instance.host(), instance.port("port")));
+    }
+
+    /** The addresses Prometheus scrapes on {@code other}, as its loaded configuration lists them. */
+    @Override
+    public List<String> loadedMarkers(Instance other) {
+        return TARGETS.stream()
+                .filter(target -> target.component().equals(other.component()))
+                .map(target -> "- %s:%d\\n".formatted(other.host(), other.port(target.portField())))
+                .toList();
     }
 
     static String quoted(String value) {

@@ -42,11 +42,14 @@ import picocli.CommandLine.ParentCommand;
             ClusterCommand.Start.class,
             ClusterCommand.Stop.class,
             ClusterCommand.Restart.class,
+            ClusterCommand.Reload.class,
             ClusterCommand.Display.class,
             ClusterCommand.ListClusters.class,
             ClusterCommand.Destroy.class,
             ClusterCommand.Exec.class,
             ClusterCommand.Check.class,
+            ClusterCommand.ScaleOutCommand.class,
+            ClusterCommand.ScaleInCommand.class,
             ClusterCommand.Password.class,
             ClusterCommand.Audit.class
         })
@@ -159,18 +162,19 @@ final class ClusterCommand {
     }
 
     static String instanceTable(Topology topology) {
+        return instanceTable(topology.instances());
+    }
+
+    static String instanceTable(List<io.flotilla.topology.Instance> instances) {
         List<List<String>> rows = new ArrayList<>();
-        topology.instances()
-                .forEach(instance -> rows.add(List.of(
-                        instance.component(),
-                        instance.host(),
-                        String.join(
-                                "/",
-                                instance.ports().values().stream()
-                                        .map(String::valueOf)
-                                        .toList()),
-                        instance.deployDir(),
-                        instance.dataDir() == null ? "-" : instance.dataDir())));
+        instances.forEach(instance -> rows.add(List.of(
+                instance.component(),
+                instance.host(),
+                String.join(
+                        "/",
+                        instance.ports().values().stream().map(String::valueOf).toList()),
+                instance.deployDir(),
+                instance.dataDir() == null ? "-" : instance.dataDir())));
         return Output.table(List.of("Type", "Host", "Ports", "Deploy dir", "Data dir"), rows);
     }
 
@@ -298,6 +302,18 @@ final class ClusterCommand {
         @Override
         String operation() {
             return "restart";
+        }
+    }
+
+    @Command(
+            name = "reload",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Rolling restart: one instance at a time, replicas before their primary, each ready before the next stops. Applies settings SET CONFIG wrote for the next start.")
+    static final class Reload extends Selective {
+        @Override
+        String operation() {
+            return "reload";
         }
     }
 
@@ -598,6 +614,155 @@ final class ClusterCommand {
             }
             return results.values().stream().allMatch(CommandResult::succeeded) ? 0 : 1;
         }
+    }
+
+    @Command(
+            name = "scale-out",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Add the instances listed in FILE (TiUP's syntax: only the new instances, in the same sections as the cluster's"
+                        + " topology) to a running cluster.",
+                "A new MariaDB replica is cloned from the primary with mariadb-backup and replicates from the backup's GTID"
+                        + " position; a new host gets the agent; HAProxy and Prometheus are reloaded in place. The cluster's"
+                        + " topology changes only when every step finished; re-running a scale-out that was cut short finishes it.",
+                "MariaDB instances in FILE are replicas (a second primary is refused); new etcd members are refused for now."
+            })
+    static final class ScaleOutCommand implements Callable<Integer> {
+        @ParentCommand
+        private ClusterCommand parent;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
+        private String name;
+
+        @Parameters(index = "1", paramLabel = "FILE", description = "The new instances, as a topology fragment.")
+        private Path file;
+
+        @Option(
+                names = {"-y", "--yes"},
+                description = "Scale out without asking for confirmation.")
+        private boolean yes;
+
+        @Option(names = "--dry-run", description = "Print the plan and change nothing.")
+        private boolean dryRun;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+        private Format format;
+
+        @Override
+        public Integer call() throws Exception {
+            Output output = parent.output();
+            ClusterManager clusters = Services.clusters(output);
+            String yaml = Files.readString(file);
+            if (dryRun) {
+                output.out().print(clusters.scaleOutPlan(name, file, yaml).render());
+                return 0;
+            }
+            var checked = clusters.checkScaleOut(name, file, yaml);
+            if (!yes) {
+                requireTerminal();
+                output.out().printf("Cluster '%s' will get these instances:%n%n", name);
+                output.out().print(instanceTable(checked.added()));
+                if (!confirm(output, "Scale out?")) {
+                    output.err().println("Nothing was changed.");
+                    return 1;
+                }
+            }
+            var done = clusters.scaleOut(
+                    name, file, yaml, Services.commandLine("cluster", "scale-out", name, file.toString()));
+            List<String> ids = done.added().stream()
+                    .map(instance -> instance.component() + " " + instance.id())
+                    .toList();
+            if (format == Format.json) {
+                output.json(Map.of("cluster", name, "operation", "scale-out", "added", instancesJson(done.added())));
+            } else {
+                output.out().printf("Cluster '%s' scaled out: %s.%n", name, String.join(", ", ids));
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "scale-in",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Remove one instance from a running cluster: out of the HAProxy pool (reloaded) and etcd's membership first,"
+                        + " then stopped and its directories removed; the agent and exporters of a host left empty go too.",
+                "Refused, with the reason: the MariaDB primary (no switchover yet), the last etcd member, the only gateway."
+            })
+    static final class ScaleInCommand implements Callable<Integer> {
+        @ParentCommand
+        private ClusterCommand parent;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
+        private String name;
+
+        @Option(
+                names = {"-N", "--node"},
+                required = true,
+                paramLabel = "HOST:PORT",
+                description = "The instance to remove.")
+        private String node;
+
+        @Option(
+                names = {"-y", "--yes"},
+                description = "Scale in without asking for confirmation.")
+        private boolean yes;
+
+        @Option(names = "--dry-run", description = "Print the plan and change nothing.")
+        private boolean dryRun;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+        private Format format;
+
+        @Override
+        public Integer call() throws Exception {
+            Output output = parent.output();
+            ClusterManager clusters = Services.clusters(output);
+            if (dryRun) {
+                output.out().print(clusters.scaleInPlan(name, node).render());
+                return 0;
+            }
+            var leaving = clusters.checkScaleIn(name, node);
+            if (!yes) {
+                requireTerminal();
+                output.out().printf("Cluster '%s' will lose these instances and their data:%n%n", name);
+                output.out().print(instanceTable(leaving));
+                if (!confirm(output, "Scale in?")) {
+                    output.err().println("Nothing was changed.");
+                    return 1;
+                }
+            }
+            var removed = clusters.scaleIn(name, node, Services.commandLine("cluster", "scale-in", name, "-N", node));
+            if (format == Format.json) {
+                output.json(Map.of("cluster", name, "operation", "scale-in", "removed", instancesJson(removed)));
+            } else {
+                output.out()
+                        .printf(
+                                "Cluster '%s' scaled in: %s.%n",
+                                name,
+                                String.join(
+                                        ", ",
+                                        removed.stream()
+                                                .map(instance -> instance.component() + " " + instance.id())
+                                                .toList()));
+            }
+            return 0;
+        }
+    }
+
+    private static List<Map<String, Object>> instancesJson(List<io.flotilla.topology.Instance> instances) {
+        return instances.stream()
+                .map(instance -> {
+                    Map<String, Object> each = new LinkedHashMap<>();
+                    each.put("id", instance.id());
+                    each.put("component", instance.component());
+                    each.put("host", instance.host());
+                    each.put("ports", List.copyOf(instance.ports().values()));
+                    each.put("deploy_dir", instance.deployDir());
+                    each.put("data_dir", instance.dataDir());
+                    return each;
+                })
+                .toList();
     }
 
     @Command(

@@ -15,8 +15,10 @@ import io.flotilla.plan.ClusterContext;
 import io.flotilla.plan.ClusterPlanner;
 import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Plan;
+import io.flotilla.plan.ScalePlanner;
 import io.flotilla.plan.Selection;
 import io.flotilla.topology.Instance;
+import io.flotilla.topology.ScaleOut;
 import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyConflicts;
 import io.flotilla.topology.TopologyException;
@@ -163,6 +165,7 @@ public final class ClusterManager {
             case "start" -> planner.start(selection);
             case "stop" -> planner.stop(selection);
             case "restart" -> planner.restart(selection);
+            case "reload" -> planner.reload(selection);
             case "destroy" -> planner.destroy();
             default -> throw new IllegalArgumentException("unknown operation " + operation);
         };
@@ -189,6 +192,157 @@ public final class ClusterManager {
                 context.close();
             }
         }
+    }
+
+    /**
+     * Reads a scale-out file against the cluster: every problem at once, positioned in that file,
+     * and the new hosts checked for an SSH login. Changes nothing.
+     */
+    public ScaleOut checkScaleOut(String name, Path file, String yaml) {
+        ClusterStore store = existing(name);
+        Map<String, Topology> others = new LinkedHashMap<>();
+        for (ClusterStore other : home.clusters()) {
+            if (!other.name().equals(name)) {
+                others.put(
+                        other.name(),
+                        TopologyParser.parse(
+                                other.topologyText(), other.topologyFile().toString()));
+            }
+        }
+        ScaleOut scaleOut = ScaleOut.read(
+                name, store.topologyText(), store.topologyFile().toString(), yaml, file.toString(), others);
+        SshAccess ssh = store.meta().ssh();
+        scaleOut.added().forEach(instance -> Hosts.requireReachable(instance.host(), ssh));
+        return scaleOut;
+    }
+
+    /** The scale-out plan, for {@code --dry-run}: nothing is written. */
+    public Plan scaleOutPlan(String name, Path file, String yaml) {
+        ScaleOut scaleOut = checkScaleOut(name, file, yaml);
+        ClusterStore store = existing(name);
+        ClusterMeta meta = store.meta();
+        Map<String, Integer> agentPorts = new HashMap<>(meta.agentPorts());
+        Map<String, Integer> checkPorts = new HashMap<>(meta.checkPorts());
+        for (String host : scaleOut.merged().hosts()) {
+            agentPorts.putIfAbsent(host, DEFAULT_AGENT_PORT);
+            checkPorts.putIfAbsent(host, DEFAULT_AGENT_PORT + 1);
+        }
+        ClusterContext before = context(store, topology(name), meta.withPorts(agentPorts, checkPorts), store.secrets());
+        try {
+            return new ScalePlanner(before, before.withTopology(scaleOut.merged())).scaleOut(scaleOut.added());
+        } finally {
+            before.close();
+        }
+    }
+
+    /**
+     * Adds the instances of a scale-out file. The cluster's topology changes only once every step
+     * finished; cut short, the same command finishes it.
+     */
+    public ScaleOut scaleOut(String name, Path file, String yaml, String command) {
+        ClusterStore store = existing(name);
+        try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
+            requireDeployed(store);
+            ScaleOut scaleOut = checkScaleOut(name, file, yaml);
+            Topology topology = topology(name);
+            ClusterMeta meta = withNewHosts(store, scaleOut.merged());
+            ClusterContext before = context(store, topology, meta, store.secrets());
+            try {
+                Plan plan = new ScalePlanner(before, before.withTopology(scaleOut.merged())).scaleOut(scaleOut.added());
+                Operation.run(home, store, plan, command, engine, resumeListener);
+                store.writeTopology(scaleOut.mergedYaml());
+                return scaleOut;
+            } finally {
+                before.close();
+            }
+        }
+    }
+
+    /** The instances a scale-in of {@code node} removes, or the reason it is refused. Changes nothing. */
+    public List<Instance> checkScaleIn(String name, String node) {
+        return ScalePlanner.leaving(name, topology(name), node);
+    }
+
+    public Plan scaleInPlan(String name, String node) {
+        ClusterStore store = existing(name);
+        List<Instance> leaving = checkScaleIn(name, node);
+        ClusterContext before = context(store);
+        try {
+            return new ScalePlanner(before, before.withTopology(withoutInstance(store, leaving.getFirst())))
+                    .scaleIn(leaving);
+        } finally {
+            before.close();
+        }
+    }
+
+    /**
+     * Removes one instance (and, with the last instance of a host, its exporters and agent). The
+     * cluster's topology changes only once every step finished; cut short, the same command
+     * finishes it.
+     */
+    public List<Instance> scaleIn(String name, String node, String command) {
+        ClusterStore store = existing(name);
+        try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
+            requireDeployed(store);
+            List<Instance> leaving = checkScaleIn(name, node);
+            String yaml =
+                    ScaleOut.without(store.topologyText(), store.topologyFile().toString(), leaving.getFirst());
+            Topology after = TopologyParser.parse(yaml, store.topologyFile().toString());
+            ClusterContext before = context(store);
+            try {
+                Plan plan = new ScalePlanner(before, before.withTopology(after)).scaleIn(leaving);
+                Operation.run(home, store, plan, command, engine, resumeListener);
+                ClusterMeta meta = store.meta();
+                Map<String, Integer> agentPorts = new HashMap<>(meta.agentPorts());
+                Map<String, Integer> checkPorts = new HashMap<>(meta.checkPorts());
+                agentPorts.keySet().retainAll(after.hosts());
+                checkPorts.keySet().retainAll(after.hosts());
+                store.writeTopology(yaml);
+                store.writeMeta(meta.withPorts(agentPorts, checkPorts));
+                return leaving;
+            } finally {
+                before.close();
+            }
+        }
+    }
+
+    private static Topology withoutInstance(ClusterStore store, Instance leaving) {
+        String yaml =
+                ScaleOut.without(store.topologyText(), store.topologyFile().toString(), leaving);
+        return TopologyParser.parse(yaml, store.topologyFile().toString());
+    }
+
+    private static void requireDeployed(ClusterStore store) {
+        if (store.meta().status().equals("deploying")) {
+            throw new OperationException(
+                    "NOT_DEPLOYED",
+                    "cluster '%s' has an unfinished deploy; run `flotilla cluster deploy %s %s` again to finish it"
+                            .formatted(store.name(), store.name(), store.topologyFile()));
+        }
+    }
+
+    /**
+     * The cluster's state with agent ports chosen for hosts new to it, kept at once so that a
+     * scale-out cut short finds its agents where it put them. A host that already has ports keeps them.
+     */
+    private ClusterMeta withNewHosts(ClusterStore store, Topology merged) {
+        ClusterMeta meta = store.meta();
+        List<String> fresh = merged.hosts().stream()
+                .filter(host -> !meta.agentPorts().containsKey(host))
+                .toList();
+        if (fresh.isEmpty()) {
+            return meta;
+        }
+        ClusterMeta probe = newMeta(store, merged, DEFAULT_AGENT_PORT, meta.ssh(), true, fresh);
+        Map<String, Integer> agentPorts = new HashMap<>(meta.agentPorts());
+        Map<String, Integer> checkPorts = new HashMap<>(meta.checkPorts());
+        for (String host : fresh) {
+            agentPorts.put(host, probe.agentPorts().get(host));
+            checkPorts.put(host, probe.checkPorts().get(host));
+        }
+        ClusterMeta updated = meta.withPorts(agentPorts, checkPorts);
+        store.writeMeta(updated);
+        return updated;
     }
 
     public ClusterSecrets secrets(String name) {
@@ -419,11 +573,21 @@ public final class ClusterManager {
      */
     private ClusterMeta newMeta(
             ClusterStore store, Topology topology, int agentPortBase, SshAccess ssh, boolean probePorts) {
+        return newMeta(store, topology, agentPortBase, ssh, probePorts, List.copyOf(topology.hosts()));
+    }
+
+    private ClusterMeta newMeta(
+            ClusterStore store,
+            Topology topology,
+            int agentPortBase,
+            SshAccess ssh,
+            boolean probePorts,
+            List<String> hosts) {
         String name = store.name();
-        Map<String, ListeningPorts> listeningByHost = probePorts ? listeningPorts(store, topology, ssh) : Map.of();
+        Map<String, ListeningPorts> listeningByHost = probePorts ? listeningPorts(store, hosts, ssh) : Map.of();
         Map<String, Integer> agentPorts = new HashMap<>();
         Map<String, Integer> checkPorts = new HashMap<>();
-        for (String host : topology.hosts()) {
+        for (String host : hosts) {
             Set<Integer> taken = new HashSet<>();
             topology.instances().stream()
                     .filter(instance -> instance.host().equals(host))
@@ -457,12 +621,12 @@ public final class ClusterManager {
      * the first contact with the hosts, so a host that cannot be reached, or whose key is refused,
      * is reported here, with every other such host, before anything is written.
      */
-    private static Map<String, ListeningPorts> listeningPorts(ClusterStore store, Topology topology, SshAccess ssh) {
+    private static Map<String, ListeningPorts> listeningPorts(ClusterStore store, List<String> targets, SshAccess ssh) {
         Map<String, ListeningPorts> listening = new ConcurrentHashMap<>();
         Map<String, RuntimeException> failures = new ConcurrentHashMap<>();
         try (Hosts hosts = new Hosts(ssh, store.dir().resolve("known_hosts"));
                 ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (String host : topology.hosts()) {
+            for (String host : targets) {
                 threads.submit(() -> {
                     try {
                         listening.put(host, ListeningPorts.of(hosts.apply(host)));

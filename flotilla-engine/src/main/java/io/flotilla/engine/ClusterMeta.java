@@ -32,6 +32,11 @@ public record ClusterMeta(
         requireNonNull(osUser, "osUser is null");
     }
 
+    /** The same cluster with the agent ports of its hosts after a scale-out or scale-in. */
+    public ClusterMeta withPorts(Map<String, Integer> newAgentPorts, Map<String, Integer> newCheckPorts) {
+        return new ClusterMeta(name, version, createdAt, status, newAgentPorts, newCheckPorts, osUser, ssh);
+    }
+
     public ClusterMeta withStatus(String newStatus) {
         return new ClusterMeta(name, version, createdAt, newStatus, agentPorts, checkPorts, osUser, ssh);
     }

@@ -1,5 +1,7 @@
 package io.flotilla.exec;
 
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -27,6 +29,14 @@ public interface Executor extends AutoCloseable {
         }
         return result;
     }
+
+    /**
+     * Runs a command whose standard input is read from {@code in} and whose standard output is
+     * written to {@code out} as it comes, for data too big to hold in memory (a backup piped from
+     * one host to another through this machine). The returned result carries the exit code and
+     * standard error; its stdout is empty.
+     */
+    CommandResult stream(List<String> command, InputStream in, OutputStream out, Duration timeout);
 
     boolean exists(String path);
 

@@ -2,6 +2,7 @@ package io.flotilla.exec;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -67,6 +68,49 @@ public final class LocalExecutor implements Executor {
                                 .formatted(String.join(" ", command), host, timeout.toSeconds()));
             }
             return new CommandResult(process.exitValue(), stdout.join(), stderr.join());
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new ExecException(host, "interrupted while running %s on %s".formatted(command.getFirst(), host), e);
+        }
+    }
+
+    @Override
+    public CommandResult stream(List<String> command, InputStream in, OutputStream out, Duration timeout) {
+        Process process;
+        try {
+            process = new ProcessBuilder(command).start();
+        } catch (IOException e) {
+            throw new ExecException(
+                    host, "cannot run %s on %s: %s".formatted(command.getFirst(), host, e.getMessage()), e);
+        }
+        CompletableFuture<String> stderr = readAsync(process.getErrorStream());
+        CompletableFuture<Void> input = CompletableFuture.runAsync(
+                () -> {
+                    try (OutputStream stdin = process.getOutputStream()) {
+                        in.transferTo(stdin);
+                    } catch (IOException ignored) {
+                        // The command stopped reading: its exit code and stderr say why.
+                    }
+                },
+                runnable -> Thread.ofVirtual().name("exec-input").start(runnable));
+        try (InputStream stdout = process.getInputStream()) {
+            stdout.transferTo(out);
+            out.flush();
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                throw new ExecException(
+                        host,
+                        "%s did not finish on %s within %d s"
+                                .formatted(String.join(" ", command), host, timeout.toSeconds()));
+            }
+            input.join();
+            return new CommandResult(process.exitValue(), "", stderr.join());
+        } catch (IOException e) {
+            process.destroyForcibly();
+            throw new ExecException(
+                    host, "%s on %s: the stream broke: %s".formatted(command.getFirst(), host, e.getMessage()), e);
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();

@@ -294,6 +294,53 @@ final class SshExecutor implements Executor {
         });
     }
 
+    @Override
+    public CommandResult stream(List<String> command, InputStream in, OutputStream out, Duration timeout) {
+        String line = "timeout --kill-after=%ds %s %s"
+                .formatted(KILL_AFTER.toSeconds(), remoteSeconds(timeout), ShellQuoting.join(command));
+        return withChannel(String.join(" ", command), session -> {
+            ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+            long started = System.nanoTime();
+            try (ChannelExec channel = retryingOpen(() -> {
+                ChannelExec opening = session.createExecChannel(line);
+                opening.setOut(out);
+                opening.setErr(stderr);
+                try {
+                    opening.open().verify(options.connectTimeout());
+                } catch (IOException | RuntimeException e) {
+                    opening.close(true);
+                    throw e;
+                }
+                return opening;
+            })) {
+                try (OutputStream stdin = channel.getInvertedIn()) {
+                    in.transferTo(stdin);
+                } catch (IOException ignored) {
+                    // The command stopped reading: its exit code and stderr say why.
+                }
+                Set<ClientChannelEvent> events = channel.waitFor(
+                        EnumSet.of(ClientChannelEvent.CLOSED),
+                        Math.max(
+                                1,
+                                timeout.plus(KILL_AFTER).plus(KILL_AFTER).toMillis()
+                                        - Duration.ofNanos(System.nanoTime() - started)
+                                                .toMillis()));
+                boolean overdue = System.nanoTime() - started >= timeout.toNanos();
+                int exitCode = exitCode(channel);
+                if (!events.contains(ClientChannelEvent.CLOSED)
+                        || (overdue && (exitCode == TIMED_OUT || exitCode == KILLED))) {
+                    channel.close(true);
+                    throw new ExecException(
+                            host,
+                            "%s did not finish on %s within %s"
+                                    .formatted(String.join(" ", command), host, seconds(timeout)));
+                }
+                out.flush();
+                return new CommandResult(exitCode, "", stderr.toString(StandardCharsets.UTF_8));
+            }
+        });
+    }
+
     private static int exitCode(ChannelExec channel) {
         Integer status = channel.getExitStatus();
         if (status != null) {

@@ -91,4 +91,24 @@ class LocalExecutorTest {
         assertThat(ports.owner(22)).contains("another process");
         assertThat(ports.owner(4000)).isEmpty();
     }
+
+    @Test
+    void streamPipesBytesThroughTheCommandAndReportsItsExit() {
+        byte[] input = new byte[3 * 1024 * 1024];
+        new java.util.Random(7).nextBytes(input);
+        java.io.ByteArrayOutputStream output = new java.io.ByteArrayOutputStream();
+        CommandResult copied = executor.stream(
+                List.of("sh", "-c", "cat; echo done >&2"),
+                new java.io.ByteArrayInputStream(input),
+                output,
+                Duration.ofSeconds(10));
+        assertThat(copied).isEqualTo(new CommandResult(0, "", "done\n"));
+        assertThat(output.toByteArray()).isEqualTo(input);
+        CommandResult failed = executor.stream(
+                List.of("sh", "-c", "echo refused >&2; exit 4"),
+                java.io.InputStream.nullInputStream(),
+                java.io.OutputStream.nullOutputStream(),
+                Duration.ofSeconds(10));
+        assertThat(failed).isEqualTo(new CommandResult(4, "", "refused\n"));
+    }
 }

@@ -315,4 +315,21 @@ class SshExecutorTest {
             return descriptors.count();
         }
     }
+
+    @Test
+    void streamPipesBytesThroughTheCommandAndReportsItsExit() {
+        byte[] input = new byte[3 * 1024 * 1024];
+        new java.util.Random(7).nextBytes(input);
+        java.io.ByteArrayOutputStream output = new java.io.ByteArrayOutputStream();
+        CommandResult copied = executor.stream(
+                List.of("sh", "-c", "cat; echo done >&2"), new java.io.ByteArrayInputStream(input), output, TIMEOUT);
+        assertThat(copied).isEqualTo(new CommandResult(0, "", "done\n"));
+        assertThat(output.toByteArray()).isEqualTo(input);
+        CommandResult failed = executor.stream(
+                List.of("sh", "-c", "echo refused >&2; exit 4"),
+                java.io.InputStream.nullInputStream(),
+                java.io.OutputStream.nullOutputStream(),
+                TIMEOUT);
+        assertThat(failed).isEqualTo(new CommandResult(4, "", "refused\n"));
+    }
 }

@@ -74,6 +74,15 @@ public final class ClusterContext implements SqlAccess {
         this.osUser = requireNonNull(osUser, "osUser is null");
     }
 
+    /**
+     * The same cluster with another topology (the one a scale-out or scale-in leads to), reaching
+     * its hosts over the same connections. Closing this context closes them; closing the other does not.
+     */
+    public ClusterContext withTopology(Topology other) {
+        return new ClusterContext(
+                name, other, catalog, secrets, agentPorts, checkPorts, this::executor, agentRuntime, osUser);
+    }
+
     public String name() {
         return name;
     }
@@ -207,7 +216,9 @@ public final class ClusterContext implements SqlAccess {
                 kind.stopTimeoutSeconds(),
                 List.copyOf(instance.ports().values()),
                 dirs,
-                kind.binaryPackage());
+                kind.binaryPackage(),
+                kind.logFiles(context),
+                kind.sqlAdmin(context).orElse(null));
     }
 
     /** Where an instance's output goes. */

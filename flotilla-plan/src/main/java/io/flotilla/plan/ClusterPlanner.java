@@ -117,6 +117,37 @@ public final class ClusterPlanner {
         return plan.build();
     }
 
+    /**
+     * A rolling restart: one instance at a time, in reverse start order (MariaDB replicas before their
+     * primary), each ready again before the next one stops. It applies settings that were written to
+     * the instances' option files (by {@code SET CONFIG} on a static variable) without taking the
+     * whole cluster down.
+     */
+    public Plan reload(Selection selection) {
+        selection.check(cluster.topology());
+        Plan.Builder plan = Plan.builder("reload", cluster.name());
+        plan.then(ensureAgents("reload"));
+        List<List<String>> layers = new ArrayList<>(cluster.catalog().startLayers(cluster.topology()));
+        Collections.reverse(layers);
+        for (List<String> layer : layers) {
+            for (String tier : layer.reversed()) {
+                for (Instance instance : selected(tier, selection)) {
+                    plan.then(Step.serial(
+                            "Reload %s %s".formatted(instance.component(), instance.id()),
+                            List.of(
+                                    Step.action(
+                                            "reload/stop/" + instance.id(),
+                                            "stop %s %s".formatted(instance.component(), instance.id()),
+                                            instance.host(),
+                                            () -> stopInstance("reload", instance)),
+                                    launch(instance),
+                                    awaitReady(instance))));
+                }
+            }
+        }
+        return plan.build();
+    }
+
     /** Stops everything, then removes every instance's directories and the agents. */
     public Plan destroy() {
         Topology topology = cluster.topology();
@@ -203,7 +234,7 @@ public final class ClusterPlanner {
         }
     }
 
-    private void preflight(String host) {
+    void preflight(String host) {
         Executor executor = cluster.executor(host);
         List<String> problems = new ArrayList<>();
         Set<String> checkedBinaries = new LinkedHashSet<>();
@@ -264,7 +295,7 @@ public final class ClusterPlanner {
     }
 
     /** The agent's answer, when an agent of this cluster (same token) already runs on the host. */
-    private Optional<AgentInfo> agentAnswers(String host) {
+    Optional<AgentInfo> agentAnswers(String host) {
         try {
             return Optional.of(cluster.agent(host).info());
         } catch (AgentException ignored) {
@@ -272,7 +303,7 @@ public final class ClusterPlanner {
         }
     }
 
-    private Step.Action prepareHost(String host) {
+    Step.Action prepareHost(String host) {
         return Step.action("deploy/agent/" + host, "install agent on " + host, host, () -> {
             Executor executor = cluster.executor(host);
             Path dir = cluster.agentDir(host);
@@ -355,7 +386,7 @@ public final class ClusterPlanner {
     }
 
     /** Starts the host's agent unless it already answers; it then re-adopts the instances it supervised. */
-    private void startAgent(String host) throws InterruptedException {
+    void startAgent(String host) throws InterruptedException {
         if (agentAnswers(host).isPresent()) {
             return;
         }
@@ -444,7 +475,7 @@ public final class ClusterPlanner {
     }
 
     /** Stops an instance; destroy also accepts an instance its agent never knew or an agent that was never installed. */
-    private void stopInstance(String operation, Instance instance) {
+    void stopInstance(String operation, Instance instance) {
         if (operation.equals("destroy") && !agentInstalled(instance.host())) {
             return;
         }
@@ -457,7 +488,7 @@ public final class ClusterPlanner {
         }
     }
 
-    private Step.Action deployInstance(Instance instance) {
+    Step.Action deployInstance(Instance instance) {
         return Step.action(
                 "deploy/instance/" + instance.id(),
                 "deploy %s %s".formatted(instance.component(), instance.id()),
@@ -523,7 +554,7 @@ public final class ClusterPlanner {
         }
     }
 
-    private Step.Action launch(Instance instance) {
+    Step.Action launch(Instance instance) {
         return Step.action(
                 "start/launch/" + instance.id(),
                 "launch %s %s".formatted(instance.component(), instance.id()),
@@ -535,7 +566,7 @@ public final class ClusterPlanner {
                 });
     }
 
-    private Step.Action awaitReady(Instance instance) {
+    Step.Action awaitReady(Instance instance) {
         ComponentKind kind = cluster.kind(instance);
         return Step.action(
                 "start/ready/" + instance.id(),
@@ -551,7 +582,7 @@ public final class ClusterPlanner {
                 });
     }
 
-    private void removeInstance(Instance instance) {
+    void removeInstance(Instance instance) {
         Executor executor = cluster.executor(instance.host());
         try {
             cluster.agent(instance.host()).remove(instance.id());
@@ -566,7 +597,7 @@ public final class ClusterPlanner {
     }
 
     /** Shuts the agent down and waits for its process to be gone (killing it after 10 s) before removing its files. */
-    private void removeAgent(String host) throws InterruptedException {
+    void removeAgent(String host) throws InterruptedException {
         Executor executor = cluster.executor(host);
         Optional<AgentInfo> info = agentAnswers(host);
         if (info.isPresent()) {

@@ -101,11 +101,19 @@ final class TopologyReader {
 
     private final String fileName;
     private final Problems problems;
+    /** A scale-out file: only new instances, so no primary and no database instance are required of it. */
+    private final boolean fragment;
+
     private Optional<String> globalListenHost = Optional.empty();
 
     TopologyReader(String fileName) {
+        this(fileName, false);
+    }
+
+    TopologyReader(String fileName, boolean fragment) {
         this.fileName = fileName;
         this.problems = new Problems(fileName);
+        this.fragment = fragment;
     }
 
     Topology read(String yaml) {
@@ -138,7 +146,7 @@ final class TopologyReader {
             }
             instances.addAll(instances(schema.get(), items, top.keyPosition(key), global, layout, serverConfigs));
         }
-        if (databaseItems == 0) {
+        if (databaseItems == 0 && !fragment) {
             String declared = monitoringSections.isEmpty()
                     ? "no instance"
                     : "only monitoring (%s)".formatted(String.join(", ", monitoringSections));
@@ -538,8 +546,8 @@ final class TopologyReader {
                                 .isPresent())) {
             return mariadbs;
         }
-        boolean anyRole =
-                mariadbs.stream().anyMatch(instance -> instance.field("role").isPresent());
+        boolean anyRole = fragment
+                || mariadbs.stream().anyMatch(instance -> instance.field("role").isPresent());
         List<Instance> withRoles = new ArrayList<>();
         for (Instance instance : mariadbs) {
             String role = instance.field("role").orElse(!anyRole && withRoles.isEmpty() ? "primary" : "replica");
@@ -550,7 +558,7 @@ final class TopologyReader {
         List<Instance> primaries = withRoles.stream()
                 .filter(instance -> instance.field("role").orElseThrow().equals("primary"))
                 .toList();
-        if (primaries.isEmpty()) {
+        if (primaries.isEmpty() && !fragment) {
             problems.add(
                     sectionPosition,
                     "mariadb_servers has no primary; set 'role: primary' on exactly one instance",

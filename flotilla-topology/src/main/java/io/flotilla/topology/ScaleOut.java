@@ -1,0 +1,241 @@
+package io.flotilla.topology;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.snakeyaml.engine.v2.api.Dump;
+import org.snakeyaml.engine.v2.api.DumpSettings;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.common.FlowStyle;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.schema.CoreSchema;
+
+/**
+ * A scale-out file read against the cluster it grows, in TiUP's syntax: the new instances only,
+ * in the same sections as the cluster's file, taking {@code global}, {@code monitored} and
+ * {@code server_configs} from the cluster. Every problem is reported at once with its position
+ * in the scale-out file: a port or directory an existing instance (or another cluster) holds, a
+ * second primary, a section that is not a list of instances.
+ *
+ * @param merged the cluster's topology with the new instances
+ * @param mergedYaml the cluster's file with the new instances appended to their sections
+ * @param added the new instances, with the exporters of hosts new to the cluster
+ */
+public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added) {
+    public ScaleOut {
+        requireNonNull(merged, "merged is null");
+        requireNonNull(mergedYaml, "mergedYaml is null");
+        added = List.copyOf(added);
+    }
+
+    /**
+     * @param otherClusters the other clusters managed from this machine, by name, which must not
+     *     share a port or directory with the new instances either
+     */
+    public static ScaleOut read(
+            String cluster,
+            String clusterYaml,
+            String clusterFile,
+            String fragmentYaml,
+            String fragmentFile,
+            Map<String, Topology> otherClusters) {
+        Topology existing = TopologyParser.parse(clusterYaml, clusterFile);
+        Problems problems = new Problems(fragmentFile);
+        checkSections(cluster, fragmentYaml, fragmentFile, problems);
+        if (problems.count() > 0) {
+            throw new TopologyException(problems.sorted());
+        }
+        Map<String, Object> clusterMap = plain(clusterYaml);
+        Map<String, Object> shared = new LinkedHashMap<>(clusterMap);
+        shared.keySet().removeIf(key -> Schemas.bySection(key).isPresent());
+        String text = fragmentYaml.endsWith("\n") || fragmentYaml.isEmpty() ? fragmentYaml : fragmentYaml + "\n";
+        // The cluster's settings go after the file's own lines, so that positions in it stay true.
+        Topology fragment = new TopologyReader(fragmentFile, true).read(text + (shared.isEmpty() ? "" : dump(shared)));
+
+        Set<String> oldHosts = existing.hosts();
+        List<Instance> fresh = fragment.instances().stream()
+                .filter(instance -> !isExporter(instance) || !oldHosts.contains(instance.host()))
+                .toList();
+        if (fresh.stream().noneMatch(instance -> !isExporter(instance))) {
+            problems.add(
+                    problems.start(),
+                    "%s lists no new instance; list them in the sections of cluster '%s''s topology, such as mariadb_servers"
+                            .formatted(fragmentFile, cluster));
+        }
+        Instance primary = existing.instances("mariadb").stream()
+                .filter(instance -> instance.field("role").orElse("").equals("primary"))
+                .findFirst()
+                .orElse(null);
+        for (Instance instance : fresh) {
+            if (instance.component().equals("mariadb")
+                    && instance.field("role").orElse("").equals("primary")) {
+                problems.add(
+                        instance.position(),
+                        "scale-out adds MariaDB replicas only: %s is 'role: primary' and cluster '%s' already has its primary%s; set 'role: replica'"
+                                .formatted(instance.id(), cluster, primary == null ? "" : " " + primary.id()),
+                        List.of(instance.id()));
+            }
+            if (instance.component().equals("etcd")) {
+                problems.add(
+                        instance.position(),
+                        "scale-out cannot add etcd members yet (a new member must first be added to the running etcd cluster); cluster '%s' keeps its %d member(s)"
+                                .formatted(cluster, existing.instances("etcd").size()),
+                        List.of(instance.id()));
+            }
+            if (instance.component().equals("mariadb") && primary == null) {
+                problems.add(
+                        instance.position(),
+                        "cluster '%s' has no MariaDB primary to clone %s from".formatted(cluster, instance.id()),
+                        List.of(instance.id()));
+            }
+        }
+        Topology candidate = new Topology(
+                fragment.source(),
+                fragment.global(),
+                fragment.monitored(),
+                fragment.serverConfigs(),
+                fragment.componentVersions(),
+                fragment.componentSources(),
+                fragment.autoscale(),
+                fresh);
+        List<Problem> all = new ArrayList<>(problems.sorted());
+        all.addAll(TopologyConflicts.between(candidate, Map.of(cluster, existing)));
+        all.addAll(TopologyConflicts.between(candidate, otherClusters));
+        if (!all.isEmpty()) {
+            throw new TopologyException(
+                    all.stream().sorted(Problems.IN_FILE_ORDER).toList());
+        }
+
+        Map<String, Object> mergedMap = withExplicitRoles(clusterMap, existing);
+        Map<String, Object> fragmentMap = plain(fragmentYaml);
+        for (Map.Entry<String, Object> section : fragmentMap.entrySet()) {
+            List<Object> items = new ArrayList<>(listOrEmpty(mergedMap.get(section.getKey())));
+            for (Object item : listOrEmpty(section.getValue())) {
+                Map<String, Object> copy = new LinkedHashMap<>(mapOrEmpty(item));
+                if (section.getKey().equals("mariadb_servers")) {
+                    copy.putIfAbsent("role", "replica");
+                }
+                items.add(copy);
+            }
+            mergedMap.put(section.getKey(), items);
+        }
+        String mergedYaml = dump(mergedMap);
+        Topology merged = TopologyParser.parse(mergedYaml, clusterFile);
+        Set<String> old = new HashSet<>();
+        existing.instances().forEach(instance -> old.add(instance.component() + "/" + instance.id()));
+        List<Instance> added = merged.instances().stream()
+                .filter(instance -> !old.contains(instance.component() + "/" + instance.id()))
+                .toList();
+        return new ScaleOut(merged, mergedYaml, added);
+    }
+
+    /**
+     * The cluster's file without one declared instance (the exporters of a host go with its last
+     * instance, since they are derived).
+     */
+    public static String without(String clusterYaml, String clusterFile, Instance leaving) {
+        Topology existing = TopologyParser.parse(clusterYaml, clusterFile);
+        Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing);
+        String section = leaving.schema().section();
+        int index = existing.instances(leaving.component()).indexOf(leaving);
+        List<Object> items = new ArrayList<>(listOrEmpty(map.get(section)));
+        if (index < 0 || index >= items.size()) {
+            throw new IllegalArgumentException("%s is not declared in %s".formatted(leaving.id(), section));
+        }
+        items.remove(index);
+        if (items.isEmpty()) {
+            map.remove(section);
+        } else {
+            map.put(section, items);
+        }
+        return dump(map);
+    }
+
+    /** Every MariaDB item says its role, so that appending or removing one never moves the primary. */
+    private static Map<String, Object> withExplicitRoles(Map<String, Object> map, Topology topology) {
+        Map<String, Object> copy = new LinkedHashMap<>(map);
+        List<Instance> mariadb = topology.instances("mariadb");
+        List<Object> items = listOrEmpty(copy.get("mariadb_servers"));
+        if (items.size() == mariadb.size() && !items.isEmpty()) {
+            List<Object> withRoles = new ArrayList<>();
+            for (int i = 0; i < items.size(); i++) {
+                Map<String, Object> item = new LinkedHashMap<>(mapOrEmpty(items.get(i)));
+                item.put("role", mariadb.get(i).field("role").orElse("replica"));
+                withRoles.add(item);
+            }
+            copy.put("mariadb_servers", withRoles);
+        }
+        return copy;
+    }
+
+    /** Only instance sections may appear: the rest is the cluster's. */
+    private static void checkSections(String cluster, String yaml, String file, Problems problems) {
+        Optional<Node> document;
+        try {
+            document = new Compose(settings(file)).composeString(yaml);
+        } catch (YamlEngineException e) {
+            return; // reading the file reports it, with its position
+        }
+        if (document.isEmpty() || !(document.get() instanceof MappingNode mapping)) {
+            return;
+        }
+        for (NodeTuple tuple : mapping.getValue()) {
+            if (tuple.getKeyNode() instanceof ScalarNode key
+                    && Schemas.bySection(key.getValue()).isEmpty()) {
+                problems.add(
+                        problems.at(key),
+                        "'%s' cannot be set by a scale-out file: the new instances take global, monitored and server_configs from cluster '%s'; list only instance sections such as mariadb_servers (an instance's own settings go in its 'config')"
+                                .formatted(key.getValue(), cluster));
+            }
+        }
+    }
+
+    private static boolean isExporter(Instance instance) {
+        return instance.schema().equals(Schemas.NODE_EXPORTER)
+                || instance.schema().equals(Schemas.BLACKBOX_EXPORTER);
+    }
+
+    private static LoadSettings settings(String file) {
+        return LoadSettings.builder()
+                .setLabel(file)
+                .setSchema(new CoreSchema())
+                .setCodePointLimit(Integer.MAX_VALUE)
+                .build();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> plain(String yaml) {
+        Object loaded = new Load(settings("topology")).loadFromString(yaml);
+        return loaded instanceof Map<?, ?> map ? new LinkedHashMap<>((Map<String, Object>) map) : new LinkedHashMap<>();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> listOrEmpty(Object value) {
+        return value instanceof List<?> list ? (List<Object>) list : List.of();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> mapOrEmpty(Object value) {
+        return value instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of();
+    }
+
+    private static String dump(Map<String, Object> map) {
+        DumpSettings settings = DumpSettings.builder()
+                .setDefaultFlowStyle(FlowStyle.BLOCK)
+                .setSchema(new CoreSchema())
+                .build();
+        return new Dump(settings).dumpToString(map);
+    }
+}
