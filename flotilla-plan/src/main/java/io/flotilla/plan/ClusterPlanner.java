@@ -206,17 +206,6 @@ public final class ClusterPlanner {
     /** Checks every host at once, before anything is written, and reports every problem found. */
     public void checkHosts() {
         List<String> problems = Collections.synchronizedList(new ArrayList<>());
-        // Tarballs are fetched and their checksums checked here, before any host is changed.
-        cluster.topology().instances().stream()
-                .map(Instance::component)
-                .distinct()
-                .forEach(component -> {
-                    try {
-                        cluster.tarball(component);
-                    } catch (RuntimeException e) {
-                        problems.add(e.getMessage());
-                    }
-                });
         try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (String host : cluster.topology().hosts()) {
                 threads.submit(() -> {
@@ -248,9 +237,14 @@ public final class ClusterPlanner {
                         .formatted(instance.component(), instance.id(), instance.component(), described.reason()));
                 continue;
             }
-            if (cluster.topology().componentSource(instance.component()) instanceof ComponentSource.System
-                    && checkedBinaries.add(kind.binary())
-                    && !executor.exists(kind.binary())) {
+            if (!(cluster.topology().componentSource(instance.component()) instanceof ComponentSource.System)) {
+                // Fetched and its checksum checked here, before any host is changed (deploy and scale-out alike).
+                try {
+                    cluster.tarball(instance.component());
+                } catch (OperationException e) {
+                    problems.add("%s %s: %s".formatted(instance.component(), instance.id(), e.getMessage()));
+                }
+            } else if (checkedBinaries.add(kind.binary()) && !executor.exists(kind.binary())) {
                 problems.add("%s %s: %s is missing on %s; install the Debian package %s"
                         .formatted(instance.component(), instance.id(), kind.binary(), host, kind.binaryPackage()));
             }
