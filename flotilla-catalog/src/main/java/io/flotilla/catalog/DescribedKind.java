@@ -42,7 +42,7 @@ public record DescribedKind(
     @Override
     public Support support() {
         return Support.describedOnly(
-                "its binaries come from a TiUP mirror, and installing from a mirror is not supported yet");
+                "its tarball can be fetched from a TiUP mirror (component_sources), but starting and operating it is not supported yet");
     }
 
     @Override

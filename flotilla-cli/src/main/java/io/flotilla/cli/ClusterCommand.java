@@ -1,12 +1,17 @@
 package io.flotilla.cli;
 
+import io.flotilla.catalog.Catalog;
 import io.flotilla.engine.AuditLog;
+import io.flotilla.engine.ClusterCheck;
 import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.ClusterStore;
 import io.flotilla.engine.ClusterView;
+import io.flotilla.engine.FlotillaHome;
 import io.flotilla.engine.Journal;
+import io.flotilla.engine.SshAccess;
 import io.flotilla.engine.SshLogin;
 import io.flotilla.exec.CommandResult;
+import io.flotilla.plan.CheckResult;
 import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
 import io.flotilla.topology.Topology;
@@ -23,6 +28,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,6 +50,7 @@ import picocli.CommandLine.ParentCommand;
             ClusterCommand.ListClusters.class,
             ClusterCommand.Destroy.class,
             ClusterCommand.Exec.class,
+            ClusterCommand.Check.class,
             ClusterCommand.ScaleOutCommand.class,
             ClusterCommand.ScaleInCommand.class,
             ClusterCommand.Password.class,
@@ -64,7 +72,9 @@ final class ClusterCommand {
                 "Starts nothing: run `flotilla cluster start NAME` next. Re-running a deploy that was cut short finishes it.",
                 "Other hosts are reached with --user and -i KEY, -p or --password-file. Unless --user is the deploy user"
                         + " (global.user, default tidb), it creates that user on each host, authorizes the cluster's own key"
-                        + " for it and gives it the cluster's folders; every later command logs in as it, without sudo."
+                        + " for it and gives it the cluster's folders; every later command logs in as it, without sudo.",
+                "Hosts need no Java: the agent's own runtime (jlink, built once and cached in $FLOTILLA_CACHE) goes with it.",
+                "Tarballs named in component_sources are fetched and their sha256 checked before any host is changed."
             })
     static final class Deploy implements Callable<Integer> {
         @ParentCommand
@@ -726,5 +736,186 @@ final class ClusterCommand {
                     return each;
                 })
                 .toList();
+    }
+
+    @Command(
+            name = "check",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Check the hosts of a topology file (before a deploy) or of a deployed cluster,",
+                "all hosts at once: OS, CPU, memory, swap, clock and time sync, SELinux,",
+                "transparent hugepages, the nofile limit, sysctl fs.file-max, net.core.somaxconn",
+                "and vm.swappiness, the SSH user's privileges, and for the instances there: ports",
+                "free, dirs writable (data dirs empty), free disk, binaries installed (or their",
+                "tarball fetched and its sha256 checked). One Pass/Warn/Fail row per rule and",
+                "host; the exit code is 1 when any row is a Fail.",
+                "--apply sets the sysctl values and transparent hugepages at run time (as root or",
+                "with passwordless sudo) and says what it changed; it does not persist them, and",
+                "leaves swap, limits, packages and processes alone."
+            })
+    static final class Check implements Callable<Integer> {
+        @ParentCommand
+        private ClusterCommand parent;
+
+        @Parameters(paramLabel = "FILE|NAME", description = "A topology file, or the name of a deployed cluster.")
+        private String subject;
+
+        @Option(names = "--apply", description = "Fix what is safe to fix at run time, and say what changed.")
+        private boolean apply;
+
+        @Option(
+                names = "--only",
+                split = ",",
+                paramLabel = "CHECK",
+                description = "Only these rules, by the name in the CHECK column (e.g. 'sysctl net.core.somaxconn').")
+        private List<String> only = List.of();
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+        private Format format;
+
+        @Option(
+                names = "--user",
+                paramLabel = "USER",
+                description = "SSH login for hosts of a FILE other than this machine.")
+        private String user;
+
+        @Option(
+                names = {"-i", "--identity-file"},
+                paramLabel = "KEY",
+                description = "SSH private key for --user.")
+        private Path identityFile;
+
+        @Option(names = "--ssh-port", defaultValue = "22", description = "SSH port (default: ${DEFAULT-VALUE}).")
+        private int sshPort;
+
+        @Option(
+                names = "--known-hosts",
+                paramLabel = "FILE",
+                description = "Host keys to verify the hosts against (default: ~/.ssh/known_hosts).")
+        private Path knownHosts;
+
+        @Option(
+                names = "--accept-new-host-keys",
+                description = "Trust an unknown host key for this check only. A changed key is always refused.")
+        private boolean acceptNewHostKeys;
+
+        @Override
+        public Integer call() throws Exception {
+            Output output = parent.output();
+            var checks = new ClusterCheck(FlotillaHome.fromEnvironment(), Catalog.standard());
+            Predicate<String> selected = only.isEmpty() ? check -> true : Set.copyOf(only)::contains;
+            ClusterCheck.Progress progress = new ClusterCheck.Progress() {
+                @Override
+                public void started(String host) {
+                    synchronized (output) {
+                        output.err().printf("  checking %s ...%n", host);
+                    }
+                }
+
+                @Override
+                public void finished(String host, List<CheckResult> rows) {
+                    synchronized (output) {
+                        output.err().printf("  checked %s: %s%n", host, summary(rows));
+                    }
+                }
+            };
+            Path file = Path.of(subject);
+            ClusterCheck.Report report;
+            if (Files.isRegularFile(file)) {
+                report = checks.file(file, Files.readString(file), ssh(), apply, selected, progress);
+            } else if (checks.exists(subject)) {
+                if (user != null || identityFile != null) {
+                    throw new OperationException(
+                            "BAD_OPTION",
+                            "cluster '%s' is reached with the login it was deployed with; --user and -i are for a topology FILE"
+                                    .formatted(subject));
+                }
+                report = checks.cluster(subject, apply, selected, progress);
+            } else {
+                throw new OperationException(
+                        "NO_CLUSTER",
+                        "%s is neither a topology file nor a deployed cluster; give a file's path or `flotilla cluster list` shows the names"
+                                .formatted(subject));
+            }
+            List<String> unmatched = only.stream()
+                    .filter(name ->
+                            report.rows().stream().noneMatch(row -> row.check().equals(name)))
+                    .toList();
+            if (!unmatched.isEmpty()) {
+                throw new OperationException(
+                        "BAD_OPTION",
+                        "--only %s names no check on these hosts; use the names of the CHECK column, such as 'sysctl vm.swappiness' or 'port 4000'"
+                                .formatted(String.join(
+                                        ", ",
+                                        unmatched.stream()
+                                                .map(name -> "'" + name + "'")
+                                                .toList())));
+            }
+            if (format == Format.json) {
+                output.json(Map.of(
+                        "subject",
+                        report.subject(),
+                        "hosts",
+                        report.hosts(),
+                        "passed",
+                        !report.failed(),
+                        "rows",
+                        report.rows().stream()
+                                .map(row -> Map.of(
+                                        "host", row.host(),
+                                        "check", row.check(),
+                                        "result", row.verdict().label(),
+                                        "detail", row.detail(),
+                                        "applied", row.fixed()))
+                                .toList()));
+            } else {
+                output.out()
+                        .print(Output.table(
+                                List.of("HOST", "CHECK", "RESULT", "DETAIL"),
+                                report.rows().stream()
+                                        .map(row -> List.of(
+                                                row.host(),
+                                                row.check(),
+                                                row.verdict().label(),
+                                                row.detail()))
+                                        .toList()));
+                List<CheckResult> applied = report.rows().stream()
+                        .filter(row -> !row.fixed().isEmpty())
+                        .toList();
+                if (!applied.isEmpty()) {
+                    output.out().printf("%nApplied:%n");
+                    applied.forEach(row -> output.out().printf("  %s %s: %s%n", row.host(), row.check(), row.fixed()));
+                }
+                output.out().printf("%n%s%n", summary(report.rows()));
+            }
+            return report.failed() ? 1 : 0;
+        }
+
+        private static String summary(List<CheckResult> rows) {
+            ToLongFunction<CheckResult.Verdict> count = verdict ->
+                    rows.stream().filter(row -> row.verdict() == verdict).count();
+            return "%d pass, %d warn, %d fail"
+                    .formatted(
+                            count.applyAsLong(CheckResult.Verdict.PASS),
+                            count.applyAsLong(CheckResult.Verdict.WARN),
+                            count.applyAsLong(CheckResult.Verdict.FAIL));
+        }
+
+        private SshAccess ssh() {
+            if (user == null && identityFile == null) {
+                return null;
+            }
+            if (user == null || identityFile == null) {
+                throw new OperationException("BAD_OPTION", "SSH access needs both --user and -i KEY");
+            }
+            Path hosts =
+                    knownHosts != null ? knownHosts : Path.of(System.getProperty("user.home"), ".ssh", "known_hosts");
+            return new SshAccess(
+                    user,
+                    sshPort,
+                    identityFile.toAbsolutePath().toString(),
+                    hosts.toAbsolutePath().toString(),
+                    acceptNewHostKeys);
+        }
     }
 }

@@ -52,6 +52,7 @@ final class Cli {
     Process start(Path log, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dflotilla.cache=" + System.getProperty("flotilla.cache", ""),
                 "-cp",
                 System.getProperty("java.class.path"),
                 "io.flotilla.cli.Main"));

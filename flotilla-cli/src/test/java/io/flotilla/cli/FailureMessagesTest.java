@@ -88,7 +88,7 @@ class FailureMessagesTest {
         assertThat(result.err())
                 .contains("host 127.0.0.1 is not ready for the cluster:")
                 .contains(
-                        "pd 127.0.0.1:45379: Flotilla does not run pd yet: its binaries come from a TiUP mirror, and installing from a mirror is not supported yet");
+                        "pd 127.0.0.1:45379: Flotilla does not run pd yet: its tarball can be fetched from a TiUP mirror (component_sources), but starting and operating it is not supported yet");
         assertThat(root.resolve("home/clusters/fm")).doesNotExist();
         assertThat(root.resolve("deploy")).doesNotExist();
     }

@@ -606,7 +606,7 @@ public final class ClusterManager {
                 meta.agentPorts(),
                 meta.checkPorts(),
                 executors,
-                AgentRuntime.current(),
+                AgentRuntime.current(home.cache()),
                 meta.osUser());
     }
 

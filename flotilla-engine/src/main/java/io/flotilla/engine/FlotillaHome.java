@@ -32,6 +32,22 @@ public final class FlotillaHome {
         return root;
     }
 
+    /**
+     * What Flotilla builds once and reuses (the agent's Java runtime): {@code $FLOTILLA_CACHE}, or the
+     * {@code flotilla.cache} system property that tests set to share one cache, or {@code <home>/cache}.
+     */
+    public Path cache() {
+        String property = System.getProperty("flotilla.cache");
+        if (property != null && !property.isBlank()) {
+            return Path.of(property).toAbsolutePath().normalize();
+        }
+        String configured = System.getenv("FLOTILLA_CACHE");
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured).toAbsolutePath().normalize();
+        }
+        return root.resolve("cache");
+    }
+
     public ClusterStore cluster(String name) {
         ClusterStore.checkName(name);
         return new ClusterStore(name, root.resolve("clusters").resolve(name));

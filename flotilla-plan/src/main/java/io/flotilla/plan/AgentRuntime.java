@@ -9,23 +9,25 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * What it takes to run the agent on a host: a Java runtime and the agent's class path entries
- * (jars, or class directories when running from a build tree), copied to the host at deploy so
- * that a later rebuild of Flotilla does not pull them from under a running agent.
+ * What it takes to run the agent on a host: its own Java runtime ({@link RuntimeImage}, built once
+ * and cached under {@code cache}) and the agent's class path entries (jars, or class directories
+ * when running from a build tree), copied to the host at deploy so that the host needs no Java and
+ * a later rebuild of Flotilla does not pull them from under a running agent.
  */
-public record AgentRuntime(Path java, List<Path> classpath) {
+public record AgentRuntime(List<Path> classpath, Path cache) {
+    /** Where the runtime is unpacked, relative to the agent's dir on a host. */
+    public static final String RUNTIME_DIR = "jre";
     /** Artifacts the agent needs at run time; the agent module keeps its dependencies this small on purpose. */
     private static final Set<String> AGENT_ARTIFACTS =
             Set.of("flotilla-agent", "jackson-core", "jackson-databind", "jackson-annotations", "mariadb-java-client");
 
     public AgentRuntime {
-        requireNonNull(java, "java is null");
         classpath = List.copyOf(classpath);
+        requireNonNull(cache, "cache is null");
     }
 
-    /** The runtime of this process: its own {@code java} and the agent's entries of its class path. */
-    public static AgentRuntime current() {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    /** The agent's entries of this process's class path; its runtime image is built from this JDK into {@code cache}. */
+    public static AgentRuntime current(Path cache) {
         List<Path> entries = List.of(System.getProperty("java.class.path").split(File.pathSeparator)).stream()
                 .filter(entry -> !entry.isBlank())
                 .map(Path::of)
@@ -38,7 +40,12 @@ public record AgentRuntime(Path java, List<Path> classpath) {
                     "the agent is not on this installation's class path (%s); reinstall Flotilla"
                             .formatted(System.getProperty("java.class.path")));
         }
-        return new AgentRuntime(java, entries);
+        return new AgentRuntime(entries, cache);
+    }
+
+    /** The agent's Java runtime image, built on first use (a few seconds) and cached. */
+    public RuntimeImage image() {
+        return RuntimeImage.cached(cache, classpath);
     }
 
     private static boolean isAgentEntry(Path entry) {

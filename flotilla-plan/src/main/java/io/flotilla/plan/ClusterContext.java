@@ -10,6 +10,7 @@ import io.flotilla.catalog.ComponentKind;
 import io.flotilla.catalog.InstanceContext;
 import io.flotilla.catalog.SqlAccess;
 import io.flotilla.exec.Executor;
+import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import java.net.URI;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -49,6 +51,7 @@ public final class ClusterContext implements SqlAccess {
     private final String osUser;
     private final Map<String, Executor> executors = new ConcurrentHashMap<>();
     private final Map<String, AgentClient> agents = new ConcurrentHashMap<>();
+    private final Map<String, SourceTarball> tarballs = new ConcurrentHashMap<>();
 
     public ClusterContext(
             String name,
@@ -149,6 +152,51 @@ public final class ClusterContext implements SqlAccess {
         return new InstanceContext(name, topology, instance, agentDir(instance.host()), osUser, checkPorts);
     }
 
+    /**
+     * The checked tarball of a component whose binaries come from a tarball or a mirror, fetched once
+     * per operation; empty for a system package.
+     */
+    public Optional<SourceTarball> tarball(String component) {
+        if (topology.componentSource(component) instanceof ComponentSource.System) {
+            return Optional.empty();
+        }
+        return Optional.of(tarballs.computeIfAbsent(
+                component,
+                ignored -> SourceTarball.fetch(
+                        topology,
+                        component,
+                        defaultBinary(catalog.kind(component)),
+                        topology.global().arch(),
+                        agentRuntime.cache())));
+    }
+
+    /** The program of a component from a tarball: where the topology says, else named as the package names it. */
+    private String tarballBinary(String component) {
+        return switch (topology.componentSource(component)) {
+            case ComponentSource.Tarball tarball when !tarball.binary().isEmpty() -> tarball.binary();
+            default -> defaultBinary(catalog.kind(component));
+        };
+    }
+
+    private static String defaultBinary(ComponentKind kind) {
+        return Path.of(kind.binary()).getFileName().toString();
+    }
+
+    /** An instance's command line; a component from a tarball runs from its own {@code <deploy_dir>/bin}. */
+    private List<String> commandLine(Instance instance, ComponentKind kind, InstanceContext context) {
+        List<String> command = kind.commandLine(context);
+        if (topology.componentSource(instance.component()) instanceof ComponentSource.System
+                || !command.getFirst().equals(kind.binary())) {
+            return command;
+        }
+        List<String> fromTarball = new ArrayList<>(command);
+        fromTarball.set(
+                0,
+                Path.of(instance.deployDir(), "bin", tarballBinary(instance.component()))
+                        .toString());
+        return fromTarball;
+    }
+
     public InstanceSpec spec(Instance instance) {
         ComponentKind kind = kind(instance);
         InstanceContext context = instanceContext(instance);
@@ -160,7 +208,7 @@ public final class ClusterContext implements SqlAccess {
         return new InstanceSpec(
                 instance.id(),
                 instance.component(),
-                kind.commandLine(context),
+                commandLine(instance, kind, context),
                 Map.of(),
                 instance.deployDir(),
                 logFile(instance),

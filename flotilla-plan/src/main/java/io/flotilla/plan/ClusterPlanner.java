@@ -9,6 +9,7 @@ import io.flotilla.catalog.InstanceContext;
 import io.flotilla.catalog.Support;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
+import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import java.io.IOException;
@@ -64,6 +65,11 @@ public final class ClusterPlanner {
                                         host,
                                         () -> preflight(host)))
                                 .toList()))
+                .then(Step.action(
+                        "deploy/agent-runtime",
+                        "build the agent's Java runtime (once, then cached)",
+                        "localhost",
+                        () -> cluster.agentRuntime().image()))
                 .then(Step.parallel("Install agents", hosts))
                 .then(Step.parallel(
                         "Start agents",
@@ -244,15 +250,26 @@ public final class ClusterPlanner {
                         .formatted(instance.component(), instance.id(), instance.component(), described.reason()));
                 continue;
             }
-            if (checkedBinaries.add(kind.binary()) && !executor.exists(kind.binary())) {
+            if (!(cluster.topology().componentSource(instance.component()) instanceof ComponentSource.System)) {
+                // Fetched and its checksum checked here, before any host is changed (deploy and scale-out alike).
+                try {
+                    cluster.tarball(instance.component());
+                } catch (OperationException e) {
+                    problems.add("%s %s: %s".formatted(instance.component(), instance.id(), e.getMessage()));
+                }
+            } else if (checkedBinaries.add(kind.binary()) && !executor.exists(kind.binary())) {
                 problems.add("%s %s: %s is missing on %s; install the Debian package %s"
                         .formatted(instance.component(), instance.id(), kind.binary(), host, kind.binaryPackage()));
             }
         }
-        String java = cluster.agentRuntime().java().toString();
-        if (!executor.exists(java)) {
-            problems.add("the agent's Java runtime %s is missing on %s; install a JDK 21 or newer there at that path"
-                    .formatted(java, host));
+        // The agent brings its own Java; unpacking it takes tar and gzip, which every Debian host has unless removed.
+        for (String tool : List.of("tar", "gzip")) {
+            if (!executor.run(List.of("sh", "-c", "command -v " + tool), Duration.ofSeconds(10))
+                    .succeeded()) {
+                problems.add(
+                        "%s is missing on %s; the agent's Java runtime is unpacked with it: install the Debian package %s"
+                                .formatted(tool, host, tool));
+            }
         }
         if (agentAnswers(host).isEmpty()) {
             ListeningPorts listening = ListeningPorts.of(executor);
@@ -301,6 +318,7 @@ public final class ClusterPlanner {
             for (String sub : List.of("lib", "secrets", "instances", "run")) {
                 executor.mkdirs(dir.resolve(sub).toString(), "0700");
             }
+            installRuntime(executor, dir);
             for (Path entry : cluster.agentRuntime().classpath()) {
                 copyTree(
                         executor,
@@ -316,6 +334,44 @@ public final class ClusterPlanner {
                     cluster.secrets().rootPassword().getBytes(StandardCharsets.UTF_8),
                     "0600");
         });
+    }
+
+    /**
+     * Puts the agent's Java runtime in {@code <agent dir>/jre}: one tarball, checked by sha256 and
+     * unpacked beside the old runtime before it replaces it, and nothing at all when the runtime there
+     * already is this image.
+     */
+    private void installRuntime(Executor executor, Path dir) {
+        RuntimeImage image = cluster.agentRuntime().image();
+        Path runtime = dir.resolve(AgentRuntime.RUNTIME_DIR);
+        String marker = runtime.resolve(".image-sha256").toString();
+        Duration timeout = Duration.ofMinutes(2);
+        if (executor.exists(marker)
+                && executor.run(List.of("cat", marker), timeout)
+                        .stdout()
+                        .strip()
+                        .equals(image.sha256())) {
+            return;
+        }
+        String tarball = dir.resolve("jre.tar.gz").toString();
+        executor.copy(image.tarball(), tarball, "0644");
+        String actual =
+                executor.check(List.of("sha256sum", tarball), timeout).stdout().split("\\s+")[0];
+        if (!actual.equals(image.sha256())) {
+            throw new OperationException(
+                    "AGENT_RUNTIME",
+                    "the agent's Java runtime arrived damaged on %s: %s has sha256 %s, expected %s (from %s); deploy again"
+                            .formatted(executor.host(), tarball, actual, image.sha256(), image.tarball()));
+        }
+        String unpacked = dir.resolve(AgentRuntime.RUNTIME_DIR + ".new").toString();
+        executor.remove(unpacked);
+        executor.mkdirs(unpacked, "0755");
+        executor.check(List.of("tar", "-xzf", tarball, "-C", unpacked), timeout);
+        executor.put(unpacked + "/.image-sha256", (image.sha256() + "\n").getBytes(StandardCharsets.UTF_8), "0644");
+        // A running agent keeps its open files; it uses the new runtime from its next start.
+        executor.remove(runtime.toString());
+        executor.check(List.of("mv", unpacked, runtime.toString()), timeout);
+        executor.remove(tarball);
     }
 
     private static void copyTree(Executor executor, Path source, Path target) {
@@ -349,7 +405,7 @@ public final class ClusterPlanner {
                             .formatted(cluster.name(), host, dir));
         }
         List<String> command = new ArrayList<>(List.of(
-                cluster.agentRuntime().java().toString(),
+                dir.resolve(AgentRuntime.RUNTIME_DIR).resolve("bin/java").toString(),
                 "-Xms8m",
                 "-Xmx48m",
                 "-Xss512k",
@@ -452,6 +508,9 @@ public final class ClusterPlanner {
                         executor.mkdirs(deploy.resolve(sub).toString(), "0755");
                     }
                     executor.mkdirs(instance.logDir(), "0755");
+                    cluster.tarball(instance.component())
+                            .ifPresent(tarball -> tarball.install(
+                                    executor, deploy.resolve("bin").toString()));
                     if (instance.dataDir() != null) {
                         executor.mkdirs(instance.dataDir(), "0750");
                     }

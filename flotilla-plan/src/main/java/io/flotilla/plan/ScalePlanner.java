@@ -86,6 +86,15 @@ public final class ScalePlanner {
             plan.then(Step.parallel(
                     "Install agents",
                     newHosts.stream().map(afterPlanner::prepareHost).toList()));
+            plan.then(Step.parallel(
+                    "Start agents",
+                    newHosts.stream()
+                            .map(host -> (Step) Step.action(
+                                    "scale-out/start-agent/" + host,
+                                    "start agent on " + host,
+                                    host,
+                                    () -> afterPlanner.startAgent(host)))
+                            .toList()));
         }
         List<Step> reach = oldHosts.stream()
                 .filter(hosts::contains)

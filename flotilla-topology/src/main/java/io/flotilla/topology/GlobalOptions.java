@@ -20,7 +20,8 @@ public record GlobalOptions(
         String arch,
         String os,
         String systemdMode,
-        Map<String, Object> resourceControl) {
+        Map<String, Object> resourceControl,
+        String mirror) {
     public GlobalOptions {
         requireNonNull(user, "user is null");
         requireNonNull(group, "group is null");
@@ -32,5 +33,36 @@ public record GlobalOptions(
         requireNonNull(os, "os is null");
         requireNonNull(systemdMode, "systemdMode is null");
         resourceControl = Map.copyOf(resourceControl);
+        requireNonNull(mirror, "mirror is null");
+    }
+
+    /** Without {@code mirror}: TiUP's public mirror, as TiUP defaults to. */
+    public GlobalOptions(
+            String user,
+            String group,
+            int sshPort,
+            String deployDir,
+            String dataDir,
+            String logDir,
+            String listenHost,
+            boolean enableTls,
+            String arch,
+            String os,
+            String systemdMode,
+            Map<String, Object> resourceControl) {
+        this(
+                user,
+                group,
+                sshPort,
+                deployDir,
+                dataDir,
+                logDir,
+                listenHost,
+                enableTls,
+                arch,
+                os,
+                systemdMode,
+                resourceControl,
+                ComponentSource.DEFAULT_MIRROR);
     }
 }

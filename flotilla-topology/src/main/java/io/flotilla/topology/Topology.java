@@ -36,6 +36,12 @@ public record Topology(
         instances = List.copyOf(instances);
     }
 
+    /** Where a component's binaries come from; {@code system} when {@code component_sources} does not say. */
+    public ComponentSource componentSource(String component) {
+        Object raw = componentSources.get(component);
+        return raw == null ? new ComponentSource.System("") : ComponentSource.of(component, raw);
+    }
+
     public List<Instance> instances(String component) {
         return instances.stream()
                 .filter(instance -> instance.component().equals(component))

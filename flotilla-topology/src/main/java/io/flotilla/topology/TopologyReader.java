@@ -51,7 +51,8 @@ final class TopologyReader {
             "arch",
             "custom",
             "systemd_mode",
-            "pd_mode");
+            "pd_mode",
+            "mirror");
 
     private static final List<String> MONITORED_KEYS = List.of(
             "node_exporter_port",
@@ -222,7 +223,10 @@ final class TopologyReader {
                 global.string("arch").map(TopologyReader::arch).orElse("amd64"),
                 global.string("os").map(TopologyReader::os).orElse("linux"),
                 systemdMode,
-                resourceControl(global));
+                resourceControl(global),
+                global.string("mirror")
+                        .filter(mirror -> checkLocation(global, "mirror", "global.mirror", mirror))
+                        .orElse(ComponentSource.DEFAULT_MIRROR));
     }
 
     private void checkLinuxName(YamlMapping global, String key, String name) {
@@ -313,11 +317,79 @@ final class TopologyReader {
         sources.allowOnly(COMPONENTS);
         Map<String, Object> read = new LinkedHashMap<>();
         for (String component : sources.keys()) {
-            if (COMPONENTS.contains(component)) {
-                sources.plain(component).ifPresent(source -> read.put(component, source));
+            if (!COMPONENTS.contains(component)) {
+                continue;
+            }
+            Optional<Object> source = sources.plain(component);
+            if (source.isPresent() && source.get() instanceof Map<?, ?>) {
+                // Kept as the scalars' text: a sha256 of digits only must not become a number.
+                sources.mapping(component).filter(this::checkSource).ifPresent(mapping -> {
+                    Map<String, Object> fields = new LinkedHashMap<>();
+                    mapping.keys().forEach(key -> mapping.string(key).ifPresent(value -> fields.put(key, value)));
+                    read.put(component, fields);
+                });
+            } else if (source.isPresent() && source.get() instanceof String) {
+                read.put(component, source.get());
+            } else if (source.isPresent()) {
+                problems.add(
+                        sources.valuePosition(component),
+                        "component_sources.%s must be system, mirror, a component name in the mirror, or a map with package, tarball (and sha256) or mirror"
+                                .formatted(component));
             }
         }
         return read;
+    }
+
+    private static final List<String> SOURCE_KINDS = List.of("package", "tarball", "mirror");
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
+
+    /** One of package, tarball or mirror; a tarball with its sha256; locations absolute or http(s). */
+    private boolean checkSource(YamlMapping source) {
+        int problemsBefore = problems.count();
+        source.allowOnly(List.of("package", "tarball", "sha256", "binary", "mirror"));
+        List<String> kinds =
+                SOURCE_KINDS.stream().filter(source.keys()::contains).toList();
+        if (kinds.size() != 1) {
+            problems.add(
+                    source.position(),
+                    "%s needs exactly one of package, tarball or mirror, got %s"
+                            .formatted(source.path(), kinds.isEmpty() ? "none" : String.join(" and ", kinds)));
+        }
+        source.string("package");
+        source.string("mirror");
+        source.string("tarball")
+                .ifPresent(location -> checkLocation(source, "tarball", source.path() + ".tarball", location));
+        Optional<String> sha256 = source.string("sha256");
+        if (kinds.equals(List.of("tarball")) && sha256.isEmpty()) {
+            problems.add(
+                    source.keyPosition("tarball"),
+                    "%s.tarball needs its sha256 beside it (sha256sum FILE prints it), so that a changed or damaged file is refused"
+                            .formatted(source.path()));
+        }
+        sha256.filter(value -> !SHA256.matcher(value).matches())
+                .ifPresent(value -> problems.add(
+                        source.valuePosition("sha256"),
+                        "%s.sha256 '%s' is not a sha256: expected 64 hexadecimal digits"
+                                .formatted(source.path(), value)));
+        source.string("binary")
+                .filter(binary ->
+                        binary.startsWith("/") || List.of(binary.split("/")).contains(".."))
+                .ifPresent(binary -> problems.add(
+                        source.valuePosition("binary"),
+                        "%s.binary '%s' must be a path inside the tarball, such as bin/etcd"
+                                .formatted(source.path(), binary)));
+        return problems.count() == problemsBefore;
+    }
+
+    /** A local absolute path or an http(s) URL. */
+    private boolean checkLocation(YamlMapping mapping, String key, String name, String location) {
+        if (location.startsWith("/") || location.startsWith("http://") || location.startsWith("https://")) {
+            return true;
+        }
+        problems.add(
+                mapping.valuePosition(key),
+                "%s '%s' must be an absolute path on this machine or an http(s) URL".formatted(name, location));
+        return false;
     }
 
     private List<Instance> instances(
