@@ -139,6 +139,73 @@ public final class AgentClient implements AutoCloseable {
         return call("GET", instancePath(id) + "/diagnosis?lines=" + lines, null, timeout, type(Diagnosis.Report.class));
     }
 
+    /** The host's load from the agent's last sample (CPU, memory, network and disk rates). */
+    public List<HostItem> load() {
+        return call("GET", "v1/host/load", null, timeout, listOf(HostItem.class));
+    }
+
+    /** The host's CPU, memory, disks, filesystems and network interfaces. */
+    public List<HostItem> hardware() {
+        return call("GET", "v1/host/hardware", null, timeout, listOf(HostItem.class));
+    }
+
+    /** The host's kernel parameters and the agent's process limits. */
+    public List<HostItem> systemInfo() {
+        return call("GET", "v1/host/system", null, timeout, listOf(HostItem.class));
+    }
+
+    /** Log entries of the agent's instances, in time order. */
+    public List<LogEntry> logs(LogQuery query) {
+        requireNonNull(query, "query is null");
+        return call("POST", "v1/logs", json.writeValueAsBytes(query), timeout, listOf(LogEntry.class));
+    }
+
+    /** The instance's effective settings. */
+    public List<ConfigItem> config(String id) {
+        return call("GET", instancePath(id) + "/config", null, timeout, listOf(ConfigItem.class));
+    }
+
+    /**
+     * Changes one setting of the instance, live where it can, and persisted.
+     *
+     * @throws AgentException with {@link Code#REFUSED} when the instance refuses the change
+     */
+    public ConfigResult setConfig(String id, String key, String value) {
+        return call(
+                "POST",
+                instancePath(id) + "/config",
+                json.writeValueAsBytes(new ConfigItem(key, value)),
+                timeout,
+                type(ConfigResult.class));
+    }
+
+    /** The instance's version, start time and server id. */
+    public InstanceDetails details(String id) {
+        return call("GET", instancePath(id) + "/details", null, timeout, type(InstanceDetails.class));
+    }
+
+    /** The sessions of a SQL instance. */
+    public List<Session> sessions(String id) {
+        return call("GET", instancePath(id) + "/sessions", null, timeout, listOf(Session.class));
+    }
+
+    /** The replication of a SQL instance: one entry per primary it replicates from. */
+    public List<ReplicaStatus> replication(String id) {
+        return call("GET", instancePath(id) + "/replication", null, timeout, listOf(ReplicaStatus.class));
+    }
+
+    /** The slow query log entries of a SQL instance in {@code [from, to]}. */
+    public List<SlowQuery> slowQueries(String id, java.time.Instant from, java.time.Instant to, int limit) {
+        return call(
+                "GET",
+                instancePath(id)
+                        + "/slow-queries?from=%d&to=%d&limit=%d"
+                                .formatted(from.toEpochMilli(), to.toEpochMilli(), limit),
+                null,
+                timeout,
+                listOf(SlowQuery.class));
+    }
+
     /** Asks the agent to exit; the instances it supervises keep running. */
     public void shutdown() {
         call("POST", "v1/shutdown", new byte[0], timeout, null);
@@ -236,6 +303,10 @@ public final class AgentClient implements AutoCloseable {
                 Code.BAD_RESPONSE,
                 "agent %s answered %s %s with HTTP %d that this client cannot read: %s; is it a Flotilla agent of the same version?"
                         .formatted(address, method, path, status, why));
+    }
+
+    private JavaType listOf(Class<?> type) {
+        return json.getTypeFactory().constructCollectionType(List.class, type);
     }
 
     private JavaType type(Class<?> type) {

@@ -37,6 +37,10 @@ public final class AgentException extends RuntimeException {
         BAD_SPEC(400),
         /** Some other part of the request is invalid. */
         BAD_REQUEST(400),
+        /** The component refused what was asked (a setting it cannot change, a value it does not accept). */
+        REFUSED(409),
+        /** The instance does not answer the agent (its server is down or refuses the agent's login). */
+        INSTANCE_DOWN(503),
         /** The agent cannot start: its directory, token file or listen address is wrong. */
         CANNOT_START(500),
         /** The agent failed while doing what was asked. */

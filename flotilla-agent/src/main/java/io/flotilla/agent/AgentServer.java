@@ -13,6 +13,9 @@ import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +38,8 @@ public final class AgentServer implements AutoCloseable {
     private static final int MAX_BODY_BYTES = 1 << 20;
     private static final int MAX_LOG_LINES = 1000;
     private static final int DEFAULT_LOG_LINES = 20;
+    private static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(1);
+    private static final int DEFAULT_SLOW_QUERIES = 1000;
 
     private final HttpServer server;
     private final ExecutorService handlers;
@@ -44,6 +49,9 @@ public final class AgentServer implements AutoCloseable {
     private final AgentInfo info;
     private final Runnable shutdown;
     private final JsonMapper json;
+    private final HostSampler sampler;
+    private final LogSearch logs;
+    private final InstanceAdmin admin;
 
     private AgentServer(
             HttpServer server,
@@ -61,6 +69,9 @@ public final class AgentServer implements AutoCloseable {
         this.info = info;
         this.shutdown = shutdown;
         this.json = AgentJson.strict();
+        this.sampler = HostSampler.start(SAMPLE_INTERVAL);
+        this.logs = new LogSearch(supervisor, ZoneId.systemDefault());
+        this.admin = new InstanceAdmin(supervisor);
     }
 
     /**
@@ -109,6 +120,7 @@ public final class AgentServer implements AutoCloseable {
     public void close() {
         server.stop(0);
         handlers.shutdownNow();
+        sampler.close();
     }
 
     private void handle(HttpExchange exchange) {
@@ -178,6 +190,10 @@ public final class AgentServer implements AutoCloseable {
                         expect(method, path, "POST");
                         return Reply.ok(probes.run(readProbe(exchange)));
                     }
+                    case "logs" -> {
+                        expect(method, path, "POST");
+                        return Reply.ok(logs.search(read(exchange, LogQuery.class, "log query")));
+                    }
                     case "shutdown" -> {
                         expect(method, path, "POST");
                         LOG.log(Level.INFO, "shutdown asked by %s".formatted(exchange.getRemoteAddress()));
@@ -187,6 +203,16 @@ public final class AgentServer implements AutoCloseable {
                 }
             }
             case 2 -> {
+                if (segments.getFirst().equals("host")) {
+                    expect(method, path, "GET");
+                    return Reply.ok(
+                            switch (segments.get(1)) {
+                                case "load" -> sampler.load();
+                                case "hardware" -> HostInventory.hardware();
+                                case "system" -> HostInventory.systemInfo();
+                                default -> throw noRoute(method, path);
+                            });
+                }
                 if (!segments.getFirst().equals("instances")) {
                     throw noRoute(method, path);
                 }
@@ -232,6 +258,38 @@ public final class AgentServer implements AutoCloseable {
                         expect(method, path, "GET");
                         return Reply.ok(ready(id));
                     }
+                    case "config" -> {
+                        if (method.equals("POST")) {
+                            ConfigItem change = read(exchange, ConfigItem.class, "config change");
+                            LOG.log(
+                                    Level.INFO,
+                                    "config %s = %s of %s asked by %s"
+                                            .formatted(change.key(), change.value(), id, exchange.getRemoteAddress()));
+                            return Reply.ok(admin.set(id, change.key(), change.value()));
+                        }
+                        expect(method, path, "GET");
+                        return Reply.ok(admin.config(id));
+                    }
+                    case "details" -> {
+                        expect(method, path, "GET");
+                        return Reply.ok(admin.details(id));
+                    }
+                    case "sessions" -> {
+                        expect(method, path, "GET");
+                        return Reply.ok(admin.sessions(id));
+                    }
+                    case "replication" -> {
+                        expect(method, path, "GET");
+                        return Reply.ok(admin.replication(id));
+                    }
+                    case "slow-queries" -> {
+                        expect(method, path, "GET");
+                        long from = longParameter(exchange, "from", 0);
+                        long to = longParameter(exchange, "to", Long.MAX_VALUE / 4);
+                        int limit = intParameter(exchange, "limit", DEFAULT_SLOW_QUERIES, 1, LogQuery.MAX_LIMIT);
+                        return Reply.ok(
+                                admin.slowQueries(id, Instant.ofEpochMilli(from), Instant.ofEpochMilli(to), limit));
+                    }
                     case "diagnosis" -> {
                         expect(method, path, "GET");
                         int lines = intParameter(exchange, "lines", DEFAULT_LOG_LINES, 0, MAX_LOG_LINES);
@@ -261,6 +319,37 @@ public final class AgentServer implements AutoCloseable {
         } catch (JacksonException e) {
             throw new AgentException(Code.BAD_SPEC, "bad probe: " + e.getOriginalMessage());
         }
+    }
+
+    private <T> T read(HttpExchange exchange, Class<T> type, String what) throws IOException {
+        byte[] body = readBody(exchange);
+        try {
+            return json.readValue(body, type);
+        } catch (DatabindException e) {
+            throw new AgentException(Code.BAD_REQUEST, "bad %s: %s".formatted(what, describe(e)));
+        } catch (JacksonException e) {
+            throw new AgentException(
+                    Code.BAD_REQUEST, "%s is not valid JSON: %s".formatted(what, e.getOriginalMessage()));
+        }
+    }
+
+    private static long longParameter(HttpExchange exchange, String name, long fallback) {
+        String query = exchange.getRequestURI().getRawQuery();
+        if (query == null) {
+            return fallback;
+        }
+        for (String pair : query.split("&")) {
+            int equals = pair.indexOf('=');
+            if (equals > 0 && pair.substring(0, equals).equals(name)) {
+                try {
+                    return Long.parseLong(pair.substring(equals + 1));
+                } catch (NumberFormatException e) {
+                    throw new AgentException(
+                            Code.BAD_REQUEST, "%s=%s is not a number".formatted(name, pair.substring(equals + 1)));
+                }
+            }
+        }
+        return fallback;
     }
 
     private InstanceSpec readSpec(HttpExchange exchange) throws IOException {

@@ -20,6 +20,10 @@ import java.util.Map;
  * @param ports the ports the instance listens on, checked when it fails to become ready
  * @param dataDirs the directories it must be able to write, checked likewise
  * @param binaryPackage the Debian package that provides {@code command[0]}, named when it is missing
+ * @param logFiles further logs of the instance that log search reads besides {@code logFile}; empty
+ *     in specs written before log search
+ * @param sql how the agent reaches the instance over SQL for its config, sessions, slow log and
+ *     replication; {@code null} for components that do not speak SQL, and in older specs
  */
 public record InstanceSpec(
         String id,
@@ -32,7 +36,9 @@ public record InstanceSpec(
         int stopTimeoutSeconds,
         List<Integer> ports,
         List<String> dataDirs,
-        String binaryPackage) {
+        String binaryPackage,
+        List<String> logFiles,
+        SqlAdmin sql) {
     public InstanceSpec {
         requireNonNull(id, "id is null");
         requireNonNull(component, "component is null");
@@ -44,8 +50,47 @@ public record InstanceSpec(
         ports = List.copyOf(requireNonNull(ports, "ports is null"));
         dataDirs = List.copyOf(requireNonNull(dataDirs, "dataDirs is null"));
         requireNonNull(binaryPackage, "binaryPackage is null");
+        // A spec stored by an agent that knew neither field reads back as null.
+        logFiles = logFiles == null ? List.of() : List.copyOf(logFiles);
         if (command.isEmpty()) {
             throw new IllegalArgumentException("instance %s has an empty command".formatted(id));
         }
+    }
+
+    /** A spec without log files besides {@code logFile} and without SQL access. */
+    public InstanceSpec(
+            String id,
+            String component,
+            List<String> command,
+            Map<String, String> environment,
+            String workDir,
+            String logFile,
+            Probe probe,
+            int stopTimeoutSeconds,
+            List<Integer> ports,
+            List<String> dataDirs,
+            String binaryPackage) {
+        this(
+                id,
+                component,
+                command,
+                environment,
+                workDir,
+                logFile,
+                probe,
+                stopTimeoutSeconds,
+                ports,
+                dataDirs,
+                binaryPackage,
+                List.of(),
+                null);
+    }
+
+    /** Every log of the instance, its output first. */
+    public List<String> allLogFiles() {
+        List<String> all = new java.util.ArrayList<>();
+        all.add(logFile);
+        logFiles.stream().filter(file -> !file.equals(logFile)).forEach(all::add);
+        return List.copyOf(all);
     }
 }

@@ -1,6 +1,7 @@
 package io.flotilla.catalog;
 
 import io.flotilla.agent.Probe;
+import io.flotilla.agent.SqlAdmin;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import java.sql.SQLException;
@@ -66,6 +67,19 @@ public interface ComponentKind {
      * Runs every start, after {@link #serving} and before {@link #readiness}.
      */
     default void configure(InstanceContext context, SqlAccess sql) throws SQLException {}
+
+    /**
+     * How the instance's agent administers it over SQL (config, sessions, slow log, replication);
+     * empty for components that do not speak SQL.
+     */
+    default Optional<SqlAdmin> sqlAdmin(InstanceContext context) {
+        return Optional.empty();
+    }
+
+    /** Logs the instance writes besides its output, which log search reads too. */
+    default List<String> logFiles(InstanceContext context) {
+        return List.of();
+    }
 
     /** How long a stop waits for the process to exit before killing it. */
     default int stopTimeoutSeconds() {

@@ -1,10 +1,12 @@
 package io.flotilla.catalog;
 
 import io.flotilla.agent.Probe;
+import io.flotilla.agent.SqlAdmin;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
@@ -85,7 +87,9 @@ public final class MariaDbKind implements ComponentKind {
         settings.put("pid-file", context.deployDir().resolve("run/mariadb.pid"));
         // Instances of one host never share temporary files, not even while bootstrapping side by side.
         settings.put("tmpdir", context.deployDir().resolve("tmp"));
-        settings.put("slow_query_log_file", context.logDir().resolve("mariadb-slow.log"));
+        // The error log goes to stderr, which the agent writes to the instance's log file.
+        settings.put("slow_query_log", "ON");
+        settings.put("slow_query_log_file", slowLog(context));
         settings.put("user", context.osUser());
         settings.put("server-id", serverId(context));
         settings.put("log-bin", context.dataDir().resolve("mariadb-bin"));
@@ -104,6 +108,22 @@ public final class MariaDbKind implements ComponentKind {
         file.append("\n[client]\n");
         file.append("socket = ").append(socket(context)).append('\n');
         return Map.of("conf/my.cnf", file.toString());
+    }
+
+    private static Path slowLog(InstanceContext context) {
+        return context.logDir().resolve("mariadb-slow.log");
+    }
+
+    @Override
+    public Optional<SqlAdmin> sqlAdmin(InstanceContext context) {
+        return Optional.of(new SqlAdmin(
+                "127.0.0.1",
+                context.instance().mainPort(),
+                "root",
+                context.rootPasswordFile().toString(),
+                context.confFile("my.cnf").toString(),
+                "mariadbd",
+                slowLog(context).toString()));
     }
 
     private static String optionValue(Object value) {

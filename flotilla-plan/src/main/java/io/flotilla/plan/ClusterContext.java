@@ -159,7 +159,9 @@ public final class ClusterContext implements SqlAccess {
                 kind.stopTimeoutSeconds(),
                 List.copyOf(instance.ports().values()),
                 dirs,
-                kind.binaryPackage());
+                kind.binaryPackage(),
+                kind.logFiles(context),
+                kind.sqlAdmin(context).orElse(null));
     }
 
     /** Where an instance's output goes. */
