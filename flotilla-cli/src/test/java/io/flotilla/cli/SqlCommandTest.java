@@ -1,0 +1,226 @@
+package io.flotilla.cli;
+
+import static io.flotilla.testing.Eventually.assertEventually;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flotilla.catalog.Catalog;
+import io.flotilla.engine.ClusterManager;
+import io.flotilla.engine.Engine;
+import io.flotilla.engine.FlotillaHome;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Cluster SQL through the real command line on a real local cluster (a MariaDB primary and a
+ * replica with their agent): `flotilla sql -e`, and `flotilla serve --cluster` with real drivers.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SqlCommandTest {
+    private static final String NAME = "sq";
+    private static final int AGENT_PORT = 33960;
+    private static final int SERVE_PORT = 33446;
+
+    @TempDir
+    static Path root;
+
+    private static Path home;
+    private static Cli cli;
+    private static Process serve;
+
+    @BeforeAll
+    static void deployAndStart() throws Exception {
+        home = root.resolve("home");
+        Path topology = root.resolve("topology.yaml");
+        String yaml = """
+                global:
+                  user: "%s"
+                  deploy_dir: "%s/deploy"
+                  data_dir: "%s/data"
+                  listen_host: 127.0.0.1
+                monitored:
+                  node_exporter_port: 33100
+                  blackbox_exporter_port: 33115
+                server_configs:
+                  mariadb:
+                    innodb_buffer_pool_size: 32M
+                mariadb_servers:
+                  - host: 127.0.0.1
+                    port: 33406
+                    role: primary
+                  - host: 127.0.0.1
+                    port: 33407
+                    role: replica
+                """.formatted(System.getProperty("user.name"), root, root);
+        Files.writeString(topology, yaml);
+        cli = new Cli(home);
+        ProgressPrinter progress = new ProgressPrinter(System.err);
+        // Deployed through the API to put the agent on a port of this test's range; the CLI's
+        // `cluster deploy` always uses 9760.
+        new ClusterManager(new FlotillaHome(home), Catalog.standard(), new Engine(8, progress), progress)
+                .deploy(NAME, topology, yaml, "flotilla cluster deploy sq (SqlCommandTest)", AGENT_PORT, null);
+        Cli.Result start = cli.run("cluster", "start", NAME);
+        assertThat(start.exitCode()).as(start.all()).isZero();
+    }
+
+    @AfterAll
+    static void destroy() throws Exception {
+        if (serve != null) {
+            serve.destroyForcibly().waitFor();
+        }
+        if (home != null && Files.exists(home.resolve("clusters").resolve(NAME))) {
+            cli.run("cluster", "destroy", NAME, "--yes");
+        }
+        ProcessHandle.allProcesses()
+                .filter(process -> process.info().commandLine().orElse("").contains(root.toString()))
+                .forEach(ProcessHandle::destroyForcibly);
+    }
+
+    @Test
+    @Order(1)
+    void sqlPrintsClusterTablesAsTheMysqlClientDoes() {
+        Cli.Result result = cli.run(
+                "sql", NAME, "-e", "SELECT TYPE, INSTANCE FROM CLUSTER_INFO WHERE TYPE = 'mariadb' ORDER BY INSTANCE");
+        assertThat(result.exitCode()).as(result.all()).isZero();
+        assertThat(result.out()).startsWith("""
+                        +---------+-----------------+
+                        | TYPE    | INSTANCE        |
+                        +---------+-----------------+
+                        | mariadb | 127.0.0.1:33406 |
+                        | mariadb | 127.0.0.1:33407 |
+                        +---------+-----------------+
+                        2 rows in set (""");
+
+        Cli.Result json = cli.run(
+                "sql",
+                NAME,
+                "--format",
+                "json",
+                "-e",
+                "SELECT INSTANCE FROM CLUSTER_INFO WHERE INSTANCE = '127.0.0.1:33407'");
+        assertThat(json.exitCode()).as(json.all()).isZero();
+        JsonNode parsed = Output.JSON.readTree(json.out());
+        assertThat(parsed.get("rows").get(0).get("INSTANCE").asString()).isEqualTo("127.0.0.1:33407");
+        assertThat(parsed.get("rows").size()).isEqualTo(1);
+
+        Cli.Result unknown = cli.run("sql", NAME, "-e", "SELECT * FROM CLUSTER_NOPE");
+        assertThat(unknown.exitCode()).isEqualTo(1);
+        assertThat(unknown.err()).isEqualTo("ERROR 1146 (42S02): Table 'sq.CLUSTER_NOPE' doesn't exist\n");
+
+        Cli.Result noCluster = cli.run("sql", "nope", "-e", "SELECT 1");
+        assertThat(noCluster.exitCode()).isEqualTo(1);
+        assertThat(noCluster.err())
+                .isEqualTo("Error: there is no cluster 'nope'; `flotilla cluster list` shows the clusters\n");
+    }
+
+    @Test
+    @Order(2)
+    void setConfigChangesEveryMariadbLiveAndShowConfigSeesIt() throws Exception {
+        Cli.Result set = cli.run("sql", NAME, "-e", "SET CONFIG mariadb max_connections = 321");
+        assertThat(set.exitCode()).as(set.all()).isZero();
+        assertThat(set.out()).startsWith("Query OK, 2 rows affected");
+        String password = cli.run("cluster", "password", NAME).out().strip();
+        for (int port : List.of(33406, 33407)) {
+            try (Connection connection = DriverManager.getConnection(
+                            "jdbc:mariadb://127.0.0.1:%d/?sslMode=disable".formatted(port), "root", password);
+                    ResultSet rows = connection.createStatement().executeQuery("SELECT @@max_connections")) {
+                assertThat(rows.next()).isTrue();
+                assertThat(rows.getInt(1)).as("max_connections on %d", port).isEqualTo(321);
+            }
+        }
+        Cli.Result show = cli.run(
+                "sql",
+                NAME,
+                "--format",
+                "json",
+                "-e",
+                "SHOW CONFIG WHERE Name = 'max_connections' AND Type = 'mariadb'");
+        assertThat(show.exitCode()).as(show.all()).isZero();
+        JsonNode rows = Output.JSON.readTree(show.out()).get("rows");
+        List<String> values = new ArrayList<>();
+        rows.forEach(row -> values.add(
+                row.get("Instance").asString() + "=" + row.get("Value").asString()));
+        assertThat(values).containsExactlyInAnyOrder("127.0.0.1:33406=321", "127.0.0.1:33407=321");
+    }
+
+    @Test
+    @Order(3)
+    void serveGivesDriversTheClusterWithRootAndTheReadOnlyUser() throws Exception {
+        serve = cli.start(root.resolve("serve.log"), "serve", "--cluster", NAME, "--listen", "127.0.0.1:" + SERVE_PORT);
+        assertEventually(Duration.ofSeconds(60), () -> {
+            try (Socket ignored = new Socket("127.0.0.1", SERVE_PORT)) {
+                assertThat(ignored.isConnected()).isTrue();
+            }
+        });
+        String rootPassword = cli.run("cluster", "password", NAME).out().strip();
+        String readOnlyPassword =
+                cli.run("cluster", "password", NAME, "--read-only").out().strip();
+        assertThat(readOnlyPassword).isNotBlank().isNotEqualTo(rootPassword);
+        Path passwords = home.resolve("clusters").resolve(NAME).resolve("sql-passwords.json");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(passwords)))
+                .isEqualTo("rw-------");
+
+        try (Connection connection = DriverManager.getConnection(
+                        "jdbc:mysql://127.0.0.1:%d/%s?sslMode=DISABLED".formatted(SERVE_PORT, NAME),
+                        "root",
+                        rootPassword);
+                ResultSet rows = connection
+                        .createStatement()
+                        .executeQuery("SELECT COUNT(*) FROM INFORMATION_SCHEMA.CLUSTER_INFO WHERE TYPE = 'mariadb'")) {
+            assertThat(rows.next()).isTrue();
+            assertThat(rows.getInt(1)).isEqualTo(2);
+        }
+        try (Connection connection = DriverManager.getConnection(
+                        "jdbc:mariadb://127.0.0.1:%d/%s?sslMode=disable".formatted(SERVE_PORT, NAME),
+                        "flotilla_ro",
+                        readOnlyPassword);
+                Statement statement = connection.createStatement()) {
+            assertThatThrownBy(() -> statement.executeUpdate("SET CONFIG mariadb max_connections = 99"))
+                    .isInstanceOfSatisfying(
+                            SQLException.class,
+                            e -> assertThat(e.getErrorCode()).isEqualTo(1227));
+            try (ResultSet rows = statement.executeQuery("SHOW DATABASES")) {
+                List<String> names = new ArrayList<>();
+                while (rows.next()) {
+                    names.add(rows.getString(1));
+                }
+                assertThat(names).containsExactly("information_schema", NAME);
+            }
+        }
+        assertThatThrownBy(() -> DriverManager.getConnection(
+                        "jdbc:mariadb://127.0.0.1:%d/?sslMode=disable".formatted(SERVE_PORT), "root", "wrong"))
+                .isInstanceOfSatisfying(
+                        SQLException.class, e -> assertThat(e.getErrorCode()).isEqualTo(1045));
+
+        Cli.Result display = cli.run("cluster", "display", NAME, "--format", "json");
+        assertThat(Output.JSON
+                        .readTree(display.out())
+                        .get("endpoints")
+                        .get("sql")
+                        .asString())
+                .isEqualTo("127.0.0.1:" + SERVE_PORT);
+        serve.destroy();
+        serve.waitFor();
+        Cli.Result after = cli.run("cluster", "display", NAME, "--format", "json");
+        assertThat(Output.JSON.readTree(after.out()).get("endpoints").has("sql"))
+                .isFalse();
+    }
+}
