@@ -7,6 +7,7 @@ import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
 import io.flotilla.sql.cluster.AgentClusterSql;
 import io.flotilla.sql.protocol.MysqlServer;
+import io.flotilla.sql.protocol.ServerTls;
 import io.flotilla.sql.session.ClusterFrontend;
 import io.flotilla.sql.session.SingleCluster;
 import io.flotilla.sql.session.SqlEndpoint;
@@ -113,7 +114,8 @@ final class PlaygroundCommand implements Callable<Integer> {
                     new InetSocketAddress("127.0.0.1", port),
                     new ClusterFrontend(
                             new SingleCluster(new AgentClusterSql(clusters, SqlCommand.NODE_TIMEOUT), NAME),
-                            ServeCommand.clusterAccounts(clusters, NAME)));
+                            ServeCommand.clusterAccounts(clusters, NAME)),
+                    ServerTls.loadOrGenerate(store.dir().resolve("sql-tls"), "flotilla"));
             new SqlEndpoint(
                             ServeCommand.hostPort(server.address()),
                             ProcessHandle.current().pid())
@@ -148,7 +150,7 @@ final class PlaygroundCommand implements Callable<Integer> {
         if (sql != null) {
             output.out()
                     .printf(
-                            "Cluster SQL:           mariadb --skip-ssl -h %s -P %s -u root -p   (or flotilla_ro:"
+                            "Cluster SQL:           mariadb --ssl -h %s -P %s -u root -p   (or flotilla_ro:"
                                     + " flotilla cluster password %s --read-only)%n",
                             host(sql), port(sql), NAME);
         } else {

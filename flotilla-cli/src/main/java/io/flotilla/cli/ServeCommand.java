@@ -6,6 +6,7 @@ import io.flotilla.plan.OperationException;
 import io.flotilla.sql.ClusterSql;
 import io.flotilla.sql.cluster.AgentClusterSql;
 import io.flotilla.sql.protocol.MysqlServer;
+import io.flotilla.sql.protocol.ServerTls;
 import io.flotilla.sql.session.Account;
 import io.flotilla.sql.session.ClusterFrontend;
 import io.flotilla.sql.session.PasswordFile;
@@ -24,8 +25,9 @@ import picocli.CommandLine.ParentCommand;
         mixinStandardHelpOptions = true,
         subcommands = {ServeCommand.Password.class},
         description = {
-            "Serve the clusters' tables to MySQL clients and drivers (MySQL protocol, no TLS yet: clients must",
-            "disable it, e.g. `mariadb --skip-ssl`, `sslMode=disable`). Each cluster is a database. Users: root",
+            "Serve the clusters' tables to MySQL clients and drivers (MySQL protocol; TLS with a self-signed",
+            "certificate generated on first use, key 0600, in $FLOTILLA_HOME/sql/tls or the cluster's sql-tls;",
+            "MariaDB Connector/J 4 needs sslMode=trust or serverSslCert=cert.pem). Each cluster is a database. Users: root",
             "(may SET CONFIG) and flotilla_ro (reads only). With --cluster, serves that cluster alone with its own",
             "passwords (`flotilla cluster password NAME [--read-only]`); without it, every cluster, with the",
             "passwords of `flotilla serve password [--read-only]`, kept 0600 in $FLOTILLA_HOME/sql/passwords.json.",
@@ -77,7 +79,11 @@ final class ServeCommand implements Callable<Integer> {
                     Account.readOnly(passwords.password(Account.READ_ONLY)));
             passwordHint = "flotilla serve password [--read-only]";
         }
-        try (MysqlServer server = MysqlServer.start(address, new ClusterFrontend(served, accounts))) {
+        Path tlsDir = cluster == null
+                ? clusters.home().root().resolve("sql").resolve("tls")
+                : clusters.home().cluster(cluster).dir().resolve("sql-tls");
+        ServerTls tls = ServerTls.loadOrGenerate(tlsDir, "flotilla");
+        try (MysqlServer server = MysqlServer.start(address, new ClusterFrontend(served, accounts), tls)) {
             Path record =
                     cluster == null ? null : clusters.home().cluster(cluster).dir();
             if (record != null) {
@@ -95,8 +101,9 @@ final class ServeCommand implements Callable<Integer> {
                             hostPort(server.address()));
             output.out()
                     .printf(
-                            "Connect: mariadb --skip-ssl -h %s -P %d -u root -p   (password: %s)%n",
+                            "Connect: mariadb --ssl -h %s -P %d -u root -p   (password: %s)%n",
                             server.address().getHostString(), server.port(), passwordHint);
+            output.out().printf("TLS certificate (self-signed): %s%n", tlsDir.resolve("cert.pem"));
             output.out().println("Press Ctrl-C to stop.");
             server.awaitClose();
         }

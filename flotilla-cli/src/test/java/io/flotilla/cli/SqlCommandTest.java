@@ -179,7 +179,7 @@ class SqlCommandTest {
                 .isEqualTo("rw-------");
 
         try (Connection connection = DriverManager.getConnection(
-                        "jdbc:mysql://127.0.0.1:%d/%s?sslMode=DISABLED".formatted(SERVE_PORT, NAME),
+                        "jdbc:mysql://127.0.0.1:%d/%s?sslMode=REQUIRED".formatted(SERVE_PORT, NAME),
                         "root",
                         rootPassword);
                 ResultSet rows = connection

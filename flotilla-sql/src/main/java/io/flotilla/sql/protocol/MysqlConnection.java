@@ -47,7 +47,9 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
     private final String serverVersion;
     private final long connectionId;
     private final Executor queries;
+    private final ServerTls tls;
     private final byte[] nonce = Scramble.nonce();
+    private boolean tlsActive;
 
     private State state = State.HANDSHAKE;
     private int capabilities;
@@ -56,11 +58,16 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
     private SqlBackend.Session session;
     private CompletableFuture<Void> previous = CompletableFuture.completedFuture(null);
 
-    MysqlConnection(SqlBackend backend, String serverVersion, long connectionId, Executor queries) {
+    MysqlConnection(SqlBackend backend, String serverVersion, long connectionId, Executor queries, ServerTls tls) {
         this.backend = backend;
         this.serverVersion = serverVersion;
         this.connectionId = connectionId;
         this.queries = queries;
+        this.tls = tls;
+    }
+
+    private int offered() {
+        return Capabilities.SERVER | (tls == null ? 0 : Capabilities.SSL);
     }
 
     @Override
@@ -71,10 +78,10 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
                 .int4(connectionId)
                 .bytes(java.util.Arrays.copyOfRange(nonce, 0, 8))
                 .int1(0)
-                .int2(Capabilities.SERVER & 0xFFFF)
+                .int2(offered() & 0xFFFF)
                 .int1(ColumnType.UTF8MB4_GENERAL_CI)
                 .int2(Responses.SERVER_STATUS_AUTOCOMMIT)
-                .int2(Capabilities.SERVER >>> 16)
+                .int2(offered() >>> 16)
                 .int1(nonce.length + 1)
                 .zeros(10)
                 .bytes(java.util.Arrays.copyOfRange(nonce, 8, 20))
@@ -106,16 +113,21 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
                     "this server needs a client that speaks protocol 4.1");
             return;
         }
-        if ((clientCapabilities & Capabilities.SSL) != 0 && packet.payload().length <= 32) {
-            fail(
-                    ctx,
-                    packet.sequence() + 1,
-                    ER_HANDSHAKE_ERROR,
-                    "08S01",
-                    "TLS is not offered by this server; connect without TLS (ssl-mode=DISABLED, --skip-ssl)");
+        if (PacketDecoder.isSslRequest(packet.payload()) && !tlsActive) {
+            if (tls == null) {
+                fail(
+                        ctx,
+                        packet.sequence() + 1,
+                        ER_HANDSHAKE_ERROR,
+                        "08S01",
+                        "TLS is not offered by this server; connect without TLS (ssl-mode=DISABLED, --skip-ssl)");
+                return;
+            }
+            // The decoder has put TLS in place; the handshake response comes through it.
+            tlsActive = true;
             return;
         }
-        capabilities = clientCapabilities & Capabilities.SERVER;
+        capabilities = clientCapabilities & offered();
         in.skip(4 + 1 + 23);
         user = in.nulString();
         byte[] authResponse;
@@ -181,6 +193,9 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
             ctx.write(new MysqlPacket(next++ & 0xFF, new byte[] {0x01, 0x03}));
         }
         int okSequence = next & 0xFF;
+        byte[] proof = tlsActive && plugin.equals(NATIVE)
+                ? Scramble.certificateProof(password.get(), nonce, tls.fingerprint())
+                : new byte[0];
         // Opening the session may read cluster state from disk: off the event loop.
         submit(ctx, () -> {
             try {
@@ -189,7 +204,7 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
                 fail(ctx, okSequence, e.code(), e.sqlState(), e.getMessage());
                 return;
             }
-            ctx.writeAndFlush(new MysqlPacket(okSequence, Responses.ok(0, 0)));
+            ctx.writeAndFlush(new MysqlPacket(okSequence, Responses.ok(0, 0, proof)));
         });
     }
 

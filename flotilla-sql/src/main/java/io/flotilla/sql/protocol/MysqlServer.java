@@ -47,6 +47,15 @@ public final class MysqlServer implements AutoCloseable {
      * @throws IllegalStateException when the address cannot be bound
      */
     public static MysqlServer start(InetSocketAddress address, SqlBackend backend) {
+        return start(address, backend, null);
+    }
+
+    /**
+     * Listens on {@code address}, offering TLS with {@code tls} ({@code null}: no TLS).
+     *
+     * @throws IllegalStateException when the address cannot be bound
+     */
+    public static MysqlServer start(InetSocketAddress address, SqlBackend backend, ServerTls tls) {
         requireNonNull(address, "address is null");
         requireNonNull(backend, "backend is null");
         EventLoopGroup loops =
@@ -63,10 +72,10 @@ public final class MysqlServer implements AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             ch.pipeline()
-                                    .addLast(new PacketDecoder(MAX_ALLOWED_PACKET))
+                                    .addLast("packets", new PacketDecoder(MAX_ALLOWED_PACKET, tls))
                                     .addLast(new PacketEncoder())
                                     .addLast(new MysqlConnection(
-                                            backend, SERVER_VERSION, connectionIds.incrementAndGet(), queries));
+                                            backend, SERVER_VERSION, connectionIds.incrementAndGet(), queries, tls));
                         }
                     })
                     .bind(address)

@@ -15,10 +15,30 @@ final class PacketDecoder extends ByteToMessageDecoder {
     static final int MAX_PAYLOAD = 0xFFFFFF;
 
     private final int maxMessage;
+    private final ServerTls tls;
+    private boolean first = true;
     private ByteArrayOutputStream pending;
 
-    PacketDecoder(int maxMessage) {
+    /** @param tls offered to clients whose first packet is an SSLRequest, or {@code null} */
+    PacketDecoder(int maxMessage, ServerTls tls) {
         this.maxMessage = maxMessage;
+        this.tls = tls;
+    }
+
+    /** A client's SSLRequest: the first 32 bytes of a handshake response, with the SSL flag. */
+    static boolean isSslRequest(byte[] payload) {
+        return payload.length == 32 && (payload[1] & (Capabilities.SSL >>> 8)) != 0;
+    }
+
+    /**
+     * TLS starts right after the SSLRequest, possibly in the same read: this decoder leaves, and
+     * the bytes it still holds go to the TLS handler put in its place, then to a plain decoder.
+     */
+    private void startTls(ChannelHandlerContext ctx) {
+        first = false;
+        ctx.pipeline().addAfter(ctx.name(), "tls", tls.context().newHandler(ctx.alloc()));
+        ctx.pipeline().addAfter("tls", "packets-tls", new PacketDecoder(maxMessage, null));
+        ctx.pipeline().remove(this);
     }
 
     @Override
@@ -34,6 +54,11 @@ final class PacketDecoder extends ByteToMessageDecoder {
             in.readBytes(chunk);
             if (pending == null && length < MAX_PAYLOAD) {
                 out.add(new MysqlPacket(sequence, chunk));
+                if (first && tls != null && isSslRequest(chunk)) {
+                    startTls(ctx);
+                    return;
+                }
+                first = false;
                 continue;
             }
             if (pending == null) {

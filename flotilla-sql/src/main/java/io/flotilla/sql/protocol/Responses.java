@@ -10,12 +10,18 @@ final class Responses {
     private Responses() {}
 
     static byte[] ok(long affectedRows, int warnings) {
+        return ok(affectedRows, warnings, new byte[0]);
+    }
+
+    /** An OK whose info (to the end of the packet) is {@code info}. */
+    static byte[] ok(long affectedRows, int warnings, byte[] info) {
         return new PayloadWriter()
                 .int1(0x00)
                 .lengthEncodedInt(affectedRows)
                 .lengthEncodedInt(0)
                 .int2(SERVER_STATUS_AUTOCOMMIT)
                 .int2(warnings)
+                .bytes(info)
                 .toByteArray();
     }
 

@@ -37,6 +37,20 @@ final class Scramble {
         return xor(stage1, digest("SHA-256", stage2, nonce));
     }
 
+    /**
+     * What proves to a MariaDB client that verifies a self-signed certificate through the password
+     * (MariaDB 11.4's zero-configuration TLS) that this server knows the password: 0x01 then the
+     * upper-case hex of SHA-256(SHA1(SHA1(pw)), nonce, certificate fingerprint).
+     */
+    static byte[] certificateProof(String password, byte[] nonce, byte[] fingerprint) {
+        byte[] hash = digest("SHA-1", digest("SHA-1", password.getBytes(StandardCharsets.UTF_8)));
+        String hex = java.util.HexFormat.of().withUpperCase().formatHex(digest("SHA-256", hash, nonce, fingerprint));
+        byte[] proof = new byte[hex.length() + 1];
+        proof[0] = 0x01;
+        System.arraycopy(hex.getBytes(StandardCharsets.US_ASCII), 0, proof, 1, hex.length());
+        return proof;
+    }
+
     static boolean matches(byte[] expected, byte[] actual) {
         return MessageDigest.isEqual(expected, actual);
     }

@@ -25,7 +25,7 @@ class PacketCodecTest {
         assertThat(wire.getUnsignedMediumLE(4 + PacketDecoder.MAX_PAYLOAD)).isEqualTo(10);
         assertThat(wire.getUnsignedByte(7 + PacketDecoder.MAX_PAYLOAD)).isEqualTo((short) 4);
 
-        EmbeddedChannel decoder = new EmbeddedChannel(new PacketDecoder(64 * 1024 * 1024));
+        EmbeddedChannel decoder = new EmbeddedChannel(new PacketDecoder(64 * 1024 * 1024, null));
         // Arrives in two TCP reads cut in the middle of the second header.
         decoder.writeInbound(wire.readRetainedSlice(PacketDecoder.MAX_PAYLOAD + 6));
         assertThat((Object) decoder.readInbound()).isNull();
@@ -38,7 +38,7 @@ class PacketCodecTest {
     @Test
     void aPayloadOfExactly16MegabytesEndsWithAnEmptyPacket() {
         byte[] payload = new byte[PacketDecoder.MAX_PAYLOAD];
-        EmbeddedChannel channel = new EmbeddedChannel(new PacketEncoder(), new PacketDecoder(64 * 1024 * 1024));
+        EmbeddedChannel channel = new EmbeddedChannel(new PacketEncoder(), new PacketDecoder(64 * 1024 * 1024, null));
         channel.writeOutbound(new MysqlPacket(0, payload));
         ByteBuf wire = channel.readOutbound();
         assertThat(wire.readableBytes()).isEqualTo(payload.length + 8);
@@ -50,7 +50,7 @@ class PacketCodecTest {
 
     @Test
     void aMessageLargerThanMaxAllowedPacketIsRefused() {
-        EmbeddedChannel decoder = new EmbeddedChannel(new PacketDecoder(PacketDecoder.MAX_PAYLOAD));
+        EmbeddedChannel decoder = new EmbeddedChannel(new PacketDecoder(PacketDecoder.MAX_PAYLOAD, null));
         ByteBuf wire = Unpooled.buffer();
         wire.writeMediumLE(PacketDecoder.MAX_PAYLOAD).writeByte(0).writeZero(PacketDecoder.MAX_PAYLOAD);
         wire.writeMediumLE(1).writeByte(1).writeZero(1);

@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flotilla.sql.protocol.MysqlServer;
+import io.flotilla.sql.protocol.ServerTls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -24,6 +28,7 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The wire protocol with real clients (MySQL Connector/J, MariaDB Connector/J, the {@code mariadb}
@@ -38,13 +43,17 @@ class MysqlClientsTest {
     private static TestingClusterSql clusters;
     private static MysqlServer server;
 
+    @TempDir
+    static Path tlsDir;
+
     @BeforeAll
     static void startServer() {
         clusters = new TestingClusterSql();
         server = MysqlServer.start(
                 new InetSocketAddress("127.0.0.1", PORT),
                 new ClusterFrontend(
-                        clusters, List.of(Account.root(ROOT_PASSWORD), Account.readOnly(READ_ONLY_PASSWORD))));
+                        clusters, List.of(Account.root(ROOT_PASSWORD), Account.readOnly(READ_ONLY_PASSWORD))),
+                ServerTls.loadOrGenerate(tlsDir, "flotilla-test"));
     }
 
     @AfterAll
@@ -56,13 +65,13 @@ class MysqlClientsTest {
 
     private static Connection mysql(String database, String user, String password, String options) throws SQLException {
         return DriverManager.getConnection(
-                "jdbc:mysql://127.0.0.1:%d/%s?sslMode=DISABLED%s".formatted(PORT, database, options), user, password);
+                "jdbc:mysql://127.0.0.1:%d/%s?sslMode=REQUIRED%s".formatted(PORT, database, options), user, password);
     }
 
     private static Connection mariadb(String database, String user, String password, String options)
             throws SQLException {
         return DriverManager.getConnection(
-                "jdbc:mariadb://127.0.0.1:%d/%s?sslMode=disable%s".formatted(PORT, database, options), user, password);
+                "jdbc:mariadb://127.0.0.1:%d/%s?sslMode=trust%s".formatted(PORT, database, options), user, password);
     }
 
     private static void assertSqlError(ThrowingCallable call, int code, String sqlState, String message) {
@@ -75,7 +84,12 @@ class MysqlClientsTest {
 
     @Test
     void mysqlConnectorJAuthenticatesWithCachingSha2AndReadsTypedRowsWithNulls() throws Exception {
-        try (Connection connection = mysql("playground", "root", ROOT_PASSWORD, "");
+        try (Connection connection = mysql(
+                        "playground",
+                        "root",
+                        ROOT_PASSWORD,
+                        "&defaultAuthenticationPlugin=caching_sha2_password"
+                                + "&disabledAuthenticationPlugins=mysql_native_password");
                 Statement statement = connection.createStatement();
                 ResultSet rows = statement.executeQuery(
                         "SELECT INSTANCE, STATUS_ADDRESS, START_TIME, SERVER_ID FROM CLUSTER_INFO ORDER BY INSTANCE")) {
@@ -251,6 +265,47 @@ class MysqlClientsTest {
     }
 
     @Test
+    void mariadbConnectorJVerifiesCertificatesByDefaultSoTheSelfSignedOneNeedsSslModeTrust() {
+        // MariaDB Connector/J 4 accepts a self-signed certificate without a CA only through a
+        // MitM-proof authentication plugin (ed25519, parsec), which this server does not offer yet.
+        assertThatThrownBy(() -> DriverManager.getConnection(
+                                "jdbc:mariadb://127.0.0.1:%d/playground".formatted(PORT), "root", ROOT_PASSWORD)
+                        .close())
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("Self signed certificates. Either set sslMode=trust");
+    }
+
+    @Test
+    void mariadbConnectorJVerifiesTheCertificateItIsGiven() throws Exception {
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tlsDir.resolve("key.pem"))))
+                .isEqualTo("rw-------");
+        try (Connection connection = DriverManager.getConnection(
+                "jdbc:mariadb://127.0.0.1:%d/playground?sslMode=verify-ca&serverSslCert=%s"
+                        .formatted(PORT, tlsDir.resolve("cert.pem")),
+                "root",
+                ROOT_PASSWORD)) {
+            assertThat(connection.isValid(5)).isTrue();
+        }
+    }
+
+    @Test
+    void clientsWithoutTlsStillConnect() throws Exception {
+        try (Connection mysql = DriverManager.getConnection(
+                        "jdbc:mysql://127.0.0.1:%d/playground?sslMode=DISABLED".formatted(PORT),
+                        "root",
+                        ROOT_PASSWORD);
+                Connection mariadb = DriverManager.getConnection(
+                        "jdbc:mariadb://127.0.0.1:%d/playground?sslMode=disable".formatted(PORT),
+                        "flotilla_ro",
+                        READ_ONLY_PASSWORD)) {
+            assertThat(mysql.isValid(5)).isTrue();
+            assertThat(mariadb.isValid(5)).isTrue();
+        }
+        Result plain = mariadbCli(ROOT_PASSWORD, "--skip-ssl", "-e", "SELECT VERSION()");
+        assertThat(plain.stdout()).isEqualTo("VERSION()\n8.0.36-flotilla\n");
+    }
+
+    @Test
     void mariadbAdminPingIsAnsweredWithComPing() throws Exception {
         ProcessBuilder ping = new ProcessBuilder(
                 "mariadb-admin", "--protocol=TCP", "-h127.0.0.1", "-P" + PORT, "-uroot", "--skip-ssl", "ping");
@@ -265,7 +320,7 @@ class MysqlClientsTest {
     /** The password goes through MYSQL_PWD, never the command line. */
     private static Result mariadbCli(String password, String... arguments) throws Exception {
         List<String> command = new ArrayList<>(
-                List.of("mariadb", "--protocol=TCP", "-h127.0.0.1", "-P" + PORT, "-uroot", "--skip-ssl", "--batch"));
+                List.of("mariadb", "--protocol=TCP", "-h127.0.0.1", "-P" + PORT, "-uroot", "--ssl", "--batch"));
         command.addAll(List.of(arguments));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put("MYSQL_PWD", password);
