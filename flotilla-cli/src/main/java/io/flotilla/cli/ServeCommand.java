@@ -25,13 +25,16 @@ import picocli.CommandLine.ParentCommand;
         mixinStandardHelpOptions = true,
         subcommands = {ServeCommand.Password.class},
         description = {
-            "Serve the clusters' tables to MySQL clients and drivers (MySQL protocol; TLS with a self-signed",
-            "certificate generated on first use, key 0600, in $FLOTILLA_HOME/sql/tls or the cluster's sql-tls;",
-            "MariaDB Connector/J 4 needs sslMode=trust or serverSslCert=cert.pem). Each cluster is a database. Users: root",
-            "(may SET CONFIG) and flotilla_ro (reads only). With --cluster, serves that cluster alone with its own",
-            "passwords (`flotilla cluster password NAME [--read-only]`); without it, every cluster, with the",
-            "passwords of `flotilla serve password [--read-only]`, kept 0600 in $FLOTILLA_HOME/sql/passwords.json.",
-            "Stays in the foreground until Ctrl-C."
+            "Serve the cluster tables to MySQL clients and drivers; each cluster is a",
+            "database. Users: root (may SET CONFIG) and flotilla_ro (reads only). With",
+            "--cluster, one cluster with its own passwords (`flotilla cluster password",
+            "NAME [--read-only]`); without it, every cluster, with the passwords of",
+            "`flotilla serve password [--read-only]` (kept 0600 in",
+            "$FLOTILLA_HOME/sql/passwords.json). TLS uses a self-signed certificate",
+            "generated on first use (key 0600; in the cluster's sql-tls folder or",
+            "$FLOTILLA_HOME/sql/tls): `mariadb --ssl`; MariaDB Connector/J 4 needs",
+            "sslMode=trust, or sslMode=verify-ca with serverSslCert=cert.pem. Stays in",
+            "the foreground until Ctrl-C."
         })
 final class ServeCommand implements Callable<Integer> {
     static final int DEFAULT_PORT = 4406;
