@@ -132,6 +132,30 @@ class SqlCommandTest {
     }
 
     @Test
+    @Order(1)
+    void theInteractiveShellJoinsLinesUntilASemicolonAndQuits() throws Exception {
+        Path input = root.resolve("shell-input.sql");
+        Files.writeString(
+                input, "SELECT COUNT(*) AS n\n  FROM CLUSTER_INFO WHERE TYPE = 'mariadb';\nSELECT nope;\nquit\n");
+        ProcessBuilder shell = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "io.flotilla.cli.Main",
+                        "sql",
+                        NAME)
+                .redirectInput(input.toFile())
+                .redirectErrorStream(true);
+        shell.environment().put("FLOTILLA_HOME", home.toString());
+        Process process = shell.start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as(output).isZero();
+        assertThat(output)
+                .contains("+---+\n| n |\n+---+\n| 2 |\n+---+\n1 row in set")
+                .contains("ERROR 1054 (42S22): Unknown column 'nope' in 'field list'");
+    }
+
+    @Test
     @Order(2)
     void setConfigChangesEveryMariadbLiveAndShowConfigSeesIt() throws Exception {
         Cli.Result set = cli.run("sql", NAME, "-e", "SET CONFIG mariadb max_connections = 321");
