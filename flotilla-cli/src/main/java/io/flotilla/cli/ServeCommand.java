@@ -9,6 +9,7 @@ import io.flotilla.sql.protocol.MysqlServer;
 import io.flotilla.sql.protocol.ServerTls;
 import io.flotilla.sql.session.Account;
 import io.flotilla.sql.session.ClusterFrontend;
+import io.flotilla.sql.session.FleetDatabase;
 import io.flotilla.sql.session.PasswordFile;
 import io.flotilla.sql.session.SingleCluster;
 import io.flotilla.sql.session.SqlEndpoint;
@@ -75,7 +76,7 @@ final class ServeCommand implements Callable<Integer> {
             accounts = clusterAccounts(clusters, cluster);
             passwordHint = "flotilla cluster password %s [--read-only]".formatted(cluster);
         } else {
-            served = sql;
+            served = new FleetDatabase(sql, clusters);
             PasswordFile passwords = homePasswords(clusters);
             accounts = List.of(
                     Account.root(passwords.password(Account.ROOT)),

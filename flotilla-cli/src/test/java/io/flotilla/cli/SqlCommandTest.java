@@ -8,6 +8,12 @@ import io.flotilla.catalog.Catalog;
 import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.Engine;
 import io.flotilla.engine.FlotillaHome;
+import io.flotilla.sql.cluster.AgentClusterSql;
+import io.flotilla.sql.protocol.StatementResult;
+import io.flotilla.sql.session.Account;
+import io.flotilla.sql.session.ClusterFrontend;
+import io.flotilla.sql.session.ClusterSession;
+import io.flotilla.sql.session.FleetDatabase;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -249,6 +255,27 @@ class SqlCommandTest {
         assertThat(Output.JSON.readTree(after.out()).get("endpoints").has("sql"))
                 .isFalse();
     }
+
+    @Test
+    @Order(4)
+    void everyClusterServerListsTheClustersInTheFlotillaDatabase() {
+        ProgressPrinter progress = new ProgressPrinter(System.err);
+        ClusterManager manager =
+                new ClusterManager(new FlotillaHome(home), Catalog.standard(), new Engine(2, progress), progress);
+        FleetDatabase fleet = new FleetDatabase(new AgentClusterSql(manager, Duration.ofSeconds(5)), manager);
+        ClusterSession session =
+                new ClusterFrontend(fleet, List.of(Account.root("unused-here"))).open("root", "127.0.0.1", null);
+        StatementResult databases = session.execute("SHOW DATABASES");
+        assertThat(((StatementResult.Rows) databases).rows())
+                .containsExactly(List.of("flotilla"), List.of("information_schema"), List.of(NAME));
+        StatementResult clusters = session.execute("SELECT NAME, STATUS FROM flotilla.CLUSTERS");
+        assertThat(((StatementResult.Rows) clusters).rows()).containsExactly(List.of(NAME, "deployed"));
+        session.execute("USE sq");
+        assertThat(((StatementResult.Rows) session.execute("SELECT COUNT(*) FROM CLUSTER_INFO WHERE TYPE = 'mariadb'"))
+                        .rows())
+                .containsExactly(List.of("2"));
+    }
+
     /**
      * p50 and p99 over the wire (MySQL Connector/J through `flotilla serve`) with one agent and two
      * MariaDB instances on this shared 2-core machine; printed to the test output for the issue note,

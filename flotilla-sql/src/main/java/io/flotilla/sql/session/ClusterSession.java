@@ -26,8 +26,8 @@ import org.apache.calcite.schema.Schema;
  * that are answered here rather than by Calcite ({@code SET NAMES}, {@code SELECT @@…}, {@code SHOW
  * …}, {@code USE}, {@code SET CONFIG}).
  *
- * <p>A cluster is a database. While one is selected its tables are both its own
- * ({@code SELECT * FROM CLUSTER_INFO}, {@code SELECT * FROM playground.CLUSTER_INFO}) and those of
+ * <p>A cluster is a database whose tables any session can name ({@code playground.CLUSTER_INFO}).
+ * While one is selected its tables are also named bare ({@code CLUSTER_INFO}) and as those of
  * {@code INFORMATION_SCHEMA}, as in TiDB. {@code USE information_schema} keeps the cluster chosen
  * before it, or the only one when the server serves exactly one.
  */
@@ -471,10 +471,13 @@ public final class ClusterSession implements SqlBackend.Session {
     private CalciteQueries calcite() {
         if (calcite == null) {
             Map<String, Schema> schemas = new LinkedHashMap<>();
+            // Every database is mounted by name, so that another cluster's tables can be named
+            // (staging.CLUSTER_INFO); the current one is also INFORMATION_SCHEMA.
+            for (String name : clusters.databases()) {
+                schemas.put(name, clusters.informationSchema(name, warnings));
+            }
             if (cluster != null) {
-                Schema schema = clusters.informationSchema(cluster, warnings);
-                schemas.put("INFORMATION_SCHEMA", schema);
-                schemas.put(cluster, schema);
+                schemas.put("INFORMATION_SCHEMA", schemas.get(cluster));
             }
             String defaultSchema = database == null
                     ? null

@@ -84,6 +84,8 @@ class ClusterSessionTest {
                 1046,
                 "3D000",
                 "No database selected: USE a cluster first (SHOW DATABASES lists them)");
+        assertThat(rows(session.execute("SELECT COUNT(*) FROM staging.CLUSTER_INFO")))
+                .containsExactly(List.of("3"));
         assertError(
                 () -> session.execute("SELECT * FROM CLUSTER_INFO"),
                 1146,
