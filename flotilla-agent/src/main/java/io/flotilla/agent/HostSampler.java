@@ -75,8 +75,7 @@ public final class HostSampler implements AutoCloseable {
                 double seconds = (current.nanos - before.nanos) / 1e9;
                 long busy = current.cpuBusy - before.cpuBusy;
                 long all = current.cpuTotal - before.cpuTotal;
-                items.add(
-                        new HostItem("cpu", "cpu", "usage", all <= 0 ? "0.00" : "%.2f".formatted(100.0 * busy / all)));
+                items.add(new HostItem("cpu", "cpu", "usage", all <= 0 ? "0.00" : twoDecimals(100.0 * busy / all)));
                 for (Map.Entry<String, long[]> net : current.net.entrySet()) {
                     long[] old = before.net.get(net.getKey());
                     if (old != null) {
@@ -158,11 +157,21 @@ public final class HostSampler implements AutoCloseable {
     }
 
     private static String rate(long delta, double seconds) {
-        return seconds <= 0 ? "0.00" : "%.2f".formatted(Math.max(0, delta) / seconds);
+        return seconds <= 0 ? "0.00" : twoDecimals(Math.max(0, delta) / seconds);
     }
 
     private static String percent(long part, long whole) {
-        return whole <= 0 ? "0.00" : "%.2f".formatted(100.0 * part / whole);
+        return whole <= 0 ? "0.00" : twoDecimals(100.0 * part / whole);
+    }
+
+    // Once a second for every figure: plain arithmetic rather than a Formatter and its locale data.
+    static String twoDecimals(double value) {
+        long hundredths = Math.round(value * 100);
+        long fraction = Math.abs(hundredths % 100);
+        return (hundredths < 0 && hundredths > -100 ? "-" : "")
+                + hundredths / 100
+                + (fraction < 10 ? ".0" : ".")
+                + fraction;
     }
 
     private record Counters(

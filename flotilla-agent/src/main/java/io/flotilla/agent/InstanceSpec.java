@@ -2,6 +2,7 @@ package io.flotilla.agent;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -88,7 +89,7 @@ public record InstanceSpec(
 
     /** Every log of the instance, its output first. */
     public List<String> allLogFiles() {
-        List<String> all = new java.util.ArrayList<>();
+        List<String> all = new ArrayList<>();
         all.add(logFile);
         logFiles.stream().filter(file -> !file.equals(logFile)).forEach(all::add);
         return List.copyOf(all);

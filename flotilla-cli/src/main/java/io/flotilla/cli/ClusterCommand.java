@@ -38,6 +38,7 @@ import picocli.CommandLine.ParentCommand;
             ClusterCommand.Start.class,
             ClusterCommand.Stop.class,
             ClusterCommand.Restart.class,
+            ClusterCommand.Reload.class,
             ClusterCommand.Display.class,
             ClusterCommand.ListClusters.class,
             ClusterCommand.Destroy.class,
@@ -291,6 +292,18 @@ final class ClusterCommand {
         @Override
         String operation() {
             return "restart";
+        }
+    }
+
+    @Command(
+            name = "reload",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Rolling restart: one instance at a time, replicas before their primary, each ready before the next stops. Applies settings SET CONFIG wrote for the next start.")
+    static final class Reload extends Selective {
+        @Override
+        String operation() {
+            return "reload";
         }
     }
 

@@ -163,6 +163,7 @@ public final class ClusterManager {
             case "start" -> planner.start(selection);
             case "stop" -> planner.stop(selection);
             case "restart" -> planner.restart(selection);
+            case "reload" -> planner.reload(selection);
             case "destroy" -> planner.destroy();
             default -> throw new IllegalArgumentException("unknown operation " + operation);
         };

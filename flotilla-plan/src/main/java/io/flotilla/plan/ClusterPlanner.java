@@ -111,6 +111,37 @@ public final class ClusterPlanner {
         return plan.build();
     }
 
+    /**
+     * A rolling restart: one instance at a time, in reverse start order (MariaDB replicas before their
+     * primary), each ready again before the next one stops. It applies settings that were written to
+     * the instances' option files (by {@code SET CONFIG} on a static variable) without taking the
+     * whole cluster down.
+     */
+    public Plan reload(Selection selection) {
+        selection.check(cluster.topology());
+        Plan.Builder plan = Plan.builder("reload", cluster.name());
+        plan.then(ensureAgents("reload"));
+        List<List<String>> layers = new ArrayList<>(cluster.catalog().startLayers(cluster.topology()));
+        Collections.reverse(layers);
+        for (List<String> layer : layers) {
+            for (String tier : layer.reversed()) {
+                for (Instance instance : selected(tier, selection)) {
+                    plan.then(Step.serial(
+                            "Reload %s %s".formatted(instance.component(), instance.id()),
+                            List.of(
+                                    Step.action(
+                                            "reload/stop/" + instance.id(),
+                                            "stop %s %s".formatted(instance.component(), instance.id()),
+                                            instance.host(),
+                                            () -> stopInstance("reload", instance)),
+                                    launch(instance),
+                                    awaitReady(instance))));
+                }
+            }
+        }
+        return plan.build();
+    }
+
     /** Stops everything, then removes every instance's directories and the agents. */
     public Plan destroy() {
         Topology topology = cluster.topology();

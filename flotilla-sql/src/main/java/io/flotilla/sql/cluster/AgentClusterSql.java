@@ -23,6 +23,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
@@ -108,7 +109,7 @@ public final class AgentClusterSql implements ClusterSql {
                     ConfigResult result = agent.setConfig(instance.id(), key, value);
                     changed++;
                     if (result.needsRestart()) {
-                        warnings.warn("%s; restart it with `flotilla cluster restart %s -N %s`"
+                        warnings.warn("%s; apply it with `flotilla cluster reload %s -N %s`"
                                 .formatted(result.detail(), store.name(), instance.id()));
                     } else if (!result.detail().isEmpty()) {
                         warnings.warn(result.detail());
@@ -165,9 +166,9 @@ public final class AgentClusterSql implements ClusterSql {
                                 topology.instances().stream().map(Instance::id).collect(Collectors.joining(", "))));
     }
 
-    private java.util.Optional<ClusterStore> store(String database) {
+    private Optional<ClusterStore> store(String database) {
         if (database == null) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         return clusters.list().stream()
                 .filter(store -> store.name().equals(database))
@@ -184,9 +185,11 @@ public final class AgentClusterSql implements ClusterSql {
                 agentCalls);
     }
 
+    // Whether a component speaks SQL is the catalog's to say; the paths of the context do not matter here.
     private Predicate<Instance> speaksSql(String cluster) {
+        Topology topology = clusters.topology(cluster);
         return instance -> catalog.kind(instance)
-                .sqlAdmin(new InstanceContext(cluster, clusters.topology(cluster), instance, Path.of("/"), "flotilla"))
+                .sqlAdmin(new InstanceContext(cluster, topology, instance, Path.of("/"), "flotilla"))
                 .isPresent();
     }
 }

@@ -23,6 +23,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * One cluster's instances and the agents that answer for them, for the length of one statement.
@@ -117,9 +119,9 @@ final class ClusterNodes implements AutoCloseable {
 
     private <T> Map<Instance, List<T>> fanOut(
             List<Instance> keys,
-            java.util.function.Function<Instance, List<Instance>> blamed,
+            Function<Instance, List<Instance>> blamed,
             Warnings warnings,
-            java.util.function.BiFunction<Instance, AgentClient, List<T>> call) {
+            BiFunction<Instance, AgentClient, List<T>> call) {
         Map<Instance, List<T>> results = new ConcurrentHashMap<>();
         Semaphore permits = new Semaphore(MAX_CALLS_AT_ONCE);
         try (ExecutorService threads = Executors.newThreadPerTaskExecutor(

@@ -35,7 +35,7 @@ final class ClusterTables {
     static final int MAX_LOG_ENTRIES = 10_000;
 
     static final String LOG_RANGE_REQUIRED =
-            "CLUSTER_LOG needs a time range: add a condition on TIME to the WHERE clause, such as TIME > NOW() - INTERVAL 1 HOUR or TIME BETWEEN '2026-11-22 00:00:00' AND '2026-11-22 01:00:00'";
+            "CLUSTER_LOG needs a time range: add a condition on `TIME` to the WHERE clause, such as `TIME` > CURRENT_TIMESTAMP - INTERVAL '1' HOUR or `TIME` BETWEEN '2026-11-22 00:00:00' AND '2026-11-22 01:00:00'";
 
     private ClusterTables() {}
 

@@ -6,8 +6,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.apache.calcite.DataContext;
 import org.apache.calcite.jdbc.JavaTypeFactoryImpl;
+import org.apache.calcite.plan.RelOptUtil;
 import org.apache.calcite.rex.RexBuilder;
 import org.apache.calcite.rex.RexCall;
 import org.apache.calcite.rex.RexExecutable;
@@ -17,6 +19,7 @@ import org.apache.calcite.rex.RexLiteral;
 import org.apache.calcite.rex.RexNode;
 import org.apache.calcite.rex.RexUtil;
 import org.apache.calcite.sql.SqlKind;
+import org.apache.calcite.sql.type.SqlTypeName;
 import org.apache.calcite.util.NlsString;
 
 /**
@@ -34,7 +37,7 @@ final class Filters {
 
     Filters(List<RexNode> filters, DataContext root) {
         this.conjuncts = new ArrayList<>();
-        filters.forEach(filter -> conjuncts.addAll(org.apache.calcite.plan.RelOptUtil.conjunctions(filter)));
+        filters.forEach(filter -> conjuncts.addAll(RelOptUtil.conjunctions(filter)));
         this.root = root;
     }
 
@@ -86,7 +89,7 @@ final class Filters {
         Long low = null;
         Long high = null;
         for (RexNode conjunct : conjuncts) {
-            for (RexNode node : RelOptUtilConjunctions.of(RexUtil.expandSearch(REX, null, conjunct))) {
+            for (RexNode node : RelOptUtil.conjunctions(RexUtil.expandSearch(REX, null, conjunct))) {
                 if (!(node instanceof RexCall call) || call.getOperands().size() != 2) {
                     continue;
                 }
@@ -151,13 +154,13 @@ final class Filters {
         for (int i = 0; i < like.length(); i++) {
             char c = like.charAt(i);
             if (c == '\\' && i + 1 < like.length()) {
-                regex.append(java.util.regex.Pattern.quote(String.valueOf(like.charAt(++i))));
+                regex.append(Pattern.quote(String.valueOf(like.charAt(++i))));
             } else if (c == '%') {
                 regex.append("(?s:.*)");
             } else if (c == '_') {
                 regex.append("(?s:.)");
             } else {
-                regex.append(java.util.regex.Pattern.quote(String.valueOf(c)));
+                regex.append(Pattern.quote(String.valueOf(c)));
             }
         }
         return regex.append('$').toString();
@@ -188,11 +191,9 @@ final class Filters {
             return Optional.empty();
         }
         try {
-            RexNode asTimestamp = node.getType().getSqlTypeName() == org.apache.calcite.sql.type.SqlTypeName.TIMESTAMP
+            RexNode asTimestamp = node.getType().getSqlTypeName() == SqlTypeName.TIMESTAMP
                     ? node
-                    : REX.makeCast(
-                            REX.getTypeFactory().createSqlType(org.apache.calcite.sql.type.SqlTypeName.TIMESTAMP, 3),
-                            node);
+                    : REX.makeCast(REX.getTypeFactory().createSqlType(SqlTypeName.TIMESTAMP, 3), node);
             RexExecutable executable = RexExecutorImpl.getExecutable(
                     REX, List.of(asTimestamp), REX.getTypeFactory().builder().build());
             executable.setDataContext(root);
@@ -207,10 +208,4 @@ final class Filters {
     }
 
     record Range(Optional<Long> low, Optional<Long> high) {}
-
-    private static final class RelOptUtilConjunctions {
-        static List<RexNode> of(RexNode node) {
-            return org.apache.calcite.plan.RelOptUtil.conjunctions(node);
-        }
-    }
 }
