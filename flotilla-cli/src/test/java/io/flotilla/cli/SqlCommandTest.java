@@ -258,7 +258,7 @@ class SqlCommandTest {
 
     @Test
     @Order(4)
-    void everyClusterServerListsTheClustersInTheFlotillaDatabase() {
+    void everyClusterServerListsTheClustersInTheFlotillaDatabase() throws Exception {
         ProgressPrinter progress = new ProgressPrinter(System.err);
         ClusterManager manager =
                 new ClusterManager(new FlotillaHome(home), Catalog.standard(), new Engine(2, progress), progress);
@@ -270,6 +270,17 @@ class SqlCommandTest {
                 .containsExactly(List.of("flotilla"), List.of("information_schema"), List.of(NAME));
         StatementResult clusters = session.execute("SELECT NAME, STATUS FROM flotilla.CLUSTERS");
         assertThat(((StatementResult.Rows) clusters).rows()).containsExactly(List.of(NAME, "deployed"));
+        Cli.Result root = cli.run("serve", "password");
+        Cli.Result readOnly = cli.run("serve", "password", "--read-only");
+        assertThat(root.out().strip()).hasSize(24).isNotEqualTo(readOnly.out().strip());
+        assertThat(cli.run("serve", "password").out()).isEqualTo(root.out());
+        assertThat(PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(home.resolve("sql").resolve("passwords.json"))))
+                .isEqualTo("rw-------");
+        Cli.Result badListen = cli.run("serve", "--listen", "4406");
+        assertThat(badListen.exitCode()).isEqualTo(1);
+        assertThat(badListen.err())
+                .isEqualTo("Error: --listen must be HOST:PORT (for example 127.0.0.1:4406), got '4406'\n");
         session.execute("USE sq");
         assertThat(((StatementResult.Rows) session.execute("SELECT COUNT(*) FROM CLUSTER_INFO WHERE TYPE = 'mariadb'"))
                         .rows())
