@@ -14,6 +14,8 @@ import io.flotilla.exec.CommandResult;
 import io.flotilla.plan.CheckResult;
 import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
+import io.flotilla.sql.session.Account;
+import io.flotilla.sql.session.SqlEndpoint;
 import io.flotilla.topology.Topology;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -334,13 +336,18 @@ final class ClusterCommand {
         @Override
         public Integer call() {
             Output output = parent.output();
-            ClusterView view = Services.clusters(output).display(name);
+            ClusterManager clusters = Services.clusters(output);
+            ClusterView view = clusters.display(name);
+            Map<String, Object> json = displayJson(view);
+            Map<String, String> endpoints =
+                    sqlEndpoint(view, clusters.home().cluster(name).dir());
+            json.put("endpoints", endpoints);
             if (format == Format.json) {
-                output.json(displayJson(view));
+                output.json(json);
                 return 0;
             }
             output.out().printf("Cluster: %s%n", view.name());
-            view.endpoints().forEach((key, value) -> output.out().printf("%s: %s%n", key, value));
+            endpoints.forEach((key, value) -> output.out().printf("%s: %s%n", key, value));
             output.out().println();
             List<List<String>> rows = new ArrayList<>();
             for (ClusterView.InstanceView instance : view.instances()) {
@@ -364,6 +371,13 @@ final class ClusterCommand {
                             output.out().printf("%s %s: %s%n", instance.id(), instance.status(), instance.detail()));
             return 0;
         }
+    }
+
+    /** The cluster's endpoints, with {@code sql} while a process serves its SQL endpoint. */
+    static Map<String, String> sqlEndpoint(ClusterView view, Path clusterDir) {
+        Map<String, String> endpoints = new LinkedHashMap<>(view.endpoints());
+        SqlEndpoint.running(clusterDir).ifPresent(endpoint -> endpoints.put("sql", endpoint.address()));
+        return endpoints;
     }
 
     static Map<String, Object> displayJson(ClusterView view) {
@@ -436,7 +450,11 @@ final class ClusterCommand {
     @Command(
             name = "password",
             mixinStandardHelpOptions = true,
-            description = "Print the cluster's root password, generated at deploy and kept in its 0600 secret store.")
+            description = {
+                "Print the cluster's root password, generated at deploy and kept in its 0600 secret store; with",
+                "--read-only, the password of the SQL user flotilla_ro (`flotilla serve --cluster NAME`), generated",
+                "on first use and kept 0600 in the cluster's folder."
+            })
     static final class Password implements Callable<Integer> {
         @ParentCommand
         private ClusterCommand parent;
@@ -444,10 +462,21 @@ final class ClusterCommand {
         @Parameters(paramLabel = "NAME", description = "The cluster's name.")
         private String name;
 
+        @Option(names = "--read-only", description = "The password of the read-only SQL user flotilla_ro.")
+        private boolean readOnly;
+
         @Override
         public Integer call() {
             Output output = parent.output();
-            output.out().println(Services.clusters(output).secrets(name).rootPassword());
+            ClusterManager clusters = Services.clusters(output);
+            String rootPassword = clusters.secrets(name).rootPassword();
+            output.out()
+                    .println(
+                            readOnly
+                                    ? ServeCommand.clusterPasswords(
+                                                    clusters.home().cluster(name))
+                                            .password(Account.READ_ONLY)
+                                    : rootPassword);
             return 0;
         }
     }

@@ -7,7 +7,14 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "flotilla 0.1.0",
         description = "Deploy, start and operate MySQL-compatible database clusters from one topology file.",
-        subcommands = {PlaygroundCommand.class, ClusterCommand.class, TopologyCommand.class, K8sCommand.class})
+        subcommands = {
+            PlaygroundCommand.class,
+            ClusterCommand.class,
+            TopologyCommand.class,
+            K8sCommand.class,
+            SqlCommand.class,
+            ServeCommand.class
+        })
 final class FlotillaCommand implements Runnable {
     private final Output output;
 

@@ -5,6 +5,12 @@ import io.flotilla.engine.ClusterStore;
 import io.flotilla.engine.ClusterView;
 import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
+import io.flotilla.sql.cluster.AgentClusterSql;
+import io.flotilla.sql.protocol.MysqlServer;
+import io.flotilla.sql.protocol.ServerTls;
+import io.flotilla.sql.session.ClusterFrontend;
+import io.flotilla.sql.session.SingleCluster;
+import io.flotilla.sql.session.SqlEndpoint;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -27,6 +33,8 @@ import picocli.CommandLine.ParentCommand;
         description = {
             "Deploy and start a local cluster named 'playground' on 127.0.0.1: a MariaDB primary and replicas",
             "with GTID replication, the HAProxy gateway (4000 read-write, 4001 read), Prometheus and the exporters.",
+            "While in the foreground it also serves the cluster SQL endpoint on 4406 (`flotilla sql playground`",
+            "works either way).",
             "Its files live under $FLOTILLA_HOME (default ~/.flotilla). Stays in the foreground until Ctrl-C, which",
             "stops it; run it again to start it again. `flotilla cluster destroy playground --yes` removes it."
         })
@@ -83,19 +91,47 @@ final class PlaygroundCommand implements Callable<Integer> {
             clusters.deploy(NAME, file, yaml, Services.commandLine("playground"), topology.agentPort(), null);
         }
         clusters.run(NAME, "start", Selection.ALL, Services.commandLine("playground"));
+        MysqlServer sql = detach ? null : serveSql(output, clusters, store);
         ClusterView view = clusters.display(NAME);
         Duration took = Duration.ofNanos(System.nanoTime() - started);
-        report(output, view, took);
+        report(output, view, took, store);
         if (detach) {
             return 0;
         }
-        waitForInterrupt(output, clusters);
+        waitForInterrupt(output, clusters, sql, store);
         return 0;
     }
 
-    private void report(Output output, ClusterView view, Duration took) {
+    /**
+     * The foreground playground serves its SQL endpoint itself, on 4406 plus the port offset; a
+     * detached one leaves that to `flotilla serve --cluster playground`, since this process exits.
+     */
+    private static MysqlServer serveSql(Output output, ClusterManager clusters, ClusterStore store) {
+        int port = PlaygroundTopology.SQL_PORT
+                + PlaygroundTopology.parse(store.topologyText()).portOffset();
+        try {
+            MysqlServer server = MysqlServer.start(
+                    new InetSocketAddress("127.0.0.1", port),
+                    new ClusterFrontend(
+                            new SingleCluster(new AgentClusterSql(clusters, SqlCommand.NODE_TIMEOUT), NAME),
+                            ServeCommand.clusterAccounts(clusters, NAME)),
+                    ServerTls.loadOrGenerate(store.dir().resolve("sql-tls"), "flotilla"));
+            new SqlEndpoint(
+                            ServeCommand.hostPort(server.address()),
+                            ProcessHandle.current().pid())
+                    .write(store.dir());
+            return server;
+        } catch (IllegalStateException e) {
+            output.err().printf("Warning: the SQL endpoint is not served: %s%n", e.getMessage());
+            return null;
+        }
+    }
+
+    private void report(Output output, ClusterView view, Duration took, ClusterStore store) {
+        Map<String, String> endpoints = ClusterCommand.sqlEndpoint(view, store.dir());
         if (format == Format.json) {
             Map<String, Object> json = ClusterCommand.displayJson(view);
+            json.put("endpoints", endpoints);
             json.put("startup_seconds", took.toMillis() / 1000.0);
             json.put("detached", detach);
             output.json(json);
@@ -110,6 +146,19 @@ final class PlaygroundCommand implements Callable<Integer> {
         output.out().printf("Connect (read-write):  mariadb -h %s -P %s -u root -p%n", host(mysql), port(mysql));
         output.out().printf("Connect (read-only):   mariadb -h %s -P %s -u root -p%n", host(read), port(read));
         output.out().printf("Root password:         flotilla cluster password %s%n", NAME);
+        String sql = endpoints.get("sql");
+        if (sql != null) {
+            output.out()
+                    .printf(
+                            "Cluster SQL:           mariadb --ssl -h %s -P %s -u root -p   (or flotilla_ro:"
+                                    + " flotilla cluster password %s --read-only)%n",
+                            host(sql), port(sql), NAME);
+        } else {
+            output.out()
+                    .printf(
+                            "Cluster SQL:           flotilla sql %s   (MySQL clients: flotilla serve --cluster %s)%n",
+                            NAME, NAME);
+        }
         output.out()
                 .printf("Prometheus:            http://%s%n", view.endpoints().get("prometheus"));
         output.out().printf("Status:                flotilla cluster display %s%n", NAME);
@@ -128,10 +177,15 @@ final class PlaygroundCommand implements Callable<Integer> {
         return address.substring(address.lastIndexOf(':') + 1);
     }
 
-    private static void waitForInterrupt(Output output, ClusterManager clusters) throws InterruptedException {
+    private static void waitForInterrupt(Output output, ClusterManager clusters, MysqlServer sql, ClusterStore store)
+            throws InterruptedException {
         Thread hook = new Thread(
                 () -> {
                     output.err().println("\nStopping the playground...");
+                    if (sql != null) {
+                        sql.close();
+                        SqlEndpoint.remove(store.dir());
+                    }
                     try {
                         clusters.run(NAME, "stop", Selection.ALL, Services.commandLine("playground", "(Ctrl-C)"));
                         output.err().println("Playground stopped; `flotilla playground` starts it again.");

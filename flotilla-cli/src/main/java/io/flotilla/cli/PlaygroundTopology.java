@@ -9,6 +9,10 @@ import java.util.regex.Pattern;
 /** The playground's topology: everything on 127.0.0.1, every port shifted by one offset. */
 record PlaygroundTopology(int replicas, int portOffset, Path root) {
     static final int MARIADB_PORT = 3306;
+
+    /** The cluster SQL endpoint the foreground playground serves (not part of the topology). */
+    static final int SQL_PORT = 4406;
+
     private static final Pattern HEADER = Pattern.compile("# flotilla playground: replicas=(\\d+) port_offset=(\\d+)");
 
     static PlaygroundTopology parse(String yaml) {
@@ -31,7 +35,7 @@ record PlaygroundTopology(int replicas, int portOffset, Path root) {
         for (int i = 0; i <= replicas; i++) {
             ports.add(MARIADB_PORT + portOffset + i);
         }
-        ports.addAll(List.of(4000, 4001, 8404, 9090, 9100, 9115, 9760, 9761, 12020).stream()
+        ports.addAll(List.of(4000, 4001, SQL_PORT, 8404, 9090, 9100, 9115, 9760, 9761, 12020).stream()
                 .map(port -> port + portOffset)
                 .toList());
         return ports;

@@ -1,0 +1,176 @@
+package io.flotilla.cli;
+
+import io.flotilla.engine.ClusterManager;
+import io.flotilla.engine.ClusterStore;
+import io.flotilla.plan.OperationException;
+import io.flotilla.sql.ClusterSql;
+import io.flotilla.sql.cluster.AgentClusterSql;
+import io.flotilla.sql.protocol.MysqlServer;
+import io.flotilla.sql.protocol.ServerTls;
+import io.flotilla.sql.session.Account;
+import io.flotilla.sql.session.ClusterFrontend;
+import io.flotilla.sql.session.FleetDatabase;
+import io.flotilla.sql.session.PasswordFile;
+import io.flotilla.sql.session.SingleCluster;
+import io.flotilla.sql.session.SqlEndpoint;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        subcommands = {ServeCommand.Password.class},
+        description = {
+            "Serve the cluster tables to MySQL clients and drivers; each cluster is a",
+            "database. Users: root (may SET CONFIG) and flotilla_ro (reads only). With",
+            "--cluster, one cluster with its own passwords (`flotilla cluster password",
+            "NAME [--read-only]`); without it, every cluster, with the passwords of",
+            "`flotilla serve password [--read-only]` (kept 0600 in",
+            "$FLOTILLA_HOME/sql/passwords.json). TLS uses a self-signed certificate",
+            "generated on first use (key 0600; in the cluster's sql-tls folder or",
+            "$FLOTILLA_HOME/sql/tls): `mariadb --ssl`; MariaDB Connector/J 4 needs",
+            "sslMode=trust, or sslMode=verify-ca with serverSslCert=cert.pem. Stays in",
+            "the foreground until Ctrl-C."
+        })
+final class ServeCommand implements Callable<Integer> {
+    static final int DEFAULT_PORT = 4406;
+
+    @ParentCommand
+    private FlotillaCommand parent;
+
+    @Option(
+            names = "--listen",
+            defaultValue = "127.0.0.1:" + DEFAULT_PORT,
+            paramLabel = "HOST:PORT",
+            description = "Where to listen (default: ${DEFAULT-VALUE}).")
+    private String listen;
+
+    @Option(names = "--cluster", paramLabel = "NAME", description = "Serve this cluster only.")
+    private String cluster;
+
+    Output output() {
+        return parent.output();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Output output = parent.output();
+        InetSocketAddress address = parseListen(listen);
+        ClusterManager clusters = Services.clusters(output);
+        ClusterSql sql = new AgentClusterSql(clusters, SqlCommand.NODE_TIMEOUT);
+        ClusterSql served;
+        List<Account> accounts;
+        String passwordHint;
+        if (cluster != null) {
+            if (!sql.databases().contains(cluster)) {
+                throw new OperationException(
+                        "NO_CLUSTER",
+                        "there is no cluster '%s'; `flotilla cluster list` shows the clusters".formatted(cluster));
+            }
+            served = new SingleCluster(sql, cluster);
+            accounts = clusterAccounts(clusters, cluster);
+            passwordHint = "flotilla cluster password %s [--read-only]".formatted(cluster);
+        } else {
+            served = new FleetDatabase(sql, clusters);
+            PasswordFile passwords = homePasswords(clusters);
+            accounts = List.of(
+                    Account.root(passwords.password(Account.ROOT)),
+                    Account.readOnly(passwords.password(Account.READ_ONLY)));
+            passwordHint = "flotilla serve password [--read-only]";
+        }
+        Path tlsDir = cluster == null
+                ? clusters.home().root().resolve("sql").resolve("tls")
+                : clusters.home().cluster(cluster).dir().resolve("sql-tls");
+        ServerTls tls = ServerTls.loadOrGenerate(tlsDir, "flotilla");
+        try (MysqlServer server = MysqlServer.start(address, new ClusterFrontend(served, accounts), tls)) {
+            Path record =
+                    cluster == null ? null : clusters.home().cluster(cluster).dir();
+            if (record != null) {
+                new SqlEndpoint(
+                                hostPort(server.address()),
+                                ProcessHandle.current().pid())
+                        .write(record);
+                Runtime.getRuntime()
+                        .addShutdownHook(new Thread(() -> SqlEndpoint.remove(record), "sql-endpoint-remove"));
+            }
+            output.out()
+                    .printf(
+                            "Serving cluster SQL for %s on %s.%n",
+                            cluster == null ? "every cluster" : "cluster '%s'".formatted(cluster),
+                            hostPort(server.address()));
+            output.out()
+                    .printf(
+                            "Connect: mariadb --ssl -h %s -P %d -u root -p   (password: %s)%n",
+                            server.address().getHostString(), server.port(), passwordHint);
+            output.out().printf("TLS certificate (self-signed): %s%n", tlsDir.resolve("cert.pem"));
+            output.out().println("Press Ctrl-C to stop.");
+            server.awaitClose();
+        }
+        return 0;
+    }
+
+    /** root with the cluster's root password; flotilla_ro with its own, kept 0600 in the cluster's folder. */
+    static List<Account> clusterAccounts(ClusterManager clusters, String name) {
+        ClusterStore store = clusters.home().cluster(name);
+        return List.of(
+                Account.root(clusters.secrets(name).rootPassword()),
+                Account.readOnly(clusterPasswords(store).password(Account.READ_ONLY)));
+    }
+
+    static PasswordFile clusterPasswords(ClusterStore store) {
+        return new PasswordFile(store.dir().resolve("sql-passwords.json"));
+    }
+
+    static PasswordFile homePasswords(ClusterManager clusters) {
+        return new PasswordFile(clusters.home().root().resolve("sql").resolve("passwords.json"));
+    }
+
+    static String hostPort(InetSocketAddress address) {
+        return address.getHostString() + ":" + address.getPort();
+    }
+
+    static InetSocketAddress parseListen(String listen) {
+        int colon = listen.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new OperationException(
+                    "BAD_OPTION",
+                    "--listen must be HOST:PORT (for example 127.0.0.1:4406), got '%s'".formatted(listen));
+        }
+        try {
+            int port = Integer.parseInt(listen.substring(colon + 1));
+            if (port < 0 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return new InetSocketAddress(listen.substring(0, colon), port);
+        } catch (NumberFormatException e) {
+            throw new OperationException(
+                    "BAD_OPTION", "--listen must end with a port between 0 and 65535, got '%s'".formatted(listen));
+        }
+    }
+
+    @Command(
+            name = "password",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Print the password of `flotilla serve` (without --cluster) for root, or with --read-only for flotilla_ro.")
+    static final class Password implements Callable<Integer> {
+        @ParentCommand
+        private ServeCommand parent;
+
+        @Option(names = "--read-only", description = "The password of the read-only user flotilla_ro.")
+        private boolean readOnly;
+
+        @Override
+        public Integer call() {
+            Output output = parent.output();
+            PasswordFile passwords = homePasswords(Services.clusters(output));
+            output.out().println(passwords.password(readOnly ? Account.READ_ONLY : Account.ROOT));
+            return 0;
+        }
+    }
+}

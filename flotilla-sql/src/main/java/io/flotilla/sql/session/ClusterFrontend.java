@@ -1,0 +1,45 @@
+package io.flotilla.sql.session;
+
+import static java.util.Objects.requireNonNull;
+
+import io.flotilla.sql.ClusterSql;
+import io.flotilla.sql.protocol.SqlBackend;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The SQL front-end of a set of clusters: who may connect, and a {@link ClusterSession} per
+ * connection. The wire protocol and the in-process shell ({@code flotilla sql}) both run on it.
+ */
+public final class ClusterFrontend implements SqlBackend {
+    private final ClusterSql clusters;
+    private final Map<String, Account> accounts;
+    private final AtomicLong connectionIds = new AtomicLong();
+
+    public ClusterFrontend(ClusterSql clusters, List<Account> accounts) {
+        this.clusters = requireNonNull(clusters, "clusters is null");
+        this.accounts = accounts.stream().collect(Collectors.toUnmodifiableMap(Account::user, Function.identity()));
+    }
+
+    @Override
+    public Optional<String> password(String user) {
+        return Optional.ofNullable(accounts.get(user)).map(Account::password);
+    }
+
+    @Override
+    public ClusterSession open(String user, String clientHost, String database) {
+        Account account = accounts.get(user);
+        if (account == null) {
+            throw new IllegalArgumentException("there is no SQL user '%s'".formatted(user));
+        }
+        ClusterSession session = new ClusterSession(clusters, account, clientHost, connectionIds.incrementAndGet());
+        if (database != null) {
+            session.use(database);
+        }
+        return session;
+    }
+}
