@@ -44,7 +44,8 @@ class SshBootstrapTest {
 
     @BeforeAll
     static void createHosts() throws Exception {
-        hosts = TestHosts.create("fbo", 2);
+        // The third host is in no topology at first: scale-out bootstraps it.
+        hosts = TestHosts.create("fbo", 3);
         home = root.resolve("home");
         cli = new Cli(home);
         List<TestHost> all = hosts.hosts();
@@ -262,6 +263,43 @@ class SshBootstrapTest {
 
     @Test
     @Order(5)
+    void scaleOutBootstrapsANewHostWithTheSameLoginAndScaleInTakesTheKeyBack() throws Exception {
+        TestHost third = hosts.hosts().get(2);
+        Path fragment = root.resolve("scale-out.yaml");
+        Files.writeString(fragment, """
+                mariadb_servers:
+                  - { host: %s }
+                """.formatted(third.address()));
+        Cli.Result scaled = cli.run(
+                "cluster",
+                "scale-out",
+                NAME,
+                fragment.toString(),
+                "--yes",
+                "--user",
+                "root",
+                "-i",
+                hosts.clientKey().toString());
+        assertThat(scaled.exitCode()).as(scaled.all()).isZero();
+        assertThat(scaled.err()).contains("create user tidb on " + third.address());
+        String publicKey = Files.readString(
+                        home.resolve("clusters").resolve(NAME).resolve("ssh/id_ed25519.pub"))
+                .strip();
+        Path keys = third.home().resolve("tidb/.ssh/authorized_keys");
+        assertThat(Files.readAllLines(keys)).containsExactly(publicKey);
+        ExecResult processes = third.exec("ps", "-o", "user=,comm=", "-p", String.join(",", pidsIn(third)));
+        assertThat(processes.stdout().lines().map(line -> line.strip().replaceAll("\\s+", " ")))
+                .contains("tidb mariadbd", "tidb java");
+
+        Cli.Result scaledIn = cli.run("cluster", "scale-in", NAME, "-N", third.address() + ":3306", "--yes");
+        assertThat(scaledIn.exitCode()).as(scaledIn.all()).isZero();
+        assertThat(Files.readAllLines(keys)).isEmpty();
+        assertEventually(
+                Duration.ofSeconds(10), () -> assertThat(processesIn(third)).containsOnly("sshd"));
+    }
+
+    @Test
+    @Order(6)
     void laterCommandsLogInAsTheDeployUserEvenOnceRootsKeyIsRefused() throws Exception {
         for (TestHost host : hosts.hosts()) {
             Files.writeString(host.rootAuthorizedKeys(), "");
@@ -290,7 +328,7 @@ class SshBootstrapTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void destroyRemovesTheClusterKeyAndEverythingItRanButKeepsTheUser() throws Exception {
         Cli.Result destroy = cli.run("cluster", "destroy", NAME, "--yes");
         assertThat(destroy.exitCode()).as(destroy.all()).isZero();
@@ -311,7 +349,7 @@ class SshBootstrapTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aDeployUserThatCannotWriteTheFoldersIsRefusedNamingHostAndFolder() throws Exception {
         TestHost first = hosts.hosts().getFirst();
         // Logging in as the deploy user itself: no bootstrap, so nobody prepares /srv/other for it.
@@ -350,7 +388,7 @@ class SshBootstrapTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void aSudoerWhoseSudoAsksForItsPasswordBootstrapsTheDeployUser() throws Exception {
         String password = "fbo-admin-Secret-3";
         for (int i = 0; i < 2; i++) {

@@ -202,7 +202,7 @@ public final class ClusterManager {
                 Journal journal = Operation.run(home, store, plan, command, engine, resumeListener);
                 if (operation.equals("destroy")) {
                     HostBootstrap.forgetClusterKey(
-                            store, context.topology(), store.meta().ssh());
+                            store, context.topology().hosts(), store.meta().ssh());
                     store.delete();
                 }
                 return journal;
@@ -324,6 +324,11 @@ public final class ClusterManager {
                 Plan plan = new ScalePlanner(before, before.withTopology(after)).scaleIn(leaving);
                 Operation.run(home, store, plan, command, engine, resumeListener);
                 ClusterMeta meta = store.meta();
+                // A host the cluster left no longer lets the cluster's key in, as after destroy.
+                List<String> leftHosts = before.topology().hosts().stream()
+                        .filter(host -> !after.hosts().contains(host))
+                        .toList();
+                HostBootstrap.forgetClusterKey(store, leftHosts, meta.ssh());
                 Map<String, Integer> agentPorts = new HashMap<>(meta.agentPorts());
                 Map<String, Integer> checkPorts = new HashMap<>(meta.checkPorts());
                 agentPorts.keySet().retainAll(after.hosts());

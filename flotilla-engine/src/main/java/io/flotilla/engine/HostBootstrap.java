@@ -367,15 +367,21 @@ final class HostBootstrap {
         return results;
     }
 
-    /** Removes the cluster's key from the deploy user's authorized_keys on every other host; the user stays, as with TiUP. */
-    static void forgetClusterKey(ClusterStore store, Topology topology, SshAccess access) {
+    /**
+     * Removes the cluster's key from the deploy user's authorized_keys on the given hosts (this
+     * machine aside); the user stays, as with TiUP.
+     */
+    static void forgetClusterKey(ClusterStore store, Collection<String> hosts, SshAccess access) {
         if (access == null
                 || !Path.of(access.identityFile()).equals(clusterKey(store))
                 || !Files.exists(clusterKey(store))) {
             return;
         }
         List<String> remote =
-                topology.hosts().stream().filter(host -> !Hosts.isLocal(host)).toList();
+                hosts.stream().filter(host -> !Hosts.isLocal(host)).toList();
+        if (remote.isEmpty()) {
+            return;
+        }
         String key = publicKey(store);
         try (Hosts deployHosts = new Hosts(access, store.dir().resolve("known_hosts"))) {
             onEveryHost(

@@ -97,7 +97,6 @@ class AgentClusterSqlTest {
         clusters.deploy(NAME, topology, yaml, "test deploy", 34760, null);
         clusters.run(NAME, "start", Selection.ALL, "test start");
         rootPassword = clusters.secrets(NAME).rootPassword();
-        System.out.printf("agent RSS %d kB after deploy and start, before any table%n", agentRssKb());
         sql = new AgentClusterSql(clusters, Duration.ofSeconds(3));
         warnings = new Warnings();
         Properties properties = new Properties();
@@ -432,39 +431,6 @@ class AgentClusterSqlTest {
                 .isInstanceOf(SqlError.class)
                 .hasMessage(
                         "SET CONFIG target 'tidb' is neither a component type nor an instance of cluster 'sq'; the types are mariadb, etcd, node_exporter, blackbox_exporter and the instances 127.0.0.1:34306, 127.0.0.1:34307, 127.0.0.1:34308, 127.0.0.1:34379, 127.0.0.1:34100, 127.0.0.1:34115");
-    }
-
-    @Test
-    @Order(9)
-    void theAgentStaysSmallAfterAnsweringEveryTable() throws Exception {
-        for (String table : List.of(
-                "cluster_info",
-                "cluster_config",
-                "cluster_load",
-                "cluster_hardware",
-                "cluster_systeminfo",
-                "cluster_processlist",
-                "cluster_slow_query",
-                "cluster_replication",
-                "inspection_result")) {
-            query("SELECT * FROM information_schema." + table);
-        }
-        long rssKb = agentRssKb();
-        System.out.printf("agent RSS %d kB after every table%n", rssKb);
-        assertThat(rssKb).as("agent RSS in kB").isLessThan(80 * 1024);
-    }
-
-    private static long agentRssKb() throws Exception {
-        long pid;
-        try (AgentClient agent = new AgentClient(
-                URI.create("http://127.0.0.1:34760"), clusters.secrets(NAME).agentToken(), Duration.ofSeconds(5))) {
-            pid = agent.info().pid();
-        }
-        return Files.readAllLines(Path.of("/proc/%d/status".formatted(pid))).stream()
-                .filter(line -> line.startsWith("VmRSS:"))
-                .map(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))
-                .findFirst()
-                .orElseThrow();
     }
 
     @Test
