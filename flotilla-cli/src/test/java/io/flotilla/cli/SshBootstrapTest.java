@@ -123,6 +123,11 @@ class SshBootstrapTest {
                 hosts.knownHosts().toString());
     }
 
+    /** The hosts of the clusters' topologies; the third joins only by scale-out. */
+    private static List<TestHost> clusterHosts() {
+        return hosts.hosts().subList(0, 2);
+    }
+
     private static void assertNoUser(String user) throws Exception {
         for (TestHost host : hosts.hosts()) {
             assertThat(Files.readString(host.etc().resolve("passwd"))).doesNotContain("\n" + user + ":");
@@ -177,7 +182,7 @@ class SshBootstrapTest {
         String publicKey = Files.readString(
                         home.resolve("clusters").resolve(PASSWORD_CLUSTER).resolve("ssh/id_ed25519.pub"))
                 .strip();
-        for (TestHost host : hosts.hosts()) {
+        for (TestHost host : clusterHosts()) {
             assertThat(Files.readAllLines(host.home().resolve("fleet/.ssh/authorized_keys")))
                     .containsExactly(publicKey);
             assertThat(Files.readString(host.etc().resolve("passwd"))).contains("\nfleet:");
@@ -195,7 +200,7 @@ class SshBootstrapTest {
         Cli.Result destroy = cli.run("cluster", "destroy", PASSWORD_CLUSTER, "--yes");
         assertThat(destroy.exitCode()).as(destroy.all()).isZero();
         // As with TiUP the user stays; the cluster's key does not.
-        for (TestHost host : hosts.hosts()) {
+        for (TestHost host : clusterHosts()) {
             assertThat(Files.readAllLines(host.home().resolve("fleet/.ssh/authorized_keys")))
                     .isEmpty();
             assertThat(Files.readString(host.etc().resolve("passwd"))).contains("\nfleet:");
@@ -333,7 +338,7 @@ class SshBootstrapTest {
         Cli.Result destroy = cli.run("cluster", "destroy", NAME, "--yes");
         assertThat(destroy.exitCode()).as(destroy.all()).isZero();
         assertThat(home.resolve("clusters").resolve(NAME)).doesNotExist();
-        for (TestHost host : hosts.hosts()) {
+        for (TestHost host : clusterHosts()) {
             assertThat(Files.readAllLines(host.home().resolve("tidb/.ssh/authorized_keys")))
                     .isEmpty();
             assertThat(Files.readString(host.etc().resolve("passwd"))).contains("\ntidb:");
@@ -391,7 +396,7 @@ class SshBootstrapTest {
     @Order(9)
     void aSudoerWhoseSudoAsksForItsPasswordBootstrapsTheDeployUser() throws Exception {
         String password = "fbo-admin-Secret-3";
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < hosts.hosts().size(); i++) {
             Files.writeString(hosts.hosts().get(i).rootAuthorizedKeys(), rootKeysBefore.get(i));
         }
         for (TestHost host : hosts.hosts()) {
@@ -427,7 +432,7 @@ class SshBootstrapTest {
                 "--known-hosts",
                 hosts.knownHosts().toString());
         assertThat(deploy.exitCode()).as(deploy.all()).isZero();
-        for (TestHost host : hosts.hosts()) {
+        for (TestHost host : clusterHosts()) {
             assertThat(Files.readString(host.etc().resolve("passwd"))).contains("\ncrew:");
             assertThat(host.exec("stat", "-c", "%U", "/srv/crew/deploy").stdout())
                     .isEqualTo("crew\n");
