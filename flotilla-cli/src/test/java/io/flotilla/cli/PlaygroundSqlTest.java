@@ -2,6 +2,7 @@ package io.flotilla.cli;
 
 import static io.flotilla.testing.Eventually.assertEventually;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import java.io.IOException;
@@ -130,6 +131,15 @@ class PlaygroundSqlTest {
             assertThat(connection.getMetaData().getDriverVersion()).startsWith("4.0.0");
             checkEveryTable("MariaDB Connector/J", sqlText -> jdbc(connection, sqlText), expected);
         }
+        // Its defaults verify the certificate, which a self-signed one fails, and say what to set.
+        assertThatThrownBy(() -> DriverManager.getConnection(
+                        "jdbc:mariadb://127.0.0.1:%d/%s".formatted(sqlPort, NAME), "root", password))
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("set sslMode=trust");
+        try (Connection plain = DriverManager.getConnection(
+                "jdbc:mariadb://127.0.0.1:%d/%s?sslMode=disable".formatted(sqlPort, NAME), "root", password)) {
+            assertThat(jdbc(plain, "SELECT INSTANCE FROM CLUSTER_INFO")).hasSize(7);
+        }
         lap("MariaDB Connector/J 4.0.0 (sslMode=trust) read every table", step);
 
         step = System.nanoTime();
@@ -142,6 +152,11 @@ class PlaygroundSqlTest {
                             .toList())
                     .containsExactlyInAnyOrderElementsOf(TABLES);
             checkEveryTable("MySQL Connector/J", sqlText -> jdbc(connection, sqlText), expected);
+        }
+        // Without TLS it needs no allowPublicKeyRetrieval: the server never asks for the clear password.
+        try (Connection plain = DriverManager.getConnection(
+                "jdbc:mysql://127.0.0.1:%d/%s?sslMode=DISABLED".formatted(sqlPort, NAME), "root", password)) {
+            assertThat(jdbc(plain, "SELECT INSTANCE FROM CLUSTER_INFO")).hasSize(7);
         }
         lap("MySQL Connector/J 26.10.0 (defaults) read every table", step);
 
