@@ -63,7 +63,13 @@ class PlaygroundSqlTest {
     @AfterAll
     static void cleanUp() throws Exception {
         if (stoppedAgent != null) {
-            signal("CONT", stoppedAgent);
+            ProcessHandle.of(stoppedAgent).ifPresent(agent -> {
+                try {
+                    signal("CONT", agent.pid());
+                } catch (Exception e) {
+                    agent.destroyForcibly();
+                }
+            });
         }
         if (playground != null && playground.isAlive()) {
             playground.destroy();
@@ -72,12 +78,16 @@ class PlaygroundSqlTest {
             }
         }
         Path home = root.resolve("home");
-        if (Files.exists(home.resolve("clusters").resolve(NAME))) {
-            new Cli(home).run("cluster", "destroy", NAME, "--yes");
+        try {
+            if (Files.exists(home.resolve("clusters").resolve(NAME))) {
+                new Cli(home).run("cluster", "destroy", NAME, "--yes");
+            }
+        } finally {
+            // Whatever destroy left (or could not reach): every process that runs from this test's folder.
+            ProcessHandle.allProcesses()
+                    .filter(process -> process.info().commandLine().orElse("").contains(root.toString()))
+                    .forEach(ProcessHandle::destroyForcibly);
         }
-        ProcessHandle.allProcesses()
-                .filter(process -> process.info().commandLine().orElse("").contains(root.toString()))
-                .forEach(ProcessHandle::destroyForcibly);
     }
 
     @Test
@@ -123,6 +133,10 @@ class PlaygroundSqlTest {
         Files.createFile(defaults, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(defaults, "[client]\npassword=" + password + "\n");
         checkEveryTable("mariadb command line", sqlText -> mariadbCli(defaults, sqlPort, sqlText), expected);
+        // As the playground prints it, with no database named: the endpoint starts in its one cluster.
+        assertThat(mariadbCli(defaults, sqlPort, "SELECT DATABASE() AS db")).containsExactly(Map.of("db", NAME));
+        assertThat(mariadbCli(defaults, sqlPort, "SELECT COUNT(*) AS n FROM CLUSTER_INFO"))
+                .containsExactly(Map.of("n", "7"));
         lap("mariadb --ssl read every table", step);
 
         step = System.nanoTime();
