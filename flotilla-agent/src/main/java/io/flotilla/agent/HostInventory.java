@@ -1,6 +1,8 @@
 package io.flotilla.agent;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
@@ -213,9 +215,14 @@ public final class HostInventory {
         }
     }
 
+    /**
+     * The whole file. Not {@code Files.readString}: /proc and /sys files report size 0, and a
+     * numeric sysctl answers only a read at offset 0, so a read sized from the file gave its first
+     * byte alone ("2" for an fs.file-max of 2465610).
+     */
     static String readQuietly(Path file) {
-        try {
-            return Files.readString(file);
+        try (InputStream in = Files.newInputStream(file)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException | RuntimeException ignored) {
             return "";
         }

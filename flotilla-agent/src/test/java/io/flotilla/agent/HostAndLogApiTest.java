@@ -110,8 +110,13 @@ class HostAndLogApiTest {
         assertThat(system)
                 .filteredOn(item -> item.name().equals("net.core.somaxconn"))
                 .extracting(HostItem::value)
-                .containsExactly(Files.readString(Path.of("/proc/sys/net/core/somaxconn"))
-                        .strip());
+                .containsExactly(procValue("net/core/somaxconn"));
+        // A numeric sysctl is whole, not its first byte: pid_max is at least the kernel's minimum of 301.
+        assertThat(system)
+                .filteredOn(item -> item.name().equals("kernel.pid_max"))
+                .extracting(item -> Integer.parseInt(item.value()))
+                .containsExactly(Integer.parseInt(procValue("kernel/pid_max")))
+                .allSatisfy(pidMax -> assertThat(pidMax).isGreaterThanOrEqualTo(301));
         assertThat(system)
                 .extracting(HostItem::type, HostItem::device, HostItem::name)
                 .contains(
@@ -286,5 +291,12 @@ class HostAndLogApiTest {
                 List.of(),
                 List.of(),
                 "");
+    }
+
+    /** A /proc/sys value as `cat` shows it (read as a stream: these files report size 0). */
+    private static String procValue(String name) throws IOException {
+        try (var in = Files.newInputStream(Path.of("/proc/sys", name))) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        }
     }
 }

@@ -50,6 +50,14 @@ final class Cli {
 
     /** Starts the command as a child process; its output goes to {@code log}. */
     Process start(Path log, String... args) throws IOException {
+        return start(log, null, args);
+    }
+
+    /**
+     * Starts the command as a child process; its standard output goes to {@code out}, and its
+     * standard error to {@code err} (or to {@code out} too when null).
+     */
+    Process start(Path out, Path err, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dflotilla.cache=" + System.getProperty("flotilla.cache", ""),
@@ -58,9 +66,13 @@ final class Cli {
                 "io.flotilla.cli.Main"));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        if (err == null) {
+            builder.redirectErrorStream(true);
+        } else {
+            builder.redirectError(ProcessBuilder.Redirect.appendTo(err.toFile()));
+        }
         builder.environment().put("FLOTILLA_HOME", home.toString());
         return builder.start();
     }

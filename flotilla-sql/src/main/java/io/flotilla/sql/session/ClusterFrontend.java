@@ -39,6 +39,10 @@ public final class ClusterFrontend implements SqlBackend {
         ClusterSession session = new ClusterSession(clusters, account, clientHost, connectionIds.incrementAndGet());
         if (database != null) {
             session.use(database);
+        } else if (clusters instanceof SingleCluster single) {
+            // An endpoint that serves one cluster starts in it: `mariadb -h HOST -P 4406 -u root -p`
+            // then `SELECT * FROM CLUSTER_INFO` works as the playground prints it.
+            session.use(single.name());
         }
         return session;
     }

@@ -230,8 +230,7 @@ class AgentClusterSqlTest {
         List<Map<String, Object>> system = query(
                 "SELECT SYSTEM_TYPE, SYSTEM_NAME, NAME, `VALUE` FROM information_schema.cluster_systeminfo WHERE INSTANCE = '127.0.0.1:34306' AND NAME = 'vm.swappiness'");
         assertThat(system).hasSize(1);
-        assertThat(system.getFirst().get("VALUE"))
-                .isEqualTo(Files.readString(Path.of("/proc/sys/vm/swappiness")).strip());
+        assertThat(system.getFirst().get("VALUE")).isEqualTo(procValue("vm/swappiness"));
         assertThat(
                         query(
                                 "SELECT * FROM information_schema.cluster_systeminfo WHERE INSTANCE = '127.0.0.1:34306' AND SYSTEM_NAME = 'limits' AND NAME = 'max-open-files-soft'"))
@@ -491,6 +490,16 @@ class AgentClusterSqlTest {
                 ResultSet result = statement.executeQuery("SELECT @@GLOBAL." + name)) {
             result.next();
             return result.getString(1);
+        }
+    }
+
+    /**
+     * A /proc/sys value as `cat` shows it. Read as a stream: these files report size 0 and a
+     * numeric one answers only a read at offset 0, so {@code Files.readString} gives its first byte.
+     */
+    private static String procValue(String name) throws java.io.IOException {
+        try (var in = Files.newInputStream(Path.of("/proc/sys", name))) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
         }
     }
 }

@@ -11,8 +11,14 @@ import io.flotilla.engine.SshLogin;
 import io.flotilla.plan.Selection;
 import io.flotilla.sql.Warning;
 import io.flotilla.sql.Warnings;
+import io.flotilla.sql.protocol.MysqlServer;
+import io.flotilla.sql.protocol.ServerTls;
+import io.flotilla.sql.session.Account;
+import io.flotilla.sql.session.ClusterFrontend;
+import io.flotilla.sql.session.SingleCluster;
 import io.flotilla.testing.TestHost;
 import io.flotilla.testing.TestHosts;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -167,6 +173,79 @@ class MultiHostClusterSqlTest {
         } finally {
             second.restoreLink();
         }
+    }
+
+    @Test
+    @Order(3)
+    void aStoppedAgentIsAWarningOverTheWireAndTheOtherHostsRowsComeBack() throws Exception {
+        String password = "stopped-agent-test-password";
+        long agent = agentPid(second);
+        try (MysqlServer server = MysqlServer.start(
+                        new InetSocketAddress("127.0.0.1", 39406),
+                        new ClusterFrontend(new SingleCluster(sql, NAME), List.of(Account.root(password))),
+                        ServerTls.loadOrGenerate(root.resolve("sql-tls"), "flotilla-test"));
+                Connection connection = DriverManager.getConnection(
+                        "jdbc:mysql://127.0.0.1:%d/%s".formatted(server.port(), NAME), "root", password);
+                Statement statement = connection.createStatement()) {
+            signal("STOP", agent);
+            try {
+                List<String> rows = new ArrayList<>();
+                try (ResultSet result = statement.executeQuery("SELECT TYPE, INSTANCE FROM CLUSTER_INFO")) {
+                    while (result.next()) {
+                        rows.add(result.getString(1) + " " + result.getString(2));
+                    }
+                }
+                List<String> messages = new ArrayList<>();
+                try (ResultSet result = statement.executeQuery("SHOW WARNINGS")) {
+                    while (result.next()) {
+                        assertThat(result.getString("Level")).isEqualTo("Warning");
+                        messages.add(result.getString("Message"));
+                    }
+                }
+                // The first host's instances answer; each of the second host's is a warning naming it.
+                assertThat(rows)
+                        .containsExactlyInAnyOrder(
+                                "mariadb %s:3306".formatted(first.address()),
+                                "node_exporter %s:9100".formatted(first.address()),
+                                "blackbox_exporter %s:9115".formatted(first.address()));
+                assertThat(messages)
+                        .hasSize(3)
+                        .allSatisfy(message -> assertThat(message)
+                                .startsWith("instance %s:".formatted(second.address()))
+                                .contains(" at host %s did not answer in 2000 ms".formatted(second.address())))
+                        .anySatisfy(message ->
+                                assertThat(message).startsWith("instance %s:3306 ".formatted(second.address())));
+            } finally {
+                signal("CONT", agent);
+            }
+            try (ResultSet result = statement.executeQuery("SELECT COUNT(*) FROM CLUSTER_INFO")) {
+                assertThat(result.next()).isTrue();
+                assertThat(result.getInt(1)).isEqualTo(6);
+            }
+            try (ResultSet result = statement.executeQuery("SHOW WARNINGS")) {
+                assertThat(result.next()).isFalse();
+            }
+        }
+    }
+
+    /** The pid of the Flotilla agent in the host's network namespace (`ip netns pids`). */
+    private static long agentPid(TestHost host) throws Exception {
+        Process pids = new ProcessBuilder("ip", "netns", "pids", host.name()).start();
+        String output = new String(pids.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(pids.waitFor()).isZero();
+        return output.lines()
+                .map(Long::parseLong)
+                .map(ProcessHandle::of)
+                .flatMap(Optional::stream)
+                .filter(process -> process.info().commandLine().orElse("").contains("flotilla-agent"))
+                .map(ProcessHandle::pid)
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no agent runs on " + host));
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(pid)).start();
+        assertThat(kill.waitFor()).isZero();
     }
 
     private static List<String> instances(String query) throws SQLException {

@@ -75,6 +75,15 @@ class ClusterSessionTest {
     }
 
     @Test
+    void anEndpointServingOneClusterStartsInItWhenTheClientNamesNoDatabase() {
+        ClusterSession session = new ClusterFrontend(
+                        new SingleCluster(clusters, "staging"), List.of(Account.root("root-secret")))
+                .open("root", "127.0.0.1", null);
+        assertThat(rows(session.execute("SELECT DATABASE()"))).containsExactly(List.of("staging"));
+        assertThat(rows(session.execute("SELECT COUNT(*) FROM CLUSTER_INFO"))).containsExactly(List.of("3"));
+    }
+
+    @Test
     void selectWithoutADatabaseStillAnswersExpressionsButNotClusterTables() {
         ClusterSession session = root(null);
         assertThat(rows(session.execute("SELECT DATABASE()"))).containsExactly(Arrays.asList((String) null));
