@@ -25,6 +25,7 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.Set;
 import javax.net.ssl.SSLException;
@@ -105,7 +106,7 @@ public final class ServerTls {
             }
             ServerTls generated = generate(commonName);
             Files.createDirectories(dir);
-            LocalExecutor.writeAtomically(keyFile, pem(generated.key), "0600");
+            LocalExecutor.writeAtomically(keyFile, pkcs8(generated.key), "0600");
             LocalExecutor.writeAtomically(certFile, pem(generated.certificate), "0644");
             return generated;
         } catch (IOException e) {
@@ -132,6 +133,16 @@ public final class ServerTls {
             writer.writeObject(object);
         }
         return text.toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    // PKCS#8 ("PRIVATE KEY") as the JDK encodes it keeps the curve; the SEC1 form ("EC PRIVATE KEY")
+    // JcaPEMWriter makes of it holds neither the curve nor the public key, and cannot be read back.
+    private static byte[] pkcs8(PrivateKey key) {
+        String base64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(key.getEncoded());
+        return "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n"
+                .formatted(base64)
+                .getBytes(StandardCharsets.US_ASCII);
     }
 
     private static PrivateKey readKey(Path file) throws IOException {
