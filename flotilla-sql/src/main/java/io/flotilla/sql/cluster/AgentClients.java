@@ -4,18 +4,21 @@ import static java.util.Objects.requireNonNull;
 
 import io.flotilla.agent.AgentClient;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The agent clients of every statement, kept from one statement to the next: a client per agent
- * address, so that its HTTP connections are reused. Building and closing an HTTP client per agent
- * for each statement cost more than the agents took to answer (a statement over 100 agents spent
- * most of its time in {@code HttpClient.close()}).
+ * address, all sending through one HTTP client, so that connections are reused and one selector
+ * thread serves every agent. Building and closing an HTTP client per agent for each statement cost
+ * more than the agents took to answer (a statement over 100 agents spent most of its time in
+ * {@code HttpClient.close()}).
  */
 final class AgentClients implements AutoCloseable {
     private final Duration timeout;
+    private final HttpClient http;
     private final Map<String, Client> byAddress = new ConcurrentHashMap<>();
 
     private record Client(String token, AgentClient agent) {}
@@ -23,11 +26,12 @@ final class AgentClients implements AutoCloseable {
     /** @param timeout bounds connecting to an agent and each of its answers */
     AgentClients(Duration timeout) {
         this.timeout = requireNonNull(timeout, "timeout is null");
+        this.http = AgentClient.sharedHttp(timeout);
     }
 
     /**
      * The client of the agent at {@code address} ({@code host:port}) holding {@code token}; a new one
-     * when the token changed (the cluster was deployed again), the old one then closed.
+     * when the token changed (the cluster was deployed again).
      */
     AgentClient get(String address, String token) {
         requireNonNull(address, "address is null");
@@ -37,18 +41,14 @@ final class AgentClients implements AutoCloseable {
                     if (old != null && old.token().equals(token)) {
                         return old;
                     }
-                    if (old != null) {
-                        // Closing waits for the requests still running: not under the map's lock.
-                        Thread.ofVirtual().name("agent-client-close").start(old.agent()::close);
-                    }
-                    return new Client(token, new AgentClient(URI.create("http://" + address), token, timeout, timeout));
+                    return new Client(token, new AgentClient(URI.create("http://" + address), token, timeout, http));
                 })
                 .agent();
     }
 
     @Override
     public void close() {
-        byAddress.values().forEach(client -> client.agent().close());
         byAddress.clear();
+        http.close();
     }
 }
