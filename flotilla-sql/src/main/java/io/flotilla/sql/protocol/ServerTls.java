@@ -152,7 +152,15 @@ public final class ServerTls {
                 return new JcaPEMKeyConverter().getPrivateKey(info);
             }
             if (parsed instanceof org.bouncycastle.openssl.PEMKeyPair pair) {
-                return new JcaPEMKeyConverter().getKeyPair(pair).getPrivate();
+                try {
+                    return new JcaPEMKeyConverter().getKeyPair(pair).getPrivate();
+                } catch (org.bouncycastle.openssl.PEMException e) {
+                    // Earlier versions wrote an EC key without its curve: it cannot be used.
+                    throw new IOException(
+                            "%s cannot be read (%s); remove it and %s to have a new certificate generated"
+                                    .formatted(file, e.getMessage(), file.resolveSibling("cert.pem")),
+                            e);
+                }
             }
             throw new IOException("%s holds no private key".formatted(file));
         }
