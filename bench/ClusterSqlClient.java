@@ -13,10 +13,10 @@ import java.util.Properties;
  *
  * <p>Connects as root over TLS (the server's self-signed certificate is trusted), runs SQL WARMUP times
  * untimed, then COUNT times timed, each time reading every row. {@code {i}} in SQL is replaced by 100 plus the
- * statement's number, from 0 (so SET CONFIG sets a new value each time). A statement that returns warnings, or a
- * statement whose row (or update) count is not EXPECTED ({@code +K}: at least K), stops the run: a node that failed
- * must not count as a fast answer. Prints the times in milliseconds, one per line, on standard output, and the last statement's row count on
- * standard error.
+ * statement's number, from 0 (so SET CONFIG sets a new value each time). A statement that returns a warning (a node
+ * that failed or timed out) is printed on standard error as {@code warning: ...}, its time kept; one without
+ * warnings whose row (or update) count is not EXPECTED ({@code +K}: at least K) stops the run. Prints the times in milliseconds, one per line, on standard output, and the last statement's row count
+ * ({@code rows N}) on standard error.
  */
 public final class ClusterSqlClient {
     private ClusterSqlClient() {}
@@ -51,9 +51,9 @@ public final class ClusterSqlClient {
                 double took = (System.nanoTime() - started) / 1e6;
                 SQLWarning warning = statement.getWarnings();
                 if (warning != null) {
-                    throw new IllegalStateException("%s gave a warning: %s".formatted(text, warning.getMessage()));
-                }
-                if (atLeast ? rows < expected : rows != expected) {
+                    // Its time counts, and so does the warning: the script reports how many there were.
+                    System.err.printf("warning: %s: %s%n", text, warning.getMessage());
+                } else if (atLeast ? rows < expected : rows != expected) {
                     throw new IllegalStateException("%s returned %d rows, expected %s%d"
                             .formatted(text, rows, atLeast ? "at least " : "", expected));
                 }
@@ -65,7 +65,7 @@ public final class ClusterSqlClient {
         StringBuilder out = new StringBuilder();
         millis.forEach(each -> out.append("%.3f%n".formatted(each)));
         System.out.print(out);
-        System.err.println(rows);
+        System.err.println("rows " + rows);
     }
 
     private static long run(Statement statement, String sql) throws Exception {
