@@ -13,7 +13,8 @@ flotilla_require_jdk
 flotilla_require_packages "${FLOTILLA_PLAYGROUND_PACKAGES[@]}" prometheus-alertmanager etcd-server
 flotilla_build_if_needed
 
-work=$(mktemp -d /tmp/flotilla-sqlbench.XXXXXX)
+# Short: HAProxy refuses a stats socket path over 97 characters.
+work=$(mktemp -d /tmp/fsb.XXXXXX)
 flotilla="$FLOTILLA_DIST/bin/flotilla"
 export FLOTILLA_JAVA="$JAVA_HOME/bin/java"
 java=$FLOTILLA_JAVA
@@ -27,7 +28,7 @@ serve_port=${BENCH_SERVE_PORT:-37406}
 agent_port=37760
 alertmanager_port=37093
 largest=$(printf '%s\n' $sizes | sort -n | tail -1)
-playground_home=$work/playground-home
+playground_home=$work/p
 background=()
 
 cleanup() {
