@@ -53,20 +53,53 @@ public final class AgentClient implements AutoCloseable {
      *     host must be told apart quickly from an agent that is slow to answer
      */
     public AgentClient(URI base, String token, Duration connectTimeout, Duration timeout) {
+        this(base, token, connectTimeout, timeout, null);
+    }
+
+    /**
+     * A client that sends through {@code http}, shared with the clients of other agents: one
+     * connection pool and one selector thread for all of them. Closing this client leaves
+     * {@code http} open; {@link #sharedHttp} builds one.
+     */
+    public AgentClient(URI base, String token, Duration timeout, HttpClient http) {
+        this(base, token, http.connectTimeout().orElse(timeout), timeout, requireNonNull(http, "http is null"));
+    }
+
+    private AgentClient(URI base, String token, Duration connectTimeout, Duration timeout, HttpClient shared) {
         requireNonNull(base, "base is null");
         this.base = base.getPath().endsWith("/") ? base : URI.create(base + "/");
         this.address = base.getAuthority();
         this.token = requireNonNull(token, "token is null");
         this.connectTimeout = requireNonNull(connectTimeout, "connectTimeout is null");
         this.timeout = requireNonNull(timeout, "timeout is null");
-        this.executor = Executors.newThreadPerTaskExecutor(
-                Thread.ofVirtual().name("agent-client-", 0).factory());
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(connectTimeout)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(executor)
-                .build();
+        if (shared == null) {
+            this.executor = Executors.newThreadPerTaskExecutor(
+                    Thread.ofVirtual().name("agent-client-", 0).factory());
+            this.http = HttpClient.newBuilder()
+                    .connectTimeout(connectTimeout)
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .executor(executor)
+                    .build();
+        } else {
+            this.executor = null;
+            this.http = shared;
+        }
         this.json = AgentJson.lenient();
+    }
+
+    /**
+     * An HTTP client for {@link #AgentClient(URI, String, Duration, HttpClient)}: HTTP/1.1 (what the
+     * agent speaks), connecting within {@code connectTimeout}, its work on virtual threads. The caller
+     * closes it.
+     */
+    public static HttpClient sharedHttp(Duration connectTimeout) {
+        return HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(requireNonNull(connectTimeout, "connectTimeout is null"))
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .executor(Executors.newThreadPerTaskExecutor(
+                        Thread.ofVirtual().name("agent-client-", 0).factory()))
+                .build();
     }
 
     public AgentInfo info() {
@@ -213,8 +246,10 @@ public final class AgentClient implements AutoCloseable {
 
     @Override
     public void close() {
-        http.close();
-        executor.close();
+        if (executor != null) {
+            http.close();
+            executor.close();
+        }
     }
 
     private <T> T call(String method, String path, byte[] body, Duration requestTimeout, JavaType type) {

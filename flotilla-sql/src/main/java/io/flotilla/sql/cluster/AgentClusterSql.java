@@ -38,11 +38,12 @@ import org.apache.calcite.schema.impl.AbstractSchema;
  * of the instances its {@code TYPE}/{@code INSTANCE} filters leave, in parallel, each bounded by the
  * per-node timeout.
  */
-public final class AgentClusterSql implements ClusterSql {
+public final class AgentClusterSql implements ClusterSql, AutoCloseable {
     private final ClusterManager clusters;
     private final Duration nodeTimeout;
     private final Catalog catalog;
     private final AtomicLong agentCalls = new AtomicLong();
+    private final AgentClients agents;
 
     /**
      * @param nodeTimeout how long one agent may take to answer before its instances become a warning
@@ -54,6 +55,13 @@ public final class AgentClusterSql implements ClusterSql {
             throw new IllegalArgumentException("nodeTimeout must be positive, got " + nodeTimeout);
         }
         this.catalog = Catalog.standard();
+        this.agents = new AgentClients(nodeTimeout);
+    }
+
+    /** Closes the agent clients, which are kept from one statement to the next. */
+    @Override
+    public void close() {
+        agents.close();
     }
 
     /** How many agent calls the scans and changes made so far; tests read it to see what pushdown saved. */
@@ -96,37 +104,35 @@ public final class AgentClusterSql implements ClusterSql {
                                 .formatted(database, String.join(", ", databases()))));
         AuditLog audit = clusters.home().audit();
         int changed = 0;
-        try (ClusterNodes nodes = nodes(store)) {
-            List<Instance> targets = targets(nodes.topology(), store.name(), target);
-            for (Instance instance : targets) {
-                String command =
-                        "SET CONFIG %s %s = '%s' on %s by %s".formatted(target, key, value, instance.id(), user);
-                String id = Operation.newId();
-                audit.begin(id, store.name(), command, Instant.now().toString());
-                try {
-                    AgentClient agent = nodes.agent(instance.host());
-                    agentCalls.incrementAndGet();
-                    ConfigResult result = agent.setConfig(instance.id(), key, value);
-                    changed++;
-                    if (result.needsRestart()) {
-                        warnings.warn("%s; apply it with `flotilla cluster reload %s -N %s`"
-                                .formatted(result.detail(), store.name(), instance.id()));
-                    } else if (!result.detail().isEmpty()) {
-                        warnings.warn(result.detail());
-                    }
-                    audit.end(id, Instant.now().toString(), true, null, null);
-                } catch (AgentException e) {
-                    String message = switch (e.code()) {
-                        case UNREACHABLE, TIMEOUT ->
-                            "instance %s at host %s did not answer in %d ms: %s; it is unchanged"
-                                    .formatted(instance.id(), instance.host(), nodeTimeout.toMillis(), e.getMessage());
-                        default ->
-                            "instance %s at host %s is unchanged: %s"
-                                    .formatted(instance.id(), instance.host(), stripAgent(e.getMessage()));
-                    };
-                    warnings.warn(message);
-                    audit.end(id, Instant.now().toString(), false, message, null);
+        ClusterNodes nodes = nodes(store);
+        List<Instance> targets = targets(nodes.topology(), store.name(), target);
+        for (Instance instance : targets) {
+            String command = "SET CONFIG %s %s = '%s' on %s by %s".formatted(target, key, value, instance.id(), user);
+            String id = Operation.newId();
+            audit.begin(id, store.name(), command, Instant.now().toString());
+            try {
+                AgentClient agent = nodes.agent(instance.host());
+                agentCalls.incrementAndGet();
+                ConfigResult result = agent.setConfig(instance.id(), key, value);
+                changed++;
+                if (result.needsRestart()) {
+                    warnings.warn("%s; apply it with `flotilla cluster reload %s -N %s`"
+                            .formatted(result.detail(), store.name(), instance.id()));
+                } else if (!result.detail().isEmpty()) {
+                    warnings.warn(result.detail());
                 }
+                audit.end(id, Instant.now().toString(), true, null, null);
+            } catch (AgentException e) {
+                String message = switch (e.code()) {
+                    case UNREACHABLE, TIMEOUT ->
+                        "instance %s at host %s did not answer in %d ms: %s; it is unchanged"
+                                .formatted(instance.id(), instance.host(), nodeTimeout.toMillis(), e.getMessage());
+                    default ->
+                        "instance %s at host %s is unchanged: %s"
+                                .formatted(instance.id(), instance.host(), stripAgent(e.getMessage()));
+                };
+                warnings.warn(message);
+                audit.end(id, Instant.now().toString(), false, message, null);
             }
         }
         return changed;
@@ -182,7 +188,8 @@ public final class AgentClusterSql implements ClusterSql {
                 store.meta(),
                 store.secrets().agentToken(),
                 nodeTimeout,
-                agentCalls);
+                agentCalls,
+                agents);
     }
 
     // Whether a component speaks SQL is the catalog's to say; the paths of the context do not matter here.

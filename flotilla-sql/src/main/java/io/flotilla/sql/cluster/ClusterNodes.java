@@ -8,7 +8,6 @@ import io.flotilla.engine.ClusterMeta;
 import io.flotilla.sql.Warnings;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,9 +29,9 @@ import java.util.function.Function;
  * One cluster's instances and the agents that answer for them, for the length of one statement.
  * Agents are asked in parallel, on virtual threads, at most {@link #MAX_CALLS_AT_ONCE} at a time;
  * an agent that fails or does not answer within the per-node timeout becomes a warning naming the
- * instance and host, and the others still answer.
+ * instance and host, and the others still answer. The agent clients outlive it (see {@link AgentClients}).
  */
-final class ClusterNodes implements AutoCloseable {
+final class ClusterNodes {
     /** Agent calls in flight at once for one statement: the one bound on the fan-out. */
     static final int MAX_CALLS_AT_ONCE = 32;
 
@@ -42,16 +41,23 @@ final class ClusterNodes implements AutoCloseable {
     private final String token;
     private final Duration timeout;
     private final AtomicLong calls;
-    private final Map<String, AgentClient> agents = new ConcurrentHashMap<>();
+    private final AgentClients agents;
 
     ClusterNodes(
-            String cluster, Topology topology, ClusterMeta meta, String token, Duration timeout, AtomicLong calls) {
+            String cluster,
+            Topology topology,
+            ClusterMeta meta,
+            String token,
+            Duration timeout,
+            AtomicLong calls,
+            AgentClients agents) {
         this.cluster = requireNonNull(cluster, "cluster is null");
         this.topology = requireNonNull(topology, "topology is null");
         this.meta = requireNonNull(meta, "meta is null");
         this.token = requireNonNull(token, "token is null");
         this.timeout = requireNonNull(timeout, "timeout is null");
         this.calls = requireNonNull(calls, "calls is null");
+        this.agents = requireNonNull(agents, "agents is null");
     }
 
     String cluster() {
@@ -77,16 +83,13 @@ final class ClusterNodes implements AutoCloseable {
     }
 
     AgentClient agent(String host) {
-        return agents.computeIfAbsent(host, ignored -> {
-            Integer port = meta.agentPorts().get(host);
-            if (port == null) {
-                throw new AgentException(
-                        AgentException.Code.UNREACHABLE,
-                        "cluster '%s' has no agent port for host %s".formatted(cluster, host));
-            }
-            String address = host.contains(":") ? "[%s]:%d".formatted(host, port) : host + ":" + port;
-            return new AgentClient(URI.create("http://" + address), token, timeout, timeout);
-        });
+        Integer port = meta.agentPorts().get(host);
+        if (port == null) {
+            throw new AgentException(
+                    AgentException.Code.UNREACHABLE,
+                    "cluster '%s' has no agent port for host %s".formatted(cluster, host));
+        }
+        return agents.get(host.contains(":") ? "[%s]:%d".formatted(host, port) : host + ":" + port, token);
     }
 
     /** Asks each instance's agent about that instance; a failure is a warning and no rows. */
@@ -175,11 +178,6 @@ final class ClusterNodes implements AutoCloseable {
                         instance.id(),
                         instance.host(),
                         cause.getMessage() == null ? cause.toString() : cause.getMessage());
-    }
-
-    @Override
-    public void close() {
-        agents.values().forEach(AgentClient::close);
     }
 
     @FunctionalInterface

@@ -57,10 +57,8 @@ final class ClusterTable extends AbstractTable implements ProjectableFilterableT
     public Enumerable<Object[]> scan(DataContext root, List<RexNode> filters, int[] projects) {
         Filters read = new Filters(filters, root);
         List<Object[]> all;
-        try (ClusterNodes cluster = nodes.get()) {
-            Scan scan = new Scan(cluster, targets(cluster, read), read, warnings, this);
-            all = rows.of(scan);
-        }
+        ClusterNodes cluster = nodes.get();
+        all = rows.of(new Scan(cluster, targets(cluster, read), read, warnings, this));
         if (projects == null) {
             return Linq4j.asEnumerable(all);
         }

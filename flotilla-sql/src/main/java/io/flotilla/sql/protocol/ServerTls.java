@@ -25,6 +25,7 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.Set;
 import javax.net.ssl.SSLException;
@@ -105,7 +106,7 @@ public final class ServerTls {
             }
             ServerTls generated = generate(commonName);
             Files.createDirectories(dir);
-            LocalExecutor.writeAtomically(keyFile, pem(generated.key), "0600");
+            LocalExecutor.writeAtomically(keyFile, pkcs8(generated.key), "0600");
             LocalExecutor.writeAtomically(certFile, pem(generated.certificate), "0644");
             return generated;
         } catch (IOException e) {
@@ -134,6 +135,16 @@ public final class ServerTls {
         return text.toString().getBytes(StandardCharsets.US_ASCII);
     }
 
+    // PKCS#8 ("PRIVATE KEY") as the JDK encodes it keeps the curve; the SEC1 form ("EC PRIVATE KEY")
+    // JcaPEMWriter makes of it holds neither the curve nor the public key, and cannot be read back.
+    private static byte[] pkcs8(PrivateKey key) {
+        String base64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(key.getEncoded());
+        return "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n"
+                .formatted(base64)
+                .getBytes(StandardCharsets.US_ASCII);
+    }
+
     private static PrivateKey readKey(Path file) throws IOException {
         try (PEMParser parser = new PEMParser(new StringReader(Files.readString(file)))) {
             Object parsed = parser.readObject();
@@ -141,7 +152,15 @@ public final class ServerTls {
                 return new JcaPEMKeyConverter().getPrivateKey(info);
             }
             if (parsed instanceof org.bouncycastle.openssl.PEMKeyPair pair) {
-                return new JcaPEMKeyConverter().getKeyPair(pair).getPrivate();
+                try {
+                    return new JcaPEMKeyConverter().getKeyPair(pair).getPrivate();
+                } catch (org.bouncycastle.openssl.PEMException e) {
+                    // Earlier versions wrote an EC key without its curve: it cannot be used.
+                    throw new IOException(
+                            "%s cannot be read (%s); remove it and %s to have a new certificate generated"
+                                    .formatted(file, e.getMessage(), file.resolveSibling("cert.pem")),
+                            e);
+                }
             }
             throw new IOException("%s holds no private key".formatted(file));
         }
