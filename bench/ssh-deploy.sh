@@ -208,9 +208,15 @@ capture_payload() {
   local n=$1 srv="$hosts_root/${names[0]}/srv"
   mkdir -p "$work/payload-$n"
   (cd "$srv" && find flotilla/deploy -type f \
-    \( -path '*/flotilla-agent-*/lib/*' -o -path '*/flotilla-agent-*/runtime/*' -o -path '*/flotilla-agent-*/jre/*' \
+    \( -path '*/flotilla-agent-*/lib/*' \
     -o -path '*/flotilla-agent-*/token' -o -path '*/flotilla-agent-*/secrets/*' -o -path '*/conf/*' \) -print0 \
     | tar --null -T - -cf - | tar -xf - -C "$work/payload-$n")
+  # The agent's Java runtime travels as the one tarball Flotilla sends (and unpacks on the host), not as
+  # the unpacked jre/ folder it becomes there.
+  local runtime agent
+  runtime=$(ls -t "$FLOTILLA_CACHE"/agent-runtime/jre-*.tar.gz | head -1)
+  agent=$(echo "$work/payload-$n"/flotilla/deploy/flotilla-agent-*)
+  cp "$runtime" "$agent/jre.tar.gz"
   # Ansible copies the agent folder but writes the token and passwords itself.
   mkdir -p "$work/agent-$n"
   (cd "$work/payload-$n"/flotilla/deploy/flotilla-agent-*/ && tar --exclude=./token --exclude=./secrets -cf - .) \
