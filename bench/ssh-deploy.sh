@@ -209,7 +209,8 @@ capture_payload() {
   mkdir -p "$work/payload-$n"
   (cd "$srv" && find flotilla/deploy -type f \
     \( -path '*/flotilla-agent-*/lib/*' \
-    -o -path '*/flotilla-agent-*/token' -o -path '*/flotilla-agent-*/secrets/*' -o -path '*/conf/*' \) -print0 \
+    -o -path '*/flotilla-agent-*/token' -o -path '*/flotilla-agent-*/secrets/*' -o -path '*/conf/*' \) \
+    -not -path '*/flotilla-agent-*/jre/*' -print0 \
     | tar --null -T - -cf - | tar -xf - -C "$work/payload-$n")
   # The agent's Java runtime travels as the one tarball Flotilla sends (and unpacks on the host), not as
   # the unpacked jre/ folder it becomes there.
