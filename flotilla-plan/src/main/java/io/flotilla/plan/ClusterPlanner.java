@@ -530,11 +530,34 @@ public final class ClusterPlanner {
                 });
     }
 
+    /** Kills, and waits for, every process with a file open under the directory "$1". */
+    private static final String KILL_WRITERS = """
+            dir=$(realpath -m "$1")
+            writers() {
+              for fd in /proc/[0-9]*/fd; do
+                pid=${fd#/proc/}; pid=${pid%/fd}
+                [ "$pid" = "$$" ] && continue
+                ls -l "$fd" 2>/dev/null | grep -q -- "-> $dir/" && echo "$pid"
+              done
+            }
+            for attempt in 1 2 3 4 5 6 7 8 9 10; do
+              pids=$(writers)
+              [ -z "$pids" ] && exit 0
+              kill -9 $pids 2>/dev/null
+              sleep 0.5
+            done
+            exit 0
+            """;
+
     /**
      * Initialises an instance's data once. A bootstrap cut short leaves a partial data dir with
      * no marker: it never held data anyone wrote, so it is emptied and the bootstrap runs again.
      */
     private static void runBootstrap(Executor executor, Instance instance, Bootstrap bootstrap) {
+        // A CLI killed mid-bootstrap leaves its bootstrap process running (mariadbd --bootstrap keeps
+        // writing): it must be gone before the data dir is emptied, or both write into the new one.
+        executor.run(
+                List.of("sh", "-c", KILL_WRITERS, "flotilla-bootstrap", bootstrap.dataDir()), Duration.ofSeconds(30));
         executor.remove(bootstrap.dataDir());
         executor.mkdirs(bootstrap.dataDir(), "0750");
         bootstrap
