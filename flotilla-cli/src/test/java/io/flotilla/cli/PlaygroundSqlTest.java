@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -534,20 +535,19 @@ class PlaygroundSqlTest {
 
     /** The playground's JSON document, printed once it is up; fails with its output if it exits first. */
     private static JsonNode awaitJson(Path out, Path err) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(150).toNanos();
-        while (System.nanoTime() < deadline) {
-            Optional<JsonNode> json = parsed(out);
-            if (json.isPresent()) {
-                return json.get();
-            }
-            if (!playground.isAlive()) {
+        AtomicReference<JsonNode> json = new AtomicReference<>();
+        assertEventually(Duration.ofSeconds(150), () -> {
+            Optional<JsonNode> printed = parsed(out);
+            if (printed.isEmpty() && !playground.isAlive()) {
                 fail("the playground exited with %d: %s%s"
                         .formatted(playground.exitValue(), Files.readString(out), Files.readString(err)));
             }
-            Thread.sleep(200);
-        }
-        return fail("the playground printed no JSON in 150 s: %s%s"
-                .formatted(Files.readString(out), Files.readString(err)));
+            assertThat(printed)
+                    .as("the playground's JSON: %s%s", Files.readString(out), Files.readString(err))
+                    .isPresent();
+            json.set(printed.get());
+        });
+        return json.get();
     }
 
     private static Optional<JsonNode> parsed(Path out) throws IOException {
