@@ -358,7 +358,9 @@ shared): every MariaDB, exporter and sshd of every host runs on the same $(nproc
 | hosts | Flotilla deploy + start | Ansible playbook | Ansible / Flotilla (goal ≥ 5x) | floor: same bytes, tar \| ssh to all hosts at once | Flotilla copying them (Install agents; goal ≤ 1.5x the floor) | Flotilla starting the agents | Flotilla peak open fds |
 |---|---|---|---|---|---|---|---|
 ${rows}
-Where Flotilla's time goes (medians, from the journals of deploy and start):
+Where Flotilla's time goes (medians, from the journals of deploy and start). Each host goes at its own
+pace: its agent is installed and started while its instances' files are written and \`mariadb-install-db\`
+runs, so the three middle columns overlap in time (each is the first such step started to the last done):
 
 | hosts | outside the plans: CLI JVM starts, pre-flight check, exits | Check hosts | Install agents (files) | Start agents (JVMs) | Deploy instances (config, \`mariadb-install-db\`) | \`cluster start\` plan |
 |---|---|---|---|---|---|---|
@@ -388,9 +390,11 @@ and the root password, my.cnf, blackbox.yml).
 - **Floor**: the files Flotilla copied to a host (taken from the first host after a Flotilla run), as one
   \`tar -c | ssh host 'tar -x'\` per host, all hosts at once, with OpenSSH's client.
 - **Flotilla copying them**: from the deploy's journal, the first \`install agent\` step started to the last
-  one done: the agent's directories and the files above over SFTP (my.cnf and blackbox.yml are written
-  later, with each instance). **Starting the agents**: the same for the \`start agent\` steps, one JVM per
-  host until its HTTP API answers.
+  one done: the runtime tarball streamed over one channel into \`tar -xz\` on each host (unpacked while it
+  arrives, its sha256 checked on the host), the agent's jars, token and password over SFTP. my.cnf and
+  blackbox.yml are written by each instance's step, which runs meanwhile, \`mariadb-install-db\` with it:
+  on this machine they share the same 2 cores. **Starting the agents**: the same for the \`start agent\`
+  steps, one JVM per host until its HTTP API answers.
 - **Peak open fds**: the most entries of \`/proc/<pid>/fd\` of the CLI's JVM, sampled every 20 ms during
   deploy and during start (the higher of the two, the highest over the runs).
 REPORT

@@ -106,7 +106,8 @@ final class ClusterCommand {
             String yaml = Files.readString(file);
             SshLogin ssh = sshLogin.login(Optional.empty());
             if (dryRun) {
-                output.out().print(clusters.deployPlan(name, file, yaml, ssh).render());
+                clusters.deployPlan(name, file, yaml, ssh)
+                        .forEach(plan -> output.out().print(plan.render()));
                 return 0;
             }
             Topology topology = clusters.checkTopology(name, file, yaml, ssh);

@@ -1,5 +1,6 @@
 package io.flotilla.cli;
 
+import io.flotilla.testing.TestHosts;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -18,6 +19,17 @@ final class Cli {
 
     Cli(Path home) {
         this.home = home;
+    }
+
+    /** The options that log in to test hosts as root with their client key, verified by their known_hosts. */
+    static List<String> rootLogin(TestHosts hosts) {
+        return List.of(
+                "--user",
+                "root",
+                "-i",
+                hosts.clientKey().toString(),
+                "--known-hosts",
+                hosts.knownHosts().toString());
     }
 
     record Result(int exitCode, String out, String err) {

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -123,6 +124,13 @@ class SshBootstrapTest {
                 hosts.knownHosts().toString());
     }
 
+    /** {@code cluster deploy} of the main cluster, logged in as root with the hosts' key. */
+    private static String[] deployAsRoot(String mode) {
+        List<String> args = new ArrayList<>(List.of("cluster", "deploy", NAME, topology.toString(), mode));
+        args.addAll(Cli.rootLogin(hosts));
+        return args.toArray(String[]::new);
+    }
+
     /** The hosts of the clusters' topologies; the third joins only by scale-out. */
     private static List<TestHost> clusterHosts() {
         return hosts.hosts().subList(0, 2);
@@ -210,18 +218,20 @@ class SshBootstrapTest {
     @Test
     @Order(4)
     void deployAsRootCreatesTheDeployUserWithTheClusterKeyAndRunsEverythingAsIt() throws Exception {
-        Cli.Result deploy = cli.run(
-                "cluster",
-                "deploy",
-                NAME,
-                topology.toString(),
-                "--yes",
-                "--user",
-                "root",
-                "-i",
-                hosts.clientKey().toString(),
-                "--known-hosts",
-                hosts.knownHosts().toString());
+        Cli.Result dryRun = cli.run(deployAsRoot("--dry-run"));
+        assertThat(dryRun.exitCode()).as(dryRun.all()).isZero();
+        String address = hosts.hosts().getFirst().address();
+        assertThat(dryRun.out())
+                .startsWith("bootstrap %s: 3 steps\n".formatted(NAME))
+                .contains("log in as root to " + address)
+                .contains("create user tidb on %s and authorize the cluster's key".formatted(address))
+                .contains("deploy %s: ".formatted(NAME))
+                .contains("install agent on " + address);
+        assertThat(home.resolve("clusters").resolve(NAME))
+                .as("a dry run writes nothing")
+                .doesNotExist();
+
+        Cli.Result deploy = cli.run(deployAsRoot("--yes"));
         assertThat(deploy.exitCode()).as(deploy.all()).isZero();
         assertThat(deploy.err())
                 .contains("create user tidb on " + hosts.hosts().getFirst().address());

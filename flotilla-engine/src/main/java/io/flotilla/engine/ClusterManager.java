@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -87,14 +88,22 @@ public final class ClusterManager {
         return topology;
     }
 
-    /** Compiles the deploy plan; with {@code dryRun} nothing is written. */
-    public Plan deployPlan(String name, Path file, String yaml, SshLogin login) {
+    /**
+     * Compiles what a deploy would run, writing nothing: the bootstrap of the deploy user first when
+     * the login is another user (a new cluster only), then the deploy itself.
+     */
+    public List<Plan> deployPlan(String name, Path file, String yaml, SshLogin login) {
         Topology topology = checkTopology(name, file, yaml, login);
         ClusterStore store = home.cluster(name);
         SshAccess ssh = login == null ? null : HostBootstrap.plannedAccess(store, topology, login);
         ClusterMeta meta = store.exists() ? store.meta() : newMeta(store, topology, DEFAULT_AGENT_PORT, ssh, null);
         ClusterSecrets preview = store.exists() ? store.secrets() : new ClusterSecrets("-", "-", "-");
-        return new ClusterPlanner(context(store, topology, meta, preview)).deploy();
+        List<Plan> plans = new ArrayList<>();
+        if (login != null && !store.exists()) {
+            HostBootstrap.plannedBootstrap(store, topology, login).ifPresent(plans::add);
+        }
+        plans.add(new ClusterPlanner(context(store, topology, meta, preview)).deploy());
+        return plans;
     }
 
     /**
@@ -144,6 +153,9 @@ public final class ClusterManager {
                     : HostBootstrap.prepare(home, store, topology, login, command, engine, resumeListener);
             hosts = new Hosts(ssh, store.dir().resolve("known_hosts"));
             try {
+                if (ssh != null) {
+                    HostBootstrap.checkWritable(topology, ssh, hosts, remoteHosts(topology.hosts()));
+                }
                 meta = newMeta(store, topology, agentPortBase, ssh, hosts);
                 new ClusterPlanner(context(store, topology, meta, new ClusterSecrets("-", "-", "-"), hosts::apply))
                         .checkHosts();
@@ -268,7 +280,11 @@ public final class ClusterManager {
                     .toList();
             if (login != null && !newHosts.isEmpty()) {
                 // New hosts get the deploy user and the cluster's key the way deploy gave them to the first ones.
-                HostBootstrap.prepare(home, store, scaleOut.merged(), login, newHosts, command, engine, resumeListener);
+                SshAccess access = HostBootstrap.prepare(
+                        home, store, scaleOut.merged(), login, newHosts, command, engine, resumeListener);
+                try (Hosts deployHosts = new Hosts(access, store.dir().resolve("known_hosts"))) {
+                    HostBootstrap.checkWritable(scaleOut.merged(), access, deployHosts, newHosts);
+                }
             }
             ClusterMeta meta = withNewHosts(store, scaleOut.merged());
             ClusterContext before = context(store, topology, meta, store.secrets());
@@ -677,6 +693,10 @@ public final class ClusterManager {
      */
     private static Map<String, ListeningPorts> listeningPorts(List<String> targets, Hosts hosts) {
         return HostBootstrap.onEveryHost(hosts, targets, (host, executor) -> ListeningPorts.of(executor));
+    }
+
+    private static List<String> remoteHosts(Collection<String> hosts) {
+        return hosts.stream().filter(host -> !Hosts.isLocal(host)).toList();
     }
 
     private static int freePort(int from, Set<Integer> taken, ListeningPorts listening) {

@@ -20,6 +20,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -100,6 +101,22 @@ final class HostBootstrap {
         return store.dir().resolve("ssh").resolve("id_ed25519");
     }
 
+    /**
+     * What a deploy with this login would do to create the deploy user, without connecting: for a
+     * dry run. Empty when the login is the deploy user or every host is this machine.
+     */
+    static Optional<Plan> plannedBootstrap(ClusterStore store, Topology topology, SshLogin login) {
+        List<String> remote =
+                topology.hosts().stream().filter(host -> !Hosts.isLocal(host)).toList();
+        if (remote.isEmpty() || login.user().equals(topology.global().user())) {
+            return Optional.empty();
+        }
+        // Compiling the plan connects nowhere: the connections open when a step runs.
+        try (Hosts loginHosts = new Hosts(login, store.dir().resolve("known_hosts"))) {
+            return Optional.of(new HostBootstrap(store, topology, login, loginHosts).plan(remote));
+        }
+    }
+
     /** How later commands will reach the hosts, without connecting: for a dry run. */
     static SshAccess plannedAccess(ClusterStore store, Topology topology, SshLogin login) {
         String user = topology.global().user();
@@ -111,9 +128,9 @@ final class HostBootstrap {
     }
 
     /**
-     * Bootstraps every other host of the topology when the login is not the deploy user, and checks
-     * as the deploy user that it can write every folder of the cluster. Returns how every later
-     * command reaches the hosts. Logs in to every host before changing any.
+     * Bootstraps every other host of the topology when the login is not the deploy user. Returns how
+     * every later command reaches the hosts; check with {@link #checkWritable} that it can write every
+     * folder of the cluster there. Logs in to every host before changing any.
      */
     static SshAccess prepare(
             FlotillaHome home,
@@ -134,7 +151,7 @@ final class HostBootstrap {
 
     /**
      * Bootstraps the given hosts of the topology (other than this machine), as for a scale-out to
-     * new hosts, and checks that the deploy user can write the cluster's folders there.
+     * new hosts.
      */
     static SshAccess prepare(
             FlotillaHome home,
@@ -157,7 +174,6 @@ final class HostBootstrap {
             }
             access = plannedAccess(store, topology, login);
         }
-        checkWritable(store, topology, access, remote);
         return access;
     }
 
@@ -300,16 +316,20 @@ final class HostBootstrap {
         return dir.startsWith("/") ? dir : Path.of("/home", user, dir).toString();
     }
 
-    /** Refuses, naming every host and folder, a deploy user that cannot create or write the cluster's folders. */
-    private static void checkWritable(ClusterStore store, Topology topology, SshAccess access, List<String> remote) {
-        Map<String, String> unwritable;
-        try (Hosts deployHosts = new Hosts(access, store.dir().resolve("known_hosts"))) {
-            unwritable = onEveryHost(deployHosts, remote, (host, executor) -> {
-                List<String> command = new ArrayList<>(List.of("sh", "-c", UNWRITABLE, "flotilla-check"));
-                command.addAll(folders(topology, host));
-                return executor.check(command, TIMEOUT).stdout();
-            });
+    /**
+     * Refuses, naming every host and folder, a deploy user that cannot create or write the cluster's
+     * folders on the {@code remote} hosts. {@code hosts} log in as the deploy user: a deploy passes
+     * its own connections, so that this check costs no login of its own.
+     */
+    static void checkWritable(Topology topology, SshAccess access, Hosts hosts, List<String> remote) {
+        if (remote.isEmpty()) {
+            return;
         }
+        Map<String, String> unwritable = onEveryHost(hosts, remote, (host, executor) -> {
+            List<String> command = new ArrayList<>(List.of("sh", "-c", UNWRITABLE, "flotilla-check"));
+            command.addAll(folders(topology, host));
+            return executor.check(command, TIMEOUT).stdout();
+        });
         List<String> problems = new ArrayList<>();
         for (String host : remote) {
             List<Path> reported = new ArrayList<>();

@@ -208,8 +208,17 @@ final class SshExecutor implements Executor {
                         ? options.identityFiles().isEmpty() ? "check the password" : "check the key and the password"
                         : "check that its public key is in the authorized_keys of %s on %s"
                                 .formatted(options.user(), host);
+                // A refusal ends with no method left; anything else (the host closed the session, say)
+                // is worth naming, since the key may well be right.
+                Throwable cause = auth.getException();
+                String detail = cause == null
+                                || cause.getMessage() == null
+                                || cause.getMessage().contains("No more authentication methods available")
+                        ? ""
+                        : " (%s)".formatted(describe(cause));
                 throw new ExecException(
-                        host, "ssh %s: authentication failed with %s; %s".formatted(target(), tried(), advice));
+                        host,
+                        "ssh %s: authentication failed with %s%s; %s".formatted(target(), tried(), detail, advice));
             }
             return opened;
         } catch (IOException | RuntimeException e) {

@@ -17,9 +17,19 @@ import java.util.Set;
 public record AgentRuntime(List<Path> classpath, Path cache) {
     /** Where the runtime is unpacked, relative to the agent's dir on a host. */
     public static final String RUNTIME_DIR = "jre";
-    /** Artifacts the agent needs at run time; the agent module keeps its dependencies this small on purpose. */
-    private static final Set<String> AGENT_ARTIFACTS =
-            Set.of("flotilla-agent", "jackson-core", "jackson-databind", "jackson-annotations", "mariadb-java-client");
+    /** The file in {@link #RUNTIME_DIR} holding the sha256 of the image unpacked there. */
+    public static final String IMAGE_MARKER = ".image-sha256";
+    /**
+     * Jar name prefixes of what the agent needs at run time; the agent module keeps its dependencies
+     * this small on purpose. The agent uses Jackson 3 ({@code tools.jackson}, with Jackson 2's
+     * annotations): the CLI's Jackson 2 (for its Kubernetes client) stays on the control machine.
+     */
+    private static final Set<String> AGENT_ARTIFACTS = Set.of(
+            "flotilla-agent-",
+            "jackson-core-3.",
+            "jackson-databind-3.",
+            "jackson-annotations-",
+            "mariadb-java-client-");
 
     public AgentRuntime {
         classpath = List.copyOf(classpath);
@@ -54,6 +64,6 @@ public record AgentRuntime(List<Path> classpath, Path cache) {
             return true;
         }
         String file = entry.getFileName().toString();
-        return AGENT_ARTIFACTS.stream().anyMatch(artifact -> file.startsWith(artifact + "-") && file.endsWith(".jar"));
+        return AGENT_ARTIFACTS.stream().anyMatch(prefix -> file.startsWith(prefix) && file.endsWith(".jar"));
     }
 }

@@ -7,12 +7,15 @@ import io.flotilla.catalog.Bootstrap;
 import io.flotilla.catalog.ComponentKind;
 import io.flotilla.catalog.InstanceContext;
 import io.flotilla.catalog.Support;
+import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,16 +47,37 @@ public final class ClusterPlanner {
 
     /**
      * Checks the hosts, installs and starts the agents, writes every instance's files and bootstraps
-     * its data. Starts no instance. Installing (files) and starting (a JVM per host) are separate
-     * steps, so that each shows its own time.
+     * its data. Starts no instance. Each host goes at its own pace: its agent is installed and started
+     * while its instances' files are written and their data bootstrapped (which needs no agent), and
+     * the instances are handed to the agent once both are done. Installing (files) and starting (a JVM)
+     * the agent are separate steps, so that each shows its own time.
      */
     public Plan deploy() {
         Topology topology = cluster.topology();
-        List<Step> hosts =
-                topology.hosts().stream().map(host -> (Step) prepareHost(host)).toList();
-        List<Step> instances = topology.instances().stream()
-                .map(this::deployInstance)
-                .map(Step.class::cast)
+        List<Step> hosts = topology.hosts().stream()
+                .map(host -> {
+                    List<Instance> onHost = topology.instances().stream()
+                            .filter(instance -> instance.host().equals(host))
+                            .toList();
+                    Step agent = Step.serial(
+                            "agent on " + host,
+                            List.of(
+                                    prepareHost(host),
+                                    Step.action(
+                                            "deploy/start-agent/" + host,
+                                            "start agent on " + host,
+                                            host,
+                                            () -> startAgent(host))));
+                    Step instances = Step.parallel(
+                            "instances on " + host,
+                            onHost.stream().map(this::deployInstance).toList());
+                    Step register = Step.parallel(
+                            "hand the instances on %s to its agent".formatted(host),
+                            onHost.stream().map(this::registerInstance).toList());
+                    return (Step) Step.serial(
+                            "host " + host,
+                            List.of(Step.parallel("prepare " + host, List.of(agent, instances)), register));
+                })
                 .toList();
         return Plan.builder("deploy", cluster.name())
                 .then(Step.parallel(
@@ -70,17 +94,7 @@ public final class ClusterPlanner {
                         "build the agent's Java runtime (once, then cached)",
                         "localhost",
                         () -> cluster.agentRuntime().image()))
-                .then(Step.parallel("Install agents", hosts))
-                .then(Step.parallel(
-                        "Start agents",
-                        topology.hosts().stream()
-                                .map(host -> (Step) Step.action(
-                                        "deploy/start-agent/" + host,
-                                        "start agent on " + host,
-                                        host,
-                                        () -> startAgent(host)))
-                                .toList()))
-                .then(Step.parallel("Deploy instances", instances))
+                .then(Step.parallel("Deploy agents and instances, each host at its own pace", hosts))
                 .build();
     }
 
@@ -337,41 +351,78 @@ public final class ClusterPlanner {
     }
 
     /**
-     * Puts the agent's Java runtime in {@code <agent dir>/jre}: one tarball, checked by sha256 and
-     * unpacked beside the old runtime before it replaces it, and nothing at all when the runtime there
-     * already is this image.
+     * Puts the agent's Java runtime in {@code <agent dir>/jre}, and nothing at all when the runtime
+     * there already is this image (its sha256 is kept beside it). Otherwise the tarball goes over one
+     * channel straight into {@code tar}, which unpacks it while it arrives, beside the old runtime; it
+     * replaces the old one only once the bytes written on the host have the image's sha256.
      */
     private void installRuntime(Executor executor, Path dir) {
         RuntimeImage image = cluster.agentRuntime().image();
         Path runtime = dir.resolve(AgentRuntime.RUNTIME_DIR);
-        String marker = runtime.resolve(".image-sha256").toString();
-        Duration timeout = Duration.ofMinutes(2);
-        if (executor.exists(marker)
-                && executor.run(List.of("cat", marker), timeout)
-                        .stdout()
-                        .strip()
-                        .equals(image.sha256())) {
+        Duration timeout = Duration.ofMinutes(5);
+        CommandResult installed = executor.run(
+                List.of("cat", runtime.resolve(AgentRuntime.IMAGE_MARKER).toString()), Duration.ofSeconds(30));
+        if (installed.succeeded() && installed.stdout().strip().equals(image.sha256())) {
             return;
         }
         String tarball = dir.resolve("jre.tar.gz").toString();
-        executor.copy(image.tarball(), tarball, "0644");
-        String actual =
-                executor.check(List.of("sha256sum", tarball), timeout).stdout().split("\\s+")[0];
-        if (!actual.equals(image.sha256())) {
+        String unpacked = dir.resolve(AgentRuntime.RUNTIME_DIR + ".new").toString();
+        String script = String.join(
+                "\n",
+                "set -e",
+                "rm -rf -- \"$2\" \"$3\"",
+                "mkdir -m 0755 -- \"$3\"",
+                "tee -- \"$2\" | tar -xzf - -C \"$3\"",
+                "actual=$(sha256sum -- \"$2\" | cut -d ' ' -f 1)",
+                "if [ \"$actual\" != \"$1\" ]; then echo \"sha256 $actual\" >&2; exit 65; fi",
+                "echo \"$1\" > \"$3/" + AgentRuntime.IMAGE_MARKER + "\"",
+                // A running agent keeps its open files; it uses the new runtime from its next start.
+                "rm -rf -- \"$4\"",
+                "mv -- \"$3\" \"$4\"",
+                "rm -f -- \"$2\"");
+        CommandResult result;
+        try (InputStream in = Files.newInputStream(image.tarball())) {
+            result = executor.stream(
+                    List.of(
+                            "sh",
+                            "-c",
+                            script,
+                            "install-runtime",
+                            image.sha256(),
+                            tarball,
+                            unpacked,
+                            runtime.toString()),
+                    in,
+                    OutputStream.nullOutputStream(),
+                    timeout);
+        } catch (IOException e) {
             throw new OperationException(
                     "AGENT_RUNTIME",
-                    "the agent's Java runtime arrived damaged on %s: %s has sha256 %s, expected %s (from %s); deploy again"
-                            .formatted(executor.host(), tarball, actual, image.sha256(), image.tarball()));
+                    "cannot read the agent's Java runtime %s: %s; delete it to have it built again"
+                            .formatted(image.tarball(), e.getMessage()),
+                    e);
         }
-        String unpacked = dir.resolve(AgentRuntime.RUNTIME_DIR + ".new").toString();
-        executor.remove(unpacked);
-        executor.mkdirs(unpacked, "0755");
-        executor.check(List.of("tar", "-xzf", tarball, "-C", unpacked), timeout);
-        executor.put(unpacked + "/.image-sha256", (image.sha256() + "\n").getBytes(StandardCharsets.UTF_8), "0644");
-        // A running agent keeps its open files; it uses the new runtime from its next start.
-        executor.remove(runtime.toString());
-        executor.check(List.of("mv", unpacked, runtime.toString()), timeout);
-        executor.remove(tarball);
+        if (result.exitCode() == 65) {
+            throw new OperationException(
+                    "AGENT_RUNTIME",
+                    "the agent's Java runtime arrived damaged on %s: %s has %s, expected %s (from %s); deploy again"
+                            .formatted(
+                                    executor.host(),
+                                    tarball,
+                                    result.stderr().strip(),
+                                    image.sha256(),
+                                    image.tarball()));
+        }
+        if (!result.succeeded()) {
+            throw new OperationException(
+                    "AGENT_RUNTIME",
+                    "cannot unpack the agent's Java runtime into %s on %s (exit code %d): %s"
+                            .formatted(
+                                    unpacked,
+                                    executor.host(),
+                                    result.exitCode(),
+                                    result.stderr().strip()));
+        }
     }
 
     private static void copyTree(Executor executor, Path source, Path target) {
@@ -526,8 +577,16 @@ public final class ClusterPlanner {
                             && !executor.exists(bootstrap.get().marker())) {
                         runBootstrap(executor, instance, bootstrap.get());
                     }
-                    cluster.agent(instance.host()).put(cluster.spec(instance));
                 });
+    }
+
+    /** Tells the host's agent about an instance whose files are in place, so that it can start it. */
+    Step.Action registerInstance(Instance instance) {
+        return Step.action(
+                "deploy/register/" + instance.id(),
+                "hand %s %s to the agent".formatted(instance.component(), instance.id()),
+                instance.host(),
+                () -> cluster.agent(instance.host()).put(cluster.spec(instance)));
     }
 
     /** Kills, and waits for, every process with a file open under the directory "$1". */

@@ -116,6 +116,9 @@ public final class ScalePlanner {
         plan.then(Step.parallel(
                 "Deploy instances",
                 added.stream().map(afterPlanner::deployInstance).toList()));
+        plan.then(Step.parallel(
+                "Hand the instances to their agents",
+                added.stream().map(afterPlanner::registerInstance).toList()));
         for (List<String> layer : after.catalog().startLayers(after.topology())) {
             List<Step> tiers = new ArrayList<>();
             for (String tier : layer) {
