@@ -3,6 +3,7 @@ package io.flotilla.cli;
 import static io.flotilla.testing.Eventually.assertEventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flotilla.testing.ExecResult;
 import io.flotilla.testing.TestHost;
 import io.flotilla.testing.TestHosts;
 import java.nio.file.Files;
@@ -40,7 +41,9 @@ class SshFaultsTest {
 
     @BeforeAll
     static void createHosts() throws Exception {
-        hosts = TestHosts.create("ffa", 3);
+        // The fourth host is no part of the cluster: a process of its own holds a file open under the
+        // same path as the cluster's MariaDB data dir, which no step of the cluster may touch.
+        hosts = TestHosts.create("ffa", 4);
         home = root.resolve("home");
         cli = new Cli(home);
         List<TestHost> all = hosts.hosts();
@@ -110,9 +113,13 @@ class SshFaultsTest {
         return "SHA256:" + java.util.Base64.getEncoder().withoutPadding().encodeToString(digest);
     }
 
+    private static List<TestHost> clusterHosts() {
+        return hosts.hosts().subList(0, 3);
+    }
+
     private static void assertNothingChanged() {
         assertThat(home.resolve("clusters").resolve(NAME)).doesNotExist();
-        for (TestHost host : hosts.hosts()) {
+        for (TestHost host : clusterHosts()) {
             assertThat(host.srv().resolve("flotilla")).as(host.name()).doesNotExist();
         }
     }
@@ -157,7 +164,7 @@ class SshFaultsTest {
         assertThat(refused.exitCode()).as(refused.all()).isEqualTo(1);
         assertThat(refused.err())
                 .as("every host refused the key, and each is named")
-                .isEqualTo(hosts.hosts().stream()
+                .isEqualTo(clusterHosts().stream()
                         .map(host ->
                                 "ssh root@%1$s:22: authentication failed with key %2$s (ed25519); check that its public key is in the authorized_keys of root on %1$s"
                                         .formatted(host.address(), wrong))
@@ -169,6 +176,17 @@ class SshFaultsTest {
     @Test
     @Order(3)
     void aDeployKilledWithSigkillFinishesWhenRunAgain() throws Exception {
+        // Before a bootstrap, a deploy kills what still writes in the data dir (a killed deploy's own
+        // mariadbd --bootstrap). /proc shows every host's processes here, under the same paths: only
+        // the host's own may be killed.
+        TestHost other = hosts.hosts().get(3);
+        ExecResult holder = other.exec(
+                "sh",
+                "-c",
+                "mkdir -p /srv/flotilla/data/mariadb-3306 && cd /srv/flotilla/data/mariadb-3306"
+                        + " && setsid sleep 600 > held 2>&1 < /dev/null & echo $!");
+        assertThat(holder.exitCode()).as(holder.stderr()).isZero();
+        long holderPid = Long.parseLong(holder.stdout().strip());
         Path journal = home.resolve("clusters").resolve(NAME).resolve("journal").resolve("current.jsonl");
         killed = cli.start(root.resolve("deploy-1.log"), deploy(hosts.clientKey(), hosts.knownHosts()));
         assertEventually(
@@ -190,6 +208,9 @@ class SshFaultsTest {
         Cli.Result start = cli.run("cluster", "start", NAME);
         assertThat(start.exitCode()).as(start.all()).isZero();
         assertThat(statuses().values()).containsOnly("Up");
+        assertThat(ProcessHandle.of(holderPid))
+                .as("a process of another host with a file open under the same path")
+                .hasValueSatisfying(process -> assertThat(process.isAlive()).isTrue());
     }
 
     @Test

@@ -589,13 +589,19 @@ public final class ClusterPlanner {
                 () -> cluster.agent(instance.host()).put(cluster.spec(instance)));
     }
 
-    /** Kills, and waits for, every process with a file open under the directory "$1". */
+    /**
+     * Kills, and waits for, every process with a file open under the directory "$1". Only processes
+     * that see the same mounts count: a container's (or a test host's) {@code /srv/data} is another
+     * folder than this one's, though /proc shows both under the same name.
+     */
     private static final String KILL_WRITERS = """
             dir=$(realpath -m "$1")
+            mounts=$(readlink /proc/$$/ns/mnt)
             writers() {
               for fd in /proc/[0-9]*/fd; do
                 pid=${fd#/proc/}; pid=${pid%/fd}
                 [ "$pid" = "$$" ] && continue
+                [ "$(readlink /proc/$pid/ns/mnt 2>/dev/null)" = "$mounts" ] || continue
                 ls -l "$fd" 2>/dev/null | grep -q -- "-> $dir/" && echo "$pid"
               done
             }
