@@ -8,7 +8,6 @@ import io.flotilla.engine.ClusterStore;
 import io.flotilla.engine.ClusterView;
 import io.flotilla.engine.FlotillaHome;
 import io.flotilla.engine.Journal;
-import io.flotilla.engine.SshAccess;
 import io.flotilla.engine.SshLogin;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.plan.CheckResult;
@@ -778,9 +777,16 @@ final class ClusterCommand {
                 "free, dirs writable (data dirs empty), free disk, binaries installed (or their",
                 "tarball fetched and its sha256 checked). One Pass/Warn/Fail row per rule and",
                 "host; the exit code is 1 when any row is a Fail.",
-                "--apply sets the sysctl values and transparent hugepages at run time (as root or",
-                "with passwordless sudo) and says what it changed; it does not persist them, and",
-                "leaves swap, limits, packages and processes alone."
+                "Hosts of a FILE are reached with the same login options as deploy (--user with -i KEY,",
+                "a KEY with a passphrase, -p or --password-file); a deployed cluster's hosts with its",
+                "deploy user and the cluster's key.",
+                "--apply (as root or a passwordless sudoer; otherwise an 'apply' row fails per host)",
+                "sets the sysctl values now and keeps them in /etc/sysctl.d/99-flotilla.conf, gives",
+                "the deploy user soft and hard nofile 1000000 in /etc/security/limits.d/99-flotilla.conf",
+                "(from its next login), and sets transparent hugepages to never at run time only (a",
+                "reboot brings the kernel's default back unless its command line has",
+                "transparent_hugepage=never). It says what it changed, and leaves swap, packages and",
+                "processes alone."
             })
     static final class Check implements Callable<Integer> {
         @ParentCommand
@@ -789,7 +795,10 @@ final class ClusterCommand {
         @Parameters(paramLabel = "FILE|NAME", description = "A topology file, or the name of a deployed cluster.")
         private String subject;
 
-        @Option(names = "--apply", description = "Fix what is safe to fix at run time, and say what changed.")
+        @Option(
+                names = "--apply",
+                description = "Fix the sysctl values (kept in /etc/sysctl.d), the nofile limit (in"
+                        + " /etc/security/limits.d) and transparent hugepages (until reboot), and say what changed.")
         private boolean apply;
 
         @Option(
@@ -802,31 +811,8 @@ final class ClusterCommand {
         @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
         private Format format;
 
-        @Option(
-                names = "--user",
-                paramLabel = "USER",
-                description = "SSH login for hosts of a FILE other than this machine.")
-        private String user;
-
-        @Option(
-                names = {"-i", "--identity-file"},
-                paramLabel = "KEY",
-                description = "SSH private key for --user.")
-        private Path identityFile;
-
-        @Option(names = "--ssh-port", defaultValue = "22", description = "SSH port (default: ${DEFAULT-VALUE}).")
-        private int sshPort;
-
-        @Option(
-                names = "--known-hosts",
-                paramLabel = "FILE",
-                description = "Host keys to verify the hosts against (default: ~/.ssh/known_hosts).")
-        private Path knownHosts;
-
-        @Option(
-                names = "--accept-new-host-keys",
-                description = "Trust an unknown host key for this check only. A changed key is always refused.")
-        private boolean acceptNewHostKeys;
+        @Mixin
+        private SshLoginOptions sshLogin;
 
         @Override
         public Integer call() throws Exception {
@@ -851,12 +837,13 @@ final class ClusterCommand {
             Path file = Path.of(subject);
             ClusterCheck.Report report;
             if (Files.isRegularFile(file)) {
-                report = checks.file(file, Files.readString(file), ssh(), apply, selected, progress);
+                report = checks.file(
+                        file, Files.readString(file), sshLogin.login(Optional.empty()), apply, selected, progress);
             } else if (checks.exists(subject)) {
-                if (user != null || identityFile != null) {
+                if (sshLogin.given()) {
                     throw new OperationException(
                             "BAD_OPTION",
-                            "cluster '%s' is reached with the login it was deployed with; --user and -i are for a topology FILE"
+                            "cluster '%s' is reached with the login it was deployed with (its deploy user and the cluster's key); --user, -i, -p and --password-file are for a topology FILE"
                                     .formatted(subject));
                 }
                 report = checks.cluster(subject, apply, selected, progress);
@@ -928,23 +915,6 @@ final class ClusterCommand {
                             count.applyAsLong(CheckResult.Verdict.PASS),
                             count.applyAsLong(CheckResult.Verdict.WARN),
                             count.applyAsLong(CheckResult.Verdict.FAIL));
-        }
-
-        private SshAccess ssh() {
-            if (user == null && identityFile == null) {
-                return null;
-            }
-            if (user == null || identityFile == null) {
-                throw new OperationException("BAD_OPTION", "SSH access needs both --user and -i KEY");
-            }
-            Path hosts =
-                    knownHosts != null ? knownHosts : Path.of(System.getProperty("user.home"), ".ssh", "known_hosts");
-            return new SshAccess(
-                    user,
-                    sshPort,
-                    identityFile.toAbsolutePath().toString(),
-                    hosts.toAbsolutePath().toString(),
-                    acceptNewHostKeys);
         }
     }
 }
