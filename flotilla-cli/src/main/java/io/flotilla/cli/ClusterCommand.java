@@ -621,7 +621,8 @@ final class ClusterCommand {
                 "A new MariaDB replica is cloned from the primary with mariadb-backup and replicates from the backup's GTID"
                         + " position; a new host gets the agent; HAProxy and Prometheus are reloaded in place. The cluster's"
                         + " topology changes only when every step finished; re-running a scale-out that was cut short finishes it.",
-                "MariaDB instances in FILE are replicas (a second primary is refused); new etcd members are refused for now."
+                "MariaDB instances in FILE are replicas (a second primary is refused); new etcd members are refused for now.",
+                "New hosts are reached with --user and -i KEY, -p or --password-file, and bootstrapped as deploy does."
             })
     static final class ScaleOutCommand implements Callable<Integer> {
         @ParentCommand
@@ -777,16 +778,16 @@ final class ClusterCommand {
                 "free, dirs writable (data dirs empty), free disk, binaries installed (or their",
                 "tarball fetched and its sha256 checked). One Pass/Warn/Fail row per rule and",
                 "host; the exit code is 1 when any row is a Fail.",
-                "Hosts of a FILE are reached with the same login options as deploy (--user with -i KEY,",
-                "a KEY with a passphrase, -p or --password-file); a deployed cluster's hosts with its",
-                "deploy user and the cluster's key.",
-                "--apply (as root or a passwordless sudoer; otherwise an 'apply' row fails per host)",
-                "sets the sysctl values now and keeps them in /etc/sysctl.d/99-flotilla.conf, gives",
-                "the deploy user soft and hard nofile 1000000 in /etc/security/limits.d/99-flotilla.conf",
-                "(from its next login), and sets transparent hugepages to never at run time only (a",
-                "reboot brings the kernel's default back unless its command line has",
-                "transparent_hugepage=never). It says what it changed, and leaves swap, packages and",
-                "processes alone."
+                "Hosts of a FILE are reached with the login options of deploy (--user with",
+                "-i KEY, a KEY with a passphrase, -p or --password-file); a deployed cluster's",
+                "hosts as its deploy user with the cluster's key.",
+                "--apply needs root or a passwordless sudoer (otherwise an 'apply' row fails on",
+                "each host). It sets the sysctl values now and keeps them in",
+                "/etc/sysctl.d/99-flotilla.conf, gives the deploy user soft and hard nofile",
+                "1000000 in /etc/security/limits.d/99-flotilla.conf (from its next login), and",
+                "sets transparent hugepages to never at run time only (a reboot brings the",
+                "kernel's default back unless its command line has transparent_hugepage=never).",
+                "It says what it changed, and leaves swap, packages and processes alone."
             })
     static final class Check implements Callable<Integer> {
         @ParentCommand
