@@ -32,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SshLoginTest {
     private static final String NAME = "pk";
+    private static final String TYPED_CLUSTER = "pktyped";
     private static final String PASSPHRASE = "fpk-pass phrase-9";
     private static final String RSA_PASSPHRASE = "fpk-rsa-Phrase-4";
     private static final String ROOT_PASSWORD = "fpk-root-Secret-2";
@@ -77,8 +78,10 @@ class SshLoginTest {
     @AfterAll
     static void cleanUp() {
         try {
-            if (Files.exists(home.resolve("clusters").resolve(NAME))) {
-                cli.run("cluster", "destroy", NAME, "--yes");
+            for (String name : List.of(NAME, TYPED_CLUSTER)) {
+                if (Files.exists(home.resolve("clusters").resolve(name))) {
+                    cli.run("cluster", "destroy", name, "--yes");
+                }
             }
         } finally {
             hosts.close();
@@ -143,7 +146,7 @@ class SshLoginTest {
             try (OutputStream keyboard = process.getOutputStream()) {
                 keyboard.write((typed + "\r").getBytes(StandardCharsets.UTF_8));
                 keyboard.flush();
-                assertThat(process.waitFor(60, TimeUnit.SECONDS))
+                assertThat(process.waitFor(180, TimeUnit.SECONDS))
                         .as(Files.readString(out))
                         .isTrue();
             }
@@ -219,6 +222,14 @@ class SshLoginTest {
                 "--user", "root", "-i", ed25519.toString(), "--identity-passphrase-file", passphrase.toString()));
         assertThat(deployed.exitCode()).as(deployed.all()).isZero();
         assertThat(deployed.all()).doesNotContain(PASSPHRASE);
+        // Nor in what the cluster keeps: journal, audit log, topology, state.
+        try (var files = Files.walk(home)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                assertThat(Files.readString(file, StandardCharsets.ISO_8859_1))
+                        .as(file.toString())
+                        .doesNotContain(PASSPHRASE);
+            }
+        }
         String clusterKey = Files.readString(
                         home.resolve("clusters").resolve(NAME).resolve("ssh/id_ed25519.pub"))
                 .strip();
@@ -319,5 +330,47 @@ class SshLoginTest {
                                 .formatted(ed25519));
         assertThat(home.resolve("clusters").resolve("own")).doesNotExist();
         assertThat(hosts.hosts().getFirst().srv().resolve("own")).doesNotExist();
+    }
+
+    @Test
+    @Order(11)
+    void deployWithThePasswordTypedOnATerminalBootstrapsTheDeployUser() throws Exception {
+        Path typedTopology = root.resolve("typed.yaml");
+        Files.writeString(typedTopology, """
+                global:
+                  user: fleet
+                  deploy_dir: /srv/pktyped/deploy
+                  data_dir: /srv/pktyped/data
+                etcd_servers:
+                  - { host: %s, client_port: 22379, peer_port: 22380, ignore_exporter: true }
+                  - { host: %s, client_port: 22379, peer_port: 22380, ignore_exporter: true }
+                """.formatted(
+                        hosts.hosts().get(0).address(), hosts.hosts().get(1).address()));
+        String out = onTerminal(
+                "Password of root: ",
+                ROOT_PASSWORD,
+                "cluster",
+                "deploy",
+                TYPED_CLUSTER,
+                typedTopology.toString(),
+                "--yes",
+                "--user",
+                "root",
+                "-p",
+                "--known-hosts",
+                hosts.knownHosts().toString());
+        assertThat(out)
+                .contains("Cluster '%s' deployed.".formatted(TYPED_CLUSTER))
+                .doesNotContain(ROOT_PASSWORD);
+        Cli.Result exec = cli.run("cluster", "exec", TYPED_CLUSTER, "--command", "id -un", "--format", "json");
+        assertThat(exec.exitCode()).as(exec.all()).isZero();
+        assertThat(Output.JSON
+                        .readTree(exec.out())
+                        .path("results")
+                        .valueStream()
+                        .map(each -> each.path("stdout").asString()))
+                .containsExactly("fleet\n", "fleet\n");
+        Cli.Result destroy = cli.run("cluster", "destroy", TYPED_CLUSTER, "--yes");
+        assertThat(destroy.exitCode()).as(destroy.all()).isZero();
     }
 }
