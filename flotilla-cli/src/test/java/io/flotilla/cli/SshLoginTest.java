@@ -289,6 +289,16 @@ class SshLoginTest {
                             "(?m)^%s +privileges +Warn +tidb is not root and has no passwordless sudo: --apply cannot change system settings$"
                                     .formatted(host.address().replace(".", "\\.")));
         }
+        // The deploy user has no sudo: --apply on a deployed cluster changes nothing and says where to go instead.
+        Cli.Result apply = cli.run("cluster", "check", NAME, "--only", "sysctl net.core.somaxconn", "--apply");
+        assertThat(apply.exitCode()).as(apply.all()).isEqualTo(1);
+        for (TestHost host : hosts.hosts()) {
+            assertThat(apply.out())
+                    .containsPattern(
+                            "(?m)^%1$s +apply +Fail +tidb on %1$s is not root and may not run sudo without a password: --apply cannot change /etc/sysctl\\.d/99-flotilla\\.conf; check the cluster's topology file with --apply and --user root \\(or a passwordless sudoer\\)$"
+                                    .formatted(host.address().replace(".", "\\.")));
+            assertThat(host.etc().resolve("sysctl.d/99-flotilla.conf")).doesNotExist();
+        }
         Cli.Result refused = cli.run("cluster", "check", NAME, "--user", "root", "-p");
         assertThat(refused.exitCode()).isEqualTo(1);
         assertThat(refused.err())

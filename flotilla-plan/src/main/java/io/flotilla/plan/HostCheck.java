@@ -158,8 +158,16 @@ public final class HostCheck {
             fixed.add(CheckResult.fail(
                     host,
                     "apply",
-                    "%s on %s is not root and may not run sudo without a password: --apply cannot change %s; run it again with --user root (or a passwordless sudoer)"
-                            .formatted(facts.get("user"), host, String.join(", ", refused))));
+                    "%s on %s is not root and may not run sudo without a password: --apply cannot change %s; %s"
+                            .formatted(
+                                    facts.get("user"),
+                                    host,
+                                    String.join(", ", refused),
+                                    deployed
+                                            // A deployed cluster is checked as its deploy user, who has no sudo by
+                                            // design.
+                                            ? "check the cluster's topology file with --apply and --user root (or a passwordless sudoer)"
+                                            : "run it again with --user root (or a passwordless sudoer)")));
         }
         return List.copyOf(fixed);
     }
