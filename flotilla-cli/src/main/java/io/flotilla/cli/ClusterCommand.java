@@ -8,7 +8,6 @@ import io.flotilla.engine.ClusterStore;
 import io.flotilla.engine.ClusterView;
 import io.flotilla.engine.FlotillaHome;
 import io.flotilla.engine.Journal;
-import io.flotilla.engine.SshAccess;
 import io.flotilla.engine.SshLogin;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.plan.CheckResult;
@@ -623,7 +622,8 @@ final class ClusterCommand {
                 "A new MariaDB replica is cloned from the primary with mariadb-backup and replicates from the backup's GTID"
                         + " position; a new host gets the agent; HAProxy and Prometheus are reloaded in place. The cluster's"
                         + " topology changes only when every step finished; re-running a scale-out that was cut short finishes it.",
-                "MariaDB instances in FILE are replicas (a second primary is refused); new etcd members are refused for now."
+                "MariaDB instances in FILE are replicas (a second primary is refused); new etcd members are refused for now.",
+                "New hosts are reached with --user and -i KEY, -p or --password-file, and bootstrapped as deploy does."
             })
     static final class ScaleOutCommand implements Callable<Integer> {
         @ParentCommand
@@ -779,9 +779,16 @@ final class ClusterCommand {
                 "free, dirs writable (data dirs empty), free disk, binaries installed (or their",
                 "tarball fetched and its sha256 checked). One Pass/Warn/Fail row per rule and",
                 "host; the exit code is 1 when any row is a Fail.",
-                "--apply sets the sysctl values and transparent hugepages at run time (as root or",
-                "with passwordless sudo) and says what it changed; it does not persist them, and",
-                "leaves swap, limits, packages and processes alone."
+                "Hosts of a FILE are reached with the login options of deploy (--user with",
+                "-i KEY, a KEY with a passphrase, -p or --password-file); a deployed cluster's",
+                "hosts as its deploy user with the cluster's key.",
+                "--apply needs root or a passwordless sudoer (otherwise an 'apply' row fails on",
+                "each host). It sets the sysctl values now and keeps them in",
+                "/etc/sysctl.d/99-flotilla.conf, gives the deploy user soft and hard nofile",
+                "1000000 in /etc/security/limits.d/99-flotilla.conf (from its next login), and",
+                "sets transparent hugepages to never at run time only (a reboot brings the",
+                "kernel's default back unless its command line has transparent_hugepage=never).",
+                "It says what it changed, and leaves swap, packages and processes alone."
             })
     static final class Check implements Callable<Integer> {
         @ParentCommand
@@ -790,7 +797,10 @@ final class ClusterCommand {
         @Parameters(paramLabel = "FILE|NAME", description = "A topology file, or the name of a deployed cluster.")
         private String subject;
 
-        @Option(names = "--apply", description = "Fix what is safe to fix at run time, and say what changed.")
+        @Option(
+                names = "--apply",
+                description = "Fix the sysctl values (kept in /etc/sysctl.d), the nofile limit (in"
+                        + " /etc/security/limits.d) and transparent hugepages (until reboot), and say what changed.")
         private boolean apply;
 
         @Option(
@@ -803,31 +813,8 @@ final class ClusterCommand {
         @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
         private Format format;
 
-        @Option(
-                names = "--user",
-                paramLabel = "USER",
-                description = "SSH login for hosts of a FILE other than this machine.")
-        private String user;
-
-        @Option(
-                names = {"-i", "--identity-file"},
-                paramLabel = "KEY",
-                description = "SSH private key for --user.")
-        private Path identityFile;
-
-        @Option(names = "--ssh-port", defaultValue = "22", description = "SSH port (default: ${DEFAULT-VALUE}).")
-        private int sshPort;
-
-        @Option(
-                names = "--known-hosts",
-                paramLabel = "FILE",
-                description = "Host keys to verify the hosts against (default: ~/.ssh/known_hosts).")
-        private Path knownHosts;
-
-        @Option(
-                names = "--accept-new-host-keys",
-                description = "Trust an unknown host key for this check only. A changed key is always refused.")
-        private boolean acceptNewHostKeys;
+        @Mixin
+        private SshLoginOptions sshLogin;
 
         @Override
         public Integer call() throws Exception {
@@ -852,12 +839,13 @@ final class ClusterCommand {
             Path file = Path.of(subject);
             ClusterCheck.Report report;
             if (Files.isRegularFile(file)) {
-                report = checks.file(file, Files.readString(file), ssh(), apply, selected, progress);
+                report = checks.file(
+                        file, Files.readString(file), sshLogin.login(Optional.empty()), apply, selected, progress);
             } else if (checks.exists(subject)) {
-                if (user != null || identityFile != null) {
+                if (sshLogin.given()) {
                     throw new OperationException(
                             "BAD_OPTION",
-                            "cluster '%s' is reached with the login it was deployed with; --user and -i are for a topology FILE"
+                            "cluster '%s' is reached with the login it was deployed with (its deploy user and the cluster's key); --user, -i, -p and --password-file are for a topology FILE"
                                     .formatted(subject));
                 }
                 report = checks.cluster(subject, apply, selected, progress);
@@ -929,23 +917,6 @@ final class ClusterCommand {
                             count.applyAsLong(CheckResult.Verdict.PASS),
                             count.applyAsLong(CheckResult.Verdict.WARN),
                             count.applyAsLong(CheckResult.Verdict.FAIL));
-        }
-
-        private SshAccess ssh() {
-            if (user == null && identityFile == null) {
-                return null;
-            }
-            if (user == null || identityFile == null) {
-                throw new OperationException("BAD_OPTION", "SSH access needs both --user and -i KEY");
-            }
-            Path hosts =
-                    knownHosts != null ? knownHosts : Path.of(System.getProperty("user.home"), ".ssh", "known_hosts");
-            return new SshAccess(
-                    user,
-                    sshPort,
-                    identityFile.toAbsolutePath().toString(),
-                    hosts.toAbsolutePath().toString(),
-                    acceptNewHostKeys);
         }
     }
 }

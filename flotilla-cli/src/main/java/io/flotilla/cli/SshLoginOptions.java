@@ -1,6 +1,8 @@
 package io.flotilla.cli;
 
 import io.flotilla.engine.SshLogin;
+import io.flotilla.exec.ExecException;
+import io.flotilla.exec.SshKeyFile;
 import io.flotilla.exec.SshPassword;
 import io.flotilla.plan.OperationException;
 import java.io.Console;
@@ -9,34 +11,47 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
 import picocli.CommandLine.Option;
 
-/** How deploy and scale-out log in to hosts other than this machine, before the deploy user exists there. */
+/**
+ * How deploy, scale-out and check log in to hosts other than this machine (for deploy and scale-out,
+ * before the deploy user exists there): a key (asking for its passphrase when it has one) or a
+ * password, and the host keys to trust. Secrets come from the terminal or from files of mode 0600,
+ * never from the command line or the environment.
+ */
 final class SshLoginOptions {
     @Option(
             names = "--user",
             paramLabel = "USER",
-            description = {
-                "SSH login for hosts other than this machine: root, a sudoer, or the deploy user (global.user) itself.",
-                "Unless it is the deploy user, it is used once: to create the deploy user on each host, authorize the"
-                        + " cluster's own key for it (kept 0600 in the cluster's folder) and give it the cluster's"
-                        + " folders. Every later command logs in as the deploy user with that key."
-            })
+            description =
+                    "SSH login for hosts other than this machine: root, a sudoer, or the deploy user (global.user) itself.")
     private String user;
 
     @Option(
             names = {"-i", "--identity-file"},
             paramLabel = "KEY",
-            description = "SSH private key for --user.")
+            description = {
+                "SSH private key for --user (ed25519, RSA or ECDSA). When it is protected by a passphrase, the"
+                        + " passphrase is asked for on the terminal (not echoed), or read from --identity-passphrase-file;"
+                        + " a missing or wrong passphrase stops the command before any host is touched."
+            })
     private Path identityFile;
+
+    @Option(
+            names = "--identity-passphrase-file",
+            paramLabel = "FILE",
+            description =
+                    "Read the passphrase of the -i KEY from FILE (first line), which must be readable by its owner only (mode 0600).")
+    private Path passphraseFile;
 
     @Option(
             names = {"-p", "--password"},
             description =
-                    "Ask for the password of --user on the terminal (not echoed); also given to sudo when it asks.")
+                    "Ask for the password of --user on the terminal (not echoed); deploy and scale-out also give it to sudo when it asks.")
     private boolean askPassword;
 
     @Option(
@@ -57,12 +72,21 @@ final class SshLoginOptions {
 
     @Option(
             names = "--accept-new-host-keys",
-            description = "Trust an unknown host key on first use and record it in the cluster's own known_hosts."
-                    + " A changed key is always refused.")
+            description = "Trust an unknown host key on first use: deploy and scale-out record it in the cluster's own"
+                    + " known_hosts, check trusts it for that run only. A changed key is always refused.")
     private boolean acceptNewHostKeys;
 
+    /** Whether a login was given at all: a user, a key or a password. */
+    boolean given() {
+        return user != null || identityFile != null || passphraseFile != null || askPassword || passwordFile != null;
+    }
+
+    /**
+     * The login, with its key's passphrase and its password read (from their files, or typed at the
+     * terminal) and the passphrase checked against the key, before anything connects; null when none was given.
+     */
     SshLogin login(Optional<Path> defaultKnownHosts) throws IOException {
-        if (user == null && identityFile == null && !askPassword && passwordFile == null) {
+        if (!given()) {
             return null;
         }
         if (user == null) {
@@ -75,9 +99,15 @@ final class SshLoginOptions {
         if (askPassword && passwordFile != null) {
             throw new OperationException("BAD_OPTION", "give -p or --password-file, not both");
         }
+        if (passphraseFile != null && identityFile == null) {
+            throw new OperationException(
+                    "BAD_OPTION",
+                    "--identity-passphrase-file is the passphrase of a key: give the key with -i KEY too");
+        }
+        Optional<SshPassword> passphrase = identityFile == null ? Optional.empty() : passphrase(identityFile);
         Optional<SshPassword> password = Optional.empty();
         if (passwordFile != null) {
-            password = Optional.of(SshPassword.ofFile(checkPasswordFile(passwordFile)));
+            password = Optional.of(SshPassword.ofFile(checkSecretFile(passwordFile, "password")));
         } else if (askPassword) {
             Console console = System.console();
             if (console == null) {
@@ -89,7 +119,7 @@ final class SshLoginOptions {
                 throw new OperationException("BAD_OPTION", "no password was typed; nothing was changed");
             }
             password = Optional.of(SshPassword.typed(typed));
-            java.util.Arrays.fill(typed, ' ');
+            Arrays.fill(typed, ' ');
         }
         Path hosts = knownHosts != null
                 ? knownHosts
@@ -99,17 +129,67 @@ final class SshLoginOptions {
                 sshPort,
                 Optional.ofNullable(identityFile)
                         .map(file -> file.toAbsolutePath().toString()),
+                passphrase,
                 password,
                 hosts.toAbsolutePath().toString(),
                 acceptNewHostKeys);
     }
 
-    /** A password file others can read is refused before anything connects: the password may already be out. */
-    static Path checkPasswordFile(Path file) throws IOException {
+    /**
+     * The passphrase of the key when it has one: from --identity-passphrase-file, or typed at the
+     * terminal. It is tried on the key here, so that a wrong one stops the command before any host is touched.
+     */
+    private Optional<SshPassword> passphrase(Path identityFile) throws IOException {
+        Path key = identityFile.toAbsolutePath();
+        if (!Files.isRegularFile(key)) {
+            throw new OperationException(
+                    "BAD_OPTION",
+                    "SSH key %s does not exist or is not a file; give the private key with -i KEY".formatted(key));
+        }
+        if (!SshKeyFile.encrypted(key)) {
+            if (passphraseFile != null) {
+                throw new OperationException(
+                        "BAD_OPTION",
+                        "SSH key %s has no passphrase; leave out --identity-passphrase-file".formatted(key));
+            }
+            return Optional.empty();
+        }
+        SshPassword passphrase;
+        if (passphraseFile != null) {
+            passphrase = SshPassword.passphraseFile(checkSecretFile(passphraseFile, "passphrase"));
+        } else {
+            Console console = System.console();
+            if (console == null) {
+                throw new OperationException(
+                        "BAD_OPTION",
+                        "SSH key %s is protected by a passphrase and there is no terminal to ask for it; give it with --identity-passphrase-file FILE (mode 0600)"
+                                .formatted(key));
+            }
+            char[] typed = console.readPassword("Passphrase of %s: ", key);
+            if (typed == null || typed.length == 0) {
+                throw new OperationException("BAD_OPTION", "no passphrase was typed; nothing was changed");
+            }
+            passphrase = SshPassword.typedPassphrase(typed);
+            Arrays.fill(typed, ' ');
+        }
+        try {
+            SshKeyFile.read("localhost", key, Optional.of(passphrase));
+        } catch (ExecException e) {
+            throw new OperationException("BAD_OPTION", e.getMessage() + "; nothing was changed", e);
+        }
+        return Optional.of(passphrase);
+    }
+
+    /**
+     * A password or passphrase file others can read is refused before anything connects: the secret may already be out.
+     *
+     * @param secret what the file holds, for the message: {@code password} or {@code passphrase}
+     */
+    static Path checkSecretFile(Path file, String secret) throws IOException {
         Path absolute = file.toAbsolutePath();
         if (!Files.isRegularFile(absolute)) {
             throw new OperationException(
-                    "BAD_OPTION", "password file %s does not exist or is not a file".formatted(absolute));
+                    "BAD_OPTION", "%s file %s does not exist or is not a file".formatted(secret, absolute));
         }
         Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(absolute);
         Set<PosixFilePermission> others = EnumSet.of(
@@ -123,8 +203,8 @@ final class SshLoginOptions {
         if (!others.isEmpty()) {
             throw new OperationException(
                     "BAD_OPTION",
-                    "password file %s has mode %s: others than its owner may read or change it; run `chmod 600 %s` (and change the password if others could read it)"
-                            .formatted(absolute, PosixFilePermissions.toString(permissions), absolute));
+                    "%1$s file %2$s has mode %3$s: others than its owner may read or change it; run `chmod 600 %2$s` (and change the %1$s if others could read it)"
+                            .formatted(secret, absolute, PosixFilePermissions.toString(permissions)));
         }
         return absolute;
     }

@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * Runs the real command line, parsed by picocli: in this JVM with captured streams, or as a
- * separate process (for kill -9 and for a second, concurrent command).
+ * separate process (for kill -9 and for a second, concurrent command), or as a separate process on
+ * a pseudo-terminal (for what is typed at a prompt).
  */
 final class Cli {
     private final Path home;
@@ -85,6 +86,31 @@ final class Cli {
         } else {
             builder.redirectError(ProcessBuilder.Redirect.appendTo(err.toFile()));
         }
+        builder.environment().put("FLOTILLA_HOME", home.toString());
+        return builder.start();
+    }
+
+    /**
+     * Starts the command as a child process whose standard streams are a pseudo-terminal, made by
+     * util-linux {@code script}: what the test writes to the returned process's input is typed on
+     * that terminal, and everything the command prints, prompts included, goes to {@code out}.
+     */
+    Process startOnTerminal(Path out, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dflotilla.cache=" + System.getProperty("flotilla.cache", ""),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.flotilla.cli.Main"));
+        command.addAll(List.of(args));
+        String line = String.join(
+                " ",
+                command.stream()
+                        .map(word -> "'" + word.replace("'", "'\\''") + "'")
+                        .toList());
+        ProcessBuilder builder = new ProcessBuilder("script", "--quiet", "--return", "--command", line, "/dev/null")
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
+                .redirectErrorStream(true);
         builder.environment().put("FLOTILLA_HOME", home.toString());
         return builder.start();
     }

@@ -230,8 +230,9 @@ class SelfContainedHostsTest {
                 withLogin("cluster", "check", file.toString(), "--only", "sysctl net.core.somaxconn", "--apply"));
         assertThat(apply.exitCode()).as(apply.all()).isZero();
         assertThat(apply.out())
-                .contains("Applied:%n  %s sysctl net.core.somaxconn: set net.core.somaxconn=32768 (run time only;"
-                        .formatted(bare.address()))
+                .contains(
+                        "Applied:%n  %s sysctl net.core.somaxconn: set net.core.somaxconn=32768 and kept it in /etc/sysctl.d/99-flotilla.conf%n"
+                                .formatted(bare.address()))
                 .endsWith("%n2 pass, 0 warn, 0 fail%n".formatted());
         for (TestHost host : hosts.hosts()) {
             assertThat(host.exec("cat", "/proc/sys/net/core/somaxconn").stdout().strip())

@@ -62,11 +62,14 @@ public final class ClusterCheck {
         }
     }
 
-    /** Checks the hosts of a topology file before a deploy: ports in use and data dirs with files fail. */
+    /**
+     * Checks the hosts of a topology file before a deploy, logged in as the deploy would be (key,
+     * key with passphrase, or password): ports in use and data dirs with files fail.
+     */
     public Report file(
-            Path file, String yaml, SshAccess ssh, boolean apply, Predicate<String> selected, Progress progress) {
+            Path file, String yaml, SshLogin login, boolean apply, Predicate<String> selected, Progress progress) {
         Topology topology = TopologyParser.parse(yaml, file.toString());
-        topology.hosts().forEach(host -> Hosts.requireReachable(host, ssh != null));
+        topology.hosts().forEach(host -> Hosts.requireReachable(host, login != null));
         Path knownHosts;
         try {
             // Keys accepted on first use are not kept: a check leaves nothing behind.
@@ -74,7 +77,7 @@ public final class ClusterCheck {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a temporary known_hosts file", e);
         }
-        try (Hosts hosts = new Hosts(ssh, knownHosts)) {
+        try (Hosts hosts = login == null ? new Hosts((SshAccess) null, knownHosts) : new Hosts(login, knownHosts)) {
             return run(file.toString(), topology, hosts, false, apply, selected, progress);
         } finally {
             try {
@@ -115,7 +118,12 @@ public final class ClusterCheck {
                                 .filter(instance -> instance.host().equals(host))
                                 .toList();
                         rows = new HostCheck(
-                                        hosts.apply(host), onHost, catalog::kind, topology::componentSource, deployed)
+                                        hosts.apply(host),
+                                        topology.global().user(),
+                                        onHost,
+                                        catalog::kind,
+                                        topology::componentSource,
+                                        deployed)
                                 .run(apply, selected).stream()
                                         .map(row -> withSource(row, sources))
                                         .toList();

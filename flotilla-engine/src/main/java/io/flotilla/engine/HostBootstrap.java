@@ -184,6 +184,12 @@ final class HostBootstrap {
                     "--user %s is the topology's deploy user (global.user), and later commands log in as it with a key: give its key with -i KEY, or log in as root (or a sudoer) so that Flotilla authorizes a key of the cluster's own"
                             .formatted(user));
         }
+        if (login.passphrase().isPresent()) {
+            throw new OperationException(
+                    "BAD_OPTION",
+                    "--user %s is the topology's deploy user (global.user), and later commands log in as it with its key without asking for a passphrase, but %s is protected by one: log in as root (or a sudoer) so that Flotilla authorizes a key of the cluster's own, or give a key without a passphrase"
+                            .formatted(user, login.identityFile().orElseThrow()));
+        }
         return login.access();
     }
 

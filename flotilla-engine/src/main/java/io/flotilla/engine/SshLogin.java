@@ -13,6 +13,7 @@ import java.util.Optional;
  * itself, with a key, a password or both. When it is not the deploy user it is used only to create
  * that user and authorize the cluster's own key; every later command logs in with that key.
  *
+ * @param passphrase the passphrase of the identity file, when it is encrypted
  * @param knownHosts the known_hosts file host keys are verified against
  * @param acceptNewHostKeys trust a host's key on first use, recording it in the cluster's own known_hosts
  */
@@ -20,12 +21,14 @@ public record SshLogin(
         String user,
         int port,
         Optional<String> identityFile,
+        Optional<SshPassword> passphrase,
         Optional<SshPassword> password,
         String knownHosts,
         boolean acceptNewHostKeys) {
     public SshLogin {
         requireNonNull(user, "user is null");
         requireNonNull(identityFile, "identityFile is null");
+        requireNonNull(passphrase, "passphrase is null");
         requireNonNull(password, "password is null");
         requireNonNull(knownHosts, "knownHosts is null");
         if (port < 1 || port > 65535) {
@@ -34,6 +37,20 @@ public record SshLogin(
         if (identityFile.isEmpty() && password.isEmpty()) {
             throw new IllegalArgumentException("an SSH login needs a key or a password");
         }
+        if (passphrase.isPresent() && identityFile.isEmpty()) {
+            throw new IllegalArgumentException("a passphrase belongs to an identity file");
+        }
+    }
+
+    /** A login whose key, if any, has no passphrase. */
+    public SshLogin(
+            String user,
+            int port,
+            Optional<String> identityFile,
+            Optional<SshPassword> password,
+            String knownHosts,
+            boolean acceptNewHostKeys) {
+        this(user, port, identityFile, Optional.empty(), password, knownHosts, acceptNewHostKeys);
     }
 
     /** The login as it is, kept for later commands: only when it logs in with a key. */
@@ -47,7 +64,7 @@ public record SshLogin(
                 user,
                 port,
                 identityFile.stream().map(Path::of).toList(),
-                SshOptions.Passphrases.NONE,
+                file -> identityFile.map(Path::of).filter(file::equals).flatMap(ignored -> passphrase),
                 password,
                 Duration.ofSeconds(10),
                 Duration.ofSeconds(10),

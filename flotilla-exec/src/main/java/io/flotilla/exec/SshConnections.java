@@ -3,10 +3,7 @@ package io.flotilla.exec;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,10 +17,8 @@ import org.apache.sshd.client.SshClient;
 import org.apache.sshd.client.auth.password.UserAuthPasswordFactory;
 import org.apache.sshd.client.auth.pubkey.UserAuthPublicKeyFactory;
 import org.apache.sshd.client.config.hosts.HostConfigEntryResolver;
-import org.apache.sshd.common.NamedResource;
 import org.apache.sshd.common.config.keys.FilePasswordProvider;
 import org.apache.sshd.common.keyprovider.KeyIdentityProvider;
-import org.apache.sshd.common.util.security.SecurityUtils;
 import org.apache.sshd.core.CoreModuleProperties;
 
 /**
@@ -159,26 +154,7 @@ public final class SshConnections implements AutoCloseable {
     }
 
     private KeyPair readKey(String host, Path file) {
-        FilePasswordProvider passphrase = (session, resource, retry) ->
-                options.passphrases().passphrase(file).orElse(null);
-        try (InputStream in = Files.newInputStream(file)) {
-            Iterable<KeyPair> pairs =
-                    SecurityUtils.loadKeyPairIdentities(null, NamedResource.ofName(file.toString()), in, passphrase);
-            if (pairs == null || !pairs.iterator().hasNext()) {
-                throw new ExecException(host, "%s holds no private key we can read".formatted(file));
-            }
-            return pairs.iterator().next();
-        } catch (IOException | GeneralSecurityException | RuntimeException e) {
-            if (e instanceof ExecException exec) {
-                throw exec;
-            }
-            throw new ExecException(
-                    host,
-                    "cannot read the SSH key %s: %s; check the file and its passphrase"
-                            .formatted(
-                                    file, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
-                    e);
-        }
+        return SshKeyFile.read(host, file, options.passphrases().passphrase(file));
     }
 
     /** Closes every session and the client; idempotent. */

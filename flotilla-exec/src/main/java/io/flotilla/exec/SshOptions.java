@@ -29,12 +29,12 @@ public record SshOptions(
         boolean acceptNewHostKeys,
         Path clusterKnownHosts) {
 
-    /** The passphrase of an encrypted private key, asked for when the key is first read. */
+    /** Where the passphrase of an encrypted private key comes from, read when the key is first read. */
     @FunctionalInterface
     public interface Passphrases {
         Passphrases NONE = identityFile -> Optional.empty();
 
-        Optional<String> passphrase(Path identityFile);
+        Optional<SshPassword> passphrase(Path identityFile);
     }
 
     public SshOptions {

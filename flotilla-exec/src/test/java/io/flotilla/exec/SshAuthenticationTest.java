@@ -46,23 +46,42 @@ class SshAuthenticationTest {
     }
 
     @Test
-    void aKeyWithAPassphraseLogsInWithItsPassphrase() {
+    void aKeyWithAPassphraseLogsInWithItsPassphrase() throws Exception {
+        Path passphrase = secretFile("passphrase", TestingSshd.PASSPHRASE);
         SshOptions options = options(sshd.ed25519WithPassphrase)
                 .withPassphrases(file -> file.equals(sshd.ed25519WithPassphrase)
-                        ? Optional.of(TestingSshd.PASSPHRASE)
+                        ? Optional.of(SshPassword.passphraseFile(passphrase))
                         : Optional.empty());
         assertThat(whoami(options)).isEqualTo("root\n");
     }
 
     @Test
-    void aWrongPassphraseNamesTheKeyFile() {
-        SshOptions options =
-                options(sshd.ed25519WithPassphrase).withPassphrases(file -> Optional.of("not the passphrase"));
+    void aWrongPassphraseNamesTheKeyFileAndWhereThePassphraseCameFrom() throws Exception {
+        Path wrong = secretFile("wrong-passphrase", "not the passphrase");
+        SshOptions options = options(sshd.ed25519WithPassphrase)
+                .withPassphrases(file -> Optional.of(SshPassword.passphraseFile(wrong)));
         assertThatThrownBy(() -> whoami(options))
                 .isInstanceOf(ExecException.class)
-                .hasMessageStartingWith("cannot read the SSH key %s: ".formatted(sshd.ed25519WithPassphrase))
-                .hasMessageEndingWith("; check the file and its passphrase")
-                .hasMessageNotContaining("not the passphrase");
+                .hasMessage(
+                        "the passphrase in %1$s does not open the SSH key %2$s: the passphrase is wrong; check it (ssh-keygen -y -f %2$s asks for it and prints the public key)"
+                                .formatted(wrong, sshd.ed25519WithPassphrase));
+    }
+
+    @Test
+    void anEncryptedKeyWithoutAPassphraseSaysHowToGiveIt() {
+        assertThat(SshKeyFile.encrypted(sshd.ed25519WithPassphrase)).isTrue();
+        assertThat(SshKeyFile.encrypted(sshd.ed25519)).isFalse();
+        assertThatThrownBy(() -> whoami(options(sshd.ed25519WithPassphrase)))
+                .isInstanceOf(ExecException.class)
+                .hasMessage(
+                        "SSH key %s is protected by a passphrase and none was given; type it at the prompt, or give it with --identity-passphrase-file FILE"
+                                .formatted(sshd.ed25519WithPassphrase));
+    }
+
+    private static Path secretFile(String name, String content) throws Exception {
+        Path file = serverDir.resolve(name);
+        Files.writeString(file, content + "\n");
+        return file;
     }
 
     @Test

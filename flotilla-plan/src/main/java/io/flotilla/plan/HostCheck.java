@@ -22,8 +22,10 @@ import java.util.function.Predicate;
 /**
  * The pre-flight rules TiUP's {@code check} applies, on one host: system, resources, limits, sysctl
  * values, time, the ssh user's privileges, and what the cluster's instances need there (free ports,
- * writable and empty dirs, free disk, installed binaries). Facts are read with one shell script;
- * {@code --apply} changes only runtime settings that are safe to change, and says so in the row.
+ * writable and empty dirs, free disk, installed binaries). Facts are read with one shell script.
+ * {@code --apply}, as root or a passwordless sudoer, sets the sysctl values and keeps them in
+ * {@value #SYSCTL_FILE}, gives the deploy user the nofile limit in {@value #LIMITS_FILE}, and turns
+ * transparent hugepages off until the next boot; each row says what it changed.
  */
 public final class HostCheck {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -33,8 +35,38 @@ public final class HostCheck {
     private static final long DISK_FAIL_KB = 1L << 20;
     private static final long DISK_WARN_KB = 10L << 20;
     private static final long CLOCK_FAIL_MILLIS = 1_000;
+    static final String SYSCTL_FILE = "/etc/sysctl.d/99-flotilla.conf";
+    static final String LIMITS_FILE = "/etc/security/limits.d/99-flotilla.conf";
+    private static final String THP_FILE = "/sys/kernel/mm/transparent_hugepage/enabled";
+
+    /** Sets a sysctl key now, then keeps it in Flotilla's own sysctl.d file (read at boot), replacing an older line of it. */
+    private static final String PERSIST_SYSCTL = """
+            set -e
+            file=$1 key=$2 value=$3
+            sysctl -w "$key=$value" >/dev/null
+            mkdir -p "$(dirname "$file")"
+            [ -f "$file" ] || printf '# Written by flotilla cluster check --apply: kernel settings of TiUP'"'"'s pre-flight rules.\n' > "$file"
+            awk -v key="$key" '{ line = $0; sub(/[ \t]*=.*/, "", line); gsub(/[ \t]/, "", line) } line != key' "$file" > "$file.flotilla"
+            printf '%s = %s\n' "$key" "$value" >> "$file.flotilla"
+            chmod 0644 "$file.flotilla"
+            mv "$file.flotilla" "$file"
+            """;
+
+    /** Gives a user soft and hard nofile limits in Flotilla's own limits.d file, replacing its older nofile lines there. */
+    private static final String PERSIST_NOFILE = """
+            set -e
+            file=$1 user=$2 value=$3
+            mkdir -p "$(dirname "$file")"
+            [ -f "$file" ] || printf '# Written by flotilla cluster check --apply: limits of TiUP'"'"'s pre-flight rules.\n' > "$file"
+            awk -v user="$user" '!($1 == user && $3 == "nofile")' "$file" > "$file.flotilla"
+            printf '%s soft nofile %s\n%s hard nofile %s\n' "$user" "$value" "$user" "$value" >> "$file.flotilla"
+            chmod 0644 "$file.flotilla"
+            mv "$file.flotilla" "$file"
+            """;
 
     private static final String FACTS = """
+            deploy_user=$1
+            shift
             . /etc/os-release 2>/dev/null
             echo "os=${PRETTY_NAME:-unknown}"
             echo "os_id=${ID:-unknown}"
@@ -45,6 +77,12 @@ public final class HostCheck {
             echo "swap_kb=$(awk '/^SwapTotal:/{print $2}' /proc/meminfo)"
             echo "thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
             echo "nofile=$(ulimit -Sn)"
+            for file in /etc/security/limits.conf /etc/security/limits.d/*.conf; do
+              [ -f "$file" ] && cat "$file"
+            done | awk -v user="$deploy_user" '
+              $1 == user && $3 == "nofile" && ($2 == "soft" || $2 == "-") { soft = $4 }
+              $1 == user && $3 == "nofile" && ($2 == "hard" || $2 == "-") { hard = $4 }
+              END { print "limits_soft=" soft; print "limits_hard=" hard }'
             for key in fs.file-max net.core.somaxconn vm.swappiness; do
               echo "sysctl.$key=$(cat /proc/sys/$(echo $key | tr . /) 2>/dev/null)"
             done
@@ -69,16 +107,19 @@ public final class HostCheck {
 
     private final Executor executor;
     private final String host;
+    private final String deployUser;
     private final List<Instance> instances;
     private final Function<Instance, ComponentKind> kinds;
     private final boolean deployed;
     private final Function<String, ComponentSource> sources;
 
     /**
+     * @param deployUser the user the cluster's processes run as (global.user): the nofile limit is its
      * @param deployed the instances are already deployed: their own ports and files are expected, not conflicts
      */
     public HostCheck(
             Executor executor,
+            String deployUser,
             List<Instance> instances,
             Function<Instance, ComponentKind> kinds,
             Function<String, ComponentSource> sources,
@@ -86,6 +127,7 @@ public final class HostCheck {
         this.sources = requireNonNull(sources, "sources is null");
         this.executor = requireNonNull(executor, "executor is null");
         this.host = executor.host();
+        this.deployUser = requireNonNull(deployUser, "deployUser is null");
         this.instances = List.copyOf(instances);
         this.kinds = requireNonNull(kinds, "kinds is null");
         this.deployed = deployed;
@@ -104,11 +146,44 @@ public final class HostCheck {
             return chosen;
         }
         boolean privileged = facts.get("uid").equals("0") || facts.get("sudo").equals("yes");
-        return chosen.stream().map(row -> fix(row, privileged)).toList();
+        List<CheckResult> fixed =
+                new ArrayList<>(chosen.stream().map(row -> fix(row, privileged)).toList());
+        List<String> refused = chosen.stream()
+                .filter(row -> row.verdict() != CheckResult.Verdict.PASS)
+                .map(HostCheck::writes)
+                .filter(file -> file != null)
+                .distinct()
+                .toList();
+        if (!privileged && !refused.isEmpty()) {
+            fixed.add(CheckResult.fail(
+                    host,
+                    "apply",
+                    "%s on %s is not root and may not run sudo without a password: --apply cannot change %s; %s"
+                            .formatted(
+                                    facts.get("user"),
+                                    host,
+                                    String.join(", ", refused),
+                                    deployed
+                                            // A deployed cluster is checked as its deploy user, who has no sudo by
+                                            // design.
+                                            ? "check the cluster's topology file with --apply and --user root (or a passwordless sudoer)"
+                                            : "run it again with --user root (or a passwordless sudoer)")));
+        }
+        return List.copyOf(fixed);
+    }
+
+    /** What fixing a row writes on the host, or null when --apply leaves the row alone. */
+    private static String writes(CheckResult row) {
+        return switch (row.check()) {
+            case "sysctl fs.file-max", "sysctl net.core.somaxconn", "sysctl vm.swappiness" -> SYSCTL_FILE;
+            case "limit nofile" -> LIMITS_FILE;
+            case "transparent hugepages" -> THP_FILE;
+            default -> null;
+        };
     }
 
     private Map<String, String> facts() {
-        List<String> command = new ArrayList<>(List.of("sh", "-c", FACTS, "sh"));
+        List<String> command = new ArrayList<>(List.of("sh", "-c", FACTS, "sh", deployUser));
         command.addAll(dirs());
         long before = System.currentTimeMillis();
         CommandResult result = executor.check(command, TIMEOUT);
@@ -219,21 +294,7 @@ public final class HostCheck {
         } else {
             rows.add(CheckResult.warn(host, "transparent hugepages", thp + "; set to never"));
         }
-        long nofile = limit(facts.get("nofile"));
-        rows.add(
-                nofile >= NOFILE_MIN
-                        ? CheckResult.pass(host, "limit nofile", String.valueOf(nofile))
-                        : CheckResult.warn(
-                                host,
-                                "limit nofile",
-                                "%d < %d; add `%s soft nofile %d` and `%s hard nofile %d` to /etc/security/limits.d/"
-                                        .formatted(
-                                                nofile,
-                                                NOFILE_MIN,
-                                                facts.get("user"),
-                                                NOFILE_MIN,
-                                                facts.get("user"),
-                                                NOFILE_MIN)));
+        rows.add(nofile(facts));
         rows.add(atLeast(facts, "fs.file-max", FILE_MAX_MIN));
         rows.add(atLeast(facts, "net.core.somaxconn", SOMAXCONN_MIN));
         String swappiness = facts.get("sysctl.vm.swappiness");
@@ -242,6 +303,31 @@ public final class HostCheck {
                         ? CheckResult.pass(host, "sysctl vm.swappiness", "0")
                         : CheckResult.warn(host, "sysctl vm.swappiness", swappiness + ", want 0"));
         return rows;
+    }
+
+    /**
+     * The open files limit: the login's own session, or, as TiUP's rule reads it, what the limits
+     * files give the deploy user from its next login (through PAM).
+     */
+    private CheckResult nofile(Map<String, String> facts) {
+        long session = limit(facts.get("nofile"));
+        String soft = facts.getOrDefault("limits_soft", "");
+        String hard = facts.getOrDefault("limits_hard", "");
+        if (session >= NOFILE_MIN) {
+            return CheckResult.pass(host, "limit nofile", String.valueOf(session));
+        }
+        if (!soft.isEmpty() && !hard.isEmpty() && limit(soft) >= NOFILE_MIN && limit(hard) >= NOFILE_MIN) {
+            return CheckResult.pass(
+                    host,
+                    "limit nofile",
+                    "%d in this session of %s; the limits files give %s %s (soft) and %s (hard) from its next login"
+                            .formatted(session, facts.get("user"), deployUser, soft, hard));
+        }
+        return CheckResult.warn(
+                host,
+                "limit nofile",
+                "%d < %d; --apply (or you) adds `%s soft nofile %d` and `%s hard nofile %d` to %s"
+                        .formatted(session, NOFILE_MIN, deployUser, NOFILE_MIN, deployUser, NOFILE_MIN, LIMITS_FILE));
     }
 
     private CheckResult atLeast(Map<String, String> facts, String key, long minimum) {
@@ -361,18 +447,13 @@ public final class HostCheck {
         };
     }
 
-    /** Fixes a row when that is safe at run time; everything else is left, with the reason, for the operator. */
+    /**
+     * Fixes a row that --apply knows, as root (or with sudo): sysctl values now and in
+     * {@value #SYSCTL_FILE}, the deploy user's nofile limit in {@value #LIMITS_FILE}, transparent
+     * hugepages until the next boot. Every other row is left, with its advice, for the operator.
+     */
     private CheckResult fix(CheckResult row, boolean privileged) {
-        if (row.verdict() == CheckResult.Verdict.PASS) {
-            return row;
-        }
-        String target = switch (row.check()) {
-            case "sysctl fs.file-max" -> "fs.file-max=" + FILE_MAX_MIN;
-            case "sysctl net.core.somaxconn" -> "net.core.somaxconn=" + SOMAXCONN_MIN;
-            case "sysctl vm.swappiness" -> "vm.swappiness=0";
-            default -> null;
-        };
-        if (target == null && !row.check().equals("transparent hugepages")) {
+        if (row.verdict() == CheckResult.Verdict.PASS || writes(row) == null) {
             return row;
         }
         if (!privileged) {
@@ -383,9 +464,42 @@ public final class HostCheck {
                     row.detail(),
                     "not changed: needs root or passwordless sudo");
         }
-        List<String> command = target != null
-                ? List.of("sysctl", "-w", target)
-                : List.of("sh", "-c", "echo never > /sys/kernel/mm/transparent_hugepage/enabled");
+        List<String> command;
+        String change;
+        switch (row.check()) {
+            case "limit nofile" -> {
+                command = List.of(
+                        "sh",
+                        "-c",
+                        PERSIST_NOFILE,
+                        "flotilla-check",
+                        LIMITS_FILE,
+                        deployUser,
+                        String.valueOf(NOFILE_MIN));
+                change =
+                        "wrote `%1$s soft nofile %2$d` and `%1$s hard nofile %2$d` to %3$s: they apply from %1$s's next login"
+                                .formatted(deployUser, NOFILE_MIN, LIMITS_FILE);
+            }
+            case "transparent hugepages" -> {
+                command = List.of("sh", "-c", "echo never > " + THP_FILE);
+                change =
+                        "set never at run time only: it is back at the kernel's default after a reboot unless the kernel"
+                                + " command line has transparent_hugepage=never (GRUB_CMDLINE_LINUX in /etc/default/grub, then"
+                                + " update-grub)";
+            }
+            default -> {
+                String key = row.check().substring("sysctl ".length());
+                long value = switch (key) {
+                    case "fs.file-max" -> FILE_MAX_MIN;
+                    case "net.core.somaxconn" -> SOMAXCONN_MIN;
+                    case "vm.swappiness" -> 0;
+                    default -> throw new IllegalStateException("no value to apply for " + key);
+                };
+                command =
+                        List.of("sh", "-c", PERSIST_SYSCTL, "flotilla-check", SYSCTL_FILE, key, String.valueOf(value));
+                change = "set %s=%d and kept it in %s".formatted(key, value, SYSCTL_FILE);
+            }
+        }
         CommandResult result = executor.run(sudo(command), TIMEOUT);
         if (!result.succeeded()) {
             return new CheckResult(
@@ -393,17 +507,10 @@ public final class HostCheck {
                     row.check(),
                     row.verdict(),
                     row.detail(),
-                    "not changed: %s failed: %s"
-                            .formatted(
-                                    String.join(" ", command), result.stderr().strip()));
+                    "not changed: changing %s failed: %s"
+                            .formatted(writes(row), result.stderr().strip()));
         }
-        String change = target != null ? "set " + target : "set never";
-        return new CheckResult(
-                row.host(),
-                row.check(),
-                CheckResult.Verdict.PASS,
-                row.detail(),
-                change + " (run time only; persist it in /etc/sysctl.d or the boot loader to survive a reboot)");
+        return new CheckResult(row.host(), row.check(), CheckResult.Verdict.PASS, row.detail(), change);
     }
 
     private List<String> sudo(List<String> command) {
