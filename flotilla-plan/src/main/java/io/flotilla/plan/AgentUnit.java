@@ -36,13 +36,15 @@ public record AgentUnit(String cluster) {
     public static final String LINGER_MARKER = ".config/flotilla/enabled-linger";
 
     /**
-     * Prints "yes" when systemd runs the host, lingering is on for the user and the user's
-     * {@code systemd --user} answers. Lingering was just turned on by the bootstrap: the user's
+     * Prints "yes" when systemd (240 or later) runs the host, lingering is on for the user and the
+     * user's {@code systemd --user} answers. Lingering was just turned on by the bootstrap: the user's
      * manager may still be starting, so it is given a few seconds.
      */
     private static final String AVAILABLE = """
             [ -d /run/systemd/system ] || exit 0
             command -v systemctl >/dev/null 2>&1 || exit 0
+            # Type=exec and StandardOutput=append: came with systemd 240.
+            [ "$(systemctl --version | awk 'NR == 1 { print $2 }')" -ge 240 ] 2>/dev/null || exit 0
             [ -e "/var/lib/systemd/linger/$(id -un)" ] || exit 0
             export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/run/user/$(id -u)}"
             for attempt in $(seq 50); do
