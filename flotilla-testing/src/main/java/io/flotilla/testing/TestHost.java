@@ -205,6 +205,16 @@ public final class TestHost {
     }
 
     private String logTail() {
+        if (init == TestHosts.Init.SYSTEMD) {
+            // sshd is a unit there: a host whose boot script or systemd failed has no sshd log at all.
+            return "%s; %s ends with: %s; %s ends with: %s"
+                    .formatted(
+                            tail(dir.resolve("sshd.log")),
+                            dir.resolve("boot.log"),
+                            tail(dir.resolve("boot.log")),
+                            dir.resolve("console"),
+                            tail(dir.resolve("console")));
+        }
         return tail(dir.resolve("sshd.log"));
     }
 
