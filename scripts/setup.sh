@@ -7,7 +7,7 @@ FLOTILLA_DIST="$FLOTILLA_ROOT/flotilla-cli/target/flotilla-$FLOTILLA_VERSION/flo
 FLOTILLA_PLAYGROUND_PACKAGES=(mariadb-server mariadb-client haproxy prometheus prometheus-node-exporter
   prometheus-blackbox-exporter iproute2 util-linux)
 FLOTILLA_TEST_PACKAGES=("${FLOTILLA_PLAYGROUND_PACKAGES[@]}" prometheus-alertmanager etcd-server etcd-client maven
-  openssh-server openssh-client sudo mariadb-backup)
+  openssh-server openssh-client sudo mariadb-backup systemd dbus libpam-systemd polkitd)
 
 flotilla_require_jdk() {
   local candidate=/usr/lib/jvm/temurin-25-jdk-amd64

@@ -75,6 +75,8 @@ final class ClusterCommand {
                         + " (global.user, default tidb), it creates that user on each host, authorizes the cluster's own key"
                         + " for it and gives it the cluster's folders; every later command logs in as it, without sudo.",
                 "Hosts need no Java: the agent's own runtime (jlink, built once and cached in $FLOTILLA_CACHE) goes with it.",
+                "Where a host runs systemd, the bootstrap turns on lingering for the deploy user and the agent is that"
+                        + " user's unit flotilla-agent-NAME.service (restarted when it dies, started at boot); elsewhere it runs detached.",
                 "Tarballs named in component_sources are fetched and their sha256 checked before any host is changed."
             })
     static final class Deploy implements Callable<Integer> {
@@ -291,7 +293,7 @@ final class ClusterCommand {
             name = "destroy",
             mixinStandardHelpOptions = true,
             description =
-                    "Stop the cluster and remove every file of it: instances, data, agents and its state. The audit log keeps its history.")
+                    "Stop the cluster and remove every file of it: instances, data, agents (and their systemd units) and its state. The audit log keeps its history.")
     static final class Destroy extends Lifecycle {
         @Option(
                 names = {"-y", "--yes"},

@@ -2,6 +2,7 @@ package io.flotilla.engine;
 
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
+import io.flotilla.plan.AgentUnit;
 import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Plan;
 import io.flotilla.plan.Step;
@@ -54,7 +55,19 @@ final class HostBootstrap {
             [ -e "$keys" ] || install -m 0600 -o "$user" -g "$group" /dev/null "$keys"
             grep -qxF "$key" "$keys" || printf '%s\\n' "$key" >> "$keys"
             for dir in "$@"; do mkdir -p "$dir"; chown "$user:$group" "$dir"; done
-            """;
+            # Where systemd runs, the user's own systemd (lingering: it runs with no login) keeps the agent
+            # running as a user unit, with no sudo. A marker says Flotilla turned it on, so that destroy turns
+            # it off again; where it cannot be turned on, the agent runs detached.
+            if [ -d /run/systemd/system ] && command -v loginctl >/dev/null 2>&1 && [ ! -e "/var/lib/systemd/linger/$user" ]; then
+              if loginctl enable-linger "$user"; then
+                for dir in "$home/.config" "$home/.config/flotilla"; do
+                  [ -d "$dir" ] || install -d -m 0700 -o "$user" -g "$group" "$dir"
+                done
+                echo "lingering of $user was turned on by Flotilla's bootstrap; the destroy of its last cluster turns it off" > "$home/@MARKER@"
+                chown "$user:$group" "$home/@MARKER@"
+              fi
+            fi
+            """.replace("@MARKER@", AgentUnit.LINGER_MARKER);
 
     /** Prints, for each folder the deploy user could not create or write, the folder, its nearest existing ancestor and that one's owner. */
     private static final String UNWRITABLE = """

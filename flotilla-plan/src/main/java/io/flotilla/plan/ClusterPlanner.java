@@ -442,7 +442,11 @@ public final class ClusterPlanner {
         }
     }
 
-    /** Starts the host's agent unless it already answers; it then re-adopts the instances it supervised. */
+    /**
+     * Starts the host's agent unless it already answers; it then re-adopts the instances it supervised.
+     * Where the deploy user's systemd runs (systemd on the host, lingering on for the user), the agent
+     * is its user unit ({@link AgentUnit}); elsewhere it is started detached.
+     */
     void startAgent(String host) throws InterruptedException {
         if (agentAnswers(host).isPresent()) {
             return;
@@ -474,7 +478,13 @@ public final class ClusterPlanner {
             command.add("--check-listen");
             command.add(address);
         });
-        executor.startDetached(command, dir.resolve("agent.log").toString());
+        AgentUnit unit = new AgentUnit(cluster.name());
+        boolean systemd = AgentUnit.available(executor);
+        if (systemd) {
+            unit.start(executor, command, dir, dir.resolve("agent.log"));
+        } else {
+            executor.startDetached(command, dir.resolve("agent.log").toString());
+        }
         long deadline = System.nanoTime() + AGENT_START_TIMEOUT.toNanos();
         AgentException last = null;
         while (System.nanoTime() < deadline) {
@@ -490,13 +500,22 @@ public final class ClusterPlanner {
                 List.of("tail", "-n", "20", dir.resolve("agent.log").toString()), Duration.ofSeconds(5));
         throw new OperationException(
                 "AGENT_START",
-                "the agent on %s did not answer within %d s: %s\n  last lines of %s:\n    %s"
+                "the agent on %s did not answer within %d s: %s\n  last lines of %s:\n    %s%s"
                         .formatted(
                                 host,
                                 AGENT_START_TIMEOUT.toSeconds(),
                                 last == null ? "" : last.getMessage(),
                                 dir.resolve("agent.log"),
-                                log.stdout().strip().replace("\n", "\n    ")),
+                                log.stdout().strip().replace("\n", "\n    "),
+                                systemd
+                                        ? "\n  it runs as the systemd user unit %s of %s: see `systemctl --user status %s` there"
+                                                .formatted(
+                                                        unit.name(),
+                                                        cluster.topology()
+                                                                .global()
+                                                                .user(),
+                                                        unit.name())
+                                        : ""),
                 last);
     }
 
@@ -690,9 +709,16 @@ public final class ClusterPlanner {
         executor.remove(instance.deployDir());
     }
 
-    /** Shuts the agent down and waits for its process to be gone (killing it after 10 s) before removing its files. */
+    /**
+     * Shuts the agent down and waits for its process to be gone (killing it after 10 s) before removing its
+     * files. An agent that is a systemd user unit is stopped by systemd, and its unit removed.
+     */
     void removeAgent(String host) throws InterruptedException {
         Executor executor = cluster.executor(host);
+        AgentUnit unit = new AgentUnit(cluster.name());
+        if (unit.installed(executor)) {
+            unit.remove(executor);
+        }
         Optional<AgentInfo> info = agentAnswers(host);
         if (info.isPresent()) {
             cluster.agent(host).shutdown();

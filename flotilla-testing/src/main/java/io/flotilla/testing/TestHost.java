@@ -29,6 +29,7 @@ public final class TestHost {
     private final String link;
     private final Path clientKey;
     private final Path knownHosts;
+    private final TestHosts.Init init;
 
     TestHost(
             String name,
@@ -37,7 +38,8 @@ public final class TestHost {
             Path dir,
             String link,
             Path clientKey,
-            Path knownHosts) {
+            Path knownHosts,
+            TestHosts.Init init) {
         this.name = requireNonNull(name, "name is null");
         this.address = requireNonNull(address, "address is null");
         this.hostKeyFingerprint = requireNonNull(hostKeyFingerprint, "hostKeyFingerprint is null");
@@ -45,6 +47,7 @@ public final class TestHost {
         this.link = requireNonNull(link, "link is null");
         this.clientKey = requireNonNull(clientKey, "clientKey is null");
         this.knownHosts = requireNonNull(knownHosts, "knownHosts is null");
+        this.init = requireNonNull(init, "init is null");
     }
 
     /** The host's name, which is also the name of its network namespace. */
@@ -54,6 +57,11 @@ public final class TestHost {
 
     public String address() {
         return address;
+    }
+
+    /** Whether systemd runs the host ({@link TestHosts.Init#SYSTEMD}) or only its sshd does. */
+    public TestHosts.Init init() {
+        return init;
     }
 
     public int sshPort() {
@@ -83,13 +91,19 @@ public final class TestHost {
         Command.check(List.of("ip", "link", "set", link, "up"));
     }
 
-    /** Crashes the host: every process in its namespace, sshd included, is killed with SIGKILL. */
+    /** Crashes the host: every process in its namespace, sshd (and systemd) included, is killed with SIGKILL. */
     public void crash() {
         NamespaceProcesses.inodeOf(name)
                 .ifPresent(namespace -> NamespaceProcesses.killAll(Set.of(namespace), "test host " + name));
+        if (init == TestHosts.Init.SYSTEMD) {
+            SystemdHost.removeCgroup(name);
+        }
     }
 
-    /** Reboots the host: kills what still runs in it, then starts sshd again. {@code /srv} and {@code /home} survive. */
+    /**
+     * Reboots the host: kills what still runs in it, then starts sshd (or boots systemd) again. {@code
+     * /srv}, {@code /home} and {@code /etc} survive; a systemd host starts its enabled units again.
+     */
     public void restart() {
         crash();
         start();
@@ -128,6 +142,12 @@ public final class TestHost {
     }
 
     void start() {
+        if (init == TestHosts.Init.SYSTEMD) {
+            SystemdHost.boot(name, dir);
+            awaitSshd();
+            awaitSystemd();
+            return;
+        }
         // The bind mounts live in a private mount namespace that dies with the host's last process.
         String script =
                 "mount --bind %1$s/srv /srv && mount --bind %1$s/home /home && mount --bind %1$s/etc /etc && exec /usr/sbin/sshd -f %1$s/sshd_config -E %1$s/sshd.log"
@@ -167,9 +187,40 @@ public final class TestHost {
                                 logTail()));
     }
 
+    /** Waits until systemd has started every unit of the host; a failed unit fails the start, named. */
+    private void awaitSystemd() {
+        ExecResult state = Command.run(
+                sshCommand(List.of("sh", "-c", "systemctl is-system-running --wait; systemctl --failed --no-legend")),
+                SSHD_READY_TIMEOUT);
+        if (!state.stdout().startsWith("running\n")) {
+            throw new TestHostsException(
+                    "systemd of test host %s did not reach 'running': %s %s; its console %s ends with: %s"
+                            .formatted(
+                                    name,
+                                    state.stdout().strip().replace('\n', ' '),
+                                    state.stderr().strip(),
+                                    dir.resolve("console"),
+                                    tail(dir.resolve("console"))));
+        }
+    }
+
     private String logTail() {
+        if (init == TestHosts.Init.SYSTEMD) {
+            // sshd is a unit there: a host whose boot script or systemd failed has no sshd log at all.
+            return "%s; %s ends with: %s; %s ends with: %s"
+                    .formatted(
+                            tail(dir.resolve("sshd.log")),
+                            dir.resolve("boot.log"),
+                            tail(dir.resolve("boot.log")),
+                            dir.resolve("console"),
+                            tail(dir.resolve("console")));
+        }
+        return tail(dir.resolve("sshd.log"));
+    }
+
+    private static String tail(Path file) {
         try {
-            List<String> lines = Files.readAllLines(dir.resolve("sshd.log"));
+            List<String> lines = Files.readAllLines(file);
             return String.join(" | ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
         } catch (IOException e) {
             return "(unreadable: %s)".formatted(e.getMessage());

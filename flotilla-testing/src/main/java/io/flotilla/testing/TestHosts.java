@@ -27,6 +27,8 @@ import java.util.stream.Stream;
  * and {@code <prefix>-br}, folders under {@code /var/lib/flotilla-testhosts}. A prefix names one
  * harness at a time: {@link #create} first removes whatever an earlier run left under it, and
  * {@link #close} (also run at JVM exit) removes everything again.
+ *
+ * <p>A host runs its sshd alone, or systemd ({@link Init#SYSTEMD}) as a machine with systemd does.
  */
 public final class TestHosts implements AutoCloseable {
     static final Path ROOT = Path.of("/var/lib/flotilla-testhosts");
@@ -34,15 +36,31 @@ public final class TestHosts implements AutoCloseable {
     private static final int MAX_HOSTS = 99;
     private static final Map<String, TestHosts> LIVE = new ConcurrentHashMap<>();
 
+    /** What runs a host: only its sshd, or systemd as the PID 1 of its own PID namespace, which runs its sshd. */
+    public enum Init {
+        /** sshd alone, as on a machine whose services nobody supervises: Flotilla's agent runs detached. */
+        SSHD,
+        /**
+         * systemd with logind, D-Bus and polkit, so that a deploy user's {@code systemd --user} runs
+         * when lingering is enabled for it. The host sees this machine read-only but for its own
+         * {@code /etc}, {@code /home}, {@code /srv}, {@code /var/lib/systemd} and fresh {@code /run},
+         * {@code /tmp}, {@code /var/tmp}; see {@link SystemdHost}. Needs systemd, dbus, libpam-systemd
+         * and polkitd installed on this machine (not running) and a cgroup2 hierarchy.
+         */
+        SYSTEMD
+    }
+
     private final String prefix;
+    private final Init init;
     private final String subnet;
     private final Path clientDir;
     private final List<TestHost> hosts = new ArrayList<>();
     private final Thread shutdownHook;
     private boolean closed;
 
-    private TestHosts(String prefix) {
+    private TestHosts(String prefix, Init init) {
         this.prefix = prefix;
+        this.init = init;
         this.subnet = "10.251.%d".formatted(Math.floorMod(prefix.hashCode(), 256));
         this.clientDir = ROOT.resolve(prefix + "-client");
         this.shutdownHook =
@@ -57,6 +75,19 @@ public final class TestHosts implements AutoCloseable {
      * @param prefix 1 to 8 lowercase letters; it also chooses the subnet
      */
     public static TestHosts create(String prefix, int count) {
+        return create(prefix, count, Init.SSHD);
+    }
+
+    /**
+     * Creates {@code count} hosts as {@link #create(String, int)} does, each run by {@code init}.
+     *
+     * @param prefix 1 to 8 lowercase letters; it also chooses the subnet
+     */
+    public static TestHosts create(String prefix, int count, Init init) {
+        if (init == null) {
+            throw new IllegalArgumentException(
+                    "init of test hosts '%s' is null: say SSHD or SYSTEMD".formatted(prefix));
+        }
         if (prefix == null || !PREFIX.matcher(prefix).matches()) {
             throw new IllegalArgumentException(
                     "test host prefix '%s' must be 1 to 8 lowercase letters, so that names of links stay within 15 characters"
@@ -66,7 +97,7 @@ public final class TestHosts implements AutoCloseable {
             throw new IllegalArgumentException(
                     "test host count %d must be between 1 and %d".formatted(count, MAX_HOSTS));
         }
-        TestHosts harness = new TestHosts(prefix);
+        TestHosts harness = new TestHosts(prefix, init);
         TestHosts previous = LIVE.put(prefix, harness);
         if (previous != null) {
             previous.abandon();
@@ -134,6 +165,9 @@ public final class TestHosts implements AutoCloseable {
 
     private void start(int count) {
         removeAll(prefix);
+        if (init == Init.SYSTEMD) {
+            SystemdHost.requireSupported();
+        }
         refuseSubnetInUse();
         try {
             Files.createDirectories(Path.of("/run/sshd")); // sshd's privilege separation directory
@@ -173,14 +207,18 @@ public final class TestHosts implements AutoCloseable {
                     read(dir.resolve("ssh_host_ed25519_key.pub")).strip().split(" ");
             write(dir.resolve("authorized_keys"), clientPublicKey);
             write(dir.resolve("sshd_config"), sshdConfig(dir, address, hostKey));
+            if (init == Init.SYSTEMD) {
+                SystemdHost.prepare(name, dir, dir.resolve("sshd_config"));
+            }
             knownHosts.append("%s %s %s%n".formatted(address, publicKey[0], publicKey[1]));
 
             TestHost host =
-                    new TestHost(name, address, fingerprint(publicKey[1]), dir, link, clientKey(), knownHosts());
+                    new TestHost(name, address, fingerprint(publicKey[1]), dir, link, clientKey(), knownHosts(), init);
             hosts.add(host);
+            // Before the start: a systemd host is asked over ssh whether it booted.
+            write(knownHosts(), knownHosts.toString());
             host.start();
         }
-        write(knownHosts(), knownHosts.toString());
     }
 
     /**
@@ -254,6 +292,8 @@ public final class TestHosts implements AutoCloseable {
         inodes.addAll(
                 NamespaceProcesses.namespacesOf(line -> ourSshd.matcher(line).find()));
         NamespaceProcesses.killAll(inodes, "test hosts '%s'".formatted(prefix));
+        // A systemd host's cgroup: a second net for its processes, then removed.
+        SystemdHost.removeCgroups(prefix);
 
         Pattern ourLink = Pattern.compile(Pattern.quote(prefix) + "(\\d+-v|-br)");
         for (String link : links()) {
