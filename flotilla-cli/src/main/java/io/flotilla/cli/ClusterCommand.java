@@ -55,6 +55,7 @@ import picocli.CommandLine.ParentCommand;
             ClusterCommand.Check.class,
             ClusterCommand.ScaleOutCommand.class,
             ClusterCommand.ScaleInCommand.class,
+            ClusterCommand.SwitchoverCommand.class,
             ClusterCommand.Password.class,
             ClusterCommand.Audit.class
         })
@@ -689,7 +690,9 @@ final class ClusterCommand {
             description = {
                 "Remove one instance from a running cluster: out of the HAProxy pool (reloaded) and etcd's membership first,"
                         + " then stopped and its directories removed; the agent and exporters of a host left empty go too.",
-                "Refused, with the reason: the MariaDB primary (no switchover yet), the last etcd member, the only gateway."
+                "The MariaDB primary leaves only with --switchover-to: the switchover (see `cluster switchover`) runs first,"
+                        + " then the old primary leaves as a replica. Refused, with the reason: the primary without that option,"
+                        + " the last etcd member, the only gateway."
             })
     static final class ScaleInCommand implements Callable<Integer> {
         @ParentCommand
@@ -704,6 +707,12 @@ final class ClusterCommand {
                 paramLabel = "HOST:PORT",
                 description = "The instance to remove.")
         private String node;
+
+        @Option(
+                names = "--switchover-to",
+                paramLabel = "HOST:PORT",
+                description = "When -N is the MariaDB primary: the replica that becomes the primary before it leaves.")
+        private String switchoverTo;
 
         @Option(
                 names = {"-y", "--yes"},
@@ -721,12 +730,16 @@ final class ClusterCommand {
             Output output = parent.output();
             ClusterManager clusters = Services.clusters(output);
             if (dryRun) {
-                output.out().print(clusters.scaleInPlan(name, node).render());
+                clusters.scaleInPlans(name, node, switchoverTo)
+                        .forEach(plan -> output.out().print(plan.render()));
                 return 0;
             }
-            var leaving = clusters.checkScaleIn(name, node);
+            var leaving = clusters.checkScaleIn(name, node, switchoverTo);
             if (!yes) {
                 requireTerminal();
+                if (switchoverTo != null) {
+                    output.out().printf("Cluster '%s' will switch its primary over to %s first.%n", name, switchoverTo);
+                }
                 output.out().printf("Cluster '%s' will lose these instances and their data:%n%n", name);
                 output.out().print(instanceTable(leaving));
                 if (!confirm(output, "Scale in?")) {
@@ -734,7 +747,12 @@ final class ClusterCommand {
                     return 1;
                 }
             }
-            var removed = clusters.scaleIn(name, node, Services.commandLine("cluster", "scale-in", name, "-N", node));
+            List<String> command = new ArrayList<>(List.of("cluster", "scale-in", name, "-N", node));
+            if (switchoverTo != null) {
+                command.addAll(List.of("--switchover-to", switchoverTo));
+            }
+            var removed =
+                    clusters.scaleIn(name, node, switchoverTo, Services.commandLine(command.toArray(String[]::new)));
             if (format == Format.json) {
                 output.json(Map.of("cluster", name, "operation", "scale-in", "removed", instancesJson(removed)));
             } else {
@@ -747,6 +765,69 @@ final class ClusterCommand {
                                         removed.stream()
                                                 .map(instance -> instance.component() + " " + instance.id())
                                                 .toList()));
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "switchover",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Make a MariaDB replica the primary, planned: the primary is made read-only and its client sessions are"
+                        + " killed, the replica applies everything the primary wrote (its gtid_binlog_pos), stops replicating"
+                        + " and becomes writable; the other replicas and the old primary then replicate from it (GTID,"
+                        + " MASTER_USE_GTID=slave_pos), and HAProxy is reloaded in place so that its write port goes to it.",
+                "Refused, with nothing changed: an instance that is not a MariaDB replica of the cluster, a replica whose"
+                        + " threads are not both running or that is more than 30 s behind. When the replica does not catch up"
+                        + " within 60 s the primary is made writable again. The topology's roles change when every step"
+                        + " finished; a switchover cut short (even by kill -9) finishes when the same command runs again."
+            })
+    static final class SwitchoverCommand implements Callable<Integer> {
+        @ParentCommand
+        private ClusterCommand parent;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
+        private String name;
+
+        @Option(
+                names = "--to",
+                required = true,
+                paramLabel = "HOST:PORT",
+                description = "The replica that becomes the primary.")
+        private String to;
+
+        @Option(names = "--dry-run", description = "Print the plan and change nothing.")
+        private boolean dryRun;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+        private Format format;
+
+        @Override
+        public Integer call() {
+            Output output = parent.output();
+            ClusterManager clusters = Services.clusters(output);
+            if (dryRun) {
+                output.out().print(clusters.switchoverPlan(name, to).render());
+                return 0;
+            }
+            var switchover =
+                    clusters.switchover(name, to, Services.commandLine("cluster", "switchover", name, "--to", to));
+            if (format == Format.json) {
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("cluster", name);
+                json.put("operation", "switchover");
+                json.put("from", switchover.from().id());
+                json.put("primary", switchover.to().id());
+                json.put("changed", !switchover.done());
+                output.json(json);
+            } else if (switchover.done()) {
+                output.out().printf("%s is already the primary of cluster '%s'; nothing changed.%n", to, name);
+            } else {
+                output.out()
+                        .printf(
+                                "Cluster '%s' switched over: %s is the primary, %s a replica.%n",
+                                name, switchover.to().id(), switchover.from().id());
             }
             return 0;
         }

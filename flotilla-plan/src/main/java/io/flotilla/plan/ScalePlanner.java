@@ -251,8 +251,8 @@ public final class ScalePlanner {
                 if (MariaDbKind.isPrimary(instance)) {
                     throw new OperationException(
                             "SCALE_IN_REFUSED",
-                            "%s is the MariaDB primary of cluster '%s': every write goes to it. Flotilla cannot switch the primary over to a replica yet; remove a replica instead, or destroy the cluster"
-                                    .formatted(instance.id(), cluster));
+                            "%s is the MariaDB primary of cluster '%s': every write goes to it. Switch it over to a replica as it leaves with --switchover-to HOST:PORT (%s), or first with `flotilla cluster switchover %s --to HOST:PORT`"
+                                    .formatted(instance.id(), cluster, replicaChoices(topology), cluster));
                 }
             }
             case "etcd" -> {
@@ -284,6 +284,16 @@ public final class ScalePlanner {
                     .forEach(leaving::add);
         }
         return List.copyOf(leaving);
+    }
+
+    private static String replicaChoices(Topology topology) {
+        List<String> replicas = topology.instances("mariadb").stream()
+                .filter(each -> !MariaDbKind.isPrimary(each))
+                .map(Instance::id)
+                .toList();
+        return replicas.isEmpty()
+                ? "the cluster has no replica: scale out one first"
+                : "its replicas: " + String.join(", ", replicas);
     }
 
     private static boolean isExporter(Instance instance) {
@@ -482,25 +492,43 @@ public final class ScalePlanner {
      * and the signal still reloads.
      */
     private List<Step> reloads(String operation, List<Instance> added, List<Instance> removed) {
-        Set<Instance> leaving = new HashSet<>(removed);
+        List<Instance> skip = new ArrayList<>(added);
+        skip.addAll(removed);
+        return reloads(operation, added, removed, skip);
+    }
+
+    /**
+     * The reloads of an operation after which the instances of {@code shown} (from the {@code after}
+     * topology) show in the loaded configurations and those of {@code gone} (from the {@code before}
+     * topology) show only as far as {@code shown} still does: an instance whose role changes is in both.
+     */
+    List<Step> reloads(String operation, List<Instance> shown, List<Instance> gone, List<Instance> skip) {
+        Set<Instance> skipped = new HashSet<>(skip);
         List<Step> steps = new ArrayList<>();
         for (Instance instance : after.topology().instances()) {
             ComponentKind kind = after.kind(instance);
-            if (leaving.contains(instance)
-                    || added.contains(instance)
-                    || kind.reloadSignal().isEmpty()) {
+            if (skipped.contains(instance) || kind.reloadSignal().isEmpty()) {
                 continue;
             }
+            List<String> present = shown.stream()
+                    .flatMap(each -> kind.loadedMarkers(each).stream())
+                    .distinct()
+                    .toList();
+            List<String> absent = gone.stream()
+                    .flatMap(each -> kind.loadedMarkers(each).stream())
+                    .filter(marker -> !present.contains(marker))
+                    .distinct()
+                    .toList();
             steps.add(Step.action(
                     "%s/reload/%s".formatted(operation, instance.id()),
                     "reload %s %s".formatted(instance.component(), instance.id()),
                     instance.host(),
-                    () -> reload(instance, added, removed)));
+                    () -> reload(instance, present, absent)));
         }
         return steps;
     }
 
-    private void reload(Instance instance, List<Instance> added, List<Instance> removed) throws InterruptedException {
+    private void reload(Instance instance, List<String> present, List<String> absent) throws InterruptedException {
         ComponentKind kind = after.kind(instance);
         InstanceContext context = after.instanceContext(instance);
         Executor executor = after.executor(instance.host());
@@ -516,12 +544,6 @@ public final class ScalePlanner {
             return; // it reads the new files when it starts
         }
         Optional<String> url = kind.loadedUrl(context);
-        List<String> present = added.stream()
-                .flatMap(each -> kind.loadedMarkers(each).stream())
-                .toList();
-        List<String> absent = removed.stream()
-                .flatMap(each -> kind.loadedMarkers(each).stream())
-                .toList();
         if (url.isPresent() && present.isEmpty() && absent.isEmpty()) {
             return; // nothing it shows changes
         }

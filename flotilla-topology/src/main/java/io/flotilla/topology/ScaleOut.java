@@ -163,6 +163,30 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
         return dump(map);
     }
 
+    /**
+     * The cluster's file with {@code primary} (a declared MariaDB instance) as the primary and every
+     * other MariaDB instance a replica: what a switchover leaves. The order of the items, and so
+     * each instance's server id, does not change.
+     */
+    public static String withPrimary(String clusterYaml, String clusterFile, Instance primary) {
+        Topology existing = TopologyParser.parse(clusterYaml, clusterFile);
+        Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing);
+        List<Instance> mariadb = existing.instances("mariadb");
+        int index = mariadb.indexOf(primary);
+        List<Object> items = listOrEmpty(map.get("mariadb_servers"));
+        if (index < 0 || items.size() != mariadb.size()) {
+            throw new IllegalArgumentException("%s is not declared in mariadb_servers".formatted(primary.id()));
+        }
+        List<Object> swapped = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            Map<String, Object> item = new LinkedHashMap<>(mapOrEmpty(items.get(i)));
+            item.put("role", i == index ? "primary" : "replica");
+            swapped.add(item);
+        }
+        map.put("mariadb_servers", swapped);
+        return dump(map);
+    }
+
     /** Every MariaDB item says its role, so that appending or removing one never moves the primary. */
     private static Map<String, Object> withExplicitRoles(Map<String, Object> map, Topology topology) {
         Map<String, Object> copy = new LinkedHashMap<>(map);
