@@ -623,7 +623,9 @@ final class ClusterCommand {
                 "A new MariaDB replica is cloned from the primary with mariadb-backup and replicates from the backup's GTID"
                         + " position; a new host gets the agent; HAProxy and Prometheus are reloaded in place. The cluster's"
                         + " topology changes only when every step finished; re-running a scale-out that was cut short finishes it.",
-                "MariaDB instances in FILE are replicas (a second primary is refused); new etcd members are refused for now."
+                "MariaDB instances in FILE are replicas (a second primary is refused). A new etcd member joins the running"
+                        + " members: it is added to the membership (etcdctl member add) just before it starts with"
+                        + " --initial-cluster-state=existing, one member at a time, and Prometheus scrapes it."
             })
     static final class ScaleOutCommand implements Callable<Integer> {
         @ParentCommand

@@ -125,6 +125,10 @@ public final class ScalePlanner {
                 if (starting.isEmpty()) {
                     continue;
                 }
+                if (tier.equals("etcd") && !before.topology().instances("etcd").isEmpty()) {
+                    tiers.add(joinEtcdMembers(starting));
+                    continue;
+                }
                 tiers.add(Step.serial(
                         "Start " + tier,
                         List.of(
@@ -593,6 +597,60 @@ public final class ScalePlanner {
             return false; // reloading: asked again until the deadline
         }
         return present.stream().allMatch(body::contains) && absent.stream().noneMatch(body::contains);
+    }
+
+    /**
+     * New etcd members join one at a time, as etcd allows no second unstarted member: each is made
+     * known to the running members ({@code member add}), then started with {@code
+     * --initial-cluster-state=existing} and waited for.
+     */
+    private Step joinEtcdMembers(List<Instance> joining) {
+        List<Step> members = new ArrayList<>();
+        for (Instance member : joining) {
+            members.add(Step.serial(
+                    "Join etcd member " + member.id(),
+                    List.of(
+                            Step.action(
+                                    "scale-out/etcd-member/" + member.id(),
+                                    "add etcd member %s".formatted(EtcdKind.memberName(member)),
+                                    member.host(),
+                                    () -> addEtcdMember(member)),
+                            afterPlanner.launch(member),
+                            afterPlanner.awaitReady(member))));
+        }
+        return Step.serial("Start etcd", members);
+    }
+
+    /** Asks a running member to add this one to etcd's membership, unless its peer URL is there already. */
+    private void addEtcdMember(Instance joining) throws InterruptedException {
+        Instance running = before.topology().instances("etcd").getFirst();
+        Executor executor = before.executor(running.host());
+        String endpoint = "http://%s:%d".formatted(running.host(), running.port("client_port"));
+        String peerUrl = "http://%s:%d".formatted(joining.host(), joining.port("peer_port"));
+        CommandResult members =
+                executor.check(List.of("etcdctl", "--endpoints=" + endpoint, "member", "list"), COMMAND_TIMEOUT);
+        if (members.stdout()
+                .lines()
+                .anyMatch(line -> List.of(line.split(",\\s*")).contains(peerUrl))) {
+            return;
+        }
+        List<String> add = List.of(
+                "etcdctl",
+                "--endpoints=" + endpoint,
+                "member",
+                "add",
+                EtcdKind.memberName(joining),
+                "--peer-urls=" + peerUrl);
+        // Like a removal, an addition is refused ("unhealthy cluster") while members have just (re)connected.
+        long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
+        CommandResult result = executor.run(add, COMMAND_TIMEOUT);
+        while (!result.succeeded() && result.stderr().contains("unhealthy cluster") && System.nanoTime() < deadline) {
+            Thread.sleep(1000);
+            result = executor.run(add, COMMAND_TIMEOUT);
+        }
+        if (!result.succeeded()) {
+            executor.check(add, COMMAND_TIMEOUT);
+        }
     }
 
     /** Asks a member that stays to remove this one from etcd's membership, unless it is already gone. */

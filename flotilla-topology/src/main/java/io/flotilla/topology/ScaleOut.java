@@ -87,13 +87,6 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
                                 .formatted(instance.id(), cluster, primary == null ? "" : " " + primary.id()),
                         List.of(instance.id()));
             }
-            if (instance.component().equals("etcd")) {
-                problems.add(
-                        instance.position(),
-                        "scale-out cannot add etcd members yet (a new member must first be added to the running etcd cluster); cluster '%s' keeps its %d member(s)"
-                                .formatted(cluster, existing.instances("etcd").size()),
-                        List.of(instance.id()));
-            }
             if (instance.component().equals("mariadb") && primary == null) {
                 problems.add(
                         instance.position(),
@@ -126,6 +119,11 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
                 Map<String, Object> copy = new LinkedHashMap<>(mapOrEmpty(item));
                 if (section.getKey().equals("mariadb_servers")) {
                     copy.putIfAbsent("role", "replica");
+                }
+                if (section.getKey().equals("etcd_servers")
+                        && !existing.instances("etcd").isEmpty()) {
+                    // It joins the running members (etcdctl member add) instead of forming a cluster of its own.
+                    copy.putIfAbsent("initial_cluster_state", "existing");
                 }
                 items.add(copy);
             }
