@@ -137,24 +137,47 @@ class LocalSwitchoverTest {
         assertThat(dryRun.out()).isEqualTo("""
                 switchover lswitch: 6 steps
                   - check that %2$s replicates from %1$s
-                  - make %1$s read-only and wait for %2$s to apply all of it
+                  - fence %1$s and wait for %2$s to apply all of it
                   - make %2$s the primary
                   Replicate from the new primary (in parallel)
-                    - make %1$s replicate from %2$s
                     - make %3$s replicate from %2$s
                   Reload the gateway (in parallel)
                     - reload haproxy 127.0.0.1:36600
+                  - release %1$s and make it replicate from %2$s
                 """.formatted(A, B, C));
 
+        execute(A, "CREATE TABLE fleet.log (id INT PRIMARY KEY, written_on BIGINT)");
+        GatewayWriter writer = new GatewayWriter(WRITE_PORT, password);
+        writer.start();
+        assertEventually(
+                Duration.ofSeconds(10), () -> assertThat(writer.acknowledged()).hasSizeGreaterThan(20));
         long started = System.nanoTime();
         Cli.Result switchover = cli.run("cluster", "switchover", NAME, "--to", B);
         long millis = (System.nanoTime() - started) / 1_000_000;
+        int before = writer.acknowledged().size();
+        assertEventually(
+                Duration.ofSeconds(20), () -> assertThat(writer.acknowledged()).hasSizeGreaterThan(before + 20));
+        writer.stop();
 
         assertThat(switchover.exitCode()).as(switchover.all()).isZero();
         assertThat(switchover.out())
                 .isEqualTo("Cluster 'lswitch' switched over: %s is the primary, %s a replica.%n".formatted(B, A));
         assertThat(switchover.err()).contains("make %s the primary".formatted(B));
-        System.out.printf("switchover to %s took %d ms%n", B, millis);
+        System.out.printf(
+                "switchover to %s took %d ms; a writer through the gateway had %d writes acknowledged, %d failed, and waited at most %d ms for one%n",
+                B, millis, writer.acknowledged().size(), writer.failures(), writer.longestGapMillis());
+        // No write the gateway acknowledged is lost, on the new primary or on any replica.
+        List<Integer> acknowledged = writer.acknowledged();
+        for (String instance : List.of(B, A, C)) {
+            assertEventually(
+                    Duration.ofSeconds(20),
+                    () -> assertThat(ids(instance, "fleet.log")).as(instance).containsAll(acknowledged));
+        }
+        assertThat(queryLong(B, "SELECT written_on FROM fleet.log WHERE id = " + acknowledged.getLast()))
+                .isEqualTo(2L);
+        assertThat(queryLong(A, "SELECT COUNT(*) FROM fleet.log WHERE written_on = 2"))
+                .as("the old primary replicates what the new one wrote")
+                .isPositive();
 
         assertTheGatewayWritesTo(B, 2L, 3);
         assertThat(queryLong(A, "SELECT @@read_only")).isEqualTo(1L);
@@ -253,6 +276,87 @@ class LocalSwitchoverTest {
                 .map(line -> line.trim().split("\\s+"))
                 .map(fields -> fields[0] + " " + fields[1] + " " + fields[4])
                 .toList();
+    }
+
+    private static List<Integer> ids(String instance, String table) throws Exception {
+        List<Integer> ids = new ArrayList<>();
+        try (Connection connection = LocalClusterTest.connect(port(instance), password);
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT id FROM " + table)) {
+            while (rows.next()) {
+                ids.add(rows.getInt(1));
+            }
+        }
+        return ids;
+    }
+
+    /**
+     * Inserts rows one by one through the gateway's write port, reconnecting after any failure, and
+     * keeps the ids whose insert was acknowledged.
+     */
+    static final class GatewayWriter {
+        private final int port;
+        private final String password;
+        private final List<Integer> acknowledged = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final java.util.concurrent.atomic.AtomicInteger failures =
+                new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicLong longestGap = new java.util.concurrent.atomic.AtomicLong();
+        private volatile boolean running = true;
+        private Thread thread;
+
+        GatewayWriter(int port, String password) {
+            this.port = port;
+            this.password = password;
+        }
+
+        void start() {
+            thread = Thread.ofPlatform().name("gateway-writer").start(this::write);
+        }
+
+        private void write() {
+            int next = 1;
+            long last = System.nanoTime();
+            while (running) {
+                try (Connection connection = LocalClusterTest.connect(port, password);
+                        Statement statement = connection.createStatement()) {
+                    while (running) {
+                        statement.executeUpdate("INSERT INTO fleet.log VALUES (%d, @@server_id)".formatted(next));
+                        acknowledged.add(next);
+                        next++;
+                        long now = System.nanoTime();
+                        longestGap.accumulateAndGet((now - last) / 1_000_000, Math::max);
+                        last = now;
+                    }
+                } catch (Exception e) {
+                    failures.incrementAndGet();
+                    next++; // an unacknowledged insert may have happened: never reuse its id
+                    try {
+                        Thread.sleep(5); // pacing the reconnects, not a synchronisation
+                    } catch (InterruptedException interrupted) {
+                        return;
+                    }
+                }
+            }
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join(10_000);
+        }
+
+        List<Integer> acknowledged() {
+            synchronized (acknowledged) {
+                return List.copyOf(acknowledged);
+            }
+        }
+
+        int failures() {
+            return failures.get();
+        }
+
+        long longestGapMillis() {
+            return longestGap.get();
+        }
     }
 
     private static long writtenOn(int row) throws Exception {

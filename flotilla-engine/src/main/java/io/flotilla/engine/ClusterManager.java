@@ -454,8 +454,8 @@ public final class ClusterManager {
     /** Runs the switchover to {@code to} while the caller holds the lock, then stores the new roles. */
     private void switchOver(ClusterStore store, Instance to, String command) {
         ClusterContext context = context(store);
-        try {
-            Operation.run(home, store, switchoverPlan(context, store, to), command, engine, resumeListener);
+        try (SwitchoverPlanner planner = new SwitchoverPlanner(context, context.withTopology(swapped(store, to)), to)) {
+            Operation.run(home, store, planner.switchover(), command, engine, resumeListener);
             store.writeTopology(swappedYaml(store, to));
         } finally {
             context.close();

@@ -28,17 +28,23 @@ import java.util.stream.Collectors;
  *
  * <ol>
  *   <li>the candidate replicates from the primary, both threads running, and is not far behind;
- *   <li>the old primary is made {@code read_only} and its client connections are killed; the
- *       candidate applies everything the old primary wrote (its {@code gtid_binlog_pos}). When it
- *       does not in time, the old primary is made writable again and nothing else has changed;
+ *   <li>the old primary is fenced: {@code read_only}, its client sessions killed, and a global read
+ *       lock ({@code FLUSH TABLES WITH READ LOCK}) held by this planner, since root and any user
+ *       with {@code READ_ONLY ADMIN} write past {@code read_only}. The candidate then applies
+ *       everything the old primary wrote (its {@code gtid_binlog_pos}); when it does not in time,
+ *       the old primary is made writable again and nothing else has changed;
  *   <li>the candidate stops replicating, forgets its primary and becomes writable;
- *   <li>the other replicas and the old primary replicate from the candidate with GTID;
- *   <li>the gateway is rewritten and reloaded in place, so that writes go to the new primary.
+ *   <li>the other replicas replicate from the candidate with GTID;
+ *   <li>the gateway is rewritten and reloaded in place, so that writes go to the new primary;
+ *   <li>the old primary's sessions that waited on the lock are killed, the lock is released, and
+ *       the old primary replicates from the candidate.
  * </ol>
  *
- * The caller stores the topology with the roles swapped once the plan finished.
+ * A run resumed after a crash takes the fence again before acting; writes that reached the old
+ * primary in between are found before it replicates, and reported. The caller stores the topology
+ * with the roles swapped once the plan finished, and closes the planner whatever happened.
  */
-public final class SwitchoverPlanner {
+public final class SwitchoverPlanner implements AutoCloseable {
     /** How far behind its primary a candidate may be (Seconds_Behind_Master) for a switchover to begin. */
     static final long MAX_LAG_SECONDS = 30;
 
@@ -51,6 +57,10 @@ public final class SwitchoverPlanner {
     private final Instance to;
     private final Instance newPrimary;
     private final Instance oldPrimary;
+    /** The session holding the old primary's global read lock, while this planner holds it. */
+    private Connection fence;
+    /** The id of that session on the old primary. */
+    private long fenceSession = -1;
 
     /**
      * @param before the cluster as it is
@@ -120,14 +130,14 @@ public final class SwitchoverPlanner {
                 this::checkCandidate));
         plan.then(Step.action(
                 "switchover/fence/" + from.id(),
-                "make %s read-only and wait for %s to apply all of it".formatted(from.id(), to.id()),
+                "fence %s and wait for %s to apply all of it".formatted(from.id(), to.id()),
                 from.host(),
                 this::fence));
         plan.then(Step.action(
                 "switchover/promote/" + to.id(), "make %s the primary".formatted(to.id()), to.host(), this::promote));
         List<Step> repoints = new ArrayList<>();
         for (Instance replica : after.topology().instances("mariadb")) {
-            if (replica.equals(newPrimary)) {
+            if (replica.equals(newPrimary) || replica.equals(oldPrimary)) {
                 continue;
             }
             repoints.add(Step.action(
@@ -136,7 +146,9 @@ public final class SwitchoverPlanner {
                     replica.host(),
                     () -> repoint(replica)));
         }
-        plan.then(Step.parallel("Replicate from the new primary", repoints));
+        if (!repoints.isEmpty()) {
+            plan.then(Step.parallel("Replicate from the new primary", repoints));
+        }
         List<Step> reloads = new ScalePlanner(before, after)
                 .reloads(
                         "switchover",
@@ -144,8 +156,22 @@ public final class SwitchoverPlanner {
                         List.of(to, from),
                         after.topology().instances("mariadb"));
         if (!reloads.isEmpty()) {
-            plan.then(Step.parallel("Reload the gateway", reloads));
+            // Each reload checks the fence first: a resumed run may not hold it yet.
+            plan.then(Step.parallel(
+                    "Reload the gateway",
+                    reloads.stream()
+                            .map(step -> (Step.Action) step)
+                            .map(action -> Step.action(action.id(), action.title(), action.host(), () -> {
+                                ensureFenced();
+                                action.task().run();
+                            }))
+                            .toList()));
         }
+        plan.then(Step.action(
+                "switchover/repoint/" + from.id(),
+                "release %s and make it replicate from %s".formatted(from.id(), to.id()),
+                from.host(),
+                () -> repoint(oldPrimary)));
         return plan.build();
     }
 
@@ -197,10 +223,9 @@ public final class SwitchoverPlanner {
         if (switchedAlready()) {
             return;
         }
+        takeFence();
         try (Connection primary = before.open(from.host(), from.mainPort());
                 Statement statement = primary.createStatement()) {
-            statement.execute("SET GLOBAL read_only = ON");
-            killClients(statement);
             String target = scalar(statement, "SELECT @@GLOBAL.gtid_binlog_pos");
             try (Connection candidate = before.open(to.host(), to.mainPort());
                     Statement waiting = candidate.createStatement()) {
@@ -208,6 +233,7 @@ public final class SwitchoverPlanner {
                 String reached = scalar(waiting, "SELECT @@GLOBAL.gtid_binlog_pos");
                 while (!covers(reached, target)) {
                     if (System.nanoTime() > deadline) {
+                        releaseFence();
                         statement.execute("SET GLOBAL read_only = OFF");
                         Map<String, String> status = slaveStatus(waiting);
                         String error = firstNonEmpty(status.get("Last_SQL_Error"), status.get("Last_IO_Error"));
@@ -231,15 +257,63 @@ public final class SwitchoverPlanner {
         }
     }
 
+    /** Takes the fence again when a resumed run does not hold it, unless the old primary already replicates. */
+    private synchronized void ensureFenced() throws SQLException {
+        if (fence == null && !switchedAlready()) {
+            takeFence();
+        }
+    }
+
+    /**
+     * Makes the old primary read-only, kills its client sessions and holds its global read lock on
+     * a session of this planner: no client, whatever its privileges, writes to it any more.
+     */
+    private synchronized void takeFence() throws SQLException {
+        Connection session = before.open(from.host(), from.mainPort());
+        try (Statement statement = session.createStatement()) {
+            statement.execute("SET GLOBAL read_only = ON");
+            long own = Long.parseLong(scalar(statement, "SELECT CONNECTION_ID()"));
+            killClients(statement, own);
+            statement.execute("SET SESSION lock_wait_timeout = 30");
+            statement.execute("FLUSH TABLES WITH READ LOCK");
+            fenceSession = own;
+        } catch (SQLException | RuntimeException e) {
+            session.close();
+            throw e;
+        }
+        fence = session;
+    }
+
+    private synchronized void releaseFence() throws SQLException {
+        if (fence == null) {
+            return;
+        }
+        try (Connection session = fence;
+                Statement statement = session.createStatement()) {
+            fence = null;
+            statement.execute("UNLOCK TABLES");
+        }
+    }
+
+    /** Releases the old primary's lock if a step failed while it was held; the old primary stays read-only. */
+    @Override
+    public void close() {
+        try {
+            releaseFence();
+        } catch (SQLException ignored) {
+            // The session is gone, and the lock with it.
+        }
+    }
+
     /**
      * Ends every client session of the old primary but this one and replication's own: a client
      * with the privilege to write past {@code read_only} (root has it) must reconnect, through the
      * gateway, to the new primary.
      */
-    private static void killClients(Statement statement) throws SQLException {
+    private static void killClients(Statement statement, long keep) throws SQLException {
         List<Long> sessions = new ArrayList<>();
-        try (ResultSet rows =
-                statement.executeQuery("SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID()"
+        try (ResultSet rows = statement.executeQuery(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND ID <> %d".formatted(keep)
                         + " AND USER NOT IN ('system user', 'event_scheduler', '%s')"
                                 .formatted(MariaDbKind.REPLICATION_USER)
                         + " AND COMMAND NOT IN ('Binlog Dump', 'Daemon')")) {
@@ -257,6 +331,7 @@ public final class SwitchoverPlanner {
     }
 
     private void promote() throws Exception {
+        ensureFenced();
         InstanceContext context = after.instanceContext(newPrimary);
         rewriteConfig(newPrimary, context);
         try (Connection connection = after.open(to.host(), to.mainPort());
@@ -279,6 +354,9 @@ public final class SwitchoverPlanner {
                     Statement statement = connection.createStatement()) {
                 statement.execute("SET GLOBAL read_only = ON");
                 if (!replicatesFrom(slaveStatus(statement), to)) {
+                    // Sessions that came before the gateway moved wait on the lock: they end, not write.
+                    killClients(statement, fenceSession);
+                    releaseFence();
                     String own = scalar(statement, "SELECT @@GLOBAL.gtid_binlog_pos");
                     try (Connection primary = after.open(to.host(), to.mainPort());
                             Statement onPrimary = primary.createStatement()) {
@@ -286,7 +364,7 @@ public final class SwitchoverPlanner {
                         if (!covers(theirs, own)) {
                             throw new OperationException(
                                     "SWITCHOVER_DIVERGED",
-                                    "%s has transactions the new primary %s lacks (its binlog is at '%s', the new primary's at '%s'): a client with the READ_ONLY ADMIN privilege wrote to it after it was made read-only. Compare the two and remove the extra transactions from %s, then run the same command again"
+                                    "%s has transactions the new primary %s lacks (its binlog is at '%s', the new primary's at '%s'): writes reached it while the switchover was interrupted and it was not fenced. Compare the two and remove the extra transactions from %s, then run the same command again"
                                             .formatted(replica.id(), to.id(), own, theirs, replica.id()));
                         }
                     }
