@@ -147,7 +147,7 @@ class LocalSwitchoverTest {
                 """.formatted(A, B, C));
 
         execute(A, "CREATE TABLE fleet.log (id INT PRIMARY KEY, written_on BIGINT)");
-        GatewayWriter writer = new GatewayWriter(WRITE_PORT, password);
+        GatewayWriter writer = new GatewayWriter("127.0.0.1", WRITE_PORT, password);
         writer.start();
         assertEventually(
                 Duration.ofSeconds(10), () -> assertThat(writer.acknowledged()).hasSizeGreaterThan(20));
@@ -288,75 +288,6 @@ class LocalSwitchoverTest {
             }
         }
         return ids;
-    }
-
-    /**
-     * Inserts rows one by one through the gateway's write port, reconnecting after any failure, and
-     * keeps the ids whose insert was acknowledged.
-     */
-    static final class GatewayWriter {
-        private final int port;
-        private final String password;
-        private final List<Integer> acknowledged = java.util.Collections.synchronizedList(new ArrayList<>());
-        private final java.util.concurrent.atomic.AtomicInteger failures =
-                new java.util.concurrent.atomic.AtomicInteger();
-        private final java.util.concurrent.atomic.AtomicLong longestGap = new java.util.concurrent.atomic.AtomicLong();
-        private volatile boolean running = true;
-        private Thread thread;
-
-        GatewayWriter(int port, String password) {
-            this.port = port;
-            this.password = password;
-        }
-
-        void start() {
-            thread = Thread.ofPlatform().name("gateway-writer").start(this::write);
-        }
-
-        private void write() {
-            int next = 1;
-            long last = System.nanoTime();
-            while (running) {
-                try (Connection connection = LocalClusterTest.connect(port, password);
-                        Statement statement = connection.createStatement()) {
-                    while (running) {
-                        statement.executeUpdate("INSERT INTO fleet.log VALUES (%d, @@server_id)".formatted(next));
-                        acknowledged.add(next);
-                        next++;
-                        long now = System.nanoTime();
-                        longestGap.accumulateAndGet((now - last) / 1_000_000, Math::max);
-                        last = now;
-                    }
-                } catch (Exception e) {
-                    failures.incrementAndGet();
-                    next++; // an unacknowledged insert may have happened: never reuse its id
-                    try {
-                        Thread.sleep(5); // pacing the reconnects, not a synchronisation
-                    } catch (InterruptedException interrupted) {
-                        return;
-                    }
-                }
-            }
-        }
-
-        void stop() throws InterruptedException {
-            running = false;
-            thread.join(10_000);
-        }
-
-        List<Integer> acknowledged() {
-            synchronized (acknowledged) {
-                return List.copyOf(acknowledged);
-            }
-        }
-
-        int failures() {
-            return failures.get();
-        }
-
-        long longestGapMillis() {
-            return longestGap.get();
-        }
     }
 
     private static long writtenOn(int row) throws Exception {
