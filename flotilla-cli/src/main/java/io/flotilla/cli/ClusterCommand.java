@@ -776,14 +776,17 @@ final class ClusterCommand {
             name = "switchover",
             mixinStandardHelpOptions = true,
             description = {
-                "Make a MariaDB replica the primary, planned: the primary is made read-only and its client sessions are"
-                        + " killed, the replica applies everything the primary wrote (its gtid_binlog_pos), stops replicating"
-                        + " and becomes writable; the other replicas and the old primary then replicate from it (GTID,"
-                        + " MASTER_USE_GTID=slave_pos), and HAProxy is reloaded in place so that its write port goes to it.",
+                "Make a MariaDB replica the primary, planned. The primary is fenced: read_only, its client sessions"
+                        + " killed, and a global read lock held by this command until the gateway has moved (root writes past"
+                        + " read_only). The replica applies everything the primary wrote (its gtid_binlog_pos), stops"
+                        + " replicating and becomes writable; the other replicas replicate from it (GTID,"
+                        + " MASTER_USE_GTID=slave_pos); HAProxy is reloaded in place so that its write port goes to it; last,"
+                        + " the old primary's waiting sessions are killed, its lock released, and it replicates from the new one.",
                 "Refused, with nothing changed: an instance that is not a MariaDB replica of the cluster, a replica whose"
                         + " threads are not both running or that is more than 30 s behind. When the replica does not catch up"
-                        + " within 60 s the primary is made writable again. The topology's roles change when every step"
-                        + " finished; a switchover cut short (even by kill -9) finishes when the same command runs again."
+                        + " within --wait seconds the primary is made writable again and nothing else has changed. The"
+                        + " topology's roles change when every step finished; a switchover cut short (even by kill -9)"
+                        + " finishes when the same command runs again."
             })
     static final class SwitchoverCommand implements Callable<Integer> {
         @ParentCommand
@@ -799,6 +802,15 @@ final class ClusterCommand {
                 description = "The replica that becomes the primary.")
         private String to;
 
+        @Option(
+                names = "--wait",
+                defaultValue = "60",
+                paramLabel = "SECONDS",
+                description =
+                        "How long the replica may take to apply what the fenced primary wrote before the primary is"
+                                + " made writable again and the switchover given up (default: ${DEFAULT-VALUE}).")
+        private int waitSeconds;
+
         @Option(names = "--dry-run", description = "Print the plan and change nothing.")
         private boolean dryRun;
 
@@ -813,8 +825,15 @@ final class ClusterCommand {
                 output.out().print(clusters.switchoverPlan(name, to).render());
                 return 0;
             }
-            var switchover =
-                    clusters.switchover(name, to, Services.commandLine("cluster", "switchover", name, "--to", to));
+            if (waitSeconds < 1) {
+                throw new OperationException(
+                        "BAD_OPTION", "--wait must be at least 1 second, got %d".formatted(waitSeconds));
+            }
+            var switchover = clusters.switchover(
+                    name,
+                    to,
+                    java.time.Duration.ofSeconds(waitSeconds),
+                    Services.commandLine("cluster", "switchover", name, "--to", to));
             if (format == Format.json) {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("cluster", name);

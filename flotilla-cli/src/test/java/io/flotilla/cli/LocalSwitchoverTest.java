@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -125,6 +126,34 @@ class LocalSwitchoverTest {
         }
         assertThat(queryLong(A, "SELECT @@read_only")).isZero();
         assertTheGatewayWritesTo(A, 1L, 2);
+
+        // A replica whose threads run but that cannot apply (a session holds a lock on the table) does not
+        // catch up: the switchover gives up after --wait and the primary is writable again.
+        try (Connection replica = LocalClusterTest.connect(port(C), password);
+                Statement lock = replica.createStatement()) {
+            lock.execute("LOCK TABLES fleet.ships READ");
+            try (Connection writes = LocalClusterTest.connect(WRITE_PORT, password);
+                    Statement statement = writes.createStatement()) {
+                statement.execute("INSERT INTO fleet.ships VALUES (3, @@server_id)");
+            }
+            Cli.Result stuck = cli.run("cluster", "switchover", NAME, "--to", C, "--wait", "2");
+            assertThat(stuck.exitCode()).isEqualTo(1);
+            String gtid = "0-1-\\d+";
+            assertThat(stuck.err())
+                    .matches("(?s).*"
+                            + Pattern.quote(
+                                    "Error: fence %1$s and wait for %2$s to apply all of it failed: %2$s did not apply the primary's transactions up to '"
+                                            .formatted(A, C))
+                            + gtid
+                            + Pattern.quote("' within 2 s (it is at '")
+                            + gtid
+                            + Pattern.quote(
+                                    "'; Slave_IO_Running: Yes, Slave_SQL_Running: Yes). %s is writable again and nothing else changed; fix the replica and run the same command again, or choose another replica\n"
+                                            .formatted(A)));
+            assertThat(queryLong(A, "SELECT @@read_only")).isZero();
+            lock.execute("UNLOCK TABLES");
+        }
+        assertTheGatewayWritesTo(A, 1L, 4);
         assertThat(Files.readString(home.resolve("clusters").resolve(NAME).resolve("topology.yaml")))
                 .doesNotContain("role:");
     }
@@ -179,7 +208,7 @@ class LocalSwitchoverTest {
                 .as("the old primary replicates what the new one wrote")
                 .isPositive();
 
-        assertTheGatewayWritesTo(B, 2L, 3);
+        assertTheGatewayWritesTo(B, 2L, 5);
         assertThat(queryLong(A, "SELECT @@read_only")).isEqualTo(1L);
         assertThat(queryLong(B, "SELECT @@read_only")).isZero();
         assertThat(roles())
@@ -216,7 +245,7 @@ class LocalSwitchoverTest {
         assertThat(again.out())
                 .isEqualTo("Cluster 'lswitch' switched over: %s is the primary, %s a replica.%n".formatted(C, B));
         assertThat(Files.readString(journal)).contains("\"event\":\"resume\"").contains("\"result\":\"ok\"");
-        assertTheGatewayWritesTo(C, 3L, 4);
+        assertTheGatewayWritesTo(C, 3L, 6);
         assertThat(roles())
                 .containsExactly(A + " mariadb-replica Up", B + " mariadb-replica Up", C + " mariadb-primary Up");
     }
@@ -236,7 +265,7 @@ class LocalSwitchoverTest {
         assertThat(scaleIn.exitCode()).as(scaleIn.all()).isZero();
         assertThat(scaleIn.out()).isEqualTo("Cluster 'lswitch' scaled in: mariadb %s.%n".formatted(C));
         assertThat(scaleIn.err()).contains("make %s the primary".formatted(A)).contains("stop mariadb " + C);
-        assertTheGatewayWritesTo(A, 1L, 5);
+        assertTheGatewayWritesTo(A, 1L, 7);
         assertThat(roles()).containsExactly(A + " mariadb-primary Up", B + " mariadb-replica Up");
         assertThat(root.resolve("data/mariadb-36508")).doesNotExist();
     }

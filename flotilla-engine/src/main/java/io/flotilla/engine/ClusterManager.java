@@ -347,7 +347,7 @@ public final class ClusterManager {
             if (switchoverTo != null) {
                 Switchover switchover = switchoverBeforeScaleIn(name, topology(name), node, switchoverTo);
                 if (!switchover.done()) {
-                    switchOver(store, switchover.to(), command);
+                    switchOver(store, switchover.to(), command, SwitchoverPlanner.CATCH_UP_TIMEOUT);
                 }
             }
             List<Instance> leaving = ScalePlanner.leaving(name, topology(name), node);
@@ -439,22 +439,23 @@ public final class ClusterManager {
      * gateway sends writes to it. The topology changes (roles swapped) only once every step
      * finished; cut short, the same command finishes it.
      */
-    public Switchover switchover(String name, String node, String command) {
+    public Switchover switchover(String name, String node, Duration catchUpTimeout, String command) {
         ClusterStore store = existing(name);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
             requireDeployed(store);
             Switchover switchover = checkSwitchover(name, node);
             if (!switchover.done()) {
-                switchOver(store, switchover.to(), command);
+                switchOver(store, switchover.to(), command, catchUpTimeout);
             }
             return switchover;
         }
     }
 
     /** Runs the switchover to {@code to} while the caller holds the lock, then stores the new roles. */
-    private void switchOver(ClusterStore store, Instance to, String command) {
+    private void switchOver(ClusterStore store, Instance to, String command, Duration catchUpTimeout) {
         ClusterContext context = context(store);
-        try (SwitchoverPlanner planner = new SwitchoverPlanner(context, context.withTopology(swapped(store, to)), to)) {
+        try (SwitchoverPlanner planner =
+                new SwitchoverPlanner(context, context.withTopology(swapped(store, to)), to, catchUpTimeout)) {
             Operation.run(home, store, planner.switchover(), command, engine, resumeListener);
             store.writeTopology(swappedYaml(store, to));
         } finally {
@@ -463,7 +464,9 @@ public final class ClusterManager {
     }
 
     private static Plan switchoverPlan(ClusterContext before, ClusterStore store, Instance to) {
-        return new SwitchoverPlanner(before, before.withTopology(swapped(store, to)), to).switchover();
+        return new SwitchoverPlanner(
+                        before, before.withTopology(swapped(store, to)), to, SwitchoverPlanner.CATCH_UP_TIMEOUT)
+                .switchover();
     }
 
     private static String swappedYaml(ClusterStore store, Instance to) {

@@ -48,7 +48,9 @@ public final class SwitchoverPlanner implements AutoCloseable {
     /** How far behind its primary a candidate may be (Seconds_Behind_Master) for a switchover to begin. */
     static final long MAX_LAG_SECONDS = 30;
 
-    private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(60);
+    /** How long the candidate may take to apply what the fenced primary wrote, unless told otherwise. */
+    public static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(60);
+
     private static final Duration POLL = Duration.ofMillis(100);
 
     private final ClusterContext before;
@@ -57,6 +59,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
     private final Instance to;
     private final Instance newPrimary;
     private final Instance oldPrimary;
+    private final Duration catchUpTimeout;
     /** The session holding the old primary's global read lock, while this planner holds it. */
     private Connection fence;
     /** The id of that session on the old primary. */
@@ -66,8 +69,10 @@ public final class SwitchoverPlanner implements AutoCloseable {
      * @param before the cluster as it is
      * @param after the same cluster with {@code to} as its primary
      * @param to the candidate, as {@code before} declares it
+     * @param catchUpTimeout how long the candidate may take to apply what the fenced primary wrote
      */
-    public SwitchoverPlanner(ClusterContext before, ClusterContext after, Instance to) {
+    public SwitchoverPlanner(ClusterContext before, ClusterContext after, Instance to, Duration catchUpTimeout) {
+        this.catchUpTimeout = requireNonNull(catchUpTimeout, "catchUpTimeout is null");
         this.before = requireNonNull(before, "before is null");
         this.after = requireNonNull(after, "after is null");
         this.to = requireNonNull(to, "to is null");
@@ -229,7 +234,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
             String target = scalar(statement, "SELECT @@GLOBAL.gtid_binlog_pos");
             try (Connection candidate = before.open(to.host(), to.mainPort());
                     Statement waiting = candidate.createStatement()) {
-                long deadline = System.nanoTime() + CATCH_UP_TIMEOUT.toNanos();
+                long deadline = System.nanoTime() + catchUpTimeout.toNanos();
                 String reached = scalar(waiting, "SELECT @@GLOBAL.gtid_binlog_pos");
                 while (!covers(reached, target)) {
                     if (System.nanoTime() > deadline) {
@@ -243,7 +248,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
                                         .formatted(
                                                 to.id(),
                                                 target,
-                                                CATCH_UP_TIMEOUT.toSeconds(),
+                                                catchUpTimeout.toSeconds(),
                                                 reached,
                                                 status.getOrDefault("Slave_IO_Running", "none"),
                                                 status.getOrDefault("Slave_SQL_Running", "none"),
