@@ -270,6 +270,55 @@ class LocalSwitchoverTest {
         assertThat(root.resolve("data/mariadb-36508")).doesNotExist();
     }
 
+    @Test
+    @Order(5)
+    void writesThatReachTheOldPrimaryWhileASwitchoverIsInterruptedAreReportedNotReplicatedOver() throws Exception {
+        Path journal = home.resolve("clusters").resolve(NAME).resolve("journal").resolve("current.jsonl");
+        Process first = cli.start(root.resolve("switchover-2.log"), "cluster", "switchover", NAME, "--to", B);
+        assertEventually(
+                Duration.ofSeconds(60),
+                () -> assertThat(journal)
+                        .content()
+                        .contains("\"event\":\"done\",\"time\"")
+                        .contains("\"step\":\"switchover/promote/" + B + "\"}"));
+        first.destroyForcibly();
+        assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        // Its fence died with the command: root writes past read_only.
+        assertEventually(Duration.ofSeconds(10), () -> {
+            try (Connection old = LocalClusterTest.connect(port(A), password);
+                    Statement statement = old.createStatement()) {
+                statement.execute("SET SESSION lock_wait_timeout = 1");
+                statement.execute("INSERT INTO fleet.ships VALUES (100, @@server_id)");
+            }
+        });
+
+        Cli.Result again = cli.run("cluster", "switchover", NAME, "--to", B);
+
+        assertThat(again.exitCode()).isEqualTo(1);
+        assertThat(again.err())
+                .contains("Resuming operation ")
+                .containsPattern(Pattern.quote("%s has transactions the new primary %s lacks (its binlog ends at '0-1-"
+                                .formatted(A, B))
+                        + "\\d+"
+                        + Pattern.quote("', the new primary applied it up to '0-1-")
+                        + "\\d+"
+                        + Pattern.quote(
+                                "'): writes reached it while the switchover was interrupted and it was not fenced. It stays read-only and replicates from nothing; compare the two, remove the extra transactions from %s (or rebuild it: scale it in and out), then run the same command again"
+                                        .formatted(A)));
+        assertThat(queryLong(A, "SELECT COUNT(*) FROM fleet.ships WHERE id = 100"))
+                .isEqualTo(1L);
+        assertThat(queryLong(B, "SELECT COUNT(*) FROM fleet.ships WHERE id = 100"))
+                .isZero();
+        assertThat(queryLong(A, "SELECT @@read_only")).isEqualTo(1L);
+        try (Connection old = LocalClusterTest.connect(port(A), password);
+                Statement statement = old.createStatement();
+                ResultSet status = statement.executeQuery("SHOW SLAVE STATUS")) {
+            assertThat(status.next())
+                    .as("the old primary replicates from nothing")
+                    .isFalse();
+        }
+    }
+
     /** A row written through the gateway's write port lands on {@code primary} and reaches every other instance. */
     private static void assertTheGatewayWritesTo(String primary, long serverId, int row) throws Exception {
         try (Connection gateway = LocalClusterTest.connect(WRITE_PORT, password);

@@ -365,12 +365,13 @@ public final class SwitchoverPlanner implements AutoCloseable {
                     String own = scalar(statement, "SELECT @@GLOBAL.gtid_binlog_pos");
                     try (Connection primary = after.open(to.host(), to.mainPort());
                             Statement onPrimary = primary.createStatement()) {
-                        String theirs = scalar(onPrimary, "SELECT @@GLOBAL.gtid_binlog_pos");
-                        if (!covers(theirs, own)) {
+                        // What the new primary applied from this one, kept after RESET SLAVE ALL.
+                        String applied = scalar(onPrimary, "SELECT @@GLOBAL.gtid_slave_pos");
+                        if (!appliedAll(applied, own)) {
                             throw new OperationException(
                                     "SWITCHOVER_DIVERGED",
-                                    "%s has transactions the new primary %s lacks (its binlog is at '%s', the new primary's at '%s'): writes reached it while the switchover was interrupted and it was not fenced. Compare the two and remove the extra transactions from %s, then run the same command again"
-                                            .formatted(replica.id(), to.id(), own, theirs, replica.id()));
+                                    "%s has transactions the new primary %s lacks (its binlog ends at '%s', the new primary applied it up to '%s'): writes reached it while the switchover was interrupted and it was not fenced. It stays read-only and replicates from nothing; compare the two, remove the extra transactions from %s (or rebuild it: scale it in and out), then run the same command again"
+                                            .formatted(replica.id(), to.id(), own, applied, replica.id()));
                         }
                     }
                     // A former primary applied what its binlog holds, whatever its old gtid_slave_pos says.
@@ -420,6 +421,28 @@ public final class SwitchoverPlanner implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether {@code applied} (a replica's {@code gtid_slave_pos}) ends, in every domain of {@code
+     * written} (its former primary's {@code gtid_binlog_pos}), at the very GTID the primary wrote
+     * last: a later write, even one with a sequence number the replica's own writes reached, is not.
+     */
+    static boolean appliedAll(String applied, String written) {
+        Map<String, String> last = lastGtids(applied);
+        return lastGtids(written).entrySet().stream()
+                .allMatch(each -> each.getValue().equals(last.get(each.getKey())));
+    }
+
+    private static Map<String, String> lastGtids(String gtids) {
+        Map<String, String> last = new LinkedHashMap<>();
+        for (String gtid : gtids.split(",")) {
+            String[] parts = gtid.strip().split("-");
+            if (parts.length == 3) {
+                last.put(parts[0], gtid.strip());
+            }
+        }
+        return last;
     }
 
     private static Map<String, Long> positions(String gtids) {

@@ -33,6 +33,18 @@ class SwitchoverPlannerTest {
     }
 
     @Test
+    void theNewPrimaryAppliedAllWhenItsSlavePositionEndsAtTheOldPrimarysLastWrite() {
+        assertThat(SwitchoverPlanner.appliedAll("0-1-42", "0-1-42")).isTrue();
+        assertThat(SwitchoverPlanner.appliedAll("0-1-42,1-3-7", "0-1-42")).isTrue();
+        assertThat(SwitchoverPlanner.appliedAll("", "")).isTrue();
+        assertThat(SwitchoverPlanner.appliedAll("0-1-42", "0-1-43"))
+                .as("a write after the fence")
+                .isFalse();
+        assertThat(SwitchoverPlanner.appliedAll("0-1-42", "0-1-43,1-3-7")).isFalse();
+        assertThat(SwitchoverPlanner.appliedAll("", "0-1-1")).isFalse();
+    }
+
+    @Test
     void theCandidateMustBeAMariaDbInstanceOfTheCluster() {
         assertThat(SwitchoverPlanner.candidate("c1", CLUSTER, "10.0.0.2:3306").id())
                 .isEqualTo("10.0.0.2:3306");
