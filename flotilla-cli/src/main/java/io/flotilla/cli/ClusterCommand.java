@@ -779,8 +779,8 @@ final class ClusterCommand {
                 "Make a MariaDB replica the primary, planned. The primary is fenced: read_only, its client sessions"
                         + " killed, and a global read lock held by this command until the gateway has moved (root writes past"
                         + " read_only). The replica applies everything the primary wrote (its gtid_binlog_pos), stops"
-                        + " replicating and becomes writable; the other replicas replicate from it (GTID,"
-                        + " MASTER_USE_GTID=slave_pos); HAProxy is reloaded in place so that its write port goes to it; last,"
+                        + " replicating and becomes writable; HAProxy is reloaded in place so that its write port goes to it;"
+                        + " the other replicas replicate from it (GTID, MASTER_USE_GTID=slave_pos); last,"
                         + " the old primary's waiting sessions are killed, its lock released, and it replicates from the new one.",
                 "Refused, with nothing changed: an instance that is not a MariaDB replica of the cluster, a replica whose"
                         + " threads are not both running or that is more than 30 s behind. When the replica does not catch up"

@@ -168,10 +168,10 @@ class LocalSwitchoverTest {
                   - check that %2$s replicates from %1$s
                   - fence %1$s and wait for %2$s to apply all of it
                   - make %2$s the primary
-                  Replicate from the new primary (in parallel)
-                    - make %3$s replicate from %2$s
                   Reload the gateway (in parallel)
                     - reload haproxy 127.0.0.1:36600
+                  Replicate from the new primary (in parallel)
+                    - make %3$s replicate from %2$s
                   - release %1$s and make it replicate from %2$s
                 """.formatted(A, B, C));
 

@@ -34,8 +34,8 @@ import java.util.stream.Collectors;
  *       everything the old primary wrote (its {@code gtid_binlog_pos}); when it does not in time,
  *       the old primary is made writable again and nothing else has changed;
  *   <li>the candidate stops replicating, forgets its primary and becomes writable;
- *   <li>the other replicas replicate from the candidate with GTID;
  *   <li>the gateway is rewritten and reloaded in place, so that writes go to the new primary;
+ *   <li>the other replicas replicate from the candidate with GTID;
  *   <li>the old primary's sessions that waited on the lock are killed, the lock is released, and
  *       the old primary replicates from the candidate.
  * </ol>
@@ -140,6 +140,24 @@ public final class SwitchoverPlanner implements AutoCloseable {
                 this::fence));
         plan.then(Step.action(
                 "switchover/promote/" + to.id(), "make %s the primary".formatted(to.id()), to.host(), this::promote));
+        List<Step> reloads = new ScalePlanner(before, after)
+                .reloads(
+                        "switchover",
+                        List.of(newPrimary, oldPrimary),
+                        List.of(to, from),
+                        after.topology().instances("mariadb"));
+        if (!reloads.isEmpty()) {
+            // Writes move first. Each reload checks the fence: a resumed run may not hold it yet.
+            plan.then(Step.parallel(
+                    "Reload the gateway",
+                    reloads.stream()
+                            .map(step -> (Step.Action) step)
+                            .map(action -> Step.action(action.id(), action.title(), action.host(), () -> {
+                                ensureFenced();
+                                action.task().run();
+                            }))
+                            .toList()));
+        }
         List<Step> repoints = new ArrayList<>();
         for (Instance replica : after.topology().instances("mariadb")) {
             if (replica.equals(newPrimary) || replica.equals(oldPrimary)) {
@@ -153,24 +171,6 @@ public final class SwitchoverPlanner implements AutoCloseable {
         }
         if (!repoints.isEmpty()) {
             plan.then(Step.parallel("Replicate from the new primary", repoints));
-        }
-        List<Step> reloads = new ScalePlanner(before, after)
-                .reloads(
-                        "switchover",
-                        List.of(newPrimary, oldPrimary),
-                        List.of(to, from),
-                        after.topology().instances("mariadb"));
-        if (!reloads.isEmpty()) {
-            // Each reload checks the fence first: a resumed run may not hold it yet.
-            plan.then(Step.parallel(
-                    "Reload the gateway",
-                    reloads.stream()
-                            .map(step -> (Step.Action) step)
-                            .map(action -> Step.action(action.id(), action.title(), action.host(), () -> {
-                                ensureFenced();
-                                action.task().run();
-                            }))
-                            .toList()));
         }
         plan.then(Step.action(
                 "switchover/repoint/" + from.id(),
