@@ -260,6 +260,14 @@ class LocalSwitchoverTest {
                         "Error: --switchover-to is only for removing the MariaDB primary of cluster 'lswitch', %s; remove %s without it%n"
                                 .formatted(C, A));
 
+        Cli.Result dryRun = cli.run("cluster", "scale-in", NAME, "-N", C, "--switchover-to", A, "--dry-run");
+        assertThat(dryRun.exitCode()).as(dryRun.all()).isZero();
+        assertThat(dryRun.out())
+                .startsWith("switchover lswitch: 6 steps\n")
+                .contains("  - make %s the primary\n".formatted(A))
+                .contains("scale-in lswitch: ")
+                .contains("- stop mariadb %s\n".formatted(C));
+
         Cli.Result scaleIn = cli.run("cluster", "scale-in", NAME, "-N", C, "--switchover-to", A, "--yes");
 
         assertThat(scaleIn.exitCode()).as(scaleIn.all()).isZero();
