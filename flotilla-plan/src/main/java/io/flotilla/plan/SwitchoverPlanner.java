@@ -155,6 +155,8 @@ public final class SwitchoverPlanner implements AutoCloseable {
                             .map(action -> Step.action(action.id(), action.title(), action.host(), () -> {
                                 ensureFenced();
                                 action.task().run();
+                                // New sessions go to the new primary now; those that came before end.
+                                endWaitingSessions();
                             }))
                             .toList()));
         }
@@ -229,6 +231,14 @@ public final class SwitchoverPlanner implements AutoCloseable {
             return;
         }
         takeFence();
+        awaitCatchUp();
+    }
+
+    /**
+     * Waits until the candidate has applied everything the fenced old primary wrote. When it does
+     * not in time, the old primary is released and made writable again: nothing else has changed.
+     */
+    private void awaitCatchUp() throws SQLException, InterruptedException {
         try (Connection primary = before.open(from.host(), from.mainPort());
                 Statement statement = primary.createStatement()) {
             String target = scalar(statement, "SELECT @@GLOBAL.gtid_binlog_pos");
@@ -259,6 +269,17 @@ public final class SwitchoverPlanner implements AutoCloseable {
                     reached = scalar(waiting, "SELECT @@GLOBAL.gtid_binlog_pos");
                 }
             }
+        }
+    }
+
+    /** Ends the old primary's client sessions (they wait on the lock) while the fence holds. */
+    private synchronized void endWaitingSessions() throws SQLException {
+        if (fence == null) {
+            return;
+        }
+        try (Connection connection = before.open(from.host(), from.mainPort());
+                Statement statement = connection.createStatement()) {
+            killClients(statement, fenceSession);
         }
     }
 
@@ -342,6 +363,8 @@ public final class SwitchoverPlanner implements AutoCloseable {
         try (Connection connection = after.open(to.host(), to.mainPort());
                 Statement statement = connection.createStatement()) {
             if (!slaveStatus(statement).isEmpty()) {
+                // Again, for a run resumed after a crash: the old primary was not fenced meanwhile.
+                awaitCatchUp();
                 statement.execute("STOP SLAVE");
                 statement.execute("RESET SLAVE ALL");
             }
