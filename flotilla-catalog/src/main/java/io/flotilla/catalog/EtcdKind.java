@@ -12,7 +12,9 @@ import java.util.stream.Collectors;
 
 /**
  * etcd, a member of a static cluster whose {@code --initial-cluster} lists every etcd instance
- * of the topology. Members of one cluster start together: none is healthy before a quorum is.
+ * of the topology. Members of one cluster start together: none is healthy before a quorum is. A
+ * member added by scale-out ({@code initial_cluster_state: existing}) joins the running members
+ * once they know it ({@code etcdctl member add}); the flags matter only on its first start.
  */
 public final class EtcdKind implements ComponentKind {
     @Override
@@ -65,7 +67,8 @@ public final class EtcdKind implements ComponentKind {
                 "--listen-peer-urls=http://" + context.listen("peer_port"),
                 "--initial-advertise-peer-urls=http://" + context.address("peer_port"),
                 "--initial-cluster=" + initialCluster,
-                "--initial-cluster-state=new",
+                "--initial-cluster-state="
+                        + instance.field("initial_cluster_state").orElse("new"),
                 "--initial-cluster-token=flotilla-" + context.clusterName());
     }
 

@@ -148,7 +148,11 @@ public final class HaproxyKind implements ComponentKind {
         if (!other.component().equals("mariadb")) {
             return List.of();
         }
-        return List.of("proxy=\"%s\",server=\"%s\"".formatted(REPLICA_BACKEND, serverName(other)));
+        String replica = "proxy=\"%s\",server=\"%s\"".formatted(REPLICA_BACKEND, serverName(other));
+        if (MariaDbKind.isPrimary(other)) {
+            return List.of(replica, "proxy=\"%s\",server=\"%s\"".formatted(PRIMARY_BACKEND, serverName(other)));
+        }
+        return List.of(replica);
     }
 
     private static String serverName(Instance server) {

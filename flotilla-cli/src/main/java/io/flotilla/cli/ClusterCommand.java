@@ -54,6 +54,7 @@ import picocli.CommandLine.ParentCommand;
             ClusterCommand.Check.class,
             ClusterCommand.ScaleOutCommand.class,
             ClusterCommand.ScaleInCommand.class,
+            ClusterCommand.SwitchoverCommand.class,
             ClusterCommand.Password.class,
             ClusterCommand.Audit.class
         })
@@ -624,7 +625,9 @@ final class ClusterCommand {
                 "A new MariaDB replica is cloned from the primary with mariadb-backup and replicates from the backup's GTID"
                         + " position; a new host gets the agent; HAProxy and Prometheus are reloaded in place. The cluster's"
                         + " topology changes only when every step finished; re-running a scale-out that was cut short finishes it.",
-                "MariaDB instances in FILE are replicas (a second primary is refused); new etcd members are refused for now.",
+                "MariaDB instances in FILE are replicas (a second primary is refused). A new etcd member joins the running"
+                        + " members: it is added to the membership (etcdctl member add) just before it starts with"
+                        + " --initial-cluster-state=existing, one member at a time, and Prometheus scrapes it.",
                 "New hosts are reached with --user and -i KEY, -p or --password-file, and bootstrapped as deploy does."
             })
     static final class ScaleOutCommand implements Callable<Integer> {
@@ -692,7 +695,9 @@ final class ClusterCommand {
             description = {
                 "Remove one instance from a running cluster: out of the HAProxy pool (reloaded) and etcd's membership first,"
                         + " then stopped and its directories removed; the agent and exporters of a host left empty go too.",
-                "Refused, with the reason: the MariaDB primary (no switchover yet), the last etcd member, the only gateway."
+                "The MariaDB primary leaves only with --switchover-to: the switchover (see `cluster switchover`) runs first,"
+                        + " then the old primary leaves as a replica. Refused, with the reason: the primary without that option,"
+                        + " the last etcd member, the only gateway."
             })
     static final class ScaleInCommand implements Callable<Integer> {
         @ParentCommand
@@ -707,6 +712,12 @@ final class ClusterCommand {
                 paramLabel = "HOST:PORT",
                 description = "The instance to remove.")
         private String node;
+
+        @Option(
+                names = "--switchover-to",
+                paramLabel = "HOST:PORT",
+                description = "When -N is the MariaDB primary: the replica that becomes the primary before it leaves.")
+        private String switchoverTo;
 
         @Option(
                 names = {"-y", "--yes"},
@@ -724,12 +735,16 @@ final class ClusterCommand {
             Output output = parent.output();
             ClusterManager clusters = Services.clusters(output);
             if (dryRun) {
-                output.out().print(clusters.scaleInPlan(name, node).render());
+                clusters.scaleInPlans(name, node, switchoverTo)
+                        .forEach(plan -> output.out().print(plan.render()));
                 return 0;
             }
-            var leaving = clusters.checkScaleIn(name, node);
+            var leaving = clusters.checkScaleIn(name, node, switchoverTo);
             if (!yes) {
                 requireTerminal();
+                if (switchoverTo != null) {
+                    output.out().printf("Cluster '%s' will switch its primary over to %s first.%n", name, switchoverTo);
+                }
                 output.out().printf("Cluster '%s' will lose these instances and their data:%n%n", name);
                 output.out().print(instanceTable(leaving));
                 if (!confirm(output, "Scale in?")) {
@@ -737,7 +752,12 @@ final class ClusterCommand {
                     return 1;
                 }
             }
-            var removed = clusters.scaleIn(name, node, Services.commandLine("cluster", "scale-in", name, "-N", node));
+            List<String> command = new ArrayList<>(List.of("cluster", "scale-in", name, "-N", node));
+            if (switchoverTo != null) {
+                command.addAll(List.of("--switchover-to", switchoverTo));
+            }
+            var removed =
+                    clusters.scaleIn(name, node, switchoverTo, Services.commandLine(command.toArray(String[]::new)));
             if (format == Format.json) {
                 output.json(Map.of("cluster", name, "operation", "scale-in", "removed", instancesJson(removed)));
             } else {
@@ -750,6 +770,88 @@ final class ClusterCommand {
                                         removed.stream()
                                                 .map(instance -> instance.component() + " " + instance.id())
                                                 .toList()));
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "switchover",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Make a MariaDB replica the primary, planned. The primary is fenced: read_only, its client sessions"
+                        + " killed, and a global read lock held by this command until the gateway has moved (root writes past"
+                        + " read_only). The replica applies everything the primary wrote (its gtid_binlog_pos), stops"
+                        + " replicating and becomes writable; HAProxy is reloaded in place so that its write port goes to it;"
+                        + " the other replicas replicate from it (GTID, MASTER_USE_GTID=slave_pos); last,"
+                        + " the old primary's waiting sessions are killed, its lock released, and it replicates from the new one.",
+                "Refused, with nothing changed: an instance that is not a MariaDB replica of the cluster, a replica whose"
+                        + " threads are not both running or that is more than 30 s behind. When the replica does not catch up"
+                        + " within --wait seconds the primary is made writable again and nothing else has changed. The"
+                        + " topology's roles change when every step finished; a switchover cut short (even by kill -9)"
+                        + " finishes when the same command runs again."
+            })
+    static final class SwitchoverCommand implements Callable<Integer> {
+        @ParentCommand
+        private ClusterCommand parent;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
+        private String name;
+
+        @Option(
+                names = "--to",
+                required = true,
+                paramLabel = "HOST:PORT",
+                description = "The replica that becomes the primary.")
+        private String to;
+
+        @Option(
+                names = "--wait",
+                defaultValue = "60",
+                paramLabel = "SECONDS",
+                description =
+                        "How long the replica may take to apply what the fenced primary wrote before the primary is"
+                                + " made writable again and the switchover given up (default: ${DEFAULT-VALUE}).")
+        private int waitSeconds;
+
+        @Option(names = "--dry-run", description = "Print the plan and change nothing.")
+        private boolean dryRun;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
+        private Format format;
+
+        @Override
+        public Integer call() {
+            Output output = parent.output();
+            ClusterManager clusters = Services.clusters(output);
+            if (dryRun) {
+                output.out().print(clusters.switchoverPlan(name, to).render());
+                return 0;
+            }
+            if (waitSeconds < 1) {
+                throw new OperationException(
+                        "BAD_OPTION", "--wait must be at least 1 second, got %d".formatted(waitSeconds));
+            }
+            var switchover = clusters.switchover(
+                    name,
+                    to,
+                    java.time.Duration.ofSeconds(waitSeconds),
+                    Services.commandLine("cluster", "switchover", name, "--to", to));
+            if (format == Format.json) {
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("cluster", name);
+                json.put("operation", "switchover");
+                json.put("from", switchover.from().id());
+                json.put("primary", switchover.to().id());
+                json.put("changed", !switchover.done());
+                output.json(json);
+            } else if (switchover.done()) {
+                output.out().printf("%s is already the primary of cluster '%s'; nothing changed.%n", to, name);
+            } else {
+                output.out()
+                        .printf(
+                                "Cluster '%s' switched over: %s is the primary, %s a replica.%n",
+                                name, switchover.to().id(), switchover.from().id());
             }
             return 0;
         }

@@ -166,8 +166,11 @@ class ScaleClusterTest {
         assertThat(refused.exitCode()).isEqualTo(1);
         assertThat(refused.err())
                 .isEqualTo(
-                        "Error: %s is the MariaDB primary of cluster 'scaled': every write goes to it. Flotilla cannot switch the primary over to a replica yet; remove a replica instead, or destroy the cluster%n"
-                                .formatted(primary));
+                        "Error: %s is the MariaDB primary of cluster 'scaled': every write goes to it. Switch it over to a replica as it leaves with --switchover-to HOST:PORT (its replicas: %s:3306, %s:3306), or first with `flotilla cluster switchover scaled --to HOST:PORT`%n"
+                                .formatted(
+                                        primary,
+                                        hosts.hosts().get(1).address(),
+                                        hosts.hosts().get(2).address()));
     }
 
     @Test

@@ -18,6 +18,7 @@ import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Plan;
 import io.flotilla.plan.ScalePlanner;
 import io.flotilla.plan.Selection;
+import io.flotilla.plan.SwitchoverPlanner;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.ScaleOut;
 import io.flotilla.topology.Topology;
@@ -305,33 +306,67 @@ public final class ClusterManager {
         return ssh == null ? Optional.empty() : Optional.of(Path.of(ssh.knownHosts()));
     }
 
-    /** The instances a scale-in of {@code node} removes, or the reason it is refused. Changes nothing. */
-    public List<Instance> checkScaleIn(String name, String node) {
-        return ScalePlanner.leaving(name, topology(name), node);
+    /**
+     * The instances a scale-in of {@code node} removes, or the reason it is refused. With {@code
+     * switchoverTo}, the MariaDB primary may be named: it leaves as a replica once that replica is
+     * the primary. Changes nothing.
+     */
+    public List<Instance> checkScaleIn(String name, String node, String switchoverTo) {
+        Topology topology = topology(name);
+        if (switchoverTo == null) {
+            return ScalePlanner.leaving(name, topology, node);
+        }
+        Switchover switchover = switchoverBeforeScaleIn(name, topology, node, switchoverTo);
+        if (switchover.done()) {
+            return ScalePlanner.leaving(name, topology, node);
+        }
+        return ScalePlanner.leaving(name, swapped(existing(name), switchover.to()), node);
     }
 
-    public Plan scaleInPlan(String name, String node) {
+    /** The plans a scale-in runs, for {@code --dry-run}: a switchover first when one is asked for and still to do. */
+    public List<Plan> scaleInPlans(String name, String node, String switchoverTo) {
         ClusterStore store = existing(name);
-        List<Instance> leaving = checkScaleIn(name, node);
-        ClusterContext before = context(store);
+        Topology topology = topology(name);
+        Optional<Switchover> switchover = switchoverTo == null
+                ? Optional.empty()
+                : Optional.of(switchoverBeforeScaleIn(name, topology, node, switchoverTo))
+                        .filter(each -> !each.done());
+        Topology current = switchover.map(each -> swapped(store, each.to())).orElse(topology);
+        String currentYaml =
+                switchover.map(each -> swappedYaml(store, each.to())).orElse(store.topologyText());
+        List<Instance> leaving = ScalePlanner.leaving(name, current, node);
+        ClusterContext context = context(store);
         try {
-            return new ScalePlanner(before, before.withTopology(withoutInstance(store, leaving.getFirst())))
-                    .scaleIn(leaving);
+            List<Plan> plans = new ArrayList<>();
+            switchover.ifPresent(each -> plans.add(switchoverPlan(context, store, each.to())));
+            ClusterContext before = context.withTopology(current);
+            Topology after = TopologyParser.parse(
+                    ScaleOut.without(currentYaml, store.topologyFile().toString(), leaving.getFirst()),
+                    store.topologyFile().toString());
+            plans.add(new ScalePlanner(before, before.withTopology(after)).scaleIn(leaving));
+            return plans;
         } finally {
-            before.close();
+            context.close();
         }
     }
 
     /**
      * Removes one instance (and, with the last instance of a host, its exporters and agent). The
+     * MariaDB primary is switched over to {@code switchoverTo} first (null: refused). The
      * cluster's topology changes only once every step finished; cut short, the same command
      * finishes it.
      */
-    public List<Instance> scaleIn(String name, String node, String command) {
+    public List<Instance> scaleIn(String name, String node, String switchoverTo, String command) {
         ClusterStore store = existing(name);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
             requireDeployed(store);
-            List<Instance> leaving = checkScaleIn(name, node);
+            if (switchoverTo != null) {
+                Switchover switchover = switchoverBeforeScaleIn(name, topology(name), node, switchoverTo);
+                if (!switchover.done()) {
+                    switchOver(store, switchover.to(), command, SwitchoverPlanner.CATCH_UP_TIMEOUT);
+                }
+            }
+            List<Instance> leaving = ScalePlanner.leaving(name, topology(name), node);
             String yaml =
                     ScaleOut.without(store.topologyText(), store.topologyFile().toString(), leaving.getFirst());
             Topology after = TopologyParser.parse(yaml, store.topologyFile().toString());
@@ -356,6 +391,106 @@ public final class ClusterManager {
                 before.close();
             }
         }
+    }
+
+    /**
+     * The switchover a scale-in with {@code --switchover-to} asks for when {@code node} is the
+     * primary; done when an earlier run already made {@code switchoverTo} the primary (and {@code
+     * node} a replica); refused for any other instance.
+     */
+    private static Switchover switchoverBeforeScaleIn(
+            String name, Topology topology, String node, String switchoverTo) {
+        if (switchoverTo.equals(node)) {
+            throw new OperationException(
+                    "SCALE_IN_REFUSED",
+                    "--switchover-to names %s, the instance that leaves; name one of the replicas that stay"
+                            .formatted(node));
+        }
+        Instance to = SwitchoverPlanner.candidate(name, topology, switchoverTo);
+        Instance primary = SwitchoverPlanner.primary(topology);
+        if (primary.id().equals(node)) {
+            return new Switchover(primary, to, false);
+        }
+        boolean replica = topology.instances("mariadb").stream()
+                .anyMatch(each -> each.id().equals(node));
+        if (replica && primary.equals(to)) {
+            return new Switchover(primary, to, true);
+        }
+        throw new OperationException(
+                "SCALE_IN_REFUSED",
+                "--switchover-to is only for removing the MariaDB primary of cluster '%s', %s; remove %s without it"
+                        .formatted(name, primary.id(), node));
+    }
+
+    /**
+     * The switchover {@code node} asks for, or the reason it is refused: {@code done} when it is the
+     * primary already. Changes nothing.
+     */
+    public Switchover checkSwitchover(String name, String node) {
+        Topology topology = topology(name);
+        return new Switchover(
+                SwitchoverPlanner.primary(topology),
+                SwitchoverPlanner.candidate(name, topology, node),
+                SwitchoverPlanner.primary(topology).id().equals(node));
+    }
+
+    /** The switchover plan, for {@code --dry-run}: nothing is written. */
+    public Plan switchoverPlan(String name, String node) {
+        ClusterStore store = existing(name);
+        Switchover switchover = checkSwitchover(name, node);
+        if (switchover.done()) {
+            return Plan.builder("switchover", name).build();
+        }
+        ClusterContext context = context(store);
+        try {
+            return switchoverPlan(context, store, switchover.to());
+        } finally {
+            context.close();
+        }
+    }
+
+    /**
+     * Makes the replica {@code node} the MariaDB primary, planned: the old primary is fenced, the
+     * candidate catches up and is promoted, every other MariaDB instance replicates from it and the
+     * gateway sends writes to it. The topology changes (roles swapped) only once every step
+     * finished; cut short, the same command finishes it.
+     */
+    public Switchover switchover(String name, String node, Duration catchUpTimeout, String command) {
+        ClusterStore store = existing(name);
+        try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
+            requireDeployed(store);
+            Switchover switchover = checkSwitchover(name, node);
+            if (!switchover.done()) {
+                switchOver(store, switchover.to(), command, catchUpTimeout);
+            }
+            return switchover;
+        }
+    }
+
+    /** Runs the switchover to {@code to} while the caller holds the lock, then stores the new roles. */
+    private void switchOver(ClusterStore store, Instance to, String command, Duration catchUpTimeout) {
+        ClusterContext context = context(store);
+        try (SwitchoverPlanner planner =
+                new SwitchoverPlanner(context, context.withTopology(swapped(store, to)), to, catchUpTimeout)) {
+            Operation.run(home, store, planner.switchover(), command, engine, resumeListener);
+            store.writeTopology(swappedYaml(store, to));
+        } finally {
+            context.close();
+        }
+    }
+
+    private static Plan switchoverPlan(ClusterContext before, ClusterStore store, Instance to) {
+        return new SwitchoverPlanner(
+                        before, before.withTopology(swapped(store, to)), to, SwitchoverPlanner.CATCH_UP_TIMEOUT)
+                .switchover();
+    }
+
+    private static String swappedYaml(ClusterStore store, Instance to) {
+        return ScaleOut.withPrimary(store.topologyText(), store.topologyFile().toString(), to);
+    }
+
+    private static Topology swapped(ClusterStore store, Instance to) {
+        return TopologyParser.parse(swappedYaml(store, to), store.topologyFile().toString());
     }
 
     private static Topology withoutInstance(ClusterStore store, Instance leaving) {

@@ -128,6 +128,10 @@ public final class ScalePlanner {
                 if (starting.isEmpty()) {
                     continue;
                 }
+                if (tier.equals("etcd") && !before.topology().instances("etcd").isEmpty()) {
+                    tiers.add(joinEtcdMembers(starting));
+                    continue;
+                }
                 tiers.add(Step.serial(
                         "Start " + tier,
                         List.of(
@@ -254,8 +258,8 @@ public final class ScalePlanner {
                 if (MariaDbKind.isPrimary(instance)) {
                     throw new OperationException(
                             "SCALE_IN_REFUSED",
-                            "%s is the MariaDB primary of cluster '%s': every write goes to it. Flotilla cannot switch the primary over to a replica yet; remove a replica instead, or destroy the cluster"
-                                    .formatted(instance.id(), cluster));
+                            "%s is the MariaDB primary of cluster '%s': every write goes to it. Switch it over to a replica as it leaves with --switchover-to HOST:PORT (%s), or first with `flotilla cluster switchover %s --to HOST:PORT`"
+                                    .formatted(instance.id(), cluster, replicaChoices(topology), cluster));
                 }
             }
             case "etcd" -> {
@@ -287,6 +291,16 @@ public final class ScalePlanner {
                     .forEach(leaving::add);
         }
         return List.copyOf(leaving);
+    }
+
+    private static String replicaChoices(Topology topology) {
+        List<String> replicas = topology.instances("mariadb").stream()
+                .filter(each -> !MariaDbKind.isPrimary(each))
+                .map(Instance::id)
+                .toList();
+        return replicas.isEmpty()
+                ? "the cluster has no replica: scale out one first"
+                : "its replicas: " + String.join(", ", replicas);
     }
 
     private static boolean isExporter(Instance instance) {
@@ -485,25 +499,43 @@ public final class ScalePlanner {
      * and the signal still reloads.
      */
     private List<Step> reloads(String operation, List<Instance> added, List<Instance> removed) {
-        Set<Instance> leaving = new HashSet<>(removed);
+        List<Instance> skip = new ArrayList<>(added);
+        skip.addAll(removed);
+        return reloads(operation, added, removed, skip);
+    }
+
+    /**
+     * The reloads of an operation after which the instances of {@code shown} (from the {@code after}
+     * topology) show in the loaded configurations and those of {@code gone} (from the {@code before}
+     * topology) show only as far as {@code shown} still does: an instance whose role changes is in both.
+     */
+    List<Step> reloads(String operation, List<Instance> shown, List<Instance> gone, List<Instance> skip) {
+        Set<Instance> skipped = new HashSet<>(skip);
         List<Step> steps = new ArrayList<>();
         for (Instance instance : after.topology().instances()) {
             ComponentKind kind = after.kind(instance);
-            if (leaving.contains(instance)
-                    || added.contains(instance)
-                    || kind.reloadSignal().isEmpty()) {
+            if (skipped.contains(instance) || kind.reloadSignal().isEmpty()) {
                 continue;
             }
+            List<String> present = shown.stream()
+                    .flatMap(each -> kind.loadedMarkers(each).stream())
+                    .distinct()
+                    .toList();
+            List<String> absent = gone.stream()
+                    .flatMap(each -> kind.loadedMarkers(each).stream())
+                    .filter(marker -> !present.contains(marker))
+                    .distinct()
+                    .toList();
             steps.add(Step.action(
                     "%s/reload/%s".formatted(operation, instance.id()),
                     "reload %s %s".formatted(instance.component(), instance.id()),
                     instance.host(),
-                    () -> reload(instance, added, removed)));
+                    () -> reload(instance, present, absent)));
         }
         return steps;
     }
 
-    private void reload(Instance instance, List<Instance> added, List<Instance> removed) throws InterruptedException {
+    private void reload(Instance instance, List<String> present, List<String> absent) throws InterruptedException {
         ComponentKind kind = after.kind(instance);
         InstanceContext context = after.instanceContext(instance);
         Executor executor = after.executor(instance.host());
@@ -519,12 +551,6 @@ public final class ScalePlanner {
             return; // it reads the new files when it starts
         }
         Optional<String> url = kind.loadedUrl(context);
-        List<String> present = added.stream()
-                .flatMap(each -> kind.loadedMarkers(each).stream())
-                .toList();
-        List<String> absent = removed.stream()
-                .flatMap(each -> kind.loadedMarkers(each).stream())
-                .toList();
         if (url.isPresent() && present.isEmpty() && absent.isEmpty()) {
             return; // nothing it shows changes
         }
@@ -574,6 +600,60 @@ public final class ScalePlanner {
             return false; // reloading: asked again until the deadline
         }
         return present.stream().allMatch(body::contains) && absent.stream().noneMatch(body::contains);
+    }
+
+    /**
+     * New etcd members join one at a time, as etcd allows no second unstarted member: each is made
+     * known to the running members ({@code member add}), then started with {@code
+     * --initial-cluster-state=existing} and waited for.
+     */
+    private Step joinEtcdMembers(List<Instance> joining) {
+        List<Step> members = new ArrayList<>();
+        for (Instance member : joining) {
+            members.add(Step.serial(
+                    "Join etcd member " + member.id(),
+                    List.of(
+                            Step.action(
+                                    "scale-out/etcd-member/" + member.id(),
+                                    "add etcd member %s".formatted(EtcdKind.memberName(member)),
+                                    member.host(),
+                                    () -> addEtcdMember(member)),
+                            afterPlanner.launch(member),
+                            afterPlanner.awaitReady(member))));
+        }
+        return Step.serial("Start etcd", members);
+    }
+
+    /** Asks a running member to add this one to etcd's membership, unless its peer URL is there already. */
+    private void addEtcdMember(Instance joining) throws InterruptedException {
+        Instance running = before.topology().instances("etcd").getFirst();
+        Executor executor = before.executor(running.host());
+        String endpoint = "http://%s:%d".formatted(running.host(), running.port("client_port"));
+        String peerUrl = "http://%s:%d".formatted(joining.host(), joining.port("peer_port"));
+        CommandResult members =
+                executor.check(List.of("etcdctl", "--endpoints=" + endpoint, "member", "list"), COMMAND_TIMEOUT);
+        if (members.stdout()
+                .lines()
+                .anyMatch(line -> List.of(line.split(",\\s*")).contains(peerUrl))) {
+            return;
+        }
+        List<String> add = List.of(
+                "etcdctl",
+                "--endpoints=" + endpoint,
+                "member",
+                "add",
+                EtcdKind.memberName(joining),
+                "--peer-urls=" + peerUrl);
+        // Like a removal, an addition is refused ("unhealthy cluster") while members have just (re)connected.
+        long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
+        CommandResult result = executor.run(add, COMMAND_TIMEOUT);
+        while (!result.succeeded() && result.stderr().contains("unhealthy cluster") && System.nanoTime() < deadline) {
+            Thread.sleep(1000);
+            result = executor.run(add, COMMAND_TIMEOUT);
+        }
+        if (!result.succeeded()) {
+            executor.check(add, COMMAND_TIMEOUT);
+        }
     }
 
     /** Asks a member that stays to remove this one from etcd's membership, unless it is already gone. */

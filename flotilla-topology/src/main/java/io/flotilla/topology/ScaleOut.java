@@ -87,13 +87,6 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
                                 .formatted(instance.id(), cluster, primary == null ? "" : " " + primary.id()),
                         List.of(instance.id()));
             }
-            if (instance.component().equals("etcd")) {
-                problems.add(
-                        instance.position(),
-                        "scale-out cannot add etcd members yet (a new member must first be added to the running etcd cluster); cluster '%s' keeps its %d member(s)"
-                                .formatted(cluster, existing.instances("etcd").size()),
-                        List.of(instance.id()));
-            }
             if (instance.component().equals("mariadb") && primary == null) {
                 problems.add(
                         instance.position(),
@@ -126,6 +119,11 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
                 Map<String, Object> copy = new LinkedHashMap<>(mapOrEmpty(item));
                 if (section.getKey().equals("mariadb_servers")) {
                     copy.putIfAbsent("role", "replica");
+                }
+                if (section.getKey().equals("etcd_servers")
+                        && !existing.instances("etcd").isEmpty()) {
+                    // It joins the running members (etcdctl member add) instead of forming a cluster of its own.
+                    copy.putIfAbsent("initial_cluster_state", "existing");
                 }
                 items.add(copy);
             }
@@ -160,6 +158,30 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
         } else {
             map.put(section, items);
         }
+        return dump(map);
+    }
+
+    /**
+     * The cluster's file with {@code primary} (a declared MariaDB instance) as the primary and every
+     * other MariaDB instance a replica: what a switchover leaves. The order of the items, and so
+     * each instance's server id, does not change.
+     */
+    public static String withPrimary(String clusterYaml, String clusterFile, Instance primary) {
+        Topology existing = TopologyParser.parse(clusterYaml, clusterFile);
+        Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing);
+        List<Instance> mariadb = existing.instances("mariadb");
+        int index = mariadb.indexOf(primary);
+        List<Object> items = listOrEmpty(map.get("mariadb_servers"));
+        if (index < 0 || items.size() != mariadb.size()) {
+            throw new IllegalArgumentException("%s is not declared in mariadb_servers".formatted(primary.id()));
+        }
+        List<Object> swapped = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            Map<String, Object> item = new LinkedHashMap<>(mapOrEmpty(items.get(i)));
+            item.put("role", i == index ? "primary" : "replica");
+            swapped.add(item);
+        }
+        map.put("mariadb_servers", swapped);
         return dump(map);
     }
 

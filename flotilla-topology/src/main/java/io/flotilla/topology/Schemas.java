@@ -137,7 +137,13 @@ public final class Schemas {
             port("read_port", 4001),
             port("stats_port", 8404));
     public static final ComponentSchema ETCD = schema(
-            "etcd", "etcd_servers", "etcd", true, Set.of("name"), port("client_port", 2379), port("peer_port", 2380));
+            "etcd",
+            "etcd_servers",
+            "etcd",
+            true,
+            Set.of("name", "initial_cluster_state"),
+            port("client_port", 2379),
+            port("peer_port", 2380));
 
     /** The exporters under {@code monitored}, one per host; their ports come from {@code monitored}. */
     public static final ComponentSchema NODE_EXPORTER =

@@ -464,6 +464,15 @@ final class TopologyReader {
             fields.putIfAbsent("name", "%s-%s-%d".formatted(schema.component(), name, port));
         }
         checkLocalPaths(schema, item, where, ids);
+        if (schema.equals(Schemas.ETCD)) {
+            item.string("initial_cluster_state")
+                    .filter(state -> !state.equals("new") && !state.equals("existing"))
+                    .ifPresent(state -> problems.add(
+                            item.valuePosition("initial_cluster_state"),
+                            "initial_cluster_state '%s' of %s is not valid; use 'new' (a member of the first deploy) or 'existing' (a member that joins a running cluster)"
+                                    .formatted(state, where),
+                            ids));
+        }
         if (schema.equals(Schemas.MARIADB)) {
             item.string("role")
                     .filter(role -> !MARIADB_ROLES.contains(role))
@@ -511,7 +520,10 @@ final class TopologyReader {
         fields.put("os", item.string("os").map(TopologyReader::os).orElse(global.os()));
         for (String key : item.keys()) {
             if (schema.extraFields().contains(key)) {
-                Optional<?> value = key.equals("name") || key.equals("role") || LOCAL_PATHS.contains(key)
+                Optional<?> value = key.equals("name")
+                                || key.equals("role")
+                                || key.equals("initial_cluster_state")
+                                || LOCAL_PATHS.contains(key)
                         ? item.string(key)
                         : item.plain(key);
                 value.ifPresent(present -> fields.put(key, present));

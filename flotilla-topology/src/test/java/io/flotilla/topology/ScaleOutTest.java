@@ -78,8 +78,7 @@ class ScaleOutTest {
                         """))
                 .isInstanceOf(TopologyException.class)
                 .hasMessage("""
-                        new.yaml:4:5: scale-out adds MariaDB replicas only: 10.0.0.4:3306 is 'role: primary' and cluster 'c1' already has its primary 10.0.0.1:3306; set 'role: replica'
-                        new.yaml:7:5: scale-out cannot add etcd members yet (a new member must first be added to the running etcd cluster); cluster 'c1' keeps its 1 member(s)""");
+                        new.yaml:4:5: scale-out adds MariaDB replicas only: 10.0.0.4:3306 is 'role: primary' and cluster 'c1' already has its primary 10.0.0.1:3306; set 'role: replica'""");
     }
 
     @Test
@@ -104,5 +103,43 @@ class ScaleOutTest {
                                 instance.id() + " " + instance.field("role").orElseThrow()))
                 .containsExactly("10.0.0.1:3306 primary");
         assertThat(after.hosts()).containsExactly("10.0.0.1");
+    }
+
+    @Test
+    void aNewEtcdMemberJoinsTheExistingCluster() {
+        ScaleOut scaleOut = read("""
+                etcd_servers:
+                  - host: 10.0.0.5
+                """);
+        Instance member = scaleOut.merged().instance("10.0.0.5:2379").orElseThrow();
+        assertThat(member.field("initial_cluster_state")).contains("existing");
+        assertThat(scaleOut.merged().instance("10.0.0.1:2379").orElseThrow().field("initial_cluster_state"))
+                .isEmpty();
+    }
+
+    @Test
+    void anUnknownInitialClusterStateIsRefusedAtItsPlace() {
+        assertThatThrownBy(() -> TopologyParser.parse("""
+                        etcd_servers:
+                          - host: 10.0.0.1
+                            initial_cluster_state: joined
+                        """, "t.yaml"))
+                .isInstanceOf(TopologyException.class)
+                .hasMessageContaining(
+                        "t.yaml:3:28: initial_cluster_state 'joined' of etcd_servers[0] (10.0.0.1:2379) is not valid; use 'new' (a member of the first deploy) or 'existing' (a member that joins a running cluster)");
+    }
+
+    @Test
+    void aSwitchoverSwapsTheRolesAndKeepsTheOrder() {
+        Topology topology = TopologyParser.parse(CLUSTER, "cluster.yaml");
+        Instance replica = topology.instance("10.0.0.2:3306").orElseThrow();
+        Topology after = TopologyParser.parse(ScaleOut.withPrimary(CLUSTER, "cluster.yaml", replica), "cluster.yaml");
+        assertThat(after.instances("mariadb").stream()
+                        .map(instance ->
+                                instance.id() + " " + instance.field("role").orElseThrow()))
+                .containsExactly("10.0.0.1:3306 replica", "10.0.0.2:3306 primary");
+        assertThat(after.instances().stream().map(Instance::id))
+                .containsExactlyElementsOf(
+                        topology.instances().stream().map(Instance::id).toList());
     }
 }
