@@ -49,29 +49,29 @@ class LocalClusterTest {
                   data_dir: "%s/data"
                   listen_host: 127.0.0.1
                 monitored:
-                  node_exporter_port: 39100
-                  blackbox_exporter_port: 39115
+                  node_exporter_port: 19100
+                  blackbox_exporter_port: 19115
                 server_configs:
                   mariadb:
                     innodb_buffer_pool_size: 32M
                 mariadb_servers:
                   - host: 127.0.0.1
-                    port: 33306
+                    port: 13306
                     role: primary
                   - host: 127.0.0.1
-                    port: 33307
+                    port: 13307
                     role: replica
                   - host: 127.0.0.1
-                    port: 33308
+                    port: 13308
                     role: replica
                 haproxy_servers:
                   - host: 127.0.0.1
-                    port: 34000
-                    read_port: 34001
-                    stats_port: 38404
+                    port: 14000
+                    read_port: 14001
+                    stats_port: 18404
                 monitoring_servers:
                   - host: 127.0.0.1
-                    port: 39090
+                    port: 19090
                     ng_port: 42020
                 """.formatted(System.getProperty("user.name"), root, root));
         cli = new Cli(home);
@@ -98,7 +98,7 @@ class LocalClusterTest {
                 () -> assertThat(journal)
                         .content()
                         .contains("\"event\":\"started\",\"time\"")
-                        .contains("\"step\":\"deploy/instance/127.0.0.1:3330"));
+                        .contains("\"step\":\"deploy/instance/127.0.0.1:1330"));
         first.destroyForcibly();
         assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(Files.readString(journal)).doesNotContain("\"event\":\"end\"");
@@ -136,7 +136,7 @@ class LocalClusterTest {
                 () -> assertThat(journal)
                         .content()
                         .contains("\"event\":\"done\",\"time\"")
-                        .contains("\"step\":\"start/ready/127.0.0.1:33306\""));
+                        .contains("\"step\":\"start/ready/127.0.0.1:13306\""));
         start.destroyForcibly();
         assertThat(start.waitFor(10, TimeUnit.SECONDS)).isTrue();
 
@@ -144,7 +144,7 @@ class LocalClusterTest {
 
         assertThat(again.exitCode()).as(again.all()).isZero();
         assertThat(again.err()).contains("Resuming operation ");
-        assertThat(again.out()).contains("mysql        127.0.0.1:34000");
+        assertThat(again.out()).contains("mysql        127.0.0.1:14000");
         assertThat(processesOf("mariadbd")).as("one mariadbd per instance").hasSize(3);
         assertThat(processesOf("haproxy"))
                 .as("haproxy master and worker")
@@ -157,31 +157,31 @@ class LocalClusterTest {
     void aRowWrittenThroughTheGatewayIsReadFromAReplica() throws Exception {
         String password = cli.run("cluster", "password", NAME).out().strip();
         assertThat(password).hasSize(24);
-        try (Connection primary = connect(34000, password);
+        try (Connection primary = connect(14000, password);
                 Statement statement = primary.createStatement()) {
             statement.execute("CREATE DATABASE IF NOT EXISTS shop");
             statement.execute("CREATE TABLE IF NOT EXISTS shop.orders (id INT PRIMARY KEY, item VARCHAR(20))");
             statement.execute("REPLACE INTO shop.orders VALUES (1, 'anchor')");
         }
         assertEventually(Duration.ofSeconds(20), () -> {
-            try (Connection read = connect(34001, password);
+            try (Connection read = connect(14001, password);
                     Statement statement = read.createStatement();
                     ResultSet rows =
                             statement.executeQuery("SELECT item, @@read_only, @@port FROM shop.orders WHERE id = 1")) {
                 assertThat(rows.next()).isTrue();
                 assertThat(rows.getString(1)).isEqualTo("anchor");
                 assertThat(rows.getInt(2)).as("reads go to a read-only replica").isEqualTo(1);
-                assertThat(rows.getInt(3)).isIn(33307, 33308);
+                assertThat(rows.getInt(3)).isIn(13307, 13308);
             }
         });
-        for (int port : List.of(33307, 33308)) {
+        for (int port : List.of(13307, 13308)) {
             assertEventually(
                     Duration.ofSeconds(20),
                     () -> assertThat(mariadbClient(port, password, "SELECT item FROM shop.orders WHERE id = 1"))
                             .isEqualTo("anchor"));
         }
         assertThat(mariadbClient(
-                        33307,
+                        13307,
                         password,
                         "SELECT COUNT(*) FROM information_schema.processlist WHERE COMMAND = 'Slave_IO'"))
                 .isEqualTo("1");
@@ -194,9 +194,9 @@ class LocalClusterTest {
         assertThat(display.exitCode()).as(display.all()).isZero();
         JsonNode json = Output.JSON.readTree(display.out());
         assertThat(json.path("name").asString()).isEqualTo(NAME);
-        assertThat(json.path("endpoints").path("mysql").asString()).isEqualTo("127.0.0.1:34000");
-        assertThat(json.path("endpoints").path("mysql_read").asString()).isEqualTo("127.0.0.1:34001");
-        assertThat(json.path("endpoints").path("prometheus").asString()).isEqualTo("127.0.0.1:39090");
+        assertThat(json.path("endpoints").path("mysql").asString()).isEqualTo("127.0.0.1:14000");
+        assertThat(json.path("endpoints").path("mysql_read").asString()).isEqualTo("127.0.0.1:14001");
+        assertThat(json.path("endpoints").path("prometheus").asString()).isEqualTo("127.0.0.1:19090");
         List<String> statuses = json.path("instances")
                 .valueStream()
                 .map(each ->
@@ -204,28 +204,28 @@ class LocalClusterTest {
                 .toList();
         assertThat(statuses)
                 .containsExactlyInAnyOrder(
-                        "127.0.0.1:33306 Up",
-                        "127.0.0.1:33307 Up",
-                        "127.0.0.1:33308 Up",
-                        "127.0.0.1:34000 Up",
-                        "127.0.0.1:39090 Up",
-                        "127.0.0.1:39100 Up",
-                        "127.0.0.1:39115 Up");
+                        "127.0.0.1:13306 Up",
+                        "127.0.0.1:13307 Up",
+                        "127.0.0.1:13308 Up",
+                        "127.0.0.1:14000 Up",
+                        "127.0.0.1:19090 Up",
+                        "127.0.0.1:19100 Up",
+                        "127.0.0.1:19115 Up");
         JsonNode primary = json.path("instances").get(0);
         assertThat(primary.path("role").asString()).isEqualTo("mariadb-primary");
-        assertThat(primary.path("data_dir").asString()).isEqualTo(root + "/data/mariadb-33306");
+        assertThat(primary.path("data_dir").asString()).isEqualTo(root + "/data/mariadb-13306");
     }
 
     @Test
     @Order(5)
     void restartOfOneReplicaKeepsItReplicating() throws Exception {
-        Cli.Result restart = cli.run("cluster", "restart", NAME, "-N", "127.0.0.1:33308");
+        Cli.Result restart = cli.run("cluster", "restart", NAME, "-N", "127.0.0.1:13308");
         assertThat(restart.exitCode()).as(restart.all()).isZero();
         assertThat(restart.err())
-                .contains("stop mariadb 127.0.0.1:33308")
-                .doesNotContain("stop mariadb 127.0.0.1:33306");
+                .contains("stop mariadb 127.0.0.1:13308")
+                .doesNotContain("stop mariadb 127.0.0.1:13306");
         String password = cli.run("cluster", "password", NAME).out().strip();
-        assertThat(mariadbClient(33308, password, "SELECT item FROM shop.orders WHERE id = 1"))
+        assertThat(mariadbClient(13308, password, "SELECT item FROM shop.orders WHERE id = 1"))
                 .isEqualTo("anchor");
 
         Cli.Result unknown = cli.run("cluster", "stop", NAME, "-N", "127.0.0.1:1");
@@ -237,25 +237,25 @@ class LocalClusterTest {
     @Order(6)
     void aReplicaWhoseReplicationStoppedLeavesTheReadPool() throws Exception {
         String password = cli.run("cluster", "password", NAME).out().strip();
-        try (Connection replica = connect(33308, password);
+        try (Connection replica = connect(13308, password);
                 Statement statement = replica.createStatement()) {
             statement.execute("STOP SLAVE");
         }
         assertEventually(
-                Duration.ofSeconds(20), () -> assertThat(readPorts(password)).containsOnly(33307));
-        try (Connection replica = connect(33308, password);
+                Duration.ofSeconds(20), () -> assertThat(readPorts(password)).containsOnly(13307));
+        try (Connection replica = connect(13308, password);
                 Statement statement = replica.createStatement()) {
             statement.execute("START SLAVE");
         }
         assertEventually(
-                Duration.ofSeconds(20), () -> assertThat(readPorts(password)).contains(33307, 33308));
+                Duration.ofSeconds(20), () -> assertThat(readPorts(password)).contains(13307, 13308));
     }
 
     /** The replicas that answer reads through the gateway, over a few new connections. */
     private static java.util.Set<Integer> readPorts(String password) throws Exception {
         java.util.Set<Integer> ports = new java.util.HashSet<>();
         for (int i = 0; i < 6; i++) {
-            try (Connection read = connect(34001, password);
+            try (Connection read = connect(14001, password);
                     Statement statement = read.createStatement();
                     ResultSet rows = statement.executeQuery("SELECT @@port")) {
                 rows.next();
@@ -282,7 +282,7 @@ class LocalClusterTest {
                 .orElseThrow()
                 .split("\\s+")[0];
         Cli.Result one = cli.run("cluster", "audit", id);
-        assertThat(one.out()).contains("Result:  ok").contains("done     restart/stop/127.0.0.1:33308");
+        assertThat(one.out()).contains("Result:  ok").contains("done     restart/stop/127.0.0.1:13308");
     }
 
     @Test

@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalEtcdScaleOutTest {
     private static final String NAME = "letcdout";
-    private static final String FIRST = "127.0.0.1:36879";
-    private static final int PROMETHEUS = 36890;
+    private static final String FIRST = "127.0.0.1:16879";
+    private static final int PROMETHEUS = 16890;
 
     @TempDir
     static Path root;
@@ -52,9 +52,9 @@ class LocalEtcdScaleOutTest {
                       data_dir: "%s/data"
                       listen_host: 127.0.0.1
                     etcd_servers:
-                      - { host: 127.0.0.1, client_port: 36879, peer_port: 36880, name: e1, ignore_exporter: true }
+                      - { host: 127.0.0.1, client_port: 16879, peer_port: 16880, name: e1, ignore_exporter: true }
                     monitoring_servers:
-                      - { host: 127.0.0.1, port: 36890, ng_port: 36891, ignore_exporter: true }
+                      - { host: 127.0.0.1, port: 16890, ng_port: 16891, ignore_exporter: true }
                     """.formatted(System.getProperty("user.name"), root, root));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -82,33 +82,33 @@ class LocalEtcdScaleOutTest {
         Path fragment = root.resolve("e2.yaml");
         Files.writeString(fragment, """
                 etcd_servers:
-                  - { host: 127.0.0.1, client_port: 36979, peer_port: 36980, name: e2, ignore_exporter: true }
+                  - { host: 127.0.0.1, client_port: 16979, peer_port: 16980, name: e2, ignore_exporter: true }
                 """);
 
         Cli.Result dryRun = cli.run("cluster", "scale-out", NAME, fragment.toString(), "--dry-run");
         assertThat(dryRun.exitCode()).as(dryRun.all()).isZero();
         assertThat(dryRun.out()).contains("""
                     Start etcd
-                      Join etcd member 127.0.0.1:36979
+                      Join etcd member 127.0.0.1:16979
                         - add etcd member e2
-                        - launch etcd 127.0.0.1:36979
-                        - wait for etcd 127.0.0.1:36979
+                        - launch etcd 127.0.0.1:16979
+                        - wait for etcd 127.0.0.1:16979
                 """);
 
         Cli.Result scaleOut = cli.run("cluster", "scale-out", NAME, fragment.toString(), "--yes");
 
         assertThat(scaleOut.exitCode()).as(scaleOut.all()).isZero();
-        assertThat(scaleOut.out()).isEqualTo("Cluster 'letcdout' scaled out: etcd 127.0.0.1:36979.%n".formatted());
-        assertThat(scaleOut.err()).contains("add etcd member e2").contains("reload prometheus 127.0.0.1:36890");
+        assertThat(scaleOut.out()).isEqualTo("Cluster 'letcdout' scaled out: etcd 127.0.0.1:16979.%n".formatted());
+        assertThat(scaleOut.err()).contains("add etcd member e2").contains("reload prometheus 127.0.0.1:16890");
         assertThat(etcdctl(FIRST, "member", "list"))
-                .contains(", started, e1, http://127.0.0.1:36880, ")
-                .contains(", started, e2, http://127.0.0.1:36980, ");
+                .contains(", started, e1, http://127.0.0.1:16880, ")
+                .contains(", started, e2, http://127.0.0.1:16980, ");
         // The new member has the data written before it joined, and what it writes reaches the first.
-        assertThat(etcdctl("127.0.0.1:36979", "get", "fleet", "--print-value-only"))
+        assertThat(etcdctl("127.0.0.1:16979", "get", "fleet", "--print-value-only"))
                 .isEqualTo("flagship\n");
-        etcdctl("127.0.0.1:36979", "put", "escort", "frigate");
+        etcdctl("127.0.0.1:16979", "put", "escort", "frigate");
         assertThat(etcdctl(FIRST, "get", "escort", "--print-value-only")).isEqualTo("frigate\n");
-        assertThat(prometheusConfig()).contains("- 127.0.0.1:36979\\n");
+        assertThat(prometheusConfig()).contains("- 127.0.0.1:16979\\n");
         assertThat(Files.readString(home.resolve("clusters").resolve(NAME).resolve("topology.yaml")))
                 .contains("initial_cluster_state: existing");
     }
@@ -119,7 +119,7 @@ class LocalEtcdScaleOutTest {
         Path fragment = root.resolve("e3.yaml");
         Files.writeString(fragment, """
                 etcd_servers:
-                  - { host: 127.0.0.1, client_port: 36881, peer_port: 36882, name: e3, ignore_exporter: true }
+                  - { host: 127.0.0.1, client_port: 16881, peer_port: 16882, name: e3, ignore_exporter: true }
                 """);
         Path journal = home.resolve("clusters").resolve(NAME).resolve("journal").resolve("current.jsonl");
         Process first =
@@ -129,7 +129,7 @@ class LocalEtcdScaleOutTest {
                 () -> assertThat(journal)
                         .content()
                         .contains("\"event\":\"done\",\"time\"")
-                        .contains("\"step\":\"scale-out/etcd-member/127.0.0.1:36881\"}"));
+                        .contains("\"step\":\"scale-out/etcd-member/127.0.0.1:16881\"}"));
         first.destroyForcibly();
         assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(Files.readString(journal)).doesNotContain("\"event\":\"end\"");
@@ -138,18 +138,18 @@ class LocalEtcdScaleOutTest {
 
         assertThat(again.exitCode()).as(again.all()).isZero();
         assertThat(again.err()).contains("Resuming operation ").contains("done in an earlier run");
-        assertThat(again.out()).isEqualTo("Cluster 'letcdout' scaled out: etcd 127.0.0.1:36881.%n".formatted());
+        assertThat(again.out()).isEqualTo("Cluster 'letcdout' scaled out: etcd 127.0.0.1:16881.%n".formatted());
         String members = etcdctl(FIRST, "member", "list");
-        assertThat(members).contains(", started, e3, http://127.0.0.1:36882, ").doesNotContain("unstarted");
+        assertThat(members).contains(", started, e3, http://127.0.0.1:16882, ").doesNotContain("unstarted");
         assertThat(members.lines().count()).isEqualTo(3);
-        assertThat(etcdctl("127.0.0.1:36881", "get", "escort", "--print-value-only"))
+        assertThat(etcdctl("127.0.0.1:16881", "get", "escort", "--print-value-only"))
                 .isEqualTo("frigate\n");
 
-        Cli.Result scaleIn = cli.run("cluster", "scale-in", NAME, "-N", "127.0.0.1:36881", "--yes");
+        Cli.Result scaleIn = cli.run("cluster", "scale-in", NAME, "-N", "127.0.0.1:16881", "--yes");
         assertThat(scaleIn.exitCode()).as(scaleIn.all()).isZero();
         assertThat(etcdctl(FIRST, "member", "list")).doesNotContain(", e3, ");
         assertEventually(
-                Duration.ofSeconds(30), () -> assertThat(prometheusConfig()).doesNotContain("127.0.0.1:36881"));
+                Duration.ofSeconds(30), () -> assertThat(prometheusConfig()).doesNotContain("127.0.0.1:16881"));
     }
 
     private static String prometheusConfig() throws Exception {

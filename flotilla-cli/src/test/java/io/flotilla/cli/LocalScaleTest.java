@@ -50,15 +50,15 @@ class LocalScaleTest {
                   data_dir: "%s/data"
                   listen_host: 127.0.0.1
                 monitored:
-                  node_exporter_port: 35100
-                  blackbox_exporter_port: 35115
+                  node_exporter_port: 15100
+                  blackbox_exporter_port: 15115
                 server_configs:
                   mariadb:
                     innodb_buffer_pool_size: 32M
                 mariadb_servers:
-                  - { host: 127.0.0.1, port: 35306 }
+                  - { host: 127.0.0.1, port: 15306 }
                 haproxy_servers:
-                  - { host: 127.0.0.1, port: 35400, read_port: 35401, stats_port: 35404 }
+                  - { host: 127.0.0.1, port: 15400, read_port: 15401, stats_port: 15404 }
                 """.formatted(System.getProperty("user.name"), root, root));
         Cli.Result deploy = cli.run("cluster", "deploy", NAME, topology.toString(), "--yes");
         assertThat(deploy.exitCode()).as(deploy.all()).isZero();
@@ -82,7 +82,7 @@ class LocalScaleTest {
     @Test
     @Order(1)
     void aLocalReplicaIsClonedJoinsTheReadPoolAndLeavesAgain() throws Exception {
-        try (Connection primary = LocalClusterTest.connect(35400, password);
+        try (Connection primary = LocalClusterTest.connect(15400, password);
                 Statement statement = primary.createStatement()) {
             statement.execute("CREATE DATABASE fleet");
             statement.execute("CREATE TABLE fleet.ships (id INT PRIMARY KEY)");
@@ -92,19 +92,19 @@ class LocalScaleTest {
         Files.writeString(fragment, """
                 mariadb_servers:
                   - host: 127.0.0.1
-                    port: 35307
+                    port: 15307
                 """);
         Cli.Result scaleOut = cli.run("cluster", "scale-out", NAME, fragment.toString(), "--yes");
         assertThat(scaleOut.exitCode()).as(scaleOut.all()).isZero();
-        assertThat(scaleOut.out()).isEqualTo("Cluster 'lscale' scaled out: mariadb 127.0.0.1:35307.%n".formatted());
-        assertThat(scaleOut.err()).contains("clone 127.0.0.1:35307 from 127.0.0.1:35306");
+        assertThat(scaleOut.out()).isEqualTo("Cluster 'lscale' scaled out: mariadb 127.0.0.1:15307.%n".formatted());
+        assertThat(scaleOut.err()).contains("clone 127.0.0.1:15307 from 127.0.0.1:15306");
 
-        try (Connection primary = LocalClusterTest.connect(35400, password);
+        try (Connection primary = LocalClusterTest.connect(15400, password);
                 Statement statement = primary.createStatement()) {
             statement.execute("INSERT INTO fleet.ships VALUES (2)");
         }
         assertEventually(Duration.ofSeconds(20), () -> {
-            try (Connection replica = LocalClusterTest.connect(35307, password);
+            try (Connection replica = LocalClusterTest.connect(15307, password);
                     Statement statement = replica.createStatement();
                     ResultSet count = statement.executeQuery("SELECT COUNT(*) FROM fleet.ships")) {
                 count.next();
@@ -114,12 +114,12 @@ class LocalScaleTest {
         assertEventually(
                 Duration.ofSeconds(20), () -> assertThat(readServerIds()).containsExactly(2L));
 
-        Cli.Result scaleIn = cli.run("cluster", "scale-in", NAME, "-N", "127.0.0.1:35307", "--yes");
+        Cli.Result scaleIn = cli.run("cluster", "scale-in", NAME, "-N", "127.0.0.1:15307", "--yes");
         assertThat(scaleIn.exitCode()).as(scaleIn.all()).isZero();
-        assertThat(scaleIn.out()).isEqualTo("Cluster 'lscale' scaled in: mariadb 127.0.0.1:35307.%n".formatted());
+        assertThat(scaleIn.out()).isEqualTo("Cluster 'lscale' scaled in: mariadb 127.0.0.1:15307.%n".formatted());
         // With no replica left, the primary (a backup server of the read pool) answers reads.
         assertThat(readServerIds()).containsExactly(1L);
-        assertThat(root.resolve("data/mariadb-35307")).doesNotExist();
+        assertThat(root.resolve("data/mariadb-15307")).doesNotExist();
     }
 
     @Test
@@ -133,8 +133,8 @@ class LocalScaleTest {
                   data_dir: "%s/etcd-data"
                   listen_host: 127.0.0.1
                 etcd_servers:
-                  - { host: 127.0.0.1, client_port: 35379, peer_port: 35380, name: e1, ignore_exporter: true }
-                  - { host: 127.0.0.1, client_port: 35479, peer_port: 35480, name: e2, ignore_exporter: true }
+                  - { host: 127.0.0.1, client_port: 15379, peer_port: 15380, name: e1, ignore_exporter: true }
+                  - { host: 127.0.0.1, client_port: 15479, peer_port: 15480, name: e2, ignore_exporter: true }
                 """.formatted(System.getProperty("user.name"), root, root));
         Cli.Result deploy = cli.run("cluster", "deploy", ETCD, topology.toString(), "--yes");
         assertThat(deploy.exitCode()).as(deploy.all()).isZero();
@@ -142,22 +142,22 @@ class LocalScaleTest {
         assertThat(start.exitCode()).as(start.all()).isZero();
         assertThat(etcdctl("member", "list")).contains(", e1, ").contains(", e2, ");
 
-        Cli.Result scaleIn = cli.run("cluster", "scale-in", ETCD, "-N", "127.0.0.1:35479", "--yes");
+        Cli.Result scaleIn = cli.run("cluster", "scale-in", ETCD, "-N", "127.0.0.1:15479", "--yes");
         assertThat(scaleIn.exitCode()).as(scaleIn.all()).isZero();
         assertThat(scaleIn.err()).contains("remove etcd member e2");
         assertThat(etcdctl("member", "list")).contains(", e1, ").doesNotContain(", e2, ");
-        assertThat(root.resolve("etcd-data/etcd-35479")).doesNotExist();
+        assertThat(root.resolve("etcd-data/etcd-15479")).doesNotExist();
 
-        Cli.Result last = cli.run("cluster", "scale-in", ETCD, "-N", "127.0.0.1:35379", "--yes");
+        Cli.Result last = cli.run("cluster", "scale-in", ETCD, "-N", "127.0.0.1:15379", "--yes");
         assertThat(last.exitCode()).isEqualTo(1);
         assertThat(last.err())
                 .isEqualTo(
-                        "Error: 127.0.0.1:35379 is the last etcd member of cluster 'letcd'; etcd would lose its data with it. Add another member first, or destroy the cluster%n"
+                        "Error: 127.0.0.1:15379 is the last etcd member of cluster 'letcd'; etcd would lose its data with it. Add another member first, or destroy the cluster%n"
                                 .formatted());
     }
 
     private static String etcdctl(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("etcdctl", "--endpoints=127.0.0.1:35379", "--dial-timeout=5s"));
+        List<String> command = new ArrayList<>(List.of("etcdctl", "--endpoints=127.0.0.1:15379", "--dial-timeout=5s"));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -168,7 +168,7 @@ class LocalScaleTest {
     private static Set<Long> readServerIds() throws Exception {
         Set<Long> ids = new HashSet<>();
         for (int i = 0; i < 4; i++) {
-            try (Connection connection = LocalClusterTest.connect(35401, password);
+            try (Connection connection = LocalClusterTest.connect(15401, password);
                     Statement statement = connection.createStatement();
                     ResultSet row = statement.executeQuery("SELECT @@server_id")) {
                 row.next();

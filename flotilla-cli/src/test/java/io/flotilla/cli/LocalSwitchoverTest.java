@@ -29,10 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalSwitchoverTest {
     private static final String NAME = "lswitch";
-    private static final String A = "127.0.0.1:36506";
-    private static final String B = "127.0.0.1:36507";
-    private static final String C = "127.0.0.1:36508";
-    private static final int WRITE_PORT = 36600;
+    private static final String A = "127.0.0.1:16506";
+    private static final String B = "127.0.0.1:16507";
+    private static final String C = "127.0.0.1:16508";
+    private static final int WRITE_PORT = 16600;
 
     @TempDir
     static Path root;
@@ -53,17 +53,17 @@ class LocalSwitchoverTest {
                   data_dir: "%s/data"
                   listen_host: 127.0.0.1
                 monitored:
-                  node_exporter_port: 36700
-                  blackbox_exporter_port: 36715
+                  node_exporter_port: 16700
+                  blackbox_exporter_port: 16715
                 server_configs:
                   mariadb:
                     innodb_buffer_pool_size: 32M
                 mariadb_servers:
-                  - { host: 127.0.0.1, port: 36506 }
-                  - { host: 127.0.0.1, port: 36507 }
-                  - { host: 127.0.0.1, port: 36508 }
+                  - { host: 127.0.0.1, port: 16506 }
+                  - { host: 127.0.0.1, port: 16507 }
+                  - { host: 127.0.0.1, port: 16508 }
                 haproxy_servers:
-                  - { host: 127.0.0.1, port: 36600, read_port: 36601, stats_port: 36604 }
+                  - { host: 127.0.0.1, port: 16600, read_port: 16601, stats_port: 16604 }
                 """.formatted(System.getProperty("user.name"), root, root));
         Cli.Result deploy = cli.run("cluster", "deploy", NAME, topology.toString(), "--yes");
         assertThat(deploy.exitCode()).as(deploy.all()).isZero();
@@ -91,18 +91,18 @@ class LocalSwitchoverTest {
     @Test
     @Order(1)
     void whatCannotBecomeThePrimaryIsRefusedAndNothingChanges() throws Exception {
-        Cli.Result unknown = cli.run("cluster", "switchover", NAME, "--to", "127.0.0.1:36999");
+        Cli.Result unknown = cli.run("cluster", "switchover", NAME, "--to", "127.0.0.1:16999");
         assertThat(unknown.exitCode()).isEqualTo(1);
         assertThat(unknown.err())
                 .isEqualTo(
-                        "Error: 127.0.0.1:36999 is not an instance of cluster 'lswitch'; its MariaDB replicas are %s, %s%n"
+                        "Error: 127.0.0.1:16999 is not an instance of cluster 'lswitch'; its MariaDB replicas are %s, %s%n"
                                 .formatted(B, C));
 
-        Cli.Result gateway = cli.run("cluster", "switchover", NAME, "--to", "127.0.0.1:36600");
+        Cli.Result gateway = cli.run("cluster", "switchover", NAME, "--to", "127.0.0.1:16600");
         assertThat(gateway.exitCode()).isEqualTo(1);
         assertThat(gateway.err())
                 .isEqualTo(
-                        "Error: 127.0.0.1:36600 is a haproxy instance, not a MariaDB replica of cluster 'lswitch'; its MariaDB replicas are %s, %s%n"
+                        "Error: 127.0.0.1:16600 is a haproxy instance, not a MariaDB replica of cluster 'lswitch'; its MariaDB replicas are %s, %s%n"
                                 .formatted(B, C));
 
         Cli.Result primary = cli.run("cluster", "scale-in", NAME, "-N", A, "--yes");
@@ -169,7 +169,7 @@ class LocalSwitchoverTest {
                   - fence %1$s and wait for %2$s to apply all of it
                   - make %2$s the primary
                   Reload the gateway (in parallel)
-                    - reload haproxy 127.0.0.1:36600
+                    - reload haproxy 127.0.0.1:16600
                   Replicate from the new primary (in parallel)
                     - make %3$s replicate from %2$s
                   - release %1$s and make it replicate from %2$s
@@ -236,7 +236,7 @@ class LocalSwitchoverTest {
         assertThat(Files.readString(journal)).doesNotContain("\"event\":\"end\"");
         assertThat(Files.readString(home.resolve("clusters").resolve(NAME).resolve("topology.yaml")))
                 .as("the roles change only when every step finished")
-                .contains("port: 36507\n  role: primary");
+                .contains("port: 16507\n  role: primary");
 
         Cli.Result again = cli.run("cluster", "switchover", NAME, "--to", C);
 
@@ -275,7 +275,7 @@ class LocalSwitchoverTest {
         assertThat(scaleIn.err()).contains("make %s the primary".formatted(A)).contains("stop mariadb " + C);
         assertTheGatewayWritesTo(A, 1L, 7);
         assertThat(roles()).containsExactly(A + " mariadb-primary Up", B + " mariadb-replica Up");
-        assertThat(root.resolve("data/mariadb-36508")).doesNotExist();
+        assertThat(root.resolve("data/mariadb-16508")).doesNotExist();
     }
 
     @Test

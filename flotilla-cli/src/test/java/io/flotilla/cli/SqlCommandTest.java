@@ -42,8 +42,8 @@ import tools.jackson.databind.JsonNode;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SqlCommandTest {
     private static final String NAME = "sq";
-    private static final int AGENT_PORT = 33960;
-    private static final int SERVE_PORT = 33446;
+    private static final int AGENT_PORT = 13960;
+    private static final int SERVE_PORT = 13446;
 
     @TempDir
     static Path root;
@@ -63,17 +63,17 @@ class SqlCommandTest {
                   data_dir: "%s/data"
                   listen_host: 127.0.0.1
                 monitored:
-                  node_exporter_port: 33100
-                  blackbox_exporter_port: 33115
+                  node_exporter_port: 13100
+                  blackbox_exporter_port: 13115
                 server_configs:
                   mariadb:
                     innodb_buffer_pool_size: 32M
                 mariadb_servers:
                   - host: 127.0.0.1
-                    port: 33406
+                    port: 13406
                     role: primary
                   - host: 127.0.0.1
-                    port: 33407
+                    port: 13407
                     role: replica
                 """.formatted(System.getProperty("user.name"), root, root);
         Files.writeString(topology, yaml);
@@ -110,8 +110,8 @@ class SqlCommandTest {
                         +---------+-----------------+
                         | TYPE    | INSTANCE        |
                         +---------+-----------------+
-                        | mariadb | 127.0.0.1:33406 |
-                        | mariadb | 127.0.0.1:33407 |
+                        | mariadb | 127.0.0.1:13406 |
+                        | mariadb | 127.0.0.1:13407 |
                         +---------+-----------------+
                         2 rows in set (""");
 
@@ -121,10 +121,10 @@ class SqlCommandTest {
                 "--format",
                 "json",
                 "-e",
-                "SELECT INSTANCE FROM CLUSTER_INFO WHERE INSTANCE = '127.0.0.1:33407'");
+                "SELECT INSTANCE FROM CLUSTER_INFO WHERE INSTANCE = '127.0.0.1:13407'");
         assertThat(json.exitCode()).as(json.all()).isZero();
         JsonNode parsed = Output.JSON.readTree(json.out());
-        assertThat(parsed.get("rows").get(0).get("INSTANCE").asString()).isEqualTo("127.0.0.1:33407");
+        assertThat(parsed.get("rows").get(0).get("INSTANCE").asString()).isEqualTo("127.0.0.1:13407");
         assertThat(parsed.get("rows").size()).isEqualTo(1);
 
         Cli.Result unknown = cli.run("sql", NAME, "-e", "SELECT * FROM CLUSTER_NOPE");
@@ -168,7 +168,7 @@ class SqlCommandTest {
         assertThat(set.exitCode()).as(set.all()).isZero();
         assertThat(set.out()).startsWith("Query OK, 2 rows affected");
         String password = cli.run("cluster", "password", NAME).out().strip();
-        for (int port : List.of(33406, 33407)) {
+        for (int port : List.of(13406, 13407)) {
             try (Connection connection = DriverManager.getConnection(
                             "jdbc:mariadb://127.0.0.1:%d/?sslMode=disable".formatted(port), "root", password);
                     ResultSet rows = connection.createStatement().executeQuery("SELECT @@max_connections")) {
@@ -188,7 +188,7 @@ class SqlCommandTest {
         List<String> values = new ArrayList<>();
         rows.forEach(row -> values.add(
                 row.get("Instance").asString() + "=" + row.get("Value").asString()));
-        assertThat(values).containsExactlyInAnyOrder("127.0.0.1:33406=321", "127.0.0.1:33407=321");
+        assertThat(values).containsExactlyInAnyOrder("127.0.0.1:13406=321", "127.0.0.1:13407=321");
     }
 
     @Test

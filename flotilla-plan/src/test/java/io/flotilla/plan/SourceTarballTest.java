@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * unpacked, never run.
  */
 class SourceTarballTest {
-    private static final int HTTP_PORT = 36110;
+    private static final int HTTP_PORT = 16110;
 
     @TempDir
     static Path root;

@@ -48,13 +48,13 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AgentClusterSqlTest {
     private static final String NAME = "sq";
-    private static final String PRIMARY = "127.0.0.1:34306";
-    private static final String REPLICA_1 = "127.0.0.1:34307";
-    private static final String REPLICA_2 = "127.0.0.1:34308";
-    private static final String ETCD = "127.0.0.1:34379";
-    private static final String NODE_EXPORTER = "127.0.0.1:34100";
-    private static final String BLACKBOX_EXPORTER = "127.0.0.1:34115";
-    private static final List<Integer> MARIADB_PORTS = List.of(34306, 34307, 34308);
+    private static final String PRIMARY = "127.0.0.1:14306";
+    private static final String REPLICA_1 = "127.0.0.1:14307";
+    private static final String REPLICA_2 = "127.0.0.1:14308";
+    private static final String ETCD = "127.0.0.1:14379";
+    private static final String NODE_EXPORTER = "127.0.0.1:14100";
+    private static final String BLACKBOX_EXPORTER = "127.0.0.1:14115";
+    private static final List<Integer> MARIADB_PORTS = List.of(14306, 14307, 14308);
 
     @TempDir
     static Path root;
@@ -75,18 +75,18 @@ class AgentClusterSqlTest {
                   data_dir: "%s/data"
                   listen_host: 127.0.0.1
                 monitored:
-                  node_exporter_port: 34100
-                  blackbox_exporter_port: 34115
+                  node_exporter_port: 14100
+                  blackbox_exporter_port: 14115
                 server_configs:
                   mariadb:
                     innodb_buffer_pool_size: 32M
                     long_query_time: 0.5
                 mariadb_servers:
-                  - { host: 127.0.0.1, port: 34306, role: primary }
-                  - { host: 127.0.0.1, port: 34307, role: replica }
-                  - { host: 127.0.0.1, port: 34308, role: replica }
+                  - { host: 127.0.0.1, port: 14306, role: primary }
+                  - { host: 127.0.0.1, port: 14307, role: replica }
+                  - { host: 127.0.0.1, port: 14308, role: replica }
                 etcd_servers:
-                  - { host: 127.0.0.1, client_port: 34379, peer_port: 34380, name: e1 }
+                  - { host: 127.0.0.1, client_port: 14379, peer_port: 14380, name: e1 }
                 """.formatted(System.getProperty("user.name"), root, root);
         Files.writeString(topology, yaml);
         clusters = new ClusterManager(
@@ -94,7 +94,7 @@ class AgentClusterSqlTest {
                 Catalog.standard(),
                 new Engine(8, ProgressListener.SILENT),
                 (operation, done, steps) -> {});
-        clusters.deploy(NAME, topology, yaml, "test deploy", 34760, null);
+        clusters.deploy(NAME, topology, yaml, "test deploy", 14760, null);
         clusters.run(NAME, "start", Selection.ALL, "test start");
         rootPassword = clusters.secrets(NAME).rootPassword();
         sql = new AgentClusterSql(clusters, Duration.ofSeconds(3));
@@ -139,7 +139,7 @@ class AgentClusterSqlTest {
                 .extracting(row -> row.get("TYPE"))
                 .containsExactly("node_exporter", "blackbox_exporter", "mariadb", "mariadb", "mariadb", "etcd");
         assertThat(rows).extracting(row -> row.get("SERVER_ID")).containsExactly(0L, 0L, 1L, 2L, 3L, 0L);
-        assertThat(rows).allSatisfy(row -> assertThat(row.get("STATUS_ADDRESS")).isEqualTo("127.0.0.1:34760"));
+        assertThat(rows).allSatisfy(row -> assertThat(row.get("STATUS_ADDRESS")).isEqualTo("127.0.0.1:14760"));
         assertThat(rows.subList(2, 5))
                 .allSatisfy(row -> assertThat((String) row.get("VERSION")).startsWith("10.11."));
         assertThat((String) rows.get(5).get("VERSION")).matches("3\\.\\d+\\.\\d+.*");
@@ -151,17 +151,17 @@ class AgentClusterSqlTest {
     @Test
     @Order(2)
     void typeAndInstanceFiltersAskOnlyTheMatchingAgents() throws Exception {
-        assertThat(calls("SELECT * FROM information_schema.cluster_config WHERE INSTANCE = '127.0.0.1:34307'"))
+        assertThat(calls("SELECT * FROM information_schema.cluster_config WHERE INSTANCE = '127.0.0.1:14307'"))
                 .isEqualTo(1);
         assertThat(calls("SELECT * FROM information_schema.cluster_config WHERE type = 'mariadb'"))
                 .isEqualTo(3);
         assertThat(
                         calls(
-                                "SELECT * FROM information_schema.cluster_config WHERE INSTANCE IN ('127.0.0.1:34306', '127.0.0.1:34379')"))
+                                "SELECT * FROM information_schema.cluster_config WHERE INSTANCE IN ('127.0.0.1:14306', '127.0.0.1:14379')"))
                 .isEqualTo(2);
         assertThat(
                         calls(
-                                "SELECT * FROM information_schema.cluster_config WHERE INSTANCE = '127.0.0.1:34306' OR INSTANCE = '127.0.0.1:34308'"))
+                                "SELECT * FROM information_schema.cluster_config WHERE INSTANCE = '127.0.0.1:14306' OR INSTANCE = '127.0.0.1:14308'"))
                 .isEqualTo(2);
         assertThat(calls("SELECT * FROM information_schema.cluster_config")).isEqualTo(6);
 
@@ -207,7 +207,7 @@ class AgentClusterSqlTest {
         assertThat(load).anySatisfy(row -> assertThat(row.get("NAME")).isEqualTo("used"));
 
         List<Map<String, Object>> hardware = query(
-                "SELECT DEVICE_TYPE, DEVICE_NAME, NAME, `VALUE` FROM information_schema.cluster_hardware WHERE INSTANCE = '127.0.0.1:34379'");
+                "SELECT DEVICE_TYPE, DEVICE_NAME, NAME, `VALUE` FROM information_schema.cluster_hardware WHERE INSTANCE = '127.0.0.1:14379'");
         assertThat(hardware).anySatisfy(row -> {
             assertThat(row.get("NAME")).isEqualTo("cpu-logical-cores");
             assertThat(Integer.parseInt((String) row.get("VALUE")))
@@ -228,12 +228,12 @@ class AgentClusterSqlTest {
         });
 
         List<Map<String, Object>> system = query(
-                "SELECT SYSTEM_TYPE, SYSTEM_NAME, NAME, `VALUE` FROM information_schema.cluster_systeminfo WHERE INSTANCE = '127.0.0.1:34306' AND NAME = 'vm.swappiness'");
+                "SELECT SYSTEM_TYPE, SYSTEM_NAME, NAME, `VALUE` FROM information_schema.cluster_systeminfo WHERE INSTANCE = '127.0.0.1:14306' AND NAME = 'vm.swappiness'");
         assertThat(system).hasSize(1);
         assertThat(system.getFirst().get("VALUE")).isEqualTo(procValue("vm/swappiness"));
         assertThat(
                         query(
-                                "SELECT * FROM information_schema.cluster_systeminfo WHERE INSTANCE = '127.0.0.1:34306' AND SYSTEM_NAME = 'limits' AND NAME = 'max-open-files-soft'"))
+                                "SELECT * FROM information_schema.cluster_systeminfo WHERE INSTANCE = '127.0.0.1:14306' AND SYSTEM_NAME = 'limits' AND NAME = 'max-open-files-soft'"))
                 .hasSize(1);
     }
 
@@ -263,7 +263,7 @@ class AgentClusterSqlTest {
                         + "WHERE `TIME` BETWEEN '2001-01-01 00:00:00' AND '2001-01-02 00:00:00'"))
                 .isEmpty();
         List<Map<String, Object>> etcd = query("SELECT LEVEL, MESSAGE FROM information_schema.cluster_log "
-                + "WHERE `TIME` > CURRENT_TIMESTAMP - INTERVAL '1' HOUR AND INSTANCE = '127.0.0.1:34379'");
+                + "WHERE `TIME` > CURRENT_TIMESTAMP - INTERVAL '1' HOUR AND INSTANCE = '127.0.0.1:14379'");
         assertThat(etcd).isNotEmpty();
         assertThat(etcd).extracting(row -> row.get("LEVEL")).contains("INFO");
     }
@@ -271,7 +271,7 @@ class AgentClusterSqlTest {
     @Test
     @Order(5)
     void sessionsSlowQueriesAndReplicationComeFromEachMariaDb() throws Exception {
-        try (Connection primary = mariadb(34306);
+        try (Connection primary = mariadb(14306);
                 Statement statement = primary.createStatement()) {
             statement.execute("CREATE DATABASE IF NOT EXISTS shop");
             statement.execute("CREATE TABLE IF NOT EXISTS shop.items (id INT PRIMARY KEY)");
@@ -317,7 +317,7 @@ class AgentClusterSqlTest {
         assertThat(query("SELECT NAME FROM information_schema.inspection_rules"))
                 .extracting(row -> row.get("NAME"))
                 .containsExactly("config", "version", "node-load", "replication", "critical-error");
-        try (Connection replica = mariadb(34308);
+        try (Connection replica = mariadb(14308);
                 Statement statement = replica.createStatement()) {
             statement.execute("SET GLOBAL max_allowed_packet = 33554432");
         }
@@ -357,7 +357,7 @@ class AgentClusterSqlTest {
         assertThat(restart.list())
                 .extracting(Warning::message)
                 .containsExactly(restartWarning(PRIMARY), restartWarning(REPLICA_1), restartWarning(REPLICA_2));
-        assertThat(variable(34306, "back_log")).isNotEqualTo("77");
+        assertThat(variable(14306, "back_log")).isNotEqualTo("77");
 
         io.flotilla.engine.Journal reload =
                 clusters.run(NAME, "reload", new Selection(Set.of("mariadb"), Set.of()), "test reload");
@@ -387,11 +387,11 @@ class AgentClusterSqlTest {
                 .extracting(AuditLog.Entry::command, AuditLog.Entry::result)
                 .containsExactly(
                         org.assertj.core.groups.Tuple.tuple(
-                                "SET CONFIG mariadb max_connections = '321' on 127.0.0.1:34306 by tester", "ok"),
+                                "SET CONFIG mariadb max_connections = '321' on 127.0.0.1:14306 by tester", "ok"),
                         org.assertj.core.groups.Tuple.tuple(
-                                "SET CONFIG mariadb max_connections = '321' on 127.0.0.1:34307 by tester", "ok"),
+                                "SET CONFIG mariadb max_connections = '321' on 127.0.0.1:14307 by tester", "ok"),
                         org.assertj.core.groups.Tuple.tuple(
-                                "SET CONFIG mariadb max_connections = '321' on 127.0.0.1:34308 by tester", "ok"));
+                                "SET CONFIG mariadb max_connections = '321' on 127.0.0.1:14308 by tester", "ok"));
     }
 
     private static String restartWarning(String instance) {
@@ -406,37 +406,37 @@ class AgentClusterSqlTest {
         int changed = sql.setConfig(NAME, "mariadb", "slave_parallel_threads", "2", "tester", set);
 
         assertThat(changed).isEqualTo(1);
-        assertThat(variable(34306, "slave_parallel_threads")).isEqualTo("2");
-        assertThat(variable(34307, "slave_parallel_threads")).isEqualTo("0");
+        assertThat(variable(14306, "slave_parallel_threads")).isEqualTo("2");
+        assertThat(variable(14307, "slave_parallel_threads")).isEqualTo("0");
         assertThat(set.list())
                 .extracting(Warning::message)
                 .hasSize(2)
                 .allSatisfy(
                         message -> assertThat(message)
                                 .matches(
-                                        "instance 127\\.0\\.0\\.1:3430[78] at host 127\\.0\\.0\\.1 is unchanged: mariadb 127\\.0\\.0\\.1:3430[78] refused slave_parallel_threads = 2: .*STOP SLAVE.*"));
+                                        "instance 127\\.0\\.0\\.1:1430[78] at host 127\\.0\\.0\\.1 is unchanged: mariadb 127\\.0\\.0\\.1:1430[78] refused slave_parallel_threads = 2: .*STOP SLAVE.*"));
 
         Warnings one = new Warnings();
-        assertThat(sql.setConfig(NAME, "127.0.0.1:34308", "max_connections", "abc", "tester", one))
+        assertThat(sql.setConfig(NAME, "127.0.0.1:14308", "max_connections", "abc", "tester", one))
                 .isZero();
         assertThat(one.list())
                 .extracting(Warning::message)
                 .singleElement()
                 .asString()
                 .startsWith(
-                        "instance 127.0.0.1:34308 at host 127.0.0.1 is unchanged: mariadb 127.0.0.1:34308 refused max_connections = abc: ");
+                        "instance 127.0.0.1:14308 at host 127.0.0.1 is unchanged: mariadb 127.0.0.1:14308 refused max_connections = abc: ");
 
         assertThatThrownBy(() -> sql.setConfig(NAME, "tidb", "x", "1", "tester", new Warnings()))
                 .isInstanceOf(SqlError.class)
                 .hasMessage(
-                        "SET CONFIG target 'tidb' is neither a component type nor an instance of cluster 'sq'; the types are mariadb, etcd, node_exporter, blackbox_exporter and the instances 127.0.0.1:34306, 127.0.0.1:34307, 127.0.0.1:34308, 127.0.0.1:34379, 127.0.0.1:34100, 127.0.0.1:34115");
+                        "SET CONFIG target 'tidb' is neither a component type nor an instance of cluster 'sq'; the types are mariadb, etcd, node_exporter, blackbox_exporter and the instances 127.0.0.1:14306, 127.0.0.1:14307, 127.0.0.1:14308, 127.0.0.1:14379, 127.0.0.1:14100, 127.0.0.1:14115");
     }
 
     @Test
     @Order(10)
     void aStoppedAgentIsAWarningPerInstance() throws Exception {
         try (AgentClient agent = new AgentClient(
-                URI.create("http://127.0.0.1:34760"), clusters.secrets(NAME).agentToken(), Duration.ofSeconds(5))) {
+                URI.create("http://127.0.0.1:14760"), clusters.secrets(NAME).agentToken(), Duration.ofSeconds(5))) {
             agent.shutdown();
         }
         assertEventually(Duration.ofSeconds(10), () -> {
@@ -450,7 +450,7 @@ class AgentClusterSqlTest {
     }
 
     private static String unreachable(String instance) {
-        return "instance %s at host 127.0.0.1 did not answer in 3000 ms: agent 127.0.0.1:34760 is not reachable: connection refused; start the agent on that host"
+        return "instance %s at host 127.0.0.1 did not answer in 3000 ms: agent 127.0.0.1:14760 is not reachable: connection refused; start the agent on that host"
                 .formatted(instance);
     }
 

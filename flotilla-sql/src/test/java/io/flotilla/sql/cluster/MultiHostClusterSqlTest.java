@@ -181,7 +181,7 @@ class MultiHostClusterSqlTest {
         String password = "stopped-agent-test-password";
         long agent = agentPid(second);
         try (MysqlServer server = MysqlServer.start(
-                        new InetSocketAddress("127.0.0.1", 39406),
+                        new InetSocketAddress("127.0.0.1", 19406),
                         new ClusterFrontend(new SingleCluster(sql, NAME), List.of(Account.root(password))),
                         ServerTls.loadOrGenerate(root.resolve("sql-tls"), "flotilla-test"));
                 Connection connection = DriverManager.getConnection(

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * whose tables are in-memory stand-ins, not a real cluster's.
  */
 class MysqlClientsTest {
-    private static final int PORT = 33011;
+    private static final int PORT = 13011;
     private static final String ROOT_PASSWORD = "r00t-Secret";
     private static final String READ_ONLY_PASSWORD = "read-0nly";
 
