@@ -258,23 +258,7 @@ public final class ClusterPlanner {
                 .filter(instance -> instance.host().equals(host))
                 .toList();
         for (Instance instance : onHost) {
-            ComponentKind kind = cluster.kind(instance);
-            if (kind.support() instanceof Support.DescribedOnly described) {
-                problems.add("%s %s: Flotilla does not run %s yet: %s"
-                        .formatted(instance.component(), instance.id(), instance.component(), described.reason()));
-                continue;
-            }
-            if (!(cluster.topology().componentSource(instance.component()) instanceof ComponentSource.System)) {
-                // Fetched and its checksum checked here, before any host is changed (deploy and scale-out alike).
-                try {
-                    cluster.tarball(instance.component());
-                } catch (OperationException e) {
-                    problems.add("%s %s: %s".formatted(instance.component(), instance.id(), e.getMessage()));
-                }
-            } else if (checkedBinaries.add(kind.binary()) && !executor.exists(kind.binary())) {
-                problems.add("%s %s: %s is missing on %s; install the Debian package %s"
-                        .formatted(instance.component(), instance.id(), kind.binary(), host, kind.binaryPackage()));
-            }
+            checkProgram(executor, instance, checkedBinaries, problems);
         }
         // The agent brings its own Java; unpacking it takes tar and gzip, which every Debian host has unless removed.
         for (String tool : List.of("tar", "gzip")) {
@@ -293,25 +277,55 @@ public final class ClusterPlanner {
                             problems.add("agent port %d on %s is in use by %s; free it or deploy under another name"
                                     .formatted(cluster.agentPort(host), host, owner)));
             for (Instance instance : onHost) {
-                for (Map.Entry<String, Integer> port : instance.ports().entrySet()) {
-                    listening
-                            .owner(port.getValue())
-                            .ifPresent(owner ->
-                                    problems.add("%s %s: %s %d is in use by %s; change it in %s or stop that process"
-                                            .formatted(
-                                                    instance.component(),
-                                                    instance.id(),
-                                                    port.getKey(),
-                                                    port.getValue(),
-                                                    owner,
-                                                    instance.position())));
-                }
+                checkPorts(listening, instance, problems);
             }
         }
         if (!problems.isEmpty()) {
             throw new OperationException(
                     "PREFLIGHT",
                     "host %s is not ready for the cluster:\n  %s".formatted(host, String.join("\n  ", problems)));
+        }
+    }
+
+    /**
+     * Adds a problem when the instance's program cannot run on its host: a component Flotilla only
+     * describes, a tarball that cannot be fetched or fails its checksum (checked here, before any host
+     * changes), or an installed binary that is missing ({@code checkedBinaries} asks once per binary).
+     */
+    void checkProgram(Executor executor, Instance instance, Set<String> checkedBinaries, List<String> problems) {
+        ComponentKind kind = cluster.kind(instance);
+        if (kind.support() instanceof Support.DescribedOnly described) {
+            problems.add("%s %s: Flotilla does not run %s yet: %s"
+                    .formatted(instance.component(), instance.id(), instance.component(), described.reason()));
+            return;
+        }
+        if (!(cluster.topology().componentSource(instance.component()) instanceof ComponentSource.System)) {
+            try {
+                cluster.tarball(instance.component());
+            } catch (OperationException e) {
+                problems.add("%s %s: %s".formatted(instance.component(), instance.id(), e.getMessage()));
+            }
+        } else if (checkedBinaries.add(kind.binary()) && !executor.exists(kind.binary())) {
+            problems.add("%s %s: %s is missing on %s; install the Debian package %s"
+                    .formatted(
+                            instance.component(), instance.id(), kind.binary(), instance.host(), kind.binaryPackage()));
+        }
+    }
+
+    /** Adds a problem for every port of the instance that something on its host already listens on. */
+    static void checkPorts(ListeningPorts listening, Instance instance, List<String> problems) {
+        for (Map.Entry<String, Integer> port : instance.ports().entrySet()) {
+            listening
+                    .owner(port.getValue())
+                    .ifPresent(
+                            owner -> problems.add("%s %s: %s %d is in use by %s; change it in %s or stop that process"
+                                    .formatted(
+                                            instance.component(),
+                                            instance.id(),
+                                            port.getKey(),
+                                            port.getValue(),
+                                            owner,
+                                            instance.position())));
         }
     }
 

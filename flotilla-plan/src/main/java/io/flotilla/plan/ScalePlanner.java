@@ -323,26 +323,9 @@ public final class ScalePlanner {
         ListeningPorts listening = ListeningPorts.of(executor);
         Set<String> checked = new HashSet<>();
         for (Instance instance : added) {
-            if (!instance.host().equals(host)) {
-                continue;
-            }
-            ComponentKind kind = after.kind(instance);
-            if (checked.add(kind.binary()) && !executor.exists(kind.binary())) {
-                problems.add("%s %s: %s is missing on %s; install the Debian package %s"
-                        .formatted(instance.component(), instance.id(), kind.binary(), host, kind.binaryPackage()));
-            }
-            for (Map.Entry<String, Integer> port : instance.ports().entrySet()) {
-                listening
-                        .owner(port.getValue())
-                        .ifPresent(owner ->
-                                problems.add("%s %s: %s %d is in use by %s; change it in %s or stop that process"
-                                        .formatted(
-                                                instance.component(),
-                                                instance.id(),
-                                                port.getKey(),
-                                                port.getValue(),
-                                                owner,
-                                                instance.position())));
+            if (instance.host().equals(host)) {
+                afterPlanner.checkProgram(executor, instance, checked, problems);
+                ClusterPlanner.checkPorts(listening, instance, problems);
             }
         }
         if (!problems.isEmpty()) {
