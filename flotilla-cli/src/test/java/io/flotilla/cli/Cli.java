@@ -1,5 +1,7 @@
 package io.flotilla.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.flotilla.testing.TestHosts;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -33,10 +35,29 @@ final class Cli {
                 hosts.knownHosts().toString());
     }
 
+    /** {@code args}, then the options that log in to the test hosts as root (see {@link #rootLogin}). */
+    static String[] withRootLogin(TestHosts hosts, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(rootLogin(hosts));
+        return all.toArray(String[]::new);
+    }
+
     record Result(int exitCode, String out, String err) {
         String all() {
             return out + err;
         }
+    }
+
+    /** {@code cluster exec CLUSTER --command COMMAND}, which must succeed: each host's standard output, in host order. */
+    List<String> execStdouts(String cluster, String command) {
+        Result exec = run("cluster", "exec", cluster, "--command", command, "--format", "json");
+        assertThat(exec.exitCode()).as(exec.all()).isZero();
+        return Output.JSON
+                .readTree(exec.out())
+                .path("results")
+                .valueStream()
+                .map(each -> each.path("stdout").asString())
+                .toList();
     }
 
     /** Runs in this JVM with {@code $FLOTILLA_HOME} set to the test's home. */

@@ -56,21 +56,8 @@ class SelfContainedHostsTest {
         }
     }
 
-    private static String[] login() {
-        return new String[] {
-            "--user",
-            "root",
-            "-i",
-            hosts.clientKey().toString(),
-            "--known-hosts",
-            hosts.knownHosts().toString()
-        };
-    }
-
     private static String[] withLogin(String... args) {
-        List<String> all = new java.util.ArrayList<>(List.of(args));
-        all.addAll(List.of(login()));
-        return all.toArray(String[]::new);
+        return Cli.withRootLogin(hosts, args);
     }
 
     @Test

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -126,9 +125,7 @@ class SshBootstrapTest {
 
     /** {@code cluster deploy} of the main cluster, logged in as root with the hosts' key. */
     private static String[] deployAsRoot(String mode) {
-        List<String> args = new ArrayList<>(List.of("cluster", "deploy", NAME, topology.toString(), mode));
-        args.addAll(Cli.rootLogin(hosts));
-        return args.toArray(String[]::new);
+        return Cli.withRootLogin(hosts, "cluster", "deploy", NAME, topology.toString(), mode);
     }
 
     /** The hosts of the clusters' topologies; the third joins only by scale-out. */
@@ -196,14 +193,7 @@ class SshBootstrapTest {
             assertThat(Files.readString(host.etc().resolve("passwd"))).contains("\nfleet:");
         }
 
-        Cli.Result exec = cli.run("cluster", "exec", PASSWORD_CLUSTER, "--command", "id -un", "--format", "json");
-        assertThat(exec.exitCode()).as(exec.all()).isZero();
-        assertThat(Output.JSON
-                        .readTree(exec.out())
-                        .path("results")
-                        .valueStream()
-                        .map(each -> each.path("stdout").asString()))
-                .containsExactly("fleet\n", "fleet\n");
+        assertThat(cli.execStdouts(PASSWORD_CLUSTER, "id -un")).containsExactly("fleet\n", "fleet\n");
 
         Cli.Result destroy = cli.run("cluster", "destroy", PASSWORD_CLUSTER, "--yes");
         assertThat(destroy.exitCode()).as(destroy.all()).isZero();
@@ -332,14 +322,7 @@ class SshBootstrapTest {
                         .map(each -> each.path("status").asString()))
                 .hasSize(6) // two MariaDB, and node_exporter and blackbox_exporter on each host
                 .containsOnly("Up");
-        Cli.Result exec = cli.run("cluster", "exec", NAME, "--command", "id -un", "--format", "json");
-        assertThat(exec.exitCode()).as(exec.all()).isZero();
-        assertThat(Output.JSON
-                        .readTree(exec.out())
-                        .path("results")
-                        .valueStream()
-                        .map(each -> each.path("stdout").asString()))
-                .containsExactly("tidb\n", "tidb\n");
+        assertThat(cli.execStdouts(NAME, "id -un")).containsExactly("tidb\n", "tidb\n");
     }
 
     @Test

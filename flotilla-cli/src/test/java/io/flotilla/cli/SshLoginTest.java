@@ -238,14 +238,7 @@ class SshLoginTest {
                     .containsExactly(clusterKey);
         }
         // Later commands log in as the deploy user with the cluster's key: no passphrase is asked for.
-        Cli.Result exec = cli.run("cluster", "exec", NAME, "--command", "id -un", "--format", "json");
-        assertThat(exec.exitCode()).as(exec.all()).isZero();
-        assertThat(Output.JSON
-                        .readTree(exec.out())
-                        .path("results")
-                        .valueStream()
-                        .map(each -> each.path("stdout").asString()))
-                .containsExactly("tidb\n", "tidb\n");
+        assertThat(cli.execStdouts(NAME, "id -un")).containsExactly("tidb\n", "tidb\n");
     }
 
     @Test
@@ -372,14 +365,7 @@ class SshLoginTest {
         assertThat(out)
                 .contains("Cluster '%s' deployed.".formatted(TYPED_CLUSTER))
                 .doesNotContain(ROOT_PASSWORD);
-        Cli.Result exec = cli.run("cluster", "exec", TYPED_CLUSTER, "--command", "id -un", "--format", "json");
-        assertThat(exec.exitCode()).as(exec.all()).isZero();
-        assertThat(Output.JSON
-                        .readTree(exec.out())
-                        .path("results")
-                        .valueStream()
-                        .map(each -> each.path("stdout").asString()))
-                .containsExactly("fleet\n", "fleet\n");
+        assertThat(cli.execStdouts(TYPED_CLUSTER, "id -un")).containsExactly("fleet\n", "fleet\n");
         Cli.Result destroy = cli.run("cluster", "destroy", TYPED_CLUSTER, "--yes");
         assertThat(destroy.exitCode()).as(destroy.all()).isZero();
     }

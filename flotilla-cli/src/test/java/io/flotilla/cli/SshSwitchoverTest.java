@@ -67,18 +67,7 @@ class SshSwitchoverTest {
                   - { host: %1$s }
                   - { host: %2$s }
                 """.formatted(address(0), address(1), address(2)));
-        Cli.Result deploy = cli.run(
-                "cluster",
-                "deploy",
-                NAME,
-                topology.toString(),
-                "--yes",
-                "--user",
-                "root",
-                "-i",
-                hosts.clientKey().toString(),
-                "--known-hosts",
-                hosts.knownHosts().toString());
+        Cli.Result deploy = cli.run(Cli.withRootLogin(hosts, "cluster", "deploy", NAME, topology.toString(), "--yes"));
         assertThat(deploy.exitCode()).as(deploy.all()).isZero();
         Cli.Result start = cli.run("cluster", "start", NAME);
         assertThat(start.exitCode()).as(start.all()).isZero();

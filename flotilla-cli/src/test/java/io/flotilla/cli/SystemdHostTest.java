@@ -99,18 +99,7 @@ class SystemdHostTest {
     @Test
     @Order(1)
     void deployMakesTheAgentAUserUnitOfTheDeployUserWithNoSudo() throws Exception {
-        Cli.Result deploy = cli.run(
-                "cluster",
-                "deploy",
-                NAME,
-                topology.toString(),
-                "--yes",
-                "--user",
-                "root",
-                "-i",
-                hosts.clientKey().toString(),
-                "--known-hosts",
-                hosts.knownHosts().toString());
+        Cli.Result deploy = cli.run(Cli.withRootLogin(hosts, "cluster", "deploy", NAME, topology.toString(), "--yes"));
         assertThat(deploy.exitCode()).as(deploy.all()).isZero();
 
         assertThat(sh("loginctl show-user tidb -p Linger")).isEqualTo("Linger=yes");
