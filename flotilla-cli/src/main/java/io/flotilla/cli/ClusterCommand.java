@@ -95,7 +95,10 @@ final class ClusterCommand {
                 description = "Deploy without asking for confirmation.")
         private boolean yes;
 
-        @Option(names = "--dry-run", description = "Print the plan and change nothing.")
+        @Option(
+                names = "--dry-run",
+                description = "Print the plan and change nothing; with --user other than the deploy user, the plan"
+                        + " of its bootstrap first.")
         private boolean dryRun;
 
         @Mixin
