@@ -1,8 +1,8 @@
 import io.flotilla.agent.Agent;
-import io.flotilla.agent.AgentClient;
-import io.flotilla.agent.InstanceSpec;
-import io.flotilla.agent.InstanceStatus;
-import io.flotilla.agent.RestartPolicy;
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.InstanceStatus;
+import io.flotilla.agent.api.RestartPolicy;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ComponentKind;
 import io.flotilla.catalog.InstanceContext;

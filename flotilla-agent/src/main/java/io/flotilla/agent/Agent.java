@@ -3,7 +3,10 @@ package io.flotilla.agent;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.agent.AgentException.Code;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.AgentException.Code;
+import io.flotilla.agent.api.AgentInfo;
+import io.flotilla.agent.api.RestartPolicy;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.BindException;

@@ -1,5 +1,7 @@
 package io.flotilla.agent;
 
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.RestartPolicy;
 import java.nio.file.Path;
 
 /**

@@ -5,7 +5,16 @@ import static java.util.Objects.requireNonNull;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.flotilla.agent.AgentException.Code;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.AgentException.Code;
+import io.flotilla.agent.api.AgentInfo;
+import io.flotilla.agent.api.AgentJson;
+import io.flotilla.agent.api.ConfigItem;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.InstanceStatus;
+import io.flotilla.agent.api.LogQuery;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.ProbeResult;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -3,6 +3,9 @@ package io.flotilla.agent;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.agent.api.DiagnosisReport;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.InstanceStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -31,17 +34,9 @@ public final class Diagnosis {
 
     private Diagnosis() {}
 
-    /** The facts and the last lines of the log of one instance. */
-    public record Report(List<String> facts, List<String> log) {
-        public Report {
-            facts = List.copyOf(requireNonNull(facts, "facts is null"));
-            log = List.copyOf(requireNonNull(log, "log is null"));
-        }
-    }
-
     /** {@link #diagnose} and the last {@code lines} lines of the instance's log file. */
-    public static Report report(InstanceSpec spec, InstanceStatus status, int lines) {
-        return new Report(diagnose(spec, status), logTail(logFile(spec), lines));
+    public static DiagnosisReport report(InstanceSpec spec, InstanceStatus status, int lines) {
+        return new DiagnosisReport(diagnose(spec, status), logTail(logFile(spec), lines));
     }
 
     /** What is wrong around {@code spec}; empty when nothing is found. */

@@ -1,5 +1,6 @@
 package io.flotilla.agent;
 
+import io.flotilla.agent.api.InstanceSpec;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;

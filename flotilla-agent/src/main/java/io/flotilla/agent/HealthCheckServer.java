@@ -2,6 +2,8 @@ package io.flotilla.agent;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.InstanceStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

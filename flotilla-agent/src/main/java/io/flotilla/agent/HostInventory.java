@@ -1,5 +1,6 @@
 package io.flotilla.agent;
 
+import io.flotilla.agent.api.HostItem;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,17 @@ package io.flotilla.agent;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
-import io.flotilla.agent.AgentException.Code;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.AgentException.Code;
+import io.flotilla.agent.api.ConfigItem;
+import io.flotilla.agent.api.ConfigResult;
+import io.flotilla.agent.api.InstanceDetails;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.InstanceStatus;
+import io.flotilla.agent.api.ReplicaStatus;
+import io.flotilla.agent.api.Session;
+import io.flotilla.agent.api.SlowQuery;
+import io.flotilla.agent.api.SqlAdmin;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

@@ -2,6 +2,10 @@ package io.flotilla.agent;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.LogEntry;
+import io.flotilla.agent.api.LogQuery;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

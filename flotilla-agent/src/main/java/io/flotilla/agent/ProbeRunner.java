@@ -3,6 +3,8 @@ package io.flotilla.agent;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.ProbeResult;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

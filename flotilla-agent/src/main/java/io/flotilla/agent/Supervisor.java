@@ -3,8 +3,13 @@ package io.flotilla.agent;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.agent.AgentException.Code;
-import io.flotilla.agent.InstanceStatus.State;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.AgentException.Code;
+import io.flotilla.agent.api.AgentJson;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.InstanceStatus;
+import io.flotilla.agent.api.InstanceStatus.State;
+import io.flotilla.agent.api.RestartPolicy;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;

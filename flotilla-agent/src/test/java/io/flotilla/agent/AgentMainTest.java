@@ -4,8 +4,14 @@ import static io.flotilla.testing.Eventually.assertEventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.flotilla.agent.AgentException.Code;
-import io.flotilla.agent.InstanceStatus.State;
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.AgentException.Code;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.InstanceStatus;
+import io.flotilla.agent.api.InstanceStatus.State;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.RestartPolicy;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -6,8 +6,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
-import io.flotilla.agent.AgentException.Code;
-import io.flotilla.agent.InstanceStatus.State;
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.AgentException.Code;
+import io.flotilla.agent.api.AgentInfo;
+import io.flotilla.agent.api.AgentJson;
+import io.flotilla.agent.api.DiagnosisReport;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.InstanceStatus;
+import io.flotilla.agent.api.InstanceStatus.State;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.ProbeResult;
+import io.flotilla.agent.api.RestartPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -101,7 +111,7 @@ class AgentServerTest {
         assertEventually(
                 TIMEOUT,
                 () -> assertThat(client.diagnosis(ID, 5))
-                        .isEqualTo(new Diagnosis.Report(List.of(), List.of("sleeping"))));
+                        .isEqualTo(new DiagnosisReport(List.of(), List.of("sleeping"))));
 
         InstanceStatus restarted = client.restart(ID);
         assertThat(restarted.state()).isEqualTo(State.RUNNING);
@@ -111,7 +121,7 @@ class AgentServerTest {
         assertThat(stopped.state()).isEqualTo(State.STOPPED);
         assertThat(stopped.lastExit()).isEqualTo("signal 15");
         assertThat(client.diagnosis(ID, 1))
-                .isEqualTo(new Diagnosis.Report(
+                .isEqualTo(new DiagnosisReport(
                         List.of("the instance is stopped; its last process ended with signal 15"),
                         List.of("sleeping")));
 

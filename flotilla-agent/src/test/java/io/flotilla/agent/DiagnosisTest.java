@@ -3,7 +3,11 @@ package io.flotilla.agent;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flotilla.agent.InstanceStatus.State;
+import io.flotilla.agent.api.DiagnosisReport;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.InstanceStatus;
+import io.flotilla.agent.api.InstanceStatus.State;
+import io.flotilla.agent.api.Probe;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -184,7 +188,7 @@ class DiagnosisTest {
                 "");
 
         assertThat(Diagnosis.report(spec, stopped(), 1))
-                .isEqualTo(new Diagnosis.Report(List.of("the instance is stopped"), List.of("failed: port in use")));
+                .isEqualTo(new DiagnosisReport(List.of("the instance is stopped"), List.of("failed: port in use")));
     }
 
     private InstanceSpec spec(List<String> command, List<Integer> ports, List<String> dataDirs) throws IOException {

@@ -3,7 +3,11 @@ package io.flotilla.agent;
 import static io.flotilla.testing.Eventually.assertEventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flotilla.agent.InstanceStatus.State;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.InstanceStatus.State;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.ProbeResult;
+import io.flotilla.agent.api.RestartPolicy;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

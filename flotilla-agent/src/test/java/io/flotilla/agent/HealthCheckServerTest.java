@@ -3,6 +3,9 @@ package io.flotilla.agent;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.RestartPolicy;
 import io.flotilla.testing.Eventually;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -5,7 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
-import io.flotilla.agent.AgentException.Code;
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.AgentException.Code;
+import io.flotilla.agent.api.AgentInfo;
+import io.flotilla.agent.api.ConfigItem;
+import io.flotilla.agent.api.HostItem;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.LogEntry;
+import io.flotilla.agent.api.LogQuery;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.RestartPolicy;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

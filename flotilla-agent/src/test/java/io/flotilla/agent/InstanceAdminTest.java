@@ -4,7 +4,16 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.flotilla.agent.AgentException.Code;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.AgentException.Code;
+import io.flotilla.agent.api.ConfigItem;
+import io.flotilla.agent.api.ConfigResult;
+import io.flotilla.agent.api.InstanceDetails;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.RestartPolicy;
+import io.flotilla.agent.api.SlowQuery;
+import io.flotilla.agent.api.SqlAdmin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

@@ -3,6 +3,8 @@ package io.flotilla.agent;
 import static io.flotilla.testing.Eventually.assertEventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.ProbeResult;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

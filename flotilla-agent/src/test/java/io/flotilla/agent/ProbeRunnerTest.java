@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.ProbeResult;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;

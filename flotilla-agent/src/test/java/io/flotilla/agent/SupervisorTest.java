@@ -5,7 +5,12 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.flotilla.agent.InstanceStatus.State;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.InstanceStatus;
+import io.flotilla.agent.api.InstanceStatus.State;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.RestartPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package io.flotilla.catalog;
 
-import io.flotilla.agent.Probe;
-import io.flotilla.agent.SqlAdmin;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.SqlAdmin;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import java.sql.SQLException;

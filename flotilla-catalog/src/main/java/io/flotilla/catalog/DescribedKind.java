@@ -2,7 +2,7 @@ package io.flotilla.catalog;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.agent.Probe;
+import io.flotilla.agent.api.Probe;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import java.time.Duration;

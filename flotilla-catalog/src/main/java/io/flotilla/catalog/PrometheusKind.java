@@ -1,6 +1,6 @@
 package io.flotilla.catalog;
 
-import io.flotilla.agent.Probe;
+import io.flotilla.agent.api.Probe;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;

@@ -1,7 +1,7 @@
 package io.flotilla.cli;
 
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.flotilla.agent.AgentException;
+import io.flotilla.agent.api.AgentException;
 import io.flotilla.exec.ExecException;
 import io.flotilla.k8s.KubernetesApplyException;
 import io.flotilla.k8s.RenderException;

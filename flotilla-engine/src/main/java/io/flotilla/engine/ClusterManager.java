@@ -2,9 +2,9 @@ package io.flotilla.engine;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.agent.AgentException;
-import io.flotilla.agent.InstanceStatus;
-import io.flotilla.agent.ProbeResult;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.InstanceStatus;
+import io.flotilla.agent.api.ProbeResult;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ClusterSecrets;
 import io.flotilla.catalog.MariaDbKind;

@@ -1,5 +1,6 @@
 package io.flotilla.exec;
 
+import io.flotilla.wait.Wait;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -621,24 +622,28 @@ final class SshExecutor implements Executor {
      * (MaxSessions) a moment after the channel closed, so a full session can refuse briefly.
      */
     private <T> T retryingOpen(Opening<T> opening) throws IOException {
-        long deadline = System.nanoTime() + options.connectTimeout().toNanos();
-        long pauseMillis = 5;
-        while (true) {
-            try {
-                return opening.open();
-            } catch (IOException e) {
-                if (!refusedChannel(e) || System.nanoTime() - deadline > 0) {
-                    throw e;
+        AtomicReference<IOException> refused = new AtomicReference<>();
+        Optional<T> opened;
+        try {
+            opened = Wait.poll(options.connectTimeout(), Duration.ofMillis(5), Duration.ofMillis(200), () -> {
+                try {
+                    return Optional.of(opening.open());
+                } catch (IOException e) {
+                    if (!refusedChannel(e)) {
+                        throw e;
+                    }
+                    refused.set(e);
+                    return Optional.empty();
                 }
-            }
-            try {
-                Thread.sleep(pauseMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while opening a channel to " + host);
-            }
-            pauseMillis = Math.min(pauseMillis * 2, 200);
+            });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while opening a channel to " + host);
         }
+        if (opened.isEmpty()) {
+            throw refused.get();
+        }
+        return opened.get();
     }
 
     private static boolean refusedChannel(Throwable e) {

@@ -25,6 +25,7 @@ import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.flotilla.wait.Wait;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
@@ -44,6 +45,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 /**
@@ -701,56 +703,56 @@ public final class KubernetesApplier {
         if (workloads.isEmpty()) {
             return;
         }
-        long deadline = System.nanoTime() + readyTimeout.toNanos();
         Map<String, String> reported = new HashMap<>();
-        while (true) {
-            List<ClusterStatus.Workload> states = new ArrayList<>();
-            for (HasMetadata workload : workloads) {
-                HasMetadata live = client.resource(workload).get();
-                ClusterStatus.Workload state = live == null
-                        ? new ClusterStatus.Workload(
-                                layer(workload),
-                                tierOf(workload),
-                                workload.getKind(),
-                                workload.getMetadata().getName(),
-                                0,
-                                1,
-                                List.of())
-                        : workload(namespace, live);
-                states.add(state);
-                String line = "%s: %s %s %d/%d %s"
-                        .formatted(
-                                state.tier(),
-                                state.kind(),
-                                state.name(),
-                                state.ready(),
-                                state.desired(),
-                                state.kind().equals("Job") ? "succeeded" : "ready");
-                if (!line.equals(reported.put(state.name(), line))) {
-                    progress.report(line);
+        AtomicReference<List<ClusterStatus.Workload>> waiting = new AtomicReference<>(List.of());
+        boolean ready;
+        try {
+            ready = Wait.until(readyTimeout, pollInterval, () -> {
+                List<ClusterStatus.Workload> states = new ArrayList<>();
+                for (HasMetadata workload : workloads) {
+                    HasMetadata live = client.resource(workload).get();
+                    ClusterStatus.Workload state = live == null
+                            ? new ClusterStatus.Workload(
+                                    layer(workload),
+                                    tierOf(workload),
+                                    workload.getKind(),
+                                    workload.getMetadata().getName(),
+                                    0,
+                                    1,
+                                    List.of())
+                            : workload(namespace, live);
+                    states.add(state);
+                    String line = "%s: %s %s %d/%d %s"
+                            .formatted(
+                                    state.tier(),
+                                    state.kind(),
+                                    state.name(),
+                                    state.ready(),
+                                    state.desired(),
+                                    state.kind().equals("Job") ? "succeeded" : "ready");
+                    if (!line.equals(reported.put(state.name(), line))) {
+                        progress.report(line);
+                    }
+                    if (live instanceof Job job && failed(job)) {
+                        throw notReady(namespace, List.of(state), "failed");
+                    }
                 }
-                if (live instanceof Job job && failed(job)) {
-                    throw notReady(namespace, List.of(state), "failed");
-                }
-            }
-            List<ClusterStatus.Workload> waiting =
-                    states.stream().filter(state -> !state.allReady()).toList();
-            if (waiting.isEmpty()) {
-                return;
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw notReady(namespace, waiting, "did not become ready in " + format(readyTimeout));
-            }
-            try {
-                Thread.sleep(pollInterval);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new KubernetesApplyException(
-                        KubernetesApplyException.NOT_READY,
-                        "interrupted while waiting for %s"
-                                .formatted(waiting.getFirst().name()),
-                        e);
-            }
+                waiting.set(states.stream().filter(state -> !state.allReady()).toList());
+                return waiting.get().isEmpty();
+            });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KubernetesApplyException(
+                    KubernetesApplyException.NOT_READY,
+                    "interrupted while waiting for %s"
+                            .formatted(
+                                    waiting.get().isEmpty()
+                                            ? namespace
+                                            : waiting.get().getFirst().name()),
+                    e);
+        }
+        if (!ready) {
+            throw notReady(namespace, waiting.get(), "did not become ready in " + format(readyTimeout));
         }
     }
 

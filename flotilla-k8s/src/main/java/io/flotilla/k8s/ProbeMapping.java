@@ -2,7 +2,7 @@ package io.flotilla.k8s;
 
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ProbeBuilder;
-import io.flotilla.agent.Probe;
+import io.flotilla.agent.api.Probe;
 import java.net.URI;
 import java.util.List;
 import java.util.Optional;

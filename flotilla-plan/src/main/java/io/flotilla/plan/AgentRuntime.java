@@ -26,10 +26,14 @@ public record AgentRuntime(List<Path> classpath, Path cache) {
      */
     private static final Set<String> AGENT_ARTIFACTS = Set.of(
             "flotilla-agent-",
+            "flotilla-wait-",
             "jackson-core-3.",
             "jackson-databind-3.",
             "jackson-annotations-",
             "mariadb-java-client-");
+
+    /** The modules of ours the agent runs, for a class path of build trees rather than jars. */
+    private static final List<String> AGENT_MODULES = List.of("flotilla-agent", "flotilla-agent-api", "flotilla-wait");
 
     public AgentRuntime {
         classpath = List.copyOf(classpath);
@@ -60,7 +64,7 @@ public record AgentRuntime(List<Path> classpath, Path cache) {
 
     private static boolean isAgentEntry(Path entry) {
         String text = entry.toString();
-        if (text.contains("/flotilla-agent/target/classes")) {
+        if (AGENT_MODULES.stream().anyMatch(module -> text.contains("/" + module + "/target/classes"))) {
             return true;
         }
         String file = entry.getFileName().toString();

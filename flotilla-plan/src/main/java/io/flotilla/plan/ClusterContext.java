@@ -2,8 +2,8 @@ package io.flotilla.plan;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.agent.AgentClient;
-import io.flotilla.agent.InstanceSpec;
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.InstanceSpec;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ClusterSecrets;
 import io.flotilla.catalog.ComponentKind;

@@ -1,8 +1,8 @@
 package io.flotilla.plan;
 
-import io.flotilla.agent.AgentClient;
-import io.flotilla.agent.AgentException;
-import io.flotilla.agent.AgentInfo;
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.AgentInfo;
 import io.flotilla.catalog.Bootstrap;
 import io.flotilla.catalog.ComponentKind;
 import io.flotilla.catalog.InstanceContext;
@@ -13,6 +13,7 @@ import io.flotilla.exec.ListeningPorts;
 import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
+import io.flotilla.wait.Wait;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,6 +31,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Compiles cluster operations into plans. Every action checks before it acts, so a plan that
@@ -38,6 +40,7 @@ import java.util.concurrent.Executors;
 public final class ClusterPlanner {
     private static final Duration BOOTSTRAP_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration AGENT_START_TIMEOUT = Duration.ofSeconds(20);
+    private static final Duration AGENT_POLL = Duration.ofMillis(100);
 
     private final ClusterContext cluster;
 
@@ -499,16 +502,18 @@ public final class ClusterPlanner {
         } else {
             executor.startDetached(command, dir.resolve("agent.log").toString());
         }
-        long deadline = System.nanoTime() + AGENT_START_TIMEOUT.toNanos();
-        AgentException last = null;
-        while (System.nanoTime() < deadline) {
+        AtomicReference<AgentException> last = new AtomicReference<>();
+        boolean answered = Wait.until(AGENT_START_TIMEOUT, AGENT_POLL, () -> {
             try {
                 cluster.agent(host).info();
-                return;
+                return true;
             } catch (AgentException e) {
-                last = e;
-                Thread.sleep(100);
+                last.set(e);
+                return false;
             }
+        });
+        if (answered) {
+            return;
         }
         var log = executor.run(
                 List.of("tail", "-n", "20", dir.resolve("agent.log").toString()), Duration.ofSeconds(5));
@@ -518,7 +523,7 @@ public final class ClusterPlanner {
                         .formatted(
                                 host,
                                 AGENT_START_TIMEOUT.toSeconds(),
-                                last == null ? "" : last.getMessage(),
+                                last.get() == null ? "" : last.get().getMessage(),
                                 dir.resolve("agent.log"),
                                 log.stdout().strip().replace("\n", "\n    "),
                                 systemd
@@ -530,7 +535,7 @@ public final class ClusterPlanner {
                                                                 .user(),
                                                         unit.name())
                                         : ""),
-                last);
+                last.get());
     }
 
     /** Class directories (a build tree's target/classes) copied into lib/ go on the class path by name. */
@@ -737,14 +742,13 @@ public final class ClusterPlanner {
         if (info.isPresent()) {
             cluster.agent(host).shutdown();
             String pid = String.valueOf(info.get().pid());
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (executor.run(List.of("kill", "-0", pid), Duration.ofSeconds(5))
-                    .succeeded()) {
-                if (System.nanoTime() > deadline) {
-                    executor.run(List.of("kill", "-9", pid), Duration.ofSeconds(5));
-                    break;
-                }
-                Thread.sleep(100);
+            boolean exited = Wait.until(
+                    Duration.ofSeconds(10),
+                    AGENT_POLL,
+                    () -> !executor.run(List.of("kill", "-0", pid), Duration.ofSeconds(5))
+                            .succeeded());
+            if (!exited) {
+                executor.run(List.of("kill", "-9", pid), Duration.ofSeconds(5));
             }
         }
         executor.remove(cluster.agentDir(host).toString());

@@ -1,12 +1,14 @@
 package io.flotilla.plan;
 
-import io.flotilla.agent.AgentClient;
-import io.flotilla.agent.InstanceStatus;
-import io.flotilla.agent.Probe;
-import io.flotilla.agent.ProbeResult;
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.InstanceStatus;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.ProbeResult;
 import io.flotilla.topology.Instance;
+import io.flotilla.wait.Wait;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Waits for an instance to become ready by asking its agent to run the probe, and when it does
@@ -22,26 +24,25 @@ final class Readiness {
 
     static void await(AgentClient agent, Instance instance, Probe probe, Duration timeout, String what)
             throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        ProbeResult last = ProbeResult.notReady("not probed yet");
-        while (true) {
-            last = agent.probe(probe);
-            if (last.ready()) {
-                return;
+        AtomicReference<ProbeResult> last = new AtomicReference<>(ProbeResult.notReady("not probed yet"));
+        boolean ready = Wait.until(timeout, POLL, () -> {
+            last.set(agent.probe(probe));
+            if (last.get().ready()) {
+                return true;
             }
             InstanceStatus status = agent.status(instance.id());
             boolean exited = status.state() == InstanceStatus.State.FAILED
                     || (status.state() == InstanceStatus.State.BACKOFF && status.restarts() >= 1);
             if (exited) {
-                throw notReady(agent, instance, "its process exited (%s)".formatted(status.lastExit()), last);
+                throw notReady(agent, instance, "its process exited (%s)".formatted(status.lastExit()), last.get());
             }
             if (status.state() == InstanceStatus.State.STOPPED) {
-                throw notReady(agent, instance, "it is not running", last);
+                throw notReady(agent, instance, "it is not running", last.get());
             }
-            if (System.nanoTime() > deadline) {
-                throw notReady(agent, instance, "it %s within %d s".formatted(what, timeout.toSeconds()), last);
-            }
-            Thread.sleep(POLL);
+            return false;
+        });
+        if (!ready) {
+            throw notReady(agent, instance, "it %s within %d s".formatted(what, timeout.toSeconds()), last.get());
         }
     }
 

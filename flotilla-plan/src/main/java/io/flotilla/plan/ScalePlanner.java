@@ -2,8 +2,8 @@ package io.flotilla.plan;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.agent.AgentClient;
-import io.flotilla.agent.InstanceStatus;
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.InstanceStatus;
 import io.flotilla.catalog.Bootstrap;
 import io.flotilla.catalog.ComponentKind;
 import io.flotilla.catalog.EtcdKind;
@@ -14,6 +14,7 @@ import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
+import io.flotilla.wait.Wait;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -50,6 +51,8 @@ public final class ScalePlanner {
     private static final Duration CLONE_TIMEOUT = Duration.ofHours(2);
     private static final Duration RELOAD_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration RELOAD_POLL = Duration.ofMillis(200);
+    private static final Duration ETCD_RETRY = Duration.ofSeconds(1);
 
     private final ClusterContext before;
     private final ClusterContext after;
@@ -549,20 +552,16 @@ public final class ScalePlanner {
         if (url.isEmpty()) {
             return;
         }
-        long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
-        while (!loaded(url.get(), present, absent)) {
-            if (System.nanoTime() > deadline) {
-                throw new OperationException(
-                        "RELOAD",
-                        "%s %s did not load its new configuration within %d s (%s does not show it); see %s"
-                                .formatted(
-                                        instance.component(),
-                                        instance.id(),
-                                        RELOAD_TIMEOUT.toSeconds(),
-                                        url.get(),
-                                        ClusterContext.logFile(instance)));
-            }
-            Thread.sleep(200);
+        if (!Wait.until(RELOAD_TIMEOUT, RELOAD_POLL, () -> loaded(url.get(), present, absent))) {
+            throw new OperationException(
+                    "RELOAD",
+                    "%s %s did not load its new configuration within %d s (%s does not show it); see %s"
+                            .formatted(
+                                    instance.component(),
+                                    instance.id(),
+                                    RELOAD_TIMEOUT.toSeconds(),
+                                    url.get(),
+                                    ClusterContext.logFile(instance)));
         }
     }
 
@@ -628,15 +627,7 @@ public final class ScalePlanner {
                 EtcdKind.memberName(joining),
                 "--peer-urls=" + peerUrl);
         // Like a removal, an addition is refused ("unhealthy cluster") while members have just (re)connected.
-        long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
-        CommandResult result = executor.run(add, COMMAND_TIMEOUT);
-        while (!result.succeeded() && result.stderr().contains("unhealthy cluster") && System.nanoTime() < deadline) {
-            Thread.sleep(1000);
-            result = executor.run(add, COMMAND_TIMEOUT);
-        }
-        if (!result.succeeded()) {
-            executor.check(add, COMMAND_TIMEOUT);
-        }
+        runPastUnhealthy(executor, add);
     }
 
     /** Asks a member that stays to remove this one from etcd's membership, unless it is already gone. */
@@ -654,19 +645,26 @@ public final class ScalePlanner {
                         List.of("etcdctl", "--endpoints=" + endpoint, "member", "remove", fields[0].strip());
                 // etcd refuses a removal ("unhealthy cluster") until the members that stay have been
                 // connected to each other for a few seconds, as right after a start.
-                long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
-                CommandResult result = executor.run(remove, COMMAND_TIMEOUT);
-                while (!result.succeeded()
-                        && result.stderr().contains("unhealthy cluster")
-                        && System.nanoTime() < deadline) {
-                    Thread.sleep(1000);
-                    result = executor.run(remove, COMMAND_TIMEOUT);
-                }
-                if (!result.succeeded()) {
-                    executor.check(remove, COMMAND_TIMEOUT);
-                }
+                runPastUnhealthy(executor, remove);
                 return;
             }
+        }
+    }
+
+    /**
+     * Runs an etcdctl membership change, again while etcd refuses it as an "unhealthy cluster" (its
+     * members have just (re)connected), until {@link #RELOAD_TIMEOUT}; then fails with its error.
+     */
+    private static void runPastUnhealthy(Executor executor, List<String> command) throws InterruptedException {
+        boolean done = Wait.until(RELOAD_TIMEOUT, ETCD_RETRY, () -> {
+            CommandResult result = executor.run(command, COMMAND_TIMEOUT);
+            if (!result.succeeded() && !result.stderr().contains("unhealthy cluster")) {
+                executor.check(command, COMMAND_TIMEOUT);
+            }
+            return result.succeeded();
+        });
+        if (!done) {
+            executor.check(command, COMMAND_TIMEOUT);
         }
     }
 }

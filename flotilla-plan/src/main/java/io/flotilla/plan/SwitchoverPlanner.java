@@ -6,6 +6,7 @@ import io.flotilla.catalog.InstanceContext;
 import io.flotilla.catalog.MariaDbKind;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
+import io.flotilla.wait.Wait;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -18,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 /**
@@ -244,29 +246,28 @@ public final class SwitchoverPlanner implements AutoCloseable {
             String target = scalar(statement, "SELECT @@GLOBAL.gtid_binlog_pos");
             try (Connection candidate = before.open(to.host(), to.mainPort());
                     Statement waiting = candidate.createStatement()) {
-                long deadline = System.nanoTime() + catchUpTimeout.toNanos();
-                String reached = scalar(waiting, "SELECT @@GLOBAL.gtid_binlog_pos");
-                while (!covers(reached, target)) {
-                    if (System.nanoTime() > deadline) {
-                        releaseFence();
-                        statement.execute("SET GLOBAL read_only = OFF");
-                        Map<String, String> status = slaveStatus(waiting);
-                        String error = firstNonEmpty(status.get("Last_SQL_Error"), status.get("Last_IO_Error"));
-                        throw new OperationException(
-                                "SWITCHOVER_CATCH_UP",
-                                "%s did not apply the primary's transactions up to '%s' within %d s (it is at '%s'; Slave_IO_Running: %s, Slave_SQL_Running: %s%s). %s is writable again and nothing else changed; fix the replica and run the same command again, or choose another replica"
-                                        .formatted(
-                                                to.id(),
-                                                target,
-                                                catchUpTimeout.toSeconds(),
-                                                reached,
-                                                status.getOrDefault("Slave_IO_Running", "none"),
-                                                status.getOrDefault("Slave_SQL_Running", "none"),
-                                                error.isEmpty() ? "" : ", last error: " + error,
-                                                from.id()));
-                    }
-                    Thread.sleep(POLL);
-                    reached = scalar(waiting, "SELECT @@GLOBAL.gtid_binlog_pos");
+                AtomicReference<String> reached = new AtomicReference<>();
+                boolean caughtUp = Wait.until(catchUpTimeout, POLL, () -> {
+                    reached.set(scalar(waiting, "SELECT @@GLOBAL.gtid_binlog_pos"));
+                    return covers(reached.get(), target);
+                });
+                if (!caughtUp) {
+                    releaseFence();
+                    statement.execute("SET GLOBAL read_only = OFF");
+                    Map<String, String> status = slaveStatus(waiting);
+                    String error = firstNonEmpty(status.get("Last_SQL_Error"), status.get("Last_IO_Error"));
+                    throw new OperationException(
+                            "SWITCHOVER_CATCH_UP",
+                            "%s did not apply the primary's transactions up to '%s' within %d s (it is at '%s'; Slave_IO_Running: %s, Slave_SQL_Running: %s%s). %s is writable again and nothing else changed; fix the replica and run the same command again, or choose another replica"
+                                    .formatted(
+                                            to.id(),
+                                            target,
+                                            catchUpTimeout.toSeconds(),
+                                            reached.get(),
+                                            status.getOrDefault("Slave_IO_Running", "none"),
+                                            status.getOrDefault("Slave_SQL_Running", "none"),
+                                            error.isEmpty() ? "" : ", last error: " + error,
+                                            from.id()));
                 }
             }
         }

@@ -2,7 +2,7 @@ package io.flotilla.sql.cluster;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.agent.AgentClient;
+import io.flotilla.agent.api.AgentClient;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;

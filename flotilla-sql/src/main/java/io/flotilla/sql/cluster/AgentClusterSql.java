@@ -2,9 +2,9 @@ package io.flotilla.sql.cluster;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.agent.AgentClient;
-import io.flotilla.agent.AgentException;
-import io.flotilla.agent.ConfigResult;
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.ConfigResult;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.InstanceContext;
 import io.flotilla.engine.AuditLog;

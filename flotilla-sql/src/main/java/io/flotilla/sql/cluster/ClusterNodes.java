@@ -2,8 +2,8 @@ package io.flotilla.sql.cluster;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.agent.AgentClient;
-import io.flotilla.agent.AgentException;
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.AgentException;
 import io.flotilla.engine.ClusterMeta;
 import io.flotilla.sql.Warnings;
 import io.flotilla.topology.Instance;

@@ -1,11 +1,11 @@
 package io.flotilla.sql.cluster;
 
-import io.flotilla.agent.ConfigItem;
-import io.flotilla.agent.HostItem;
-import io.flotilla.agent.InstanceDetails;
-import io.flotilla.agent.LogEntry;
-import io.flotilla.agent.LogQuery;
-import io.flotilla.agent.ReplicaStatus;
+import io.flotilla.agent.api.ConfigItem;
+import io.flotilla.agent.api.HostItem;
+import io.flotilla.agent.api.InstanceDetails;
+import io.flotilla.agent.api.LogEntry;
+import io.flotilla.agent.api.LogQuery;
+import io.flotilla.agent.api.ReplicaStatus;
 import io.flotilla.topology.Instance;
 import java.time.Duration;
 import java.time.Instant;

@@ -4,7 +4,7 @@ import static io.flotilla.testing.Eventually.assertEventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.flotilla.agent.AgentClient;
+import io.flotilla.agent.api.AgentClient;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.engine.AuditLog;
 import io.flotilla.engine.ClusterManager;
