@@ -2,14 +2,14 @@ package io.flotilla.cli;
 
 import io.flotilla.catalog.Catalog;
 import io.flotilla.engine.AuditLog;
-import io.flotilla.engine.ClusterCheck;
-import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.ClusterStore;
-import io.flotilla.engine.ClusterView;
 import io.flotilla.engine.FlotillaHome;
 import io.flotilla.engine.Journal;
-import io.flotilla.engine.SshLogin;
 import io.flotilla.exec.CommandResult;
+import io.flotilla.operations.ClusterCheck;
+import io.flotilla.operations.ClusterManager;
+import io.flotilla.operations.ClusterView;
+import io.flotilla.operations.SshLogin;
 import io.flotilla.plan.CheckResult;
 import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;

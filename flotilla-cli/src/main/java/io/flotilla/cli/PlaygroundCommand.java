@@ -1,8 +1,8 @@
 package io.flotilla.cli;
 
-import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.ClusterStore;
-import io.flotilla.engine.ClusterView;
+import io.flotilla.operations.ClusterManager;
+import io.flotilla.operations.ClusterView;
 import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
 import io.flotilla.sql.cluster.AgentClusterSql;

@@ -1,7 +1,7 @@
 package io.flotilla.cli;
 
-import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.ClusterStore;
+import io.flotilla.operations.ClusterManager;
 import io.flotilla.plan.OperationException;
 import io.flotilla.sql.ClusterSql;
 import io.flotilla.sql.cluster.AgentClusterSql;

@@ -1,9 +1,9 @@
 package io.flotilla.cli;
 
 import io.flotilla.catalog.Catalog;
-import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.Engine;
 import io.flotilla.engine.FlotillaHome;
+import io.flotilla.operations.ClusterManager;
 
 /** Builds the services a command needs, from the environment. */
 final class Services {

@@ -1,6 +1,6 @@
 package io.flotilla.cli;
 
-import io.flotilla.engine.ClusterManager;
+import io.flotilla.operations.ClusterManager;
 import io.flotilla.plan.OperationException;
 import io.flotilla.sql.ClusterSql;
 import io.flotilla.sql.SqlError;

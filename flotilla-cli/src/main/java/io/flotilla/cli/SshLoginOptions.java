@@ -1,9 +1,9 @@
 package io.flotilla.cli;
 
-import io.flotilla.engine.SshLogin;
 import io.flotilla.exec.ExecException;
 import io.flotilla.exec.SshKeyFile;
 import io.flotilla.exec.SshPassword;
+import io.flotilla.operations.SshLogin;
 import io.flotilla.plan.OperationException;
 import java.io.Console;
 import java.io.IOException;

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flotilla.catalog.Catalog;
-import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.Engine;
 import io.flotilla.engine.FlotillaHome;
+import io.flotilla.operations.ClusterManager;
 import io.flotilla.sql.cluster.AgentClusterSql;
 import io.flotilla.sql.protocol.StatementResult;
 import io.flotilla.sql.session.Account;

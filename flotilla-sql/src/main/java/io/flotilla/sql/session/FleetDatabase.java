@@ -2,8 +2,8 @@ package io.flotilla.sql.session;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.ClusterStore;
+import io.flotilla.operations.ClusterManager;
 import io.flotilla.sql.ClusterSql;
 import io.flotilla.sql.SqlError;
 import io.flotilla.sql.Warnings;

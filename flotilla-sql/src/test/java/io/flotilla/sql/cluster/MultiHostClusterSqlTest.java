@@ -3,11 +3,11 @@ package io.flotilla.sql.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.catalog.Catalog;
-import io.flotilla.engine.ClusterManager;
 import io.flotilla.engine.Engine;
 import io.flotilla.engine.FlotillaHome;
 import io.flotilla.engine.ProgressListener;
-import io.flotilla.engine.SshLogin;
+import io.flotilla.operations.ClusterManager;
+import io.flotilla.operations.SshLogin;
 import io.flotilla.plan.Selection;
 import io.flotilla.sql.Warning;
 import io.flotilla.sql.Warnings;

@@ -1,5 +1,6 @@
-package io.flotilla.engine;
+package io.flotilla.operations;
 
+import io.flotilla.engine.SshAccess;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.LocalExecutor;
 import io.flotilla.exec.SshConnections;

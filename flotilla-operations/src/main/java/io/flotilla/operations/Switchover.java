@@ -1,4 +1,4 @@
-package io.flotilla.engine;
+package io.flotilla.operations;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,8 +1,11 @@
-package io.flotilla.engine;
+package io.flotilla.operations;
 
 import static java.util.Objects.requireNonNull;
 
 import io.flotilla.catalog.Catalog;
+import io.flotilla.engine.ClusterStore;
+import io.flotilla.engine.FlotillaHome;
+import io.flotilla.engine.SshAccess;
 import io.flotilla.plan.CheckResult;
 import io.flotilla.plan.HostCheck;
 import io.flotilla.plan.OperationException;

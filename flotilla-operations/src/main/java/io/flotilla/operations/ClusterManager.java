@@ -1,4 +1,4 @@
-package io.flotilla.engine;
+package io.flotilla.operations;
 
 import static java.util.Objects.requireNonNull;
 
@@ -8,6 +8,14 @@ import io.flotilla.agent.api.ProbeResult;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ClusterSecrets;
 import io.flotilla.catalog.MariaDbKind;
+import io.flotilla.engine.ClusterLock;
+import io.flotilla.engine.ClusterMeta;
+import io.flotilla.engine.ClusterStore;
+import io.flotilla.engine.Engine;
+import io.flotilla.engine.FlotillaHome;
+import io.flotilla.engine.Journal;
+import io.flotilla.engine.Operation;
+import io.flotilla.engine.SshAccess;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;

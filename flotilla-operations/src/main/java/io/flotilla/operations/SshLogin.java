@@ -1,7 +1,8 @@
-package io.flotilla.engine;
+package io.flotilla.operations;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.engine.SshAccess;
 import io.flotilla.exec.SshOptions;
 import io.flotilla.exec.SshPassword;
 import java.nio.file.Path;

@@ -1,5 +1,10 @@
-package io.flotilla.engine;
+package io.flotilla.operations;
 
+import io.flotilla.engine.ClusterStore;
+import io.flotilla.engine.Engine;
+import io.flotilla.engine.FlotillaHome;
+import io.flotilla.engine.Operation;
+import io.flotilla.engine.SshAccess;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.plan.AgentUnit;
