@@ -48,7 +48,7 @@ public record AgentRuntime(List<Path> classpath, Path cache) {
                 .filter(AgentRuntime::isAgentEntry)
                 .filter(Files::exists)
                 .toList();
-        if (entries.stream().noneMatch(entry -> entry.toString().contains("flotilla-agent"))) {
+        if (entries.stream().noneMatch(AgentRuntime::isDaemon)) {
             throw new OperationException(
                     "AGENT_MISSING",
                     "the agent is not on this installation's class path (%s); reinstall Flotilla"
@@ -60,6 +60,12 @@ public record AgentRuntime(List<Path> classpath, Path cache) {
     /** The agent's Java runtime image, built on first use (a few seconds) and cached. */
     public RuntimeImage image() {
         return RuntimeImage.cached(cache, classpath);
+    }
+
+    /** The agent daemon's own classes (not only its API's): a jar {@code flotilla-agent-<version>.jar} or the build tree. */
+    private static boolean isDaemon(Path entry) {
+        return entry.toString().contains("/flotilla-agent/target/classes")
+                || entry.getFileName().toString().matches("flotilla-agent-[0-9].*\\.jar");
     }
 
     private static boolean isAgentEntry(Path entry) {
