@@ -2,7 +2,7 @@ package io.flotilla.cli;
 
 import io.flotilla.engine.Operation;
 import io.flotilla.engine.ProgressListener;
-import io.flotilla.plan.Step;
+import io.flotilla.step.Step;
 import java.io.PrintStream;
 import java.time.Duration;
 

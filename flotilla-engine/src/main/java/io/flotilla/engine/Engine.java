@@ -2,8 +2,8 @@ package io.flotilla.engine;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.plan.Plan;
-import io.flotilla.plan.Step;
+import io.flotilla.step.Plan;
+import io.flotilla.step.Step;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

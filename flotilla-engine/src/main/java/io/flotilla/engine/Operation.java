@@ -1,6 +1,6 @@
 package io.flotilla.engine;
 
-import io.flotilla.plan.Plan;
+import io.flotilla.step.Plan;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;

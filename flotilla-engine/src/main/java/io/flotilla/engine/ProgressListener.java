@@ -1,6 +1,6 @@
 package io.flotilla.engine;
 
-import io.flotilla.plan.Step;
+import io.flotilla.step.Step;
 import java.time.Duration;
 
 /** Hears what a running plan does, one event per action; implementations must be thread-safe. */

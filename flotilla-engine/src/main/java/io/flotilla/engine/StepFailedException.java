@@ -1,7 +1,7 @@
 package io.flotilla.engine;
 
 import io.flotilla.plan.OperationException;
-import io.flotilla.plan.Step;
+import io.flotilla.step.Step;
 
 /** The first action of a plan that failed; the operation stopped there and can be run again. */
 public final class StepFailedException extends OperationException {

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flotilla.plan.OperationException;
-import io.flotilla.plan.Plan;
-import io.flotilla.plan.Step;
+import io.flotilla.step.Plan;
+import io.flotilla.step.Step;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -10,6 +10,8 @@ import io.flotilla.catalog.Support;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
+import io.flotilla.step.Plan;
+import io.flotilla.step.Step;
 import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;

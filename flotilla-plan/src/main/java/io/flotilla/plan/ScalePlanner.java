@@ -12,6 +12,8 @@ import io.flotilla.catalog.MariaDbKind;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
+import io.flotilla.step.Plan;
+import io.flotilla.step.Step;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import io.flotilla.wait.Wait;

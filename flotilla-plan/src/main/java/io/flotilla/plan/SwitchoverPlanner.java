@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.flotilla.catalog.InstanceContext;
 import io.flotilla.catalog.MariaDbKind;
+import io.flotilla.step.Plan;
+import io.flotilla.step.Step;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import io.flotilla.wait.Wait;

@@ -1,4 +1,4 @@
-package io.flotilla.plan;
+package io.flotilla.step;
 
 /** The work of one action; it checks before it acts, so that running it twice is safe. */
 @FunctionalInterface

@@ -1,4 +1,4 @@
-package io.flotilla.plan;
+package io.flotilla.step;
 
 import static java.util.Objects.requireNonNull;
 
