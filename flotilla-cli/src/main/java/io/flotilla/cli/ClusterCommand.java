@@ -11,10 +11,11 @@ import io.flotilla.operations.ClusterManager;
 import io.flotilla.operations.ClusterView;
 import io.flotilla.operations.SshLogin;
 import io.flotilla.plan.CheckResult;
-import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
 import io.flotilla.sql.session.Account;
 import io.flotilla.sql.session.SqlEndpoint;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import io.flotilla.topology.Topology;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -157,7 +158,8 @@ final class ClusterCommand {
     static void requireTerminal() {
         if (System.console() == null) {
             throw new OperationException(
-                    "NEEDS_CONFIRMATION", "standard input is not a terminal; add --yes to go on without a prompt");
+                    ErrorCode.NEEDS_CONFIRMATION,
+                    "standard input is not a terminal; add --yes to go on without a prompt");
         }
     }
 
@@ -313,7 +315,7 @@ final class ClusterCommand {
         public Integer call() {
             if (!yes && !dryRun) {
                 throw new OperationException(
-                        "NEEDS_CONFIRMATION",
+                        ErrorCode.NEEDS_CONFIRMATION,
                         "destroying cluster '%s' deletes all its data; add --yes to go on".formatted(name));
             }
             return super.call();
@@ -528,7 +530,7 @@ final class ClusterCommand {
                     .filter(each -> each.id().equals(id))
                     .findFirst()
                     .orElseThrow(() -> new OperationException(
-                            "NO_OPERATION",
+                            ErrorCode.NO_OPERATION,
                             "no operation '%s' in the audit log; `flotilla cluster audit` lists them".formatted(id)));
             Path journal = audit.journal(id);
             List<String> steps = new ArrayList<>();
@@ -833,7 +835,7 @@ final class ClusterCommand {
             }
             if (waitSeconds < 1) {
                 throw new OperationException(
-                        "BAD_OPTION", "--wait must be at least 1 second, got %d".formatted(waitSeconds));
+                        ErrorCode.BAD_OPTION, "--wait must be at least 1 second, got %d".formatted(waitSeconds));
             }
             var switchover = clusters.switchover(
                     name,
@@ -951,14 +953,14 @@ final class ClusterCommand {
             } else if (checks.exists(subject)) {
                 if (sshLogin.given()) {
                     throw new OperationException(
-                            "BAD_OPTION",
+                            ErrorCode.BAD_OPTION,
                             "cluster '%s' is reached with the login it was deployed with (its deploy user and the cluster's key); --user, -i, -p and --password-file are for a topology FILE"
                                     .formatted(subject));
                 }
                 report = checks.cluster(subject, apply, selected, progress);
             } else {
                 throw new OperationException(
-                        "NO_CLUSTER",
+                        ErrorCode.NO_CLUSTER,
                         "%s is neither a topology file nor a deployed cluster; give a file's path or `flotilla cluster list` shows the names"
                                 .formatted(subject));
             }
@@ -968,7 +970,7 @@ final class ClusterCommand {
                     .toList();
             if (!unmatched.isEmpty()) {
                 throw new OperationException(
-                        "BAD_OPTION",
+                        ErrorCode.BAD_OPTION,
                         "--only %s names no check on these hosts; use the names of the CHECK column, such as 'sysctl vm.swappiness' or 'port 4000'"
                                 .formatted(String.join(
                                         ", ",

@@ -5,7 +5,7 @@ import io.flotilla.agent.api.AgentException;
 import io.flotilla.exec.ExecException;
 import io.flotilla.k8s.KubernetesApplyException;
 import io.flotilla.k8s.RenderException;
-import io.flotilla.plan.OperationException;
+import io.flotilla.step.OperationException;
 import io.flotilla.topology.Problem;
 import io.flotilla.topology.TopologyException;
 import java.io.UncheckedIOException;

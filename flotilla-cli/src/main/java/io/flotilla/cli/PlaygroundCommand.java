@@ -3,7 +3,6 @@ package io.flotilla.cli;
 import io.flotilla.engine.ClusterStore;
 import io.flotilla.operations.ClusterManager;
 import io.flotilla.operations.ClusterView;
-import io.flotilla.plan.OperationException;
 import io.flotilla.plan.Selection;
 import io.flotilla.sql.cluster.AgentClusterSql;
 import io.flotilla.sql.protocol.MysqlServer;
@@ -11,6 +10,8 @@ import io.flotilla.sql.protocol.ServerTls;
 import io.flotilla.sql.session.ClusterFrontend;
 import io.flotilla.sql.session.SingleCluster;
 import io.flotilla.sql.session.SqlEndpoint;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -64,7 +65,7 @@ final class PlaygroundCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Output output = parent.output();
         if (replicas < 0 || replicas > 20) {
-            throw new OperationException("BAD_OPTION", "--replicas must be between 0 and 20, got " + replicas);
+            throw new OperationException(ErrorCode.BAD_OPTION, "--replicas must be between 0 and 20, got " + replicas);
         }
         ClusterManager clusters = Services.clusters(output);
         ClusterStore store = clusters.home().cluster(NAME);
@@ -73,7 +74,7 @@ final class PlaygroundCommand implements Callable<Integer> {
             PlaygroundTopology existing = PlaygroundTopology.parse(store.topologyText());
             if (existing.replicas() != replicas || (portOffset != null && existing.portOffset() != portOffset)) {
                 throw new OperationException(
-                        "PLAYGROUND_EXISTS",
+                        ErrorCode.PLAYGROUND_EXISTS,
                         "a playground with %d replicas and port offset %d already exists; run `flotilla cluster destroy playground --yes` first to change it"
                                 .formatted(existing.replicas(), existing.portOffset()));
             }
@@ -221,7 +222,7 @@ final class PlaygroundCommand implements Callable<Integer> {
             busy.put(offset, taken);
         }
         throw new OperationException(
-                "PORTS_BUSY",
+                ErrorCode.PORTS_BUSY,
                 "no free set of ports for the playground: %s; free them or pass --port-offset"
                         .formatted(busy.entrySet().stream()
                                 .map(entry -> "offset %d: %s in use".formatted(entry.getKey(), entry.getValue()))

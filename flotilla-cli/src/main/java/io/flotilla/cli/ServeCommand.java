@@ -2,7 +2,6 @@ package io.flotilla.cli;
 
 import io.flotilla.engine.ClusterStore;
 import io.flotilla.operations.ClusterManager;
-import io.flotilla.plan.OperationException;
 import io.flotilla.sql.ClusterSql;
 import io.flotilla.sql.cluster.AgentClusterSql;
 import io.flotilla.sql.protocol.MysqlServer;
@@ -13,6 +12,8 @@ import io.flotilla.sql.session.FleetDatabase;
 import io.flotilla.sql.session.PasswordFile;
 import io.flotilla.sql.session.SingleCluster;
 import io.flotilla.sql.session.SqlEndpoint;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
@@ -69,7 +70,7 @@ final class ServeCommand implements Callable<Integer> {
         if (cluster != null) {
             if (!sql.databases().contains(cluster)) {
                 throw new OperationException(
-                        "NO_CLUSTER",
+                        ErrorCode.NO_CLUSTER,
                         "there is no cluster '%s'; `flotilla cluster list` shows the clusters".formatted(cluster));
             }
             served = new SingleCluster(sql, cluster);
@@ -138,7 +139,7 @@ final class ServeCommand implements Callable<Integer> {
         int colon = listen.lastIndexOf(':');
         if (colon <= 0) {
             throw new OperationException(
-                    "BAD_OPTION",
+                    ErrorCode.BAD_OPTION,
                     "--listen must be HOST:PORT (for example 127.0.0.1:4406), got '%s'".formatted(listen));
         }
         try {
@@ -149,7 +150,8 @@ final class ServeCommand implements Callable<Integer> {
             return new InetSocketAddress(listen.substring(0, colon), port);
         } catch (NumberFormatException e) {
             throw new OperationException(
-                    "BAD_OPTION", "--listen must end with a port between 0 and 65535, got '%s'".formatted(listen));
+                    ErrorCode.BAD_OPTION,
+                    "--listen must end with a port between 0 and 65535, got '%s'".formatted(listen));
         }
     }
 

@@ -1,7 +1,6 @@
 package io.flotilla.cli;
 
 import io.flotilla.operations.ClusterManager;
-import io.flotilla.plan.OperationException;
 import io.flotilla.sql.ClusterSql;
 import io.flotilla.sql.SqlError;
 import io.flotilla.sql.cluster.AgentClusterSql;
@@ -11,6 +10,8 @@ import io.flotilla.sql.session.ClusterFrontend;
 import io.flotilla.sql.session.ClusterSession;
 import io.flotilla.sql.session.SingleCluster;
 import io.flotilla.sql.session.Statements;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,7 +68,7 @@ final class SqlCommand implements Callable<Integer> {
         ClusterSql sql = new AgentClusterSql(clusters, NODE_TIMEOUT);
         if (!sql.databases().contains(name)) {
             throw new OperationException(
-                    "NO_CLUSTER",
+                    ErrorCode.NO_CLUSTER,
                     "there is no cluster '%s'; `flotilla cluster list` shows the clusters".formatted(name));
         }
         ClusterFrontend frontend = new ClusterFrontend(

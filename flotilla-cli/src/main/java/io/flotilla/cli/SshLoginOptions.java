@@ -4,7 +4,8 @@ import io.flotilla.exec.ExecException;
 import io.flotilla.exec.SshKeyFile;
 import io.flotilla.exec.SshPassword;
 import io.flotilla.operations.SshLogin;
-import io.flotilla.plan.OperationException;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import java.io.Console;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -90,18 +91,19 @@ final class SshLoginOptions {
             return null;
         }
         if (user == null) {
-            throw new OperationException("BAD_OPTION", "SSH access needs --user as well as -i KEY or a password");
+            throw new OperationException(
+                    ErrorCode.BAD_OPTION, "SSH access needs --user as well as -i KEY or a password");
         }
         if (identityFile == null && !askPassword && passwordFile == null) {
             throw new OperationException(
-                    "BAD_OPTION", "SSH access needs -i KEY, -p (ask for the password) or --password-file FILE");
+                    ErrorCode.BAD_OPTION, "SSH access needs -i KEY, -p (ask for the password) or --password-file FILE");
         }
         if (askPassword && passwordFile != null) {
-            throw new OperationException("BAD_OPTION", "give -p or --password-file, not both");
+            throw new OperationException(ErrorCode.BAD_OPTION, "give -p or --password-file, not both");
         }
         if (passphraseFile != null && identityFile == null) {
             throw new OperationException(
-                    "BAD_OPTION",
+                    ErrorCode.BAD_OPTION,
                     "--identity-passphrase-file is the passphrase of a key: give the key with -i KEY too");
         }
         Optional<SshPassword> passphrase = identityFile == null ? Optional.empty() : passphrase(identityFile);
@@ -112,11 +114,11 @@ final class SshLoginOptions {
             Console console = System.console();
             if (console == null) {
                 throw new OperationException(
-                        "BAD_OPTION", "-p needs a terminal to ask for the password; use --password-file FILE");
+                        ErrorCode.BAD_OPTION, "-p needs a terminal to ask for the password; use --password-file FILE");
             }
             char[] typed = console.readPassword("Password of %s: ", user);
             if (typed == null || typed.length == 0) {
-                throw new OperationException("BAD_OPTION", "no password was typed; nothing was changed");
+                throw new OperationException(ErrorCode.BAD_OPTION, "no password was typed; nothing was changed");
             }
             password = Optional.of(SshPassword.typed(typed));
             Arrays.fill(typed, ' ');
@@ -143,13 +145,13 @@ final class SshLoginOptions {
         Path key = identityFile.toAbsolutePath();
         if (!Files.isRegularFile(key)) {
             throw new OperationException(
-                    "BAD_OPTION",
+                    ErrorCode.BAD_OPTION,
                     "SSH key %s does not exist or is not a file; give the private key with -i KEY".formatted(key));
         }
         if (!SshKeyFile.encrypted(key)) {
             if (passphraseFile != null) {
                 throw new OperationException(
-                        "BAD_OPTION",
+                        ErrorCode.BAD_OPTION,
                         "SSH key %s has no passphrase; leave out --identity-passphrase-file".formatted(key));
             }
             return Optional.empty();
@@ -161,13 +163,13 @@ final class SshLoginOptions {
             Console console = System.console();
             if (console == null) {
                 throw new OperationException(
-                        "BAD_OPTION",
+                        ErrorCode.BAD_OPTION,
                         "SSH key %s is protected by a passphrase and there is no terminal to ask for it; give it with --identity-passphrase-file FILE (mode 0600)"
                                 .formatted(key));
             }
             char[] typed = console.readPassword("Passphrase of %s: ", key);
             if (typed == null || typed.length == 0) {
-                throw new OperationException("BAD_OPTION", "no passphrase was typed; nothing was changed");
+                throw new OperationException(ErrorCode.BAD_OPTION, "no passphrase was typed; nothing was changed");
             }
             passphrase = SshPassword.typedPassphrase(typed);
             Arrays.fill(typed, ' ');
@@ -175,7 +177,7 @@ final class SshLoginOptions {
         try {
             SshKeyFile.read("localhost", key, Optional.of(passphrase));
         } catch (ExecException e) {
-            throw new OperationException("BAD_OPTION", e.getMessage() + "; nothing was changed", e);
+            throw new OperationException(ErrorCode.BAD_OPTION, e.getMessage() + "; nothing was changed", e);
         }
         return Optional.of(passphrase);
     }
@@ -189,7 +191,7 @@ final class SshLoginOptions {
         Path absolute = file.toAbsolutePath();
         if (!Files.isRegularFile(absolute)) {
             throw new OperationException(
-                    "BAD_OPTION", "%s file %s does not exist or is not a file".formatted(secret, absolute));
+                    ErrorCode.BAD_OPTION, "%s file %s does not exist or is not a file".formatted(secret, absolute));
         }
         Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(absolute);
         Set<PosixFilePermission> others = EnumSet.of(
@@ -202,7 +204,7 @@ final class SshLoginOptions {
         others.retainAll(permissions);
         if (!others.isEmpty()) {
             throw new OperationException(
-                    "BAD_OPTION",
+                    ErrorCode.BAD_OPTION,
                     "%1$s file %2$s has mode %3$s: others than its owner may read or change it; run `chmod 600 %2$s` (and change the %1$s if others could read it)"
                             .formatted(secret, absolute, PosixFilePermissions.toString(permissions)));
         }

@@ -1,6 +1,7 @@
 package io.flotilla.engine;
 
-import io.flotilla.plan.OperationException;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -41,7 +42,7 @@ public final class ClusterLock implements AutoCloseable {
                 String holder = Files.readString(file, StandardCharsets.UTF_8).strip();
                 channel.close();
                 throw new OperationException(
-                        "LOCKED",
+                        ErrorCode.LOCKED,
                         "cluster '%s' is busy: %s; wait for it to finish or stop that process"
                                 .formatted(
                                         cluster,

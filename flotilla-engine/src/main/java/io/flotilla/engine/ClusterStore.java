@@ -2,7 +2,8 @@ package io.flotilla.engine;
 
 import io.flotilla.catalog.ClusterSecrets;
 import io.flotilla.exec.LocalExecutor;
-import io.flotilla.plan.OperationException;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +36,8 @@ public final class ClusterStore {
     public static void checkName(String name) {
         if (!NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
             throw new OperationException(
-                    "BAD_NAME", "cluster name '%s' is invalid: use letters, digits, '-', '_' and '.'".formatted(name));
+                    ErrorCode.BAD_NAME,
+                    "cluster name '%s' is invalid: use letters, digits, '-', '_' and '.'".formatted(name));
         }
     }
 
@@ -95,7 +97,7 @@ public final class ClusterStore {
                 Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
                 if (!permissions.equals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE))) {
                     throw new OperationException(
-                            "SECRETS_EXPOSED",
+                            ErrorCode.SECRETS_EXPOSED,
                             "%s is readable by others (%s); run `chmod 600 %s`"
                                     .formatted(
                                             file,

@@ -2,6 +2,7 @@ package io.flotilla.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.step.ErrorCode;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
 import java.time.Duration;
@@ -42,8 +43,8 @@ public final class Engine {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new io.flotilla.plan.OperationException(
-                    "INTERRUPTED", "the operation was interrupted; run the same command again to finish it", e);
+            throw new io.flotilla.step.OperationException(
+                    ErrorCode.INTERRUPTED, "the operation was interrupted; run the same command again to finish it", e);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.flotilla.engine;
 
-import io.flotilla.plan.OperationException;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import io.flotilla.step.Step;
 
 /** The first action of a plan that failed; the operation stopped there and can be run again. */
@@ -16,8 +17,8 @@ public final class StepFailedException extends OperationException {
         return action;
     }
 
-    private static String code(Throwable cause) {
-        return cause instanceof OperationException operation ? operation.code() : "STEP_FAILED";
+    private static ErrorCode code(Throwable cause) {
+        return cause instanceof OperationException operation ? operation.code() : ErrorCode.STEP_FAILED;
     }
 
     private static String message(Step.Action action, Throwable cause) {

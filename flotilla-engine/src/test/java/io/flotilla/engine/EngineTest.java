@@ -3,7 +3,8 @@ package io.flotilla.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.flotilla.plan.OperationException;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ class EngineTest {
                         List.of(
                                 Step.action("a", "a", "h", () -> ran.add("a")),
                                 Step.action("b", "b", "h", () -> {
-                                    throw new OperationException("BROKEN", "b is broken");
+                                    throw new OperationException(ErrorCode.PREFLIGHT, "b is broken");
                                 }),
                                 Step.action("c", "c", "h", () -> ran.add("c")))))
                 .build();
@@ -36,7 +37,7 @@ class EngineTest {
                 .isInstanceOf(StepFailedException.class)
                 .hasMessage("b failed: b is broken")
                 .extracting(error -> ((OperationException) error).code())
-                .isEqualTo("BROKEN");
+                .isEqualTo(ErrorCode.PREFLIGHT);
         assertThat(ran).containsExactly("a");
     }
 

@@ -22,10 +22,11 @@ import io.flotilla.exec.ListeningPorts;
 import io.flotilla.plan.AgentRuntime;
 import io.flotilla.plan.ClusterContext;
 import io.flotilla.plan.ClusterPlanner;
-import io.flotilla.plan.OperationException;
 import io.flotilla.plan.ScalePlanner;
 import io.flotilla.plan.Selection;
 import io.flotilla.plan.SwitchoverPlanner;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import io.flotilla.step.Plan;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.ScaleOut;
@@ -146,13 +147,13 @@ public final class ClusterManager {
             meta = store.meta();
             if (!meta.status().equals("deploying")) {
                 throw new OperationException(
-                        "EXISTS",
+                        ErrorCode.EXISTS,
                         "cluster '%s' is already deployed; start it with `flotilla cluster start %s`, or destroy it first"
                                 .formatted(name, name));
             }
             if (!store.topologyText().equals(yaml)) {
                 throw new OperationException(
-                        "DEPLOY_CHANGED",
+                        ErrorCode.DEPLOY_CHANGED,
                         "cluster '%s' has an unfinished deploy of a different topology (%s); deploy that file again to finish it, or destroy the cluster"
                                 .formatted(name, store.topologyFile()));
             }
@@ -213,7 +214,7 @@ public final class ClusterManager {
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
             if (!operation.equals("destroy") && store.meta().status().equals("deploying")) {
                 throw new OperationException(
-                        "NOT_DEPLOYED",
+                        ErrorCode.NOT_DEPLOYED,
                         "cluster '%s' has an unfinished deploy; run `flotilla cluster deploy %s %s` again to finish it"
                                 .formatted(name, name, store.topologyFile()));
             }
@@ -410,7 +411,7 @@ public final class ClusterManager {
             String name, Topology topology, String node, String switchoverTo) {
         if (switchoverTo.equals(node)) {
             throw new OperationException(
-                    "SCALE_IN_REFUSED",
+                    ErrorCode.SCALE_IN_REFUSED,
                     "--switchover-to names %s, the instance that leaves; name one of the replicas that stay"
                             .formatted(node));
         }
@@ -425,7 +426,7 @@ public final class ClusterManager {
             return new Switchover(primary, to, true);
         }
         throw new OperationException(
-                "SCALE_IN_REFUSED",
+                ErrorCode.SCALE_IN_REFUSED,
                 "--switchover-to is only for removing the MariaDB primary of cluster '%s', %s; remove %s without it"
                         .formatted(name, primary.id(), node));
     }
@@ -510,7 +511,7 @@ public final class ClusterManager {
     private static void requireDeployed(ClusterStore store) {
         if (store.meta().status().equals("deploying")) {
             throw new OperationException(
-                    "NOT_DEPLOYED",
+                    ErrorCode.NOT_DEPLOYED,
                     "cluster '%s' has an unfinished deploy; run `flotilla cluster deploy %s %s` again to finish it"
                             .formatted(store.name(), store.name(), store.topologyFile()));
         }
@@ -563,7 +564,7 @@ public final class ClusterManager {
         unknown.removeAll(topology.hosts());
         if (!unknown.isEmpty()) {
             throw new OperationException(
-                    "BAD_SELECTION",
+                    ErrorCode.BAD_SELECTION,
                     "%s not in cluster '%s'; its hosts are %s"
                             .formatted(String.join(", ", unknown), name, String.join(", ", topology.hosts())));
         }
@@ -719,10 +720,10 @@ public final class ClusterManager {
                 future.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new OperationException("INTERRUPTED", "interrupted while asking the agents", e);
+                throw new OperationException(ErrorCode.INTERRUPTED, "interrupted while asking the agents", e);
             } catch (ExecutionException e) {
                 throw new OperationException(
-                        "DISPLAY",
+                        ErrorCode.DISPLAY,
                         "cannot read the cluster's status: " + e.getCause().getMessage(),
                         e.getCause());
             }
@@ -734,7 +735,7 @@ public final class ClusterManager {
         if (!store.exists()) {
             String known = home.clusters().stream().map(ClusterStore::name).collect(Collectors.joining(", "));
             throw new OperationException(
-                    "NO_CLUSTER",
+                    ErrorCode.NO_CLUSTER,
                     "cluster '%s' does not exist%s"
                             .formatted(
                                     name,

@@ -8,7 +8,8 @@ import io.flotilla.engine.SshAccess;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.plan.AgentUnit;
-import io.flotilla.plan.OperationException;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
 import io.flotilla.topology.Instance;
@@ -198,13 +199,13 @@ final class HostBootstrap {
     private static SshAccess directAccess(SshLogin login, String user) {
         if (login.identityFile().isEmpty()) {
             throw new OperationException(
-                    "BAD_OPTION",
+                    ErrorCode.BAD_OPTION,
                     "--user %s is the topology's deploy user (global.user), and later commands log in as it with a key: give its key with -i KEY, or log in as root (or a sudoer) so that Flotilla authorizes a key of the cluster's own"
                             .formatted(user));
         }
         if (login.passphrase().isPresent()) {
             throw new OperationException(
-                    "BAD_OPTION",
+                    ErrorCode.BAD_OPTION,
                     "--user %s is the topology's deploy user (global.user), and later commands log in as it with its key without asking for a passphrase, but %s is protected by one: log in as root (or a sudoer) so that Flotilla authorizes a key of the cluster's own, or give a key without a passphrase"
                             .formatted(user, login.identityFile().orElseThrow()));
         }
@@ -248,7 +249,7 @@ final class HostBootstrap {
                     return Privilege.SUDO_WITH_PASSWORD;
                 }
                 throw new OperationException(
-                        "BOOTSTRAP_LOGIN",
+                        ErrorCode.BOOTSTRAP_LOGIN,
                         "%s on %s cannot act as root: sudo refused %s (%s); log in as root, or as a user that may run sudo"
                                 .formatted(
                                         login.user(),
@@ -257,7 +258,7 @@ final class HostBootstrap {
                                         sudo.stderr().strip()));
             }
             throw new OperationException(
-                    "BOOTSTRAP_LOGIN",
+                    ErrorCode.BOOTSTRAP_LOGIN,
                     "%s on %s is not root and may not run sudo without a password; log in as root, or give the password sudo asks for with -p or --password-file"
                             .formatted(login.user(), host));
         });
@@ -286,7 +287,7 @@ final class HostBootstrap {
         };
         if (!result.succeeded()) {
             throw new OperationException(
-                    "BOOTSTRAP",
+                    ErrorCode.BOOTSTRAP,
                     "cannot create the deploy user %s on %s (exit code %d): %s"
                             .formatted(
                                     user,
@@ -373,7 +374,7 @@ final class HostBootstrap {
             }
         }
         if (!problems.isEmpty()) {
-            throw new OperationException("PREFLIGHT", String.join("\n", problems));
+            throw new OperationException(ErrorCode.PREFLIGHT, String.join("\n", problems));
         }
     }
 
@@ -400,7 +401,7 @@ final class HostBootstrap {
         }
         if (!failures.isEmpty()) {
             OperationException error = new OperationException(
-                    "PREFLIGHT",
+                    ErrorCode.PREFLIGHT,
                     failures.values().stream()
                             .map(RuntimeException::getMessage)
                             .sorted()
@@ -471,19 +472,20 @@ final class HostBootstrap {
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (process.waitFor() != 0 || Files.size(key) == 0) {
                 throw new OperationException(
-                        "CLUSTER_KEY",
+                        ErrorCode.CLUSTER_KEY,
                         "cannot generate the cluster's SSH key %s with ssh-keygen: %s".formatted(key, output.strip()));
             }
             Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
         } catch (IOException e) {
             throw new OperationException(
-                    "CLUSTER_KEY",
+                    ErrorCode.CLUSTER_KEY,
                     "cannot generate the cluster's SSH key %s: %s; ssh-keygen (package openssh-client) must be installed on this machine"
                             .formatted(key, e.getMessage()),
                     e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new OperationException("INTERRUPTED", "interrupted while generating the cluster's SSH key", e);
+            throw new OperationException(
+                    ErrorCode.INTERRUPTED, "interrupted while generating the cluster's SSH key", e);
         }
     }
 
@@ -493,7 +495,7 @@ final class HostBootstrap {
             return Files.readString(file).strip();
         } catch (IOException e) {
             throw new OperationException(
-                    "CLUSTER_KEY",
+                    ErrorCode.CLUSTER_KEY,
                     "cannot read the cluster's public key %s: %s; deploy the cluster again"
                             .formatted(file, e.getMessage()),
                     e);

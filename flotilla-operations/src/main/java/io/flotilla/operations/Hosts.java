@@ -5,7 +5,8 @@ import io.flotilla.exec.Executor;
 import io.flotilla.exec.LocalExecutor;
 import io.flotilla.exec.SshConnections;
 import io.flotilla.exec.SshOptions;
-import io.flotilla.plan.OperationException;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
@@ -50,7 +51,7 @@ final class Hosts implements Function<String, Executor>, AutoCloseable {
     static void requireReachable(String host, boolean sshLogin) {
         if (!sshLogin && !isLocal(host)) {
             throw new OperationException(
-                    "REMOTE_HOST",
+                    ErrorCode.REMOTE_HOST,
                     "host %s is not this machine; to deploy to it over SSH give the login with --user, -i KEY and --known-hosts FILE (or --accept-new-host-keys)"
                             .formatted(host));
         }

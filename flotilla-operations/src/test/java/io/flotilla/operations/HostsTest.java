@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flotilla.engine.SshAccess;
 import io.flotilla.exec.LocalExecutor;
-import io.flotilla.plan.OperationException;
+import io.flotilla.step.OperationException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 

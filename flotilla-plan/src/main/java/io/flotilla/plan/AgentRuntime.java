@@ -2,6 +2,8 @@ package io.flotilla.plan;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +52,7 @@ public record AgentRuntime(List<Path> classpath, Path cache) {
                 .toList();
         if (entries.stream().noneMatch(AgentRuntime::isDaemon)) {
             throw new OperationException(
-                    "AGENT_MISSING",
+                    ErrorCode.AGENT_MISSING,
                     "the agent is not on this installation's class path (%s); reinstall Flotilla"
                             .formatted(System.getProperty("java.class.path")));
         }

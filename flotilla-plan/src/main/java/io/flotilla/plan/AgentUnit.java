@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -112,7 +114,7 @@ public record AgentUnit(String cluster) {
                 .stdout();
         if (!home.startsWith("/")) {
             throw new OperationException(
-                    "AGENT_UNIT",
+                    ErrorCode.AGENT_UNIT,
                     "the deploy user has no home on %s (HOME is '%s'): its systemd user unit %s has no place; give the user a home"
                             .formatted(executor.host(), home, name()));
         }
@@ -127,7 +129,7 @@ public record AgentUnit(String cluster) {
         CommandResult started = executor.run(List.of("sh", "-c", START, "flotilla-agent-unit", name()), TIMEOUT);
         if (!started.succeeded()) {
             throw new OperationException(
-                    "AGENT_START",
+                    ErrorCode.AGENT_START,
                     "systemd of the deploy user on %s did not start %s (exit code %d): %s; see `systemctl --user status %s` there"
                             .formatted(
                                     executor.host(),
@@ -159,7 +161,7 @@ public record AgentUnit(String cluster) {
         for (String word : words) {
             if (word.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
                 throw new OperationException(
-                        "AGENT_UNIT",
+                        ErrorCode.AGENT_UNIT,
                         "'%s' holds a control character, which cannot go into the systemd unit %s; choose a deploy_dir without one"
                                 .formatted(word.replaceAll("\\p{Cntrl}", "?"), name()));
             }

@@ -10,6 +10,8 @@ import io.flotilla.catalog.Support;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
 import io.flotilla.topology.ComponentSource;
@@ -251,7 +253,8 @@ public final class ClusterPlanner {
         }
         if (!problems.isEmpty()) {
             throw new OperationException(
-                    "PREFLIGHT", String.join("\n", problems.stream().sorted().toList()));
+                    ErrorCode.PREFLIGHT,
+                    String.join("\n", problems.stream().sorted().toList()));
         }
     }
 
@@ -287,7 +290,7 @@ public final class ClusterPlanner {
         }
         if (!problems.isEmpty()) {
             throw new OperationException(
-                    "PREFLIGHT",
+                    ErrorCode.PREFLIGHT,
                     "host %s is not ready for the cluster:\n  %s".formatted(host, String.join("\n  ", problems)));
         }
     }
@@ -416,14 +419,14 @@ public final class ClusterPlanner {
                     timeout);
         } catch (IOException e) {
             throw new OperationException(
-                    "AGENT_RUNTIME",
+                    ErrorCode.AGENT_RUNTIME,
                     "cannot read the agent's Java runtime %s: %s; delete it to have it built again"
                             .formatted(image.tarball(), e.getMessage()),
                     e);
         }
         if (result.exitCode() == 65) {
             throw new OperationException(
-                    "AGENT_RUNTIME",
+                    ErrorCode.AGENT_RUNTIME,
                     "the agent's Java runtime arrived damaged on %s: %s has %s, expected %s (from %s); deploy again"
                             .formatted(
                                     executor.host(),
@@ -434,7 +437,7 @@ public final class ClusterPlanner {
         }
         if (!result.succeeded()) {
             throw new OperationException(
-                    "AGENT_RUNTIME",
+                    ErrorCode.AGENT_RUNTIME,
                     "cannot unpack the agent's Java runtime into %s on %s (exit code %d): %s"
                             .formatted(
                                     unpacked,
@@ -457,7 +460,8 @@ public final class ClusterPlanner {
                 executor.copy(file, destination.toString(), "0644");
             }
         } catch (IOException e) {
-            throw new OperationException("AGENT_INSTALL", "cannot read %s: %s".formatted(source, e.getMessage()), e);
+            throw new OperationException(
+                    ErrorCode.AGENT_INSTALL, "cannot read %s: %s".formatted(source, e.getMessage()), e);
         }
     }
 
@@ -474,7 +478,7 @@ public final class ClusterPlanner {
         Executor executor = cluster.executor(host);
         if (!executor.exists(dir.resolve("token").toString())) {
             throw new OperationException(
-                    "NOT_DEPLOYED",
+                    ErrorCode.NOT_DEPLOYED,
                     "the agent of cluster '%s' is not installed on %s (%s); run `flotilla cluster deploy` first"
                             .formatted(cluster.name(), host, dir));
         }
@@ -520,7 +524,7 @@ public final class ClusterPlanner {
         var log = executor.run(
                 List.of("tail", "-n", "20", dir.resolve("agent.log").toString()), Duration.ofSeconds(5));
         throw new OperationException(
-                "AGENT_START",
+                ErrorCode.AGENT_START,
                 "the agent on %s did not answer within %d s: %s\n  last lines of %s:\n    %s%s"
                         .formatted(
                                 host,
@@ -673,7 +677,7 @@ public final class ClusterPlanner {
             if (!result.succeeded()) {
                 String output = (result.stdout() + "\n" + result.stderr()).strip();
                 throw new OperationException(
-                        "BOOTSTRAP",
+                        ErrorCode.BOOTSTRAP,
                         "%s %s: initialising its data failed (%s exited with %d):\n    %s"
                                 .formatted(
                                         instance.component(),

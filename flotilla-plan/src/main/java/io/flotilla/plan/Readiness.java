@@ -4,6 +4,8 @@ import io.flotilla.agent.api.AgentClient;
 import io.flotilla.agent.api.InstanceStatus;
 import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.ProbeResult;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import io.flotilla.topology.Instance;
 import io.flotilla.wait.Wait;
 import java.time.Duration;
@@ -58,6 +60,6 @@ final class Readiness {
             message.append("\n  last %d lines of %s:".formatted(log.size(), ClusterContext.logFile(instance)));
             log.forEach(line -> message.append("\n    ").append(line));
         }
-        return new OperationException("NOT_READY", message.toString());
+        return new OperationException(ErrorCode.NOT_READY, message.toString());
     }
 }

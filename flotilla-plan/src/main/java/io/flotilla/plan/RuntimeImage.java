@@ -2,6 +2,8 @@ package io.flotilla.plan;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -107,7 +109,7 @@ public record RuntimeImage(Path tarball, String sha256, List<String> modules) {
             }
         } catch (IOException e) {
             throw new OperationException(
-                    "AGENT_RUNTIME",
+                    ErrorCode.AGENT_RUNTIME,
                     "cannot build the agent's Java runtime under %s: %s; check that the folder is writable, or set FLOTILLA_CACHE to one that is"
                             .formatted(dir, e.getMessage()),
                     e);
@@ -134,7 +136,7 @@ public record RuntimeImage(Path tarball, String sha256, List<String> modules) {
             return modules;
         } catch (IOException e) {
             throw new OperationException(
-                    "AGENT_RUNTIME",
+                    ErrorCode.AGENT_RUNTIME,
                     "cannot keep the agent's module list in %s: %s; check that the folder is writable, or set FLOTILLA_CACHE to one that is"
                             .formatted(dir, e.getMessage()),
                     e);
@@ -159,7 +161,7 @@ public record RuntimeImage(Path tarball, String sha256, List<String> modules) {
             return HexFormat.of().formatHex(digest.digest()).substring(0, 16);
         } catch (NoSuchAlgorithmException | IOException e) {
             throw new OperationException(
-                    "AGENT_RUNTIME",
+                    ErrorCode.AGENT_RUNTIME,
                     "cannot read the agent's class path %s: %s".formatted(classpath, e.getMessage()),
                     e);
         }
@@ -183,7 +185,7 @@ public record RuntimeImage(Path tarball, String sha256, List<String> modules) {
                 .toList();
         if (modules.isEmpty() || !modules.contains("java.base")) {
             throw new OperationException(
-                    "AGENT_RUNTIME",
+                    ErrorCode.AGENT_RUNTIME,
                     "jdeps found no modules for the agent's class path %s: %s".formatted(classpath, output));
         }
         return modules;
@@ -207,7 +209,7 @@ public record RuntimeImage(Path tarball, String sha256, List<String> modules) {
             return "jre-" + Runtime.version().feature() + "-"
                     + HexFormat.of().formatHex(digest.digest()).substring(0, 16);
         } catch (NoSuchAlgorithmException | IOException e) {
-            throw new OperationException("AGENT_RUNTIME", "cannot identify this JDK: " + e.getMessage(), e);
+            throw new OperationException(ErrorCode.AGENT_RUNTIME, "cannot identify this JDK: " + e.getMessage(), e);
         }
     }
 
@@ -215,7 +217,7 @@ public record RuntimeImage(Path tarball, String sha256, List<String> modules) {
         Path tool = javaHome.resolve("bin").resolve(name);
         if (!Files.isExecutable(tool)) {
             throw new OperationException(
-                    "AGENT_RUNTIME",
+                    ErrorCode.AGENT_RUNTIME,
                     "%s is missing: Flotilla builds the agent's Java runtime with the jdeps and jlink of the JDK it runs on (%s); run Flotilla with a full JDK 21 or newer (FLOTILLA_JAVA)"
                             .formatted(tool, javaHome));
         }
@@ -231,23 +233,24 @@ public record RuntimeImage(Path tarball, String sha256, List<String> modules) {
             if (!process.waitFor(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 throw new OperationException(
-                        "AGENT_RUNTIME",
+                        ErrorCode.AGENT_RUNTIME,
                         "%s took longer than %d s".formatted(command.getFirst(), TOOL_TIMEOUT_SECONDS));
             }
             String text = new String(output, StandardCharsets.UTF_8);
             if (process.exitValue() != 0) {
                 throw new OperationException(
-                        "AGENT_RUNTIME",
+                        ErrorCode.AGENT_RUNTIME,
                         "building the agent's Java runtime failed: `%s` exited with %d: %s"
                                 .formatted(String.join(" ", command), process.exitValue(), text.strip()));
             }
             return text;
         } catch (IOException e) {
             throw new OperationException(
-                    "AGENT_RUNTIME", "cannot run %s: %s".formatted(command.getFirst(), e.getMessage()), e);
+                    ErrorCode.AGENT_RUNTIME, "cannot run %s: %s".formatted(command.getFirst(), e.getMessage()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new OperationException("INTERRUPTED", "interrupted while building the agent's Java runtime", e);
+            throw new OperationException(
+                    ErrorCode.INTERRUPTED, "interrupted while building the agent's Java runtime", e);
         }
     }
 

@@ -12,6 +12,8 @@ import io.flotilla.catalog.MariaDbKind;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
 import io.flotilla.topology.Instance;
@@ -243,12 +245,12 @@ public final class ScalePlanner {
                 .orElseThrow(() -> {
                     if (topology.instances().stream().anyMatch(each -> each.id().equals(node))) {
                         return new OperationException(
-                                "SCALE_IN_REFUSED",
+                                ErrorCode.SCALE_IN_REFUSED,
                                 "%s is an exporter, which runs on every host of cluster '%s'; it leaves with the last instance of its host"
                                         .formatted(node, cluster));
                     }
                     return new OperationException(
-                            "BAD_SELECTION",
+                            ErrorCode.BAD_SELECTION,
                             "%s is not an instance of cluster '%s'; its instances are %s"
                                     .formatted(
                                             node,
@@ -262,7 +264,7 @@ public final class ScalePlanner {
             case "mariadb" -> {
                 if (MariaDbKind.isPrimary(instance)) {
                     throw new OperationException(
-                            "SCALE_IN_REFUSED",
+                            ErrorCode.SCALE_IN_REFUSED,
                             "%s is the MariaDB primary of cluster '%s': every write goes to it. Switch it over to a replica as it leaves with --switchover-to HOST:PORT (%s), or first with `flotilla cluster switchover %s --to HOST:PORT`"
                                     .formatted(instance.id(), cluster, replicaChoices(topology), cluster));
                 }
@@ -270,7 +272,7 @@ public final class ScalePlanner {
             case "etcd" -> {
                 if (topology.instances("etcd").size() == 1) {
                     throw new OperationException(
-                            "SCALE_IN_REFUSED",
+                            ErrorCode.SCALE_IN_REFUSED,
                             "%s is the last etcd member of cluster '%s'; etcd would lose its data with it. Add another member first, or destroy the cluster"
                                     .formatted(instance.id(), cluster));
                 }
@@ -279,7 +281,7 @@ public final class ScalePlanner {
                 if (topology.instances("haproxy").size() == 1
                         && !topology.instances("mariadb").isEmpty()) {
                     throw new OperationException(
-                            "SCALE_IN_REFUSED",
+                            ErrorCode.SCALE_IN_REFUSED,
                             "%s is the only gateway of cluster '%s': clients reach MariaDB through it. Scale out another haproxy instance first"
                                     .formatted(instance.id(), cluster));
                 }
@@ -335,7 +337,7 @@ public final class ScalePlanner {
         }
         if (!problems.isEmpty()) {
             throw new OperationException(
-                    "PREFLIGHT",
+                    ErrorCode.PREFLIGHT,
                     "host %s is not ready for the new instances:\n  %s".formatted(host, String.join("\n  ", problems)));
         }
     }
@@ -344,7 +346,7 @@ public final class ScalePlanner {
         return after.topology().instances("mariadb").stream()
                 .filter(MariaDbKind::isPrimary)
                 .findFirst()
-                .orElseThrow(() -> new OperationException("NO_PRIMARY", "the cluster has no MariaDB primary"));
+                .orElseThrow(() -> new OperationException(ErrorCode.NO_PRIMARY, "the cluster has no MariaDB primary"));
     }
 
     /**
@@ -422,7 +424,7 @@ public final class ScalePlanner {
 
     private static OperationException cloneFailure(Instance replica, String what, CommandResult result) {
         return new OperationException(
-                "CLONE",
+                ErrorCode.CLONE,
                 "cloning %s failed: %s exited with %d:\n    %s"
                         .formatted(
                                 replica.id(),
@@ -437,7 +439,7 @@ public final class ScalePlanner {
         if (!result.succeeded()) {
             String output = (result.stdout() + "\n" + result.stderr()).strip();
             throw new OperationException(
-                    "CLONE",
+                    ErrorCode.CLONE,
                     "%s %s: %s failed (%s exited with %d):\n    %s"
                             .formatted(
                                     instance.component(),
@@ -476,7 +478,7 @@ public final class ScalePlanner {
             }
         }
         throw new OperationException(
-                "CLONE",
+                ErrorCode.CLONE,
                 "%s: the backup's binlog position is missing from %s; remove %s and run the scale-out again"
                         .formatted(replica.id(), context.dataDir(), context.dataDir()));
     }
@@ -556,7 +558,7 @@ public final class ScalePlanner {
         }
         if (!Wait.until(RELOAD_TIMEOUT, RELOAD_POLL, () -> loaded(url.get(), present, absent))) {
             throw new OperationException(
-                    "RELOAD",
+                    ErrorCode.RELOAD,
                     "%s %s did not load its new configuration within %d s (%s does not show it); see %s"
                             .formatted(
                                     instance.component(),

@@ -1,5 +1,7 @@
 package io.flotilla.plan;
 
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import java.util.ArrayList;
@@ -48,7 +50,7 @@ public record Selection(Set<String> roles, Set<String> nodes) {
                 .forEach(node -> problems.add("node '%s' is not in the cluster; its nodes are %s"
                         .formatted(node, String.join(", ", knownNodes))));
         if (!problems.isEmpty()) {
-            throw new OperationException("BAD_SELECTION", String.join("\n", problems));
+            throw new OperationException(ErrorCode.BAD_SELECTION, String.join("\n", problems));
         }
     }
 }

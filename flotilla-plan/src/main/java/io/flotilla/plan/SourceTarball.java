@@ -3,6 +3,8 @@ package io.flotilla.plan;
 import static java.util.Objects.requireNonNull;
 
 import io.flotilla.exec.Executor;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Topology;
 import java.io.IOException;
@@ -64,7 +66,7 @@ public record SourceTarball(String component, String origin, Path file, String s
                 String version = topology.componentVersions().get(component);
                 if (version == null) {
                     throw new OperationException(
-                            "SOURCE",
+                            ErrorCode.SOURCE,
                             "%s comes from the mirror %s, which keeps one tarball per version: set component_versions.%s in %s"
                                     .formatted(component, topology.global().mirror(), component, topology.source()));
                 }
@@ -93,11 +95,11 @@ public record SourceTarball(String component, String origin, Path file, String s
             actual = RuntimeImage.sha256(file);
         } catch (IOException e) {
             throw new OperationException(
-                    "SOURCE", "cannot read %s of %s: %s".formatted(file, component, e.getMessage()), e);
+                    ErrorCode.SOURCE, "cannot read %s of %s: %s".formatted(file, component, e.getMessage()), e);
         }
         if (!expected.isEmpty() && !expected.equals(actual)) {
             throw new OperationException(
-                    "SOURCE_CHECKSUM",
+                    ErrorCode.SOURCE_CHECKSUM,
                     "%s of %s has sha256 %s, but %s expects %s; nothing was deployed: check the file, or correct the sha256 if the file is the one you meant"
                             .formatted(origin, component, actual, setting, expected));
         }
@@ -110,7 +112,8 @@ public record SourceTarball(String component, String origin, Path file, String s
             Path file = Path.of(location);
             if (!Files.isRegularFile(file)) {
                 throw new OperationException(
-                        "SOURCE", "%s %s does not exist on this machine; correct the path".formatted(what, location));
+                        ErrorCode.SOURCE,
+                        "%s %s does not exist on this machine; correct the path".formatted(what, location));
             }
             return file;
         }
@@ -134,7 +137,7 @@ public record SourceTarball(String component, String origin, Path file, String s
                 try (InputStream body = response.body()) {
                     if (response.statusCode() != 200) {
                         throw new OperationException(
-                                "SOURCE",
+                                ErrorCode.SOURCE,
                                 "%s %s answered HTTP %d; check the URL (or global.mirror and component_versions)"
                                         .formatted(what, location, response.statusCode()));
                     }
@@ -147,10 +150,10 @@ public record SourceTarball(String component, String origin, Path file, String s
             }
         } catch (IOException e) {
             throw new OperationException(
-                    "SOURCE", "cannot download %s %s: %s".formatted(what, location, e.getMessage()), e);
+                    ErrorCode.SOURCE, "cannot download %s %s: %s".formatted(what, location, e.getMessage()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new OperationException("INTERRUPTED", "interrupted while downloading " + location, e);
+            throw new OperationException(ErrorCode.INTERRUPTED, "interrupted while downloading " + location, e);
         }
     }
 
@@ -179,7 +182,7 @@ public record SourceTarball(String component, String origin, Path file, String s
                 .succeeded()) {
             executor.remove(unpacked);
             throw new OperationException(
-                    "SOURCE",
+                    ErrorCode.SOURCE,
                     "%s has no executable %s inside; name the program's path in it with component_sources.%s.binary"
                             .formatted(origin, binary, component));
         }

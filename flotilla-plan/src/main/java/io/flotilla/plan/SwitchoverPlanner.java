@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.flotilla.catalog.InstanceContext;
 import io.flotilla.catalog.MariaDbKind;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
 import io.flotilla.topology.Instance;
@@ -111,12 +113,13 @@ public final class SwitchoverPlanner implements AutoCloseable {
                 .findFirst();
         if (named.isEmpty()) {
             throw new OperationException(
-                    "BAD_SELECTION", "%s is not an instance of cluster '%s'%s".formatted(node, cluster, choices));
+                    ErrorCode.BAD_SELECTION,
+                    "%s is not an instance of cluster '%s'%s".formatted(node, cluster, choices));
         }
         Instance instance = named.get();
         if (!instance.component().equals("mariadb")) {
             throw new OperationException(
-                    "SWITCHOVER_REFUSED",
+                    ErrorCode.SWITCHOVER_REFUSED,
                     "%s is a %s instance, not a MariaDB replica of cluster '%s'%s"
                             .formatted(node, instance.component(), cluster, choices));
         }
@@ -127,7 +130,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
         return topology.instances("mariadb").stream()
                 .filter(MariaDbKind::isPrimary)
                 .findFirst()
-                .orElseThrow(() -> new OperationException("NO_PRIMARY", "the cluster has no MariaDB primary"));
+                .orElseThrow(() -> new OperationException(ErrorCode.NO_PRIMARY, "the cluster has no MariaDB primary"));
     }
 
     public Plan switchover() {
@@ -217,7 +220,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
 
     private OperationException refused(String why) {
         return new OperationException(
-                "SWITCHOVER_REFUSED",
+                ErrorCode.SWITCHOVER_REFUSED,
                 "%s cannot become the primary of cluster '%s': %s. Nothing was changed; fix its replication (see `flotilla cluster display %s`) or choose another replica"
                         .formatted(to.id(), before.name(), why, before.name()));
     }
@@ -259,7 +262,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
                     Map<String, String> status = slaveStatus(waiting);
                     String error = firstNonEmpty(status.get("Last_SQL_Error"), status.get("Last_IO_Error"));
                     throw new OperationException(
-                            "SWITCHOVER_CATCH_UP",
+                            ErrorCode.SWITCHOVER_CATCH_UP,
                             "%s did not apply the primary's transactions up to '%s' within %d s (it is at '%s'; Slave_IO_Running: %s, Slave_SQL_Running: %s%s). %s is writable again and nothing else changed; fix the replica and run the same command again, or choose another replica"
                                     .formatted(
                                             to.id(),
@@ -395,7 +398,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
                         String applied = scalar(onPrimary, "SELECT @@GLOBAL.gtid_slave_pos");
                         if (!appliedAll(applied, own)) {
                             throw new OperationException(
-                                    "SWITCHOVER_DIVERGED",
+                                    ErrorCode.SWITCHOVER_DIVERGED,
                                     "%s has transactions the new primary %s lacks (its binlog ends at '%s', the new primary applied it up to '%s'): writes reached it while the switchover was interrupted and it was not fenced. It stays read-only and replicates from nothing; compare the two, remove the extra transactions from %s (or rebuild it: scale it in and out), then run the same command again"
                                             .formatted(replica.id(), to.id(), own, applied, replica.id()));
                         }

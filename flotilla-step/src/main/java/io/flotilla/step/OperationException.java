@@ -1,4 +1,4 @@
-package io.flotilla.plan;
+package io.flotilla.step;
 
 import static java.util.Objects.requireNonNull;
 
@@ -7,19 +7,19 @@ import static java.util.Objects.requireNonNull;
  * happened, why, and what to do next.
  */
 public class OperationException extends RuntimeException {
-    private final String code;
+    private final ErrorCode code;
 
-    public OperationException(String code, String message) {
+    public OperationException(ErrorCode code, String message) {
         super(message);
         this.code = requireNonNull(code, "code is null");
     }
 
-    public OperationException(String code, String message, Throwable cause) {
+    public OperationException(ErrorCode code, String message, Throwable cause) {
         super(message, cause);
         this.code = requireNonNull(code, "code is null");
     }
 
-    public String code() {
+    public ErrorCode code() {
         return code;
     }
 }
