@@ -4,6 +4,7 @@ import io.flotilla.agent.api.Probe;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
+import io.flotilla.topology.Topology;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -76,5 +77,13 @@ public final class AlertmanagerKind implements ComponentKind {
         Instance instance = context.instance();
         return new Probe.HttpOk(
                 "http://%s:%d/-/ready".formatted(HaproxyKind.connectHost(instance), instance.port("web_port")), "");
+    }
+
+    @Override
+    public Map<String, String> endpoints(Topology topology) {
+        return topology.instances(name()).stream()
+                .findFirst()
+                .map(first -> Map.of(Endpoints.ALERTMANAGER, first.id()))
+                .orElse(Map.of());
     }
 }

@@ -74,4 +74,9 @@ public final class BlackboxExporterKind implements ComponentKind {
         return new Probe.HttpOk(
                 "http://%s:%d/metrics".formatted(HaproxyKind.connectHost(instance), instance.mainPort()), "");
     }
+
+    @Override
+    public boolean everyHost() {
+        return true;
+    }
 }

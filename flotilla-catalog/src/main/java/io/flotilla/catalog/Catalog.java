@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -97,5 +98,45 @@ public final class Catalog {
         return topology.instances().stream()
                 .filter(instance -> tier(instance).equals(tier))
                 .toList();
+    }
+
+    /** The instances of {@code topology} whose component replicates from a primary, in topology order. */
+    public List<Instance> replicated(Topology topology) {
+        return topology.instances().stream()
+                .filter(instance -> kind(instance).replication().isPresent())
+                .toList();
+    }
+
+    /** Whether the instance is the primary its component's replicas replicate from. */
+    public boolean isPrimary(Instance instance) {
+        return kind(instance)
+                .replication()
+                .map(replication -> replication.isPrimary(instance))
+                .orElse(false);
+    }
+
+    /** Whether the instance replicates from its component's primary. */
+    public boolean isReplica(Instance instance) {
+        return kind(instance)
+                .replication()
+                .map(replication -> !replication.isPrimary(instance))
+                .orElse(false);
+    }
+
+    /** The primary of the cluster's replicated component, when it has one. */
+    public Optional<Instance> primary(Topology topology) {
+        return replicated(topology).stream().filter(this::isPrimary).findFirst();
+    }
+
+    /** How clients reach the cluster: every kind's {@link ComponentKind#endpoints}, in {@link Endpoints}' order. */
+    public Map<String, String> endpoints(Topology topology) {
+        Map<String, String> offered = new LinkedHashMap<>();
+        Set<String> components = new LinkedHashSet<>();
+        topology.instances().forEach(instance -> components.add(instance.component()));
+        components.forEach(component -> offered.putAll(kind(component).endpoints(topology)));
+        Map<String, String> ordered = new LinkedHashMap<>();
+        Endpoints.ORDER.stream().filter(offered::containsKey).forEach(key -> ordered.put(key, offered.get(key)));
+        offered.forEach(ordered::putIfAbsent);
+        return ordered;
     }
 }

@@ -4,6 +4,7 @@ import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.SqlAdmin;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
+import io.flotilla.topology.Topology;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -102,5 +103,44 @@ public interface ComponentKind {
     /** The texts that appear at {@link #loadedUrl} exactly when the loaded configuration includes {@code other}. */
     default List<String> loadedMarkers(Instance other) {
         return List.of();
+    }
+
+    /** How the component is named in messages ({@code MariaDB}); its section's component name by default. */
+    default String displayName() {
+        return name();
+    }
+
+    /**
+     * Whether the component runs one instance on every host of the cluster (an exporter): it is never
+     * scaled in on its own, and leaves with the last other instance of its host.
+     */
+    default boolean everyHost() {
+        return false;
+    }
+
+    /** The facet of a component whose instances are peers in a membership (etcd). */
+    default Optional<Membership> membership() {
+        return Optional.empty();
+    }
+
+    /** The facet of a component whose instances replicate from one primary (MariaDB). */
+    default Optional<Replication> replication() {
+        return Optional.empty();
+    }
+
+    /**
+     * Why {@code instance} may not leave the cluster {@code topology} now, with what to do instead;
+     * empty when it may.
+     */
+    default Optional<String> scaleInRefusal(String cluster, Topology topology, Instance instance) {
+        return Optional.empty();
+    }
+
+    /**
+     * How clients reach the cluster through this component (see {@link Endpoints}), by endpoint
+     * name; empty when it offers none.
+     */
+    default Map<String, String> endpoints(Topology topology) {
+        return Map.of();
     }
 }

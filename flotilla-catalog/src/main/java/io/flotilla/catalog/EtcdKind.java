@@ -4,9 +4,11 @@ import io.flotilla.agent.api.Probe;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
+import io.flotilla.topology.Topology;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -17,6 +19,8 @@ import java.util.stream.Collectors;
  * once they know it ({@code etcdctl member add}); the flags matter only on its first start.
  */
 public final class EtcdKind implements ComponentKind {
+    private static final Membership MEMBERSHIP = new EtcdMembership();
+
     @Override
     public ComponentSchema schema() {
         return Schemas.ETCD;
@@ -83,5 +87,28 @@ public final class EtcdKind implements ComponentKind {
         return new Probe.HttpOk(
                 "http://%s:%d/health".formatted(HaproxyKind.connectHost(instance), instance.port("client_port")),
                 "\"health\":\"true\"");
+    }
+
+    @Override
+    public Optional<Membership> membership() {
+        return Optional.of(MEMBERSHIP);
+    }
+
+    @Override
+    public Optional<String> scaleInRefusal(String cluster, Topology topology, Instance instance) {
+        if (topology.instances(name()).size() > 1) {
+            return Optional.empty();
+        }
+        return Optional.of(
+                "%s is the last etcd member of cluster '%s'; etcd would lose its data with it. Add another member first, or destroy the cluster"
+                        .formatted(instance.id(), cluster));
+    }
+
+    @Override
+    public Map<String, String> endpoints(Topology topology) {
+        List<Instance> members = topology.instances(name());
+        return members.isEmpty()
+                ? Map.of()
+                : Map.of(Endpoints.ETCD, members.stream().map(Instance::id).collect(Collectors.joining(",")));
     }
 }

@@ -4,6 +4,7 @@ import io.flotilla.agent.api.Probe;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
+import io.flotilla.topology.Topology;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -175,5 +176,36 @@ public final class HaproxyKind implements ComponentKind {
     static String connectHost(Instance instance) {
         String listen = instance.listenHost();
         return listen.equals("0.0.0.0") || listen.equals("::") ? "127.0.0.1" : listen;
+    }
+
+    @Override
+    public String displayName() {
+        return "HAProxy";
+    }
+
+    @Override
+    public Optional<String> scaleInRefusal(String cluster, Topology topology, Instance instance) {
+        if (topology.instances(name()).size() > 1
+                || topology.instances(Schemas.MARIADB.component()).isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(
+                "%s is the only gateway of cluster '%s': clients reach MariaDB through it. Scale out another haproxy instance first"
+                        .formatted(instance.id(), cluster));
+    }
+
+    /** The first gateway's read-write and read-only ports. */
+    @Override
+    public Map<String, String> endpoints(Topology topology) {
+        List<Instance> gateways = topology.instances(name());
+        if (gateways.isEmpty()) {
+            return Map.of();
+        }
+        Instance gateway = gateways.getFirst();
+        return Map.of(
+                Endpoints.MYSQL,
+                gateway.host() + ":" + gateway.port("port"),
+                Endpoints.MYSQL_READ,
+                gateway.host() + ":" + gateway.port("read_port"));
     }
 }

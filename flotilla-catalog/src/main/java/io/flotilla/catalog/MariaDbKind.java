@@ -5,6 +5,7 @@ import io.flotilla.agent.api.SqlAdmin;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
+import io.flotilla.topology.Topology;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -31,6 +32,8 @@ public final class MariaDbKind implements ComponentKind {
     public static final String PRIMARY_TIER = "mariadb-primary";
     public static final String REPLICA_TIER = "mariadb-replica";
     public static final String REPLICATION_USER = "flotilla_repl";
+
+    private final Replication replication = new MariaDbReplication(this);
 
     @Override
     public ComponentSchema schema() {
@@ -313,5 +316,48 @@ public final class MariaDbKind implements ComponentKind {
                     && "Yes".equals(status.getString("Slave_SQL_Running"))
                     && !"No".equals(status.getString("Slave_IO_Running"));
         }
+    }
+
+    @Override
+    public String displayName() {
+        return "MariaDB";
+    }
+
+    @Override
+    public Optional<Replication> replication() {
+        return Optional.of(replication);
+    }
+
+    @Override
+    public Optional<String> scaleInRefusal(String cluster, Topology topology, Instance instance) {
+        if (!isPrimary(instance)) {
+            return Optional.empty();
+        }
+        List<String> replicas = topology.instances(name()).stream()
+                .filter(each -> !isPrimary(each))
+                .map(Instance::id)
+                .toList();
+        return Optional.of(
+                "%s is the MariaDB primary of cluster '%s': every write goes to it. Switch it over to a replica as it leaves with --switchover-to HOST:PORT (%s), or first with `flotilla cluster switchover %s --to HOST:PORT`"
+                        .formatted(
+                                instance.id(),
+                                cluster,
+                                replicas.isEmpty()
+                                        ? "the cluster has no replica: scale out one first"
+                                        : "its replicas: " + String.join(", ", replicas),
+                                cluster));
+    }
+
+    /** The primary, when no gateway stands in front of it. */
+    @Override
+    public Map<String, String> endpoints(Topology topology) {
+        if (!topology.instances(Schemas.HAPROXY.component()).isEmpty()) {
+            return Map.of();
+        }
+        return topology.instances(name()).stream()
+                .filter(MariaDbKind::isPrimary)
+                .findFirst()
+                .map(primary -> Map.of(Endpoints.MYSQL, primary.id()))
+                .orElse(Map.of());
     }
 }

@@ -69,4 +69,9 @@ public final class NodeExporterKind implements ComponentKind {
                 "http://%s:%d/metrics".formatted(HaproxyKind.connectHost(instance), instance.mainPort()),
                 "node_exporter_build_info");
     }
+
+    @Override
+    public boolean everyHost() {
+        return true;
+    }
 }

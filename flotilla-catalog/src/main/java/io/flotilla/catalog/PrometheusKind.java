@@ -142,4 +142,12 @@ public final class PrometheusKind implements ComponentKind {
         return new Probe.HttpOk(
                 "http://%s:%d/-/ready".formatted(HaproxyKind.connectHost(instance), instance.port("port")), "");
     }
+
+    @Override
+    public Map<String, String> endpoints(Topology topology) {
+        return topology.instances(name()).stream()
+                .findFirst()
+                .map(first -> Map.of(Endpoints.PROMETHEUS, first.id()))
+                .orElse(Map.of());
+    }
 }

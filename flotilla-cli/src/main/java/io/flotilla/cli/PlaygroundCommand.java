@@ -1,5 +1,6 @@
 package io.flotilla.cli;
 
+import io.flotilla.catalog.Endpoints;
 import io.flotilla.engine.ClusterStore;
 import io.flotilla.operations.ClusterManager;
 import io.flotilla.operations.ClusterView;
@@ -138,8 +139,8 @@ final class PlaygroundCommand implements Callable<Integer> {
             output.json(json);
             return;
         }
-        String mysql = view.endpoints().get("mysql");
-        String read = view.endpoints().get("mysql_read");
+        String mysql = view.endpoints().get(Endpoints.MYSQL);
+        String read = view.endpoints().get(Endpoints.MYSQL_READ);
         output.out()
                 .printf(
                         "%nPlayground is up in %.1f s: %d instances.%n%n",
@@ -161,7 +162,7 @@ final class PlaygroundCommand implements Callable<Integer> {
                             NAME, NAME);
         }
         output.out()
-                .printf("Prometheus:            http://%s%n", view.endpoints().get("prometheus"));
+                .printf("Prometheus:            http://%s%n", view.endpoints().get(Endpoints.PROMETHEUS));
         output.out().printf("Status:                flotilla cluster display %s%n", NAME);
         output.out()
                 .println(

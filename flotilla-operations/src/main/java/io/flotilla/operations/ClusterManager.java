@@ -7,7 +7,6 @@ import io.flotilla.agent.api.InstanceStatus;
 import io.flotilla.agent.api.ProbeResult;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ClusterSecrets;
-import io.flotilla.catalog.MariaDbKind;
 import io.flotilla.engine.ClusterLock;
 import io.flotilla.engine.ClusterMeta;
 import io.flotilla.engine.ClusterStore;
@@ -323,13 +322,13 @@ public final class ClusterManager {
     public List<Instance> checkScaleIn(String name, String node, String switchoverTo) {
         Topology topology = topology(name);
         if (switchoverTo == null) {
-            return ScalePlanner.leaving(name, topology, node);
+            return ScalePlanner.leaving(catalog, name, topology, node);
         }
         Switchover switchover = switchoverBeforeScaleIn(name, topology, node, switchoverTo);
         if (switchover.done()) {
-            return ScalePlanner.leaving(name, topology, node);
+            return ScalePlanner.leaving(catalog, name, topology, node);
         }
-        return ScalePlanner.leaving(name, swapped(existing(name), switchover.to()), node);
+        return ScalePlanner.leaving(catalog, name, swapped(existing(name), switchover.to()), node);
     }
 
     /** The plans a scale-in runs, for {@code --dry-run}: a switchover first when one is asked for and still to do. */
@@ -343,7 +342,7 @@ public final class ClusterManager {
         Topology current = switchover.map(each -> swapped(store, each.to())).orElse(topology);
         String currentYaml =
                 switchover.map(each -> swappedYaml(store, each.to())).orElse(store.topologyText());
-        List<Instance> leaving = ScalePlanner.leaving(name, current, node);
+        List<Instance> leaving = ScalePlanner.leaving(catalog, name, current, node);
         ClusterContext context = context(store);
         try {
             List<Plan> plans = new ArrayList<>();
@@ -375,7 +374,7 @@ public final class ClusterManager {
                     switchOver(store, switchover.to(), command, SwitchoverPlanner.CATCH_UP_TIMEOUT);
                 }
             }
-            List<Instance> leaving = ScalePlanner.leaving(name, topology(name), node);
+            List<Instance> leaving = ScalePlanner.leaving(catalog, name, topology(name), node);
             String yaml =
                     ScaleOut.without(store.topologyText(), store.topologyFile().toString(), leaving.getFirst());
             Topology after = TopologyParser.parse(yaml, store.topologyFile().toString());
@@ -407,21 +406,20 @@ public final class ClusterManager {
      * primary; done when an earlier run already made {@code switchoverTo} the primary (and {@code
      * node} a replica); refused for any other instance.
      */
-    private static Switchover switchoverBeforeScaleIn(
-            String name, Topology topology, String node, String switchoverTo) {
+    private Switchover switchoverBeforeScaleIn(String name, Topology topology, String node, String switchoverTo) {
         if (switchoverTo.equals(node)) {
             throw new OperationException(
                     ErrorCode.SCALE_IN_REFUSED,
                     "--switchover-to names %s, the instance that leaves; name one of the replicas that stay"
                             .formatted(node));
         }
-        Instance to = SwitchoverPlanner.candidate(name, topology, switchoverTo);
-        Instance primary = SwitchoverPlanner.primary(topology);
+        Instance to = SwitchoverPlanner.candidate(catalog, name, topology, switchoverTo);
+        Instance primary = SwitchoverPlanner.primary(catalog, topology);
         if (primary.id().equals(node)) {
             return new Switchover(primary, to, false);
         }
-        boolean replica = topology.instances("mariadb").stream()
-                .anyMatch(each -> each.id().equals(node));
+        boolean replica =
+                catalog.replicated(topology).stream().anyMatch(each -> each.id().equals(node));
         if (replica && primary.equals(to)) {
             return new Switchover(primary, to, true);
         }
@@ -438,9 +436,9 @@ public final class ClusterManager {
     public Switchover checkSwitchover(String name, String node) {
         Topology topology = topology(name);
         return new Switchover(
-                SwitchoverPlanner.primary(topology),
-                SwitchoverPlanner.candidate(name, topology, node),
-                SwitchoverPlanner.primary(topology).id().equals(node));
+                SwitchoverPlanner.primary(catalog, topology),
+                SwitchoverPlanner.candidate(catalog, name, topology, node),
+                SwitchoverPlanner.primary(catalog, topology).id().equals(node));
     }
 
     /** The switchover plan, for {@code --dry-run}: nothing is written. */
@@ -688,30 +686,8 @@ public final class ClusterManager {
     }
 
     /** How clients reach the cluster: the gateway (or the primary), Prometheus, Alertmanager, etcd. */
-    public static Map<String, String> endpoints(Topology topology) {
-        Map<String, String> endpoints = new LinkedHashMap<>();
-        List<Instance> gateways = topology.instances("haproxy");
-        if (!gateways.isEmpty()) {
-            Instance gateway = gateways.getFirst();
-            endpoints.put("mysql", gateway.host() + ":" + gateway.port("port"));
-            endpoints.put("mysql_read", gateway.host() + ":" + gateway.port("read_port"));
-        } else {
-            topology.instances("mariadb").stream()
-                    .filter(MariaDbKind::isPrimary)
-                    .findFirst()
-                    .ifPresent(primary -> endpoints.put("mysql", primary.id()));
-        }
-        topology.instances("prometheus").stream()
-                .findFirst()
-                .ifPresent(prometheus -> endpoints.put("prometheus", prometheus.id()));
-        topology.instances("alertmanager").stream()
-                .findFirst()
-                .ifPresent(alertmanager -> endpoints.put("alertmanager", alertmanager.id()));
-        List<Instance> etcd = topology.instances("etcd");
-        if (!etcd.isEmpty()) {
-            endpoints.put("etcd", etcd.stream().map(Instance::id).collect(Collectors.joining(",")));
-        }
-        return endpoints;
+    public Map<String, String> endpoints(Topology topology) {
+        return catalog.endpoints(topology);
     }
 
     private static void waitAll(List<Future<?>> futures) {

@@ -5,10 +5,10 @@ import static java.util.Objects.requireNonNull;
 import io.flotilla.agent.api.AgentClient;
 import io.flotilla.agent.api.InstanceSpec;
 import io.flotilla.catalog.Catalog;
+import io.flotilla.catalog.ClusterAccess;
 import io.flotilla.catalog.ClusterSecrets;
 import io.flotilla.catalog.ComponentKind;
 import io.flotilla.catalog.InstanceContext;
-import io.flotilla.catalog.SqlAccess;
 import io.flotilla.exec.Executor;
 import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
@@ -31,7 +31,7 @@ import java.util.function.Function;
  * A cluster as an operation sees it: its topology and secrets, and the means to reach its hosts
  * (an executor per host) and their agents.
  */
-public final class ClusterContext implements SqlAccess {
+public final class ClusterContext implements ClusterAccess {
     private static final Duration AGENT_TIMEOUT = Duration.ofSeconds(10);
     /**
      * Agents are on the same network: a connect answers in milliseconds, and 5 s covers two
@@ -83,10 +83,12 @@ public final class ClusterContext implements SqlAccess {
                 name, other, catalog, secrets, agentPorts, checkPorts, this::executor, agentRuntime, osUser);
     }
 
+    @Override
     public String name() {
         return name;
     }
 
+    @Override
     public Topology topology() {
         return topology;
     }
@@ -104,6 +106,7 @@ public final class ClusterContext implements SqlAccess {
         return agentRuntime;
     }
 
+    @Override
     public Executor executor(String host) {
         return executors.computeIfAbsent(host, executorFactory);
     }
@@ -125,6 +128,7 @@ public final class ClusterContext implements SqlAccess {
         return host + ":" + agentPort(host);
     }
 
+    @Override
     public AgentClient agent(String host) {
         return agents.computeIfAbsent(
                 host,
@@ -148,6 +152,7 @@ public final class ClusterContext implements SqlAccess {
         return catalog.kind(instance);
     }
 
+    @Override
     public InstanceContext instanceContext(Instance instance) {
         return new InstanceContext(name, topology, instance, agentDir(instance.host()), osUser, checkPorts);
     }

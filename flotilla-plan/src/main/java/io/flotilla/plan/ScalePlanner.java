@@ -4,12 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import io.flotilla.agent.api.AgentClient;
 import io.flotilla.agent.api.InstanceStatus;
-import io.flotilla.catalog.Bootstrap;
+import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ComponentKind;
-import io.flotilla.catalog.EtcdKind;
 import io.flotilla.catalog.InstanceContext;
-import io.flotilla.catalog.MariaDbKind;
-import io.flotilla.exec.CommandResult;
+import io.flotilla.catalog.Membership;
+import io.flotilla.catalog.Replication;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.step.ErrorCode;
@@ -20,16 +19,12 @@ import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import io.flotilla.wait.Wait;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -52,11 +47,9 @@ import java.util.stream.Collectors;
  * primary need not keep its binary logs from the start.
  */
 public final class ScalePlanner {
-    private static final Duration CLONE_TIMEOUT = Duration.ofHours(2);
     private static final Duration RELOAD_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration RELOAD_POLL = Duration.ofMillis(200);
-    private static final Duration ETCD_RETRY = Duration.ofSeconds(1);
 
     private final ClusterContext before;
     private final ClusterContext after;
@@ -114,11 +107,15 @@ public final class ScalePlanner {
         if (!reach.isEmpty()) {
             plan.then(Step.parallel("Reach agents", reach));
         }
-        List<Instance> replicas = added.stream().filter(this::isReplica).toList();
+        List<Instance> replicas =
+                added.stream().filter(after.catalog()::isReplica).toList();
         if (!replicas.isEmpty()) {
+            Instance primary = primary();
             plan.then(Step.parallel(
                     "Clone replicas from the primary",
-                    replicas.stream().map(this::cloneReplica).toList()));
+                    replicas.stream()
+                            .map(replica -> (Step) replication(replica).cloneReplica(after, primary, replica))
+                            .toList()));
         }
         plan.then(Step.parallel(
                 "Deploy instances",
@@ -135,8 +132,11 @@ public final class ScalePlanner {
                 if (starting.isEmpty()) {
                     continue;
                 }
-                if (tier.equals("etcd") && !before.topology().instances("etcd").isEmpty()) {
-                    tiers.add(joinEtcdMembers(starting));
+                ComponentKind kind = after.kind(starting.getFirst());
+                Optional<Membership> membership = kind.membership();
+                if (membership.isPresent()
+                        && !before.topology().instances(kind.name()).isEmpty()) {
+                    tiers.add(joinMembers(tier, membership.get(), starting));
                     continue;
                 }
                 tiers.add(Step.serial(
@@ -150,7 +150,7 @@ public final class ScalePlanner {
                                 Step.parallel(
                                         "wait for " + tier,
                                         starting.stream()
-                                                .map(instance -> isReplica(instance)
+                                                .map(instance -> after.catalog().isReplica(instance)
                                                         ? awaitClone(instance)
                                                         : afterPlanner.awaitReady(instance))
                                                 .toList()))));
@@ -189,13 +189,7 @@ public final class ScalePlanner {
             plan.then(Step.parallel("Reload gateway and monitoring", reloads));
         }
         for (Instance instance : leaving) {
-            if (instance.component().equals("etcd")) {
-                plan.then(Step.action(
-                        "scale-in/etcd-member/" + instance.id(),
-                        "remove etcd member %s".formatted(EtcdKind.memberName(instance)),
-                        instance.host(),
-                        () -> removeEtcdMember(instance)));
-            }
+            before.kind(instance).membership().ifPresent(membership -> plan.then(membership.leave(after, instance)));
         }
         plan.then(Step.parallel(
                 "Stop instances",
@@ -237,10 +231,10 @@ public final class ScalePlanner {
      *
      * @return the instances that leave: the one named and, when it is the last of its host, the host's exporters
      */
-    public static List<Instance> leaving(String cluster, Topology topology, String node) {
+    public static List<Instance> leaving(Catalog catalog, String cluster, Topology topology, String node) {
         Instance instance = topology.instances().stream()
                 .filter(each -> each.id().equals(node))
-                .filter(each -> !isExporter(each))
+                .filter(each -> !catalog.kind(each).everyHost())
                 .findFirst()
                 .orElseThrow(() -> {
                     if (topology.instances().stream().anyMatch(each -> each.id().equals(node))) {
@@ -256,67 +250,25 @@ public final class ScalePlanner {
                                             node,
                                             cluster,
                                             topology.instances().stream()
-                                                    .filter(each -> !isExporter(each))
+                                                    .filter(each ->
+                                                            !catalog.kind(each).everyHost())
                                                     .map(Instance::id)
                                                     .collect(Collectors.joining(", "))));
                 });
-        switch (instance.component()) {
-            case "mariadb" -> {
-                if (MariaDbKind.isPrimary(instance)) {
-                    throw new OperationException(
-                            ErrorCode.SCALE_IN_REFUSED,
-                            "%s is the MariaDB primary of cluster '%s': every write goes to it. Switch it over to a replica as it leaves with --switchover-to HOST:PORT (%s), or first with `flotilla cluster switchover %s --to HOST:PORT`"
-                                    .formatted(instance.id(), cluster, replicaChoices(topology), cluster));
-                }
-            }
-            case "etcd" -> {
-                if (topology.instances("etcd").size() == 1) {
-                    throw new OperationException(
-                            ErrorCode.SCALE_IN_REFUSED,
-                            "%s is the last etcd member of cluster '%s'; etcd would lose its data with it. Add another member first, or destroy the cluster"
-                                    .formatted(instance.id(), cluster));
-                }
-            }
-            case "haproxy" -> {
-                if (topology.instances("haproxy").size() == 1
-                        && !topology.instances("mariadb").isEmpty()) {
-                    throw new OperationException(
-                            ErrorCode.SCALE_IN_REFUSED,
-                            "%s is the only gateway of cluster '%s': clients reach MariaDB through it. Scale out another haproxy instance first"
-                                    .formatted(instance.id(), cluster));
-                }
-            }
-            default -> {}
-        }
+        catalog.kind(instance).scaleInRefusal(cluster, topology, instance).ifPresent(refusal -> {
+            throw new OperationException(ErrorCode.SCALE_IN_REFUSED, refusal);
+        });
         List<Instance> leaving = new ArrayList<>(List.of(instance));
         boolean last = topology.instances().stream()
                 .filter(each -> each.host().equals(instance.host()))
-                .allMatch(each -> each.equals(instance) || isExporter(each));
+                .allMatch(each -> each.equals(instance) || catalog.kind(each).everyHost());
         if (last) {
             topology.instances().stream()
-                    .filter(each -> each.host().equals(instance.host()) && isExporter(each))
+                    .filter(each -> each.host().equals(instance.host())
+                            && catalog.kind(each).everyHost())
                     .forEach(leaving::add);
         }
         return List.copyOf(leaving);
-    }
-
-    private static String replicaChoices(Topology topology) {
-        List<String> replicas = topology.instances("mariadb").stream()
-                .filter(each -> !MariaDbKind.isPrimary(each))
-                .map(Instance::id)
-                .toList();
-        return replicas.isEmpty()
-                ? "the cluster has no replica: scale out one first"
-                : "its replicas: " + String.join(", ", replicas);
-    }
-
-    private static boolean isExporter(Instance instance) {
-        return instance.component().equals("node_exporter")
-                || instance.component().equals("blackbox_exporter");
-    }
-
-    private boolean isReplica(Instance instance) {
-        return instance.component().equals("mariadb") && !MariaDbKind.isPrimary(instance);
     }
 
     /** The binaries are there, and no port of a new instance is taken on its host. */
@@ -343,112 +295,13 @@ public final class ScalePlanner {
     }
 
     private Instance primary() {
-        return after.topology().instances("mariadb").stream()
-                .filter(MariaDbKind::isPrimary)
-                .findFirst()
+        return after.catalog()
+                .primary(after.topology())
                 .orElseThrow(() -> new OperationException(ErrorCode.NO_PRIMARY, "the cluster has no MariaDB primary"));
     }
 
-    /**
-     * Fills the replica's data dir with a backup of the running primary, prepared. The bootstrap
-     * marker is written last: a clone cut short is started again from an empty dir.
-     */
-    private Step.Action cloneReplica(Instance replica) {
-        Instance primary = primary();
-        return Step.action(
-                "scale-out/clone/" + replica.id(),
-                "clone %s from %s".formatted(replica.id(), primary.id()),
-                replica.host(),
-                () -> {
-                    MariaDbKind kind = (MariaDbKind) after.kind(replica);
-                    InstanceContext context = after.instanceContext(replica);
-                    Bootstrap bootstrap = kind.bootstrap(context, after.secrets())
-                            .orElseThrow(() -> new IllegalStateException("MariaDB always has a bootstrap"));
-                    Executor target = after.executor(replica.host());
-                    if (target.exists(bootstrap.marker())) {
-                        return;
-                    }
-                    String dataDir = context.dataDir().toString();
-                    target.remove(dataDir);
-                    target.mkdirs(dataDir, "0750");
-                    copyBackup(kind, primary, replica, dataDir);
-                    check(target, replica, MariaDbKind.prepareCommand(dataDir), CLONE_TIMEOUT, "preparing the backup");
-                    check(
-                            target,
-                            replica,
-                            List.of("chown", "-R", context.osUser(), dataDir),
-                            COMMAND_TIMEOUT,
-                            "giving the data to " + context.osUser());
-                    target.put(bootstrap.marker(), new byte[0], "0644");
-                });
-    }
-
-    private void copyBackup(MariaDbKind kind, Instance primary, Instance replica, String dataDir) throws IOException {
-        InstanceContext source = after.instanceContext(primary);
-        Executor from = after.executor(primary.host());
-        Executor to = after.executor(replica.host());
-        String options = source.deployDir().resolve("tmp/flotilla-backup.cnf").toString();
-        String scratch = source.deployDir().resolve("tmp/flotilla-backup").toString();
-        // One name per cluster and replica: a run cut short leaves it behind, and the next run removes it first.
-        Path staged = Path.of(System.getProperty("java.io.tmpdir"))
-                .resolve("flotilla-clone-%s-%s.mbstream"
-                        .formatted(after.name(), replica.id().replaceAll("[^A-Za-z0-9.-]", "_")));
-        Files.deleteIfExists(staged);
-        Files.createFile(staged, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try {
-            from.remove(scratch);
-            from.mkdirs(scratch, "0700");
-            from.put(options, kind.backupOptions(source, after.secrets()).getBytes(StandardCharsets.UTF_8), "0600");
-            CommandResult backup;
-            try (OutputStream out = Files.newOutputStream(staged)) {
-                backup = from.stream(
-                        MariaDbKind.backupCommand(options, scratch), InputStream.nullInputStream(), out, CLONE_TIMEOUT);
-            }
-            if (!backup.succeeded()) {
-                throw cloneFailure(replica, "mariadb-backup on %s".formatted(primary.host()), backup);
-            }
-            CommandResult unpack;
-            try (InputStream in = Files.newInputStream(staged)) {
-                unpack = to.stream(
-                        MariaDbKind.unpackCommand(dataDir), in, OutputStream.nullOutputStream(), CLONE_TIMEOUT);
-            }
-            if (!unpack.succeeded()) {
-                throw cloneFailure(replica, "mbstream on %s".formatted(replica.host()), unpack);
-            }
-        } finally {
-            Files.deleteIfExists(staged);
-            from.remove(options);
-            from.remove(scratch);
-        }
-    }
-
-    private static OperationException cloneFailure(Instance replica, String what, CommandResult result) {
-        return new OperationException(
-                ErrorCode.CLONE,
-                "cloning %s failed: %s exited with %d:\n    %s"
-                        .formatted(
-                                replica.id(),
-                                what,
-                                result.exitCode(),
-                                Executor.lastLines(result.stderr().strip(), 20).replace("\n", "\n    ")));
-    }
-
-    private static void check(
-            Executor executor, Instance instance, List<String> command, Duration timeout, String what) {
-        CommandResult result = executor.run(command, timeout);
-        if (!result.succeeded()) {
-            String output = (result.stdout() + "\n" + result.stderr()).strip();
-            throw new OperationException(
-                    ErrorCode.CLONE,
-                    "%s %s: %s failed (%s exited with %d):\n    %s"
-                            .formatted(
-                                    instance.component(),
-                                    instance.id(),
-                                    what,
-                                    command.getFirst(),
-                                    result.exitCode(),
-                                    Executor.lastLines(output, 20).replace("\n", "\n    ")));
-        }
+    private Replication replication(Instance replica) {
+        return after.kind(replica).replication().orElseThrow();
     }
 
     /** A cloned replica starts replicating at the backup's GTID position, then is ready like any replica. */
@@ -462,25 +315,11 @@ public final class ScalePlanner {
                     AgentClient agent = after.agent(replica.host());
                     InstanceContext context = after.instanceContext(replica);
                     Readiness.await(agent, replica, kind.serving(context), kind.readyTimeout(), "did not serve");
-                    MariaDbKind.seedReplicaPosition(context, after, backupGtid(replica, context));
+                    replication(replica).resumeFromClone(after, replica);
                     kind.configure(context, after);
                     Readiness.await(
                             agent, replica, kind.readiness(context), kind.readyTimeout(), "did not become ready");
                 });
-    }
-
-    private String backupGtid(Instance replica, InstanceContext context) {
-        Executor executor = after.executor(replica.host());
-        for (String file : MariaDbKind.backupPositionFiles(context.dataDir().toString())) {
-            CommandResult read = executor.run(List.of("cat", file), COMMAND_TIMEOUT);
-            if (read.succeeded()) {
-                return MariaDbKind.backupGtid(read.stdout());
-            }
-        }
-        throw new OperationException(
-                ErrorCode.CLONE,
-                "%s: the backup's binlog position is missing from %s; remove %s and run the scale-out again"
-                        .formatted(replica.id(), context.dataDir(), context.dataDir()));
     }
 
     /**
@@ -589,86 +428,19 @@ public final class ScalePlanner {
     }
 
     /**
-     * New etcd members join one at a time, as etcd allows no second unstarted member: each is made
-     * known to the running members ({@code member add}), then started with {@code
-     * --initial-cluster-state=existing} and waited for.
+     * New members join one at a time, as etcd allows no second unstarted member: each is made known
+     * to the running members, then started and waited for.
      */
-    private Step joinEtcdMembers(List<Instance> joining) {
+    private Step joinMembers(String tier, Membership membership, List<Instance> joining) {
         List<Step> members = new ArrayList<>();
         for (Instance member : joining) {
             members.add(Step.serial(
-                    "Join etcd member " + member.id(),
+                    "Join %s member %s".formatted(member.component(), member.id()),
                     List.of(
-                            Step.action(
-                                    "scale-out/etcd-member/" + member.id(),
-                                    "add etcd member %s".formatted(EtcdKind.memberName(member)),
-                                    member.host(),
-                                    () -> addEtcdMember(member)),
+                            membership.join(before, member),
                             afterPlanner.launch(member),
                             afterPlanner.awaitReady(member))));
         }
-        return Step.serial("Start etcd", members);
-    }
-
-    /** Asks a running member to add this one to etcd's membership, unless its peer URL is there already. */
-    private void addEtcdMember(Instance joining) throws InterruptedException {
-        Instance running = before.topology().instances("etcd").getFirst();
-        Executor executor = before.executor(running.host());
-        String endpoint = "http://%s:%d".formatted(running.host(), running.port("client_port"));
-        String peerUrl = "http://%s:%d".formatted(joining.host(), joining.port("peer_port"));
-        CommandResult members =
-                executor.check(List.of("etcdctl", "--endpoints=" + endpoint, "member", "list"), COMMAND_TIMEOUT);
-        if (members.stdout()
-                .lines()
-                .anyMatch(line -> List.of(line.split(",\\s*")).contains(peerUrl))) {
-            return;
-        }
-        List<String> add = List.of(
-                "etcdctl",
-                "--endpoints=" + endpoint,
-                "member",
-                "add",
-                EtcdKind.memberName(joining),
-                "--peer-urls=" + peerUrl);
-        // Like a removal, an addition is refused ("unhealthy cluster") while members have just (re)connected.
-        runPastUnhealthy(executor, add);
-    }
-
-    /** Asks a member that stays to remove this one from etcd's membership, unless it is already gone. */
-    private void removeEtcdMember(Instance leaving) throws InterruptedException {
-        Instance survivor = after.topology().instances("etcd").getFirst();
-        Executor executor = after.executor(survivor.host());
-        String endpoint = "http://%s:%d".formatted(survivor.host(), survivor.port("client_port"));
-        CommandResult members =
-                executor.check(List.of("etcdctl", "--endpoints=" + endpoint, "member", "list"), COMMAND_TIMEOUT);
-        String name = EtcdKind.memberName(leaving);
-        for (String line : members.stdout().lines().toList()) {
-            String[] fields = line.split(",\\s*");
-            if (fields.length >= 3 && fields[2].equals(name)) {
-                List<String> remove =
-                        List.of("etcdctl", "--endpoints=" + endpoint, "member", "remove", fields[0].strip());
-                // etcd refuses a removal ("unhealthy cluster") until the members that stay have been
-                // connected to each other for a few seconds, as right after a start.
-                runPastUnhealthy(executor, remove);
-                return;
-            }
-        }
-    }
-
-    /**
-     * Runs an etcdctl membership change, again while etcd refuses it as an "unhealthy cluster" (its
-     * members have just (re)connected), until {@link #RELOAD_TIMEOUT}; then fails with its error.
-     */
-    private static void runPastUnhealthy(Executor executor, List<String> command) throws InterruptedException {
-        boolean done = Wait.until(RELOAD_TIMEOUT, ETCD_RETRY, () -> {
-            CommandResult result = executor.run(command, COMMAND_TIMEOUT);
-            if (!result.succeeded() && !result.stderr().contains("unhealthy cluster")) {
-                executor.check(command, COMMAND_TIMEOUT);
-            }
-            return result.succeeded();
-        });
-        if (!done) {
-            executor.check(command, COMMAND_TIMEOUT);
-        }
+        return Step.serial("Start " + tier, members);
     }
 }

@@ -2,8 +2,8 @@ package io.flotilla.plan;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.InstanceContext;
-import io.flotilla.catalog.MariaDbKind;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
 import io.flotilla.step.Plan;
@@ -82,9 +82,9 @@ public final class SwitchoverPlanner implements AutoCloseable {
         this.before = requireNonNull(before, "before is null");
         this.after = requireNonNull(after, "after is null");
         this.to = requireNonNull(to, "to is null");
-        this.from = primary(before.topology());
-        this.newPrimary = primary(after.topology());
-        this.oldPrimary = after.topology().instances("mariadb").stream()
+        this.from = primary(before.catalog(), before.topology());
+        this.newPrimary = primary(after.catalog(), after.topology());
+        this.oldPrimary = after.catalog().replicated(after.topology()).stream()
                 .filter(each -> each.id().equals(from.id()))
                 .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("%s is not in the new topology".formatted(from.id())));
@@ -98,18 +98,16 @@ public final class SwitchoverPlanner implements AutoCloseable {
      * The replica {@code node} names, or the reason it cannot become the primary, with the instances
      * that can. Reads only the topology.
      */
-    public static Instance candidate(String cluster, Topology topology, String node) {
-        List<Instance> replicas = topology.instances("mariadb").stream()
-                .filter(each -> !MariaDbKind.isPrimary(each))
-                .toList();
+    public static Instance candidate(Catalog catalog, String cluster, Topology topology, String node) {
+        List<Instance> replicas =
+                topology.instances().stream().filter(catalog::isReplica).toList();
         String choices = replicas.isEmpty()
                 ? "; cluster '%s' has no MariaDB replica: scale out one first".formatted(cluster)
                 : "; its MariaDB replicas are "
                         + replicas.stream().map(Instance::id).collect(Collectors.joining(", "));
         Optional<Instance> named = topology.instances().stream()
                 .filter(each -> each.id().equals(node))
-                .filter(each -> !each.component().equals("node_exporter")
-                        && !each.component().equals("blackbox_exporter"))
+                .filter(each -> !catalog.kind(each).everyHost())
                 .findFirst();
         if (named.isEmpty()) {
             throw new OperationException(
@@ -117,7 +115,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
                     "%s is not an instance of cluster '%s'%s".formatted(node, cluster, choices));
         }
         Instance instance = named.get();
-        if (!instance.component().equals("mariadb")) {
+        if (!catalog.isReplica(instance) && !catalog.isPrimary(instance)) {
             throw new OperationException(
                     ErrorCode.SWITCHOVER_REFUSED,
                     "%s is a %s instance, not a MariaDB replica of cluster '%s'%s"
@@ -126,10 +124,8 @@ public final class SwitchoverPlanner implements AutoCloseable {
         return instance;
     }
 
-    public static Instance primary(Topology topology) {
-        return topology.instances("mariadb").stream()
-                .filter(MariaDbKind::isPrimary)
-                .findFirst()
+    public static Instance primary(Catalog catalog, Topology topology) {
+        return catalog.primary(topology)
                 .orElseThrow(() -> new OperationException(ErrorCode.NO_PRIMARY, "the cluster has no MariaDB primary"));
     }
 
@@ -152,7 +148,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
                         "switchover",
                         List.of(newPrimary, oldPrimary),
                         List.of(to, from),
-                        after.topology().instances("mariadb"));
+                        after.catalog().replicated(after.topology()));
         if (!reloads.isEmpty()) {
             // Writes move first. Each reload checks the fence: a resumed run may not hold it yet.
             plan.then(Step.parallel(
@@ -168,7 +164,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
                             .toList()));
         }
         List<Step> repoints = new ArrayList<>();
-        for (Instance replica : after.topology().instances("mariadb")) {
+        for (Instance replica : after.catalog().replicated(after.topology())) {
             if (replica.equals(newPrimary) || replica.equals(oldPrimary)) {
                 continue;
             }
@@ -342,12 +338,15 @@ public final class SwitchoverPlanner implements AutoCloseable {
      * with the privilege to write past {@code read_only} (root has it) must reconnect, through the
      * gateway, to the new primary.
      */
-    private static void killClients(Statement statement, long keep) throws SQLException {
+    private void killClients(Statement statement, long keep) throws SQLException {
         List<Long> sessions = new ArrayList<>();
         try (ResultSet rows = statement.executeQuery(
                 "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND ID <> %d".formatted(keep)
                         + " AND USER NOT IN ('system user', 'event_scheduler', '%s')"
-                                .formatted(MariaDbKind.REPLICATION_USER)
+                                .formatted(before.kind(from)
+                                        .replication()
+                                        .orElseThrow()
+                                        .replicationUser())
                         + " AND COMMAND NOT IN ('Binlog Dump', 'Daemon')")) {
             while (rows.next()) {
                 sessions.add(rows.getLong(1));

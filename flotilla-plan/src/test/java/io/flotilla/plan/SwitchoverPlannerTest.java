@@ -3,6 +3,7 @@ package io.flotilla.plan;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flotilla.catalog.Catalog;
 import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyParser;
 import org.junit.jupiter.api.Test;
@@ -46,15 +47,16 @@ class SwitchoverPlannerTest {
 
     @Test
     void theCandidateMustBeAMariaDbInstanceOfTheCluster() {
-        assertThat(SwitchoverPlanner.candidate("c1", CLUSTER, "10.0.0.2:3306").id())
+        assertThat(SwitchoverPlanner.candidate(Catalog.standard(), "c1", CLUSTER, "10.0.0.2:3306")
+                        .id())
                 .isEqualTo("10.0.0.2:3306");
-        assertThatThrownBy(() -> SwitchoverPlanner.candidate("c1", CLUSTER, "10.0.0.9:3306"))
+        assertThatThrownBy(() -> SwitchoverPlanner.candidate(Catalog.standard(), "c1", CLUSTER, "10.0.0.9:3306"))
                 .hasMessage(
                         "10.0.0.9:3306 is not an instance of cluster 'c1'; its MariaDB replicas are 10.0.0.2:3306, 10.0.0.3:3306");
-        assertThatThrownBy(() -> SwitchoverPlanner.candidate("c1", CLUSTER, "10.0.0.1:4000"))
+        assertThatThrownBy(() -> SwitchoverPlanner.candidate(Catalog.standard(), "c1", CLUSTER, "10.0.0.1:4000"))
                 .hasMessage(
                         "10.0.0.1:4000 is a haproxy instance, not a MariaDB replica of cluster 'c1'; its MariaDB replicas are 10.0.0.2:3306, 10.0.0.3:3306");
-        assertThatThrownBy(() -> SwitchoverPlanner.candidate("c1", CLUSTER, "10.0.0.1:9100"))
+        assertThatThrownBy(() -> SwitchoverPlanner.candidate(Catalog.standard(), "c1", CLUSTER, "10.0.0.1:9100"))
                 .as("an exporter is not offered")
                 .hasMessageStartingWith("10.0.0.1:9100 is not an instance of cluster 'c1'");
     }
