@@ -278,8 +278,8 @@ final class K8sCommand {
         @Mixin
         private Connection connection;
 
-        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
-        private Format format;
+        @Mixin
+        private FormatOption format;
 
         @Override
         public Integer call() throws Exception {
@@ -297,7 +297,7 @@ final class K8sCommand {
                                 name, namespace, name);
                 return 1;
             }
-            if (format == Format.json) {
+            if (format.json()) {
                 output.json(status);
                 return 0;
             }

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -59,8 +60,8 @@ final class PlaygroundCommand implements Callable<Integer> {
     @Option(names = "--detach", description = "Return once the cluster is up and leave it running.")
     private boolean detach;
 
-    @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
-    private Format format;
+    @Mixin
+    private FormatOption format;
 
     @Override
     public Integer call() throws Exception {
@@ -131,7 +132,7 @@ final class PlaygroundCommand implements Callable<Integer> {
 
     private void report(Output output, ClusterView view, Duration took, ClusterStore store) {
         Map<String, String> endpoints = ClusterCommand.sqlEndpoint(view, store.dir());
-        if (format == Format.json) {
+        if (format.json()) {
             Map<String, Object> json = ClusterCommand.displayJson(view);
             json.put("endpoints", endpoints);
             json.put("startup_seconds", took.toMillis() / 1000.0);

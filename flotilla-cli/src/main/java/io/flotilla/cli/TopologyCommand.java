@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
@@ -41,8 +41,8 @@ final class TopologyCommand {
         @Parameters(paramLabel = "FILE", description = "The topology file (TiUP's format plus Flotilla's sections).")
         private Path file;
 
-        @Option(names = "--format", defaultValue = "text", description = "text or json (default: ${DEFAULT-VALUE}).")
-        private Format format;
+        @Mixin
+        private FormatOption format;
 
         @Override
         public Integer call() throws Exception {
@@ -56,7 +56,7 @@ final class TopologyCommand {
             } catch (TopologyException e) {
                 problems.addAll(e.problems());
             }
-            if (format == Format.json) {
+            if (format.json()) {
                 Map<String, Object> result = new LinkedHashMap<>();
                 result.put("file", file.toString());
                 result.put("valid", problems.isEmpty());

@@ -1,0 +1,89 @@
+package io.flotilla.cli;
+
+import static io.flotilla.cli.ClusterCommand.confirm;
+import static io.flotilla.cli.ClusterCommand.instanceTable;
+import static io.flotilla.cli.ClusterCommand.requireTerminal;
+
+import io.flotilla.operations.ClusterManager;
+import io.flotilla.operations.SshLogin;
+import io.flotilla.topology.Topology;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(
+        name = "deploy",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Check the hosts, install the agents, write every instance's files and initialise its data.",
+            "Starts nothing: run `flotilla cluster start NAME` next. Re-running a deploy that was cut short finishes it.",
+            "Other hosts are reached with --user and -i KEY, -p or --password-file. Unless --user is the deploy user"
+                    + " (global.user, default tidb), it creates that user on each host, authorizes the cluster's own key"
+                    + " for it and gives it the cluster's folders; every later command logs in as it, without sudo.",
+            "Hosts need no Java: the agent's own runtime (jlink, built once and cached in $FLOTILLA_CACHE) goes with it.",
+            "Where a host runs systemd, the bootstrap turns on lingering for the deploy user and the agent is that"
+                    + " user's unit flotilla-agent-NAME.service (restarted when it dies, started at boot); elsewhere it runs detached.",
+            "Tarballs named in component_sources are fetched and their sha256 checked before any host is changed."
+        })
+final class ClusterDeployCommand implements Callable<Integer> {
+    @ParentCommand
+    private ClusterCommand parent;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
+    private String name;
+
+    @Parameters(index = "1", paramLabel = "FILE", description = "The topology file.")
+    private Path file;
+
+    @Option(
+            names = {"-y", "--yes"},
+            description = "Deploy without asking for confirmation.")
+    private boolean yes;
+
+    @Option(
+            names = "--dry-run",
+            description = "Print the plan and change nothing; with --user other than the deploy user, the plan"
+                    + " of its bootstrap first.")
+    private boolean dryRun;
+
+    @Mixin
+    private SshLoginOptions sshLogin;
+
+    @Override
+    public Integer call() throws Exception {
+        Output output = parent.output();
+        ClusterManager clusters = Services.clusters(output);
+        String yaml = Files.readString(file);
+        SshLogin ssh = sshLogin.login(Optional.empty());
+        if (dryRun) {
+            clusters.deployPlan(name, file, yaml, ssh)
+                    .forEach(plan -> output.out().print(plan.render()));
+            return 0;
+        }
+        Topology topology = clusters.checkTopology(name, file, yaml, ssh);
+        if (!yes) {
+            requireTerminal();
+            output.out().printf("Cluster '%s' will be deployed:%n%n", name);
+            output.out().print(instanceTable(topology));
+            if (!confirm(output, "Deploy it?")) {
+                output.err().println("Nothing was changed.");
+                return 1;
+            }
+        }
+        clusters.deploy(
+                name,
+                file,
+                yaml,
+                Services.commandLine("cluster", "deploy", name, file.toString()),
+                ClusterManager.DEFAULT_AGENT_PORT,
+                ssh);
+        output.out().printf("Cluster '%s' deployed. Start it with: flotilla cluster start %s%n", name, name);
+        return 0;
+    }
+}

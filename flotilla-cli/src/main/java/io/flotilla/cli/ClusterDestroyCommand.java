@@ -1,0 +1,39 @@
+package io.flotilla.cli;
+
+import io.flotilla.engine.Journal;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+        name = "destroy",
+        mixinStandardHelpOptions = true,
+        description =
+                "Stop the cluster and remove every file of it: instances, data, agents (and their systemd units) and its state. The audit log keeps its history.")
+final class ClusterDestroyCommand extends LifecycleCommand {
+    @Option(
+            names = {"-y", "--yes"},
+            description = "Required: destroying deletes the cluster's data.")
+    boolean yes;
+
+    @Override
+    String operation() {
+        return "destroy";
+    }
+
+    @Override
+    public Integer call() {
+        if (!yes && !dryRun.given()) {
+            throw new OperationException(
+                    ErrorCode.NEEDS_CONFIRMATION,
+                    "destroying cluster '%s' deletes all its data; add --yes to go on".formatted(name));
+        }
+        return super.call();
+    }
+
+    @Override
+    void done(Output output, Journal journal) {
+        output.out().printf("Cluster '%s' destroyed.%n", name);
+    }
+}

@@ -1,0 +1,49 @@
+package io.flotilla.cli;
+
+import io.flotilla.engine.ClusterStore;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.ParentCommand;
+
+@Command(name = "list", mixinStandardHelpOptions = true, description = "List the clusters managed from this machine.")
+final class ClusterListCommand implements Callable<Integer> {
+    @ParentCommand
+    private ClusterCommand parent;
+
+    @Mixin
+    private FormatOption format;
+
+    @Override
+    public Integer call() {
+        Output output = parent.output();
+        List<ClusterStore> stores = Services.clusters(output).list();
+        List<Map<String, Object>> clusters = new ArrayList<>();
+        for (ClusterStore store : stores) {
+            var meta = store.meta();
+            Map<String, Object> each = new LinkedHashMap<>();
+            each.put("name", store.name());
+            each.put("status", meta.status());
+            each.put("created", meta.createdAt());
+            each.put("path", store.dir().toString());
+            clusters.add(each);
+        }
+        if (format.json()) {
+            output.json(Map.of("clusters", clusters));
+        } else {
+            output.out()
+                    .print(Output.table(
+                            List.of("Name", "State", "Created", "Path"),
+                            clusters.stream()
+                                    .map(each -> each.values().stream()
+                                            .map(String::valueOf)
+                                            .toList())
+                                    .toList()));
+        }
+        return 0;
+    }
+}

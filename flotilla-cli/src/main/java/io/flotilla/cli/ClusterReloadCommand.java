@@ -1,0 +1,15 @@
+package io.flotilla.cli;
+
+import picocli.CommandLine.Command;
+
+@Command(
+        name = "reload",
+        mixinStandardHelpOptions = true,
+        description =
+                "Rolling restart: one instance at a time, replicas before their primary, each ready before the next stops. Applies settings SET CONFIG wrote for the next start.")
+final class ClusterReloadCommand extends SelectiveCommand {
+    @Override
+    String operation() {
+        return "reload";
+    }
+}

@@ -1,0 +1,102 @@
+package io.flotilla.cli;
+
+import static io.flotilla.cli.ClusterCommand.confirm;
+import static io.flotilla.cli.ClusterCommand.instanceTable;
+import static io.flotilla.cli.ClusterCommand.instancesJson;
+import static io.flotilla.cli.ClusterCommand.requireTerminal;
+
+import io.flotilla.operations.ClusterManager;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(
+        name = "scale-in",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Remove one instance from a running cluster: out of the HAProxy pool (reloaded) and etcd's membership first,"
+                    + " then stopped and its directories removed; the agent and exporters of a host left empty go too.",
+            "The MariaDB primary leaves only with --switchover-to: the switchover (see `cluster switchover`) runs first,"
+                    + " then the old primary leaves as a replica. Refused, with the reason: the primary without that option,"
+                    + " the last etcd member, the only gateway."
+        })
+final class ClusterScaleInCommand implements Callable<Integer> {
+    @ParentCommand
+    private ClusterCommand parent;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
+    private String name;
+
+    @Option(
+            names = {"-N", "--node"},
+            required = true,
+            paramLabel = "HOST:PORT",
+            description = "The instance to remove.")
+    private String node;
+
+    @Option(
+            names = "--switchover-to",
+            paramLabel = "HOST:PORT",
+            description = "When -N is the MariaDB primary: the replica that becomes the primary before it leaves.")
+    private String switchoverTo;
+
+    @Option(
+            names = {"-y", "--yes"},
+            description = "Scale in without asking for confirmation.")
+    private boolean yes;
+
+    @Mixin
+    private DryRunOption dryRun;
+
+    @Mixin
+    private FormatOption format;
+
+    @Override
+    public Integer call() throws Exception {
+        Output output = parent.output();
+        ClusterManager clusters = Services.clusters(output);
+        if (dryRun.given()) {
+            clusters.scaleInPlans(name, node, switchoverTo)
+                    .forEach(plan -> output.out().print(plan.render()));
+            return 0;
+        }
+        var leaving = clusters.checkScaleIn(name, node, switchoverTo);
+        if (!yes) {
+            requireTerminal();
+            if (switchoverTo != null) {
+                output.out().printf("Cluster '%s' will switch its primary over to %s first.%n", name, switchoverTo);
+            }
+            output.out().printf("Cluster '%s' will lose these instances and their data:%n%n", name);
+            output.out().print(instanceTable(leaving));
+            if (!confirm(output, "Scale in?")) {
+                output.err().println("Nothing was changed.");
+                return 1;
+            }
+        }
+        List<String> command = new ArrayList<>(List.of("cluster", "scale-in", name, "-N", node));
+        if (switchoverTo != null) {
+            command.addAll(List.of("--switchover-to", switchoverTo));
+        }
+        var removed = clusters.scaleIn(name, node, switchoverTo, Services.commandLine(command.toArray(String[]::new)));
+        if (format.json()) {
+            output.json(Map.of("cluster", name, "operation", "scale-in", "removed", instancesJson(removed)));
+        } else {
+            output.out()
+                    .printf(
+                            "Cluster '%s' scaled in: %s.%n",
+                            name,
+                            String.join(
+                                    ", ",
+                                    removed.stream()
+                                            .map(instance -> instance.component() + " " + instance.id())
+                                            .toList()));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,92 @@
+package io.flotilla.cli;
+
+import static io.flotilla.cli.ClusterCommand.confirm;
+import static io.flotilla.cli.ClusterCommand.instanceTable;
+import static io.flotilla.cli.ClusterCommand.instancesJson;
+import static io.flotilla.cli.ClusterCommand.requireTerminal;
+
+import io.flotilla.operations.ClusterManager;
+import io.flotilla.operations.SshLogin;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(
+        name = "scale-out",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Add the instances listed in FILE (TiUP's syntax: only the new instances, in the same sections as the cluster's"
+                    + " topology) to a running cluster.",
+            "A new MariaDB replica is cloned from the primary with mariadb-backup and replicates from the backup's GTID"
+                    + " position; a new host gets the agent; HAProxy and Prometheus are reloaded in place. The cluster's"
+                    + " topology changes only when every step finished; re-running a scale-out that was cut short finishes it.",
+            "MariaDB instances in FILE are replicas (a second primary is refused). A new etcd member joins the running"
+                    + " members: it is added to the membership (etcdctl member add) just before it starts with"
+                    + " --initial-cluster-state=existing, one member at a time, and Prometheus scrapes it.",
+            "New hosts are reached with --user and -i KEY, -p or --password-file, and bootstrapped as deploy does."
+        })
+final class ClusterScaleOutCommand implements Callable<Integer> {
+    @ParentCommand
+    private ClusterCommand parent;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
+    private String name;
+
+    @Parameters(index = "1", paramLabel = "FILE", description = "The new instances, as a topology fragment.")
+    private Path file;
+
+    @Option(
+            names = {"-y", "--yes"},
+            description = "Scale out without asking for confirmation.")
+    private boolean yes;
+
+    @Mixin
+    private DryRunOption dryRun;
+
+    @Mixin
+    private FormatOption format;
+
+    @Mixin
+    private SshLoginOptions sshLogin;
+
+    @Override
+    public Integer call() throws Exception {
+        Output output = parent.output();
+        ClusterManager clusters = Services.clusters(output);
+        String yaml = Files.readString(file);
+        // New hosts' keys are verified against the cluster's own known_hosts file unless another is given.
+        SshLogin login = sshLogin.login(clusters.knownHosts(name));
+        if (dryRun.given()) {
+            output.out().print(clusters.scaleOutPlan(name, file, yaml).render());
+            return 0;
+        }
+        var checked = clusters.checkScaleOut(name, file, yaml);
+        if (!yes) {
+            requireTerminal();
+            output.out().printf("Cluster '%s' will get these instances:%n%n", name);
+            output.out().print(instanceTable(checked.added()));
+            if (!confirm(output, "Scale out?")) {
+                output.err().println("Nothing was changed.");
+                return 1;
+            }
+        }
+        var done = clusters.scaleOut(
+                name, file, yaml, Services.commandLine("cluster", "scale-out", name, file.toString()), login);
+        List<String> ids = done.added().stream()
+                .map(instance -> instance.component() + " " + instance.id())
+                .toList();
+        if (format.json()) {
+            output.json(Map.of("cluster", name, "operation", "scale-out", "added", instancesJson(done.added())));
+        } else {
+            output.out().printf("Cluster '%s' scaled out: %s.%n", name, String.join(", ", ids));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,50 @@
+package io.flotilla.cli;
+
+import io.flotilla.engine.Journal;
+import io.flotilla.operations.ClusterManager;
+import io.flotilla.plan.Selection;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** Runs start, stop, restart or destroy with the shared options. */
+abstract class LifecycleCommand implements Callable<Integer> {
+    @ParentCommand
+    ClusterCommand parent;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
+    String name;
+
+    @Mixin
+    DryRunOption dryRun;
+
+    abstract String operation();
+
+    Selection selection() {
+        return Selection.ALL;
+    }
+
+    List<String> words() {
+        return List.of("cluster", operation(), name);
+    }
+
+    @Override
+    public Integer call() {
+        Output output = parent.output();
+        ClusterManager clusters = Services.clusters(output);
+        if (dryRun.given()) {
+            output.out().print(clusters.plan(name, operation(), selection()).render());
+            return 0;
+        }
+        Journal journal =
+                clusters.run(name, operation(), selection(), Services.commandLine(words().toArray(String[]::new)));
+        done(output, journal);
+        return 0;
+    }
+
+    void done(Output output, Journal journal) {
+        output.out().printf("Cluster '%s': %s done (operation %s).%n", name, operation(), journal.operationId());
+    }
+}
