@@ -29,14 +29,8 @@ public final class Catalog {
 
     public static Catalog standard() {
         List<ComponentKind> kinds = new ArrayList<>(TidbFamily.kinds());
-        kinds.addAll(List.of(
-                new MariaDbKind(),
-                new HaproxyKind(),
-                new EtcdKind(),
-                new PrometheusKind(),
-                new AlertmanagerKind(),
-                new NodeExporterKind(),
-                new BlackboxExporterKind()));
+        kinds.addAll(List.of(new MariaDbKind(), new HaproxyKind(), new EtcdKind(), new PrometheusKind()));
+        kinds.addAll(ServiceKinds.standard());
         Catalog catalog = new Catalog(kinds);
         for (var schema : Schemas.sections()) {
             catalog.kind(schema.component());
