@@ -3,6 +3,7 @@ package io.flotilla.cli;
 import io.flotilla.engine.Journal;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
+import io.flotilla.step.OperationName;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -18,8 +19,8 @@ final class ClusterDestroyCommand extends LifecycleCommand {
     boolean yes;
 
     @Override
-    String operation() {
-        return "destroy";
+    OperationName operation() {
+        return OperationName.DESTROY;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.flotilla.cli;
 
+import io.flotilla.step.OperationName;
 import picocli.CommandLine.Command;
 
 @Command(
@@ -9,7 +10,7 @@ import picocli.CommandLine.Command;
                 "Rolling restart: one instance at a time, replicas before their primary, each ready before the next stops. Applies settings SET CONFIG wrote for the next start.")
 final class ClusterReloadCommand extends SelectiveCommand {
     @Override
-    String operation() {
-        return "reload";
+    OperationName operation() {
+        return OperationName.RELOAD;
     }
 }

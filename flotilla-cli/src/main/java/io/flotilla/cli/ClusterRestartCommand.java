@@ -1,11 +1,12 @@
 package io.flotilla.cli;
 
+import io.flotilla.step.OperationName;
 import picocli.CommandLine.Command;
 
 @Command(name = "restart", mixinStandardHelpOptions = true, description = "Stop, then start, in dependency order.")
 final class ClusterRestartCommand extends SelectiveCommand {
     @Override
-    String operation() {
-        return "restart";
+    OperationName operation() {
+        return OperationName.RESTART;
     }
 }

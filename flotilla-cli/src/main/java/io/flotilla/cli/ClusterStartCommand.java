@@ -3,6 +3,7 @@ package io.flotilla.cli;
 import io.flotilla.engine.Journal;
 import io.flotilla.operations.ClusterManager;
 import io.flotilla.operations.ClusterView;
+import io.flotilla.step.OperationName;
 import picocli.CommandLine.Command;
 
 @Command(
@@ -11,8 +12,8 @@ import picocli.CommandLine.Command;
         description = "Start the cluster in dependency order, waiting for each tier to be ready before the next.")
 final class ClusterStartCommand extends SelectiveCommand {
     @Override
-    String operation() {
-        return "start";
+    OperationName operation() {
+        return OperationName.START;
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.flotilla.cli;
 import io.flotilla.engine.Journal;
 import io.flotilla.operations.ClusterManager;
 import io.flotilla.plan.Selection;
+import io.flotilla.step.OperationName;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
@@ -20,14 +21,14 @@ abstract class LifecycleCommand implements Callable<Integer> {
     @Mixin
     DryRunOption dryRun;
 
-    abstract String operation();
+    abstract OperationName operation();
 
     Selection selection() {
         return Selection.ALL;
     }
 
     List<String> words() {
-        return List.of("cluster", operation(), name);
+        return List.of("cluster", operation().label(), name);
     }
 
     @Override

@@ -13,6 +13,7 @@ import io.flotilla.sql.session.SingleCluster;
 import io.flotilla.sql.session.SqlEndpoint;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
+import io.flotilla.step.OperationName;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -93,7 +94,7 @@ final class PlaygroundCommand implements Callable<Integer> {
             Path file = store.topologyFile();
             clusters.deploy(NAME, file, yaml, Services.commandLine("playground"), topology.agentPort(), null);
         }
-        clusters.run(NAME, "start", Selection.ALL, Services.commandLine("playground"));
+        clusters.run(NAME, OperationName.START, Selection.ALL, Services.commandLine("playground"));
         MysqlServer sql = detach ? null : serveSql(output, clusters, store);
         ClusterView view = clusters.display(NAME);
         Duration took = Duration.ofNanos(System.nanoTime() - started);
@@ -190,7 +191,11 @@ final class PlaygroundCommand implements Callable<Integer> {
                         SqlEndpoint.remove(store.dir());
                     }
                     try {
-                        clusters.run(NAME, "stop", Selection.ALL, Services.commandLine("playground", "(Ctrl-C)"));
+                        clusters.run(
+                                NAME,
+                                OperationName.STOP,
+                                Selection.ALL,
+                                Services.commandLine("playground", "(Ctrl-C)"));
                         output.err().println("Playground stopped; `flotilla playground` starts it again.");
                     } catch (RuntimeException e) {
                         output.err().printf("Error: %s%n", e.getMessage());

@@ -26,7 +26,7 @@ public final class Operation {
     public static Journal run(
             FlotillaHome home, ClusterStore store, Plan plan, String command, Engine engine, ResumeListener resumed) {
         String id = newId();
-        Journal journal = Journal.open(store.journalDir(), id, plan.operation(), plan.fingerprint(), command);
+        Journal journal = Journal.open(store.journalDir(), id, plan.operation().label(), plan.fingerprint(), command);
         if (journal.resumed()) {
             resumed.resuming(
                     journal.operationId(),

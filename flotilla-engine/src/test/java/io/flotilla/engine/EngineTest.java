@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
+import io.flotilla.step.OperationName;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ class EngineTest {
     @Test
     void serialStopsAtTheFirstFailure() {
         List<String> ran = new CopyOnWriteArrayList<>();
-        Plan plan = Plan.builder("op", "c")
+        Plan plan = Plan.builder(OperationName.START, "c")
                 .then(Step.serial(
                         "all",
                         List.of(
@@ -45,7 +46,7 @@ class EngineTest {
     void parallelFailureCancelsTheSiblings() {
         CountDownLatch siblingStarted = new CountDownLatch(1);
         AtomicInteger interrupted = new AtomicInteger();
-        Plan plan = Plan.builder("op", "c")
+        Plan plan = Plan.builder(OperationName.START, "c")
                 .then(Step.parallel(
                         "both",
                         List.of(
@@ -85,7 +86,9 @@ class EngineTest {
                 }
             }));
         }
-        Plan plan = Plan.builder("op", "c").then(Step.parallel("many", steps)).build();
+        Plan plan = Plan.builder(OperationName.START, "c")
+                .then(Step.parallel("many", steps))
+                .build();
         new Engine(3, ProgressListener.SILENT).run(plan, journal(plan));
         assertThat(peak.get()).isBetween(1, 3);
     }
@@ -94,7 +97,7 @@ class EngineTest {
     void aRerunOfAnUnfinishedPlanSkipsWhatWasDone() {
         List<String> ran = new CopyOnWriteArrayList<>();
         AtomicInteger attempts = new AtomicInteger();
-        Plan plan = Plan.builder("deploy", "c")
+        Plan plan = Plan.builder(OperationName.DEPLOY, "c")
                 .then(Step.action("one", "one", "h", () -> ran.add("one")))
                 .then(Step.action("two", "two", "h", () -> {
                     if (attempts.incrementAndGet() == 1) {
@@ -138,6 +141,6 @@ class EngineTest {
     }
 
     private Journal journal(Plan plan) {
-        return Journal.open(dir, Operation.newId(), plan.operation(), plan.fingerprint(), "test");
+        return Journal.open(dir, Operation.newId(), plan.operation().label(), plan.fingerprint(), "test");
     }
 }

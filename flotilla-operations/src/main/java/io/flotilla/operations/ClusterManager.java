@@ -26,6 +26,7 @@ import io.flotilla.plan.Selection;
 import io.flotilla.plan.SwitchoverPlanner;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
+import io.flotilla.step.OperationName;
 import io.flotilla.step.Plan;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.ScaleOut;
@@ -187,7 +188,7 @@ public final class ClusterManager {
         }
     }
 
-    public Plan plan(String name, String operation, Selection selection) {
+    public Plan plan(String name, OperationName operation, Selection selection) {
         ClusterStore store = existing(name);
         ClusterContext context = context(store);
         try {
@@ -197,21 +198,23 @@ public final class ClusterManager {
         }
     }
 
-    private static Plan compile(ClusterPlanner planner, String operation, Selection selection) {
+    private static Plan compile(ClusterPlanner planner, OperationName operation, Selection selection) {
         return switch (operation) {
-            case "start" -> planner.start(selection);
-            case "stop" -> planner.stop(selection);
-            case "restart" -> planner.restart(selection);
-            case "reload" -> planner.reload(selection);
-            case "destroy" -> planner.destroy();
-            default -> throw new IllegalArgumentException("unknown operation " + operation);
+            case START -> planner.start(selection);
+            case STOP -> planner.stop(selection);
+            case RESTART -> planner.restart(selection);
+            case RELOAD -> planner.reload(selection);
+            case DESTROY -> planner.destroy();
+            case BOOTSTRAP, DEPLOY, SCALE_OUT, SCALE_IN, SWITCHOVER ->
+                throw new IllegalArgumentException(
+                        "%s is not run on the whole cluster this way; it has its own entry point".formatted(operation));
         };
     }
 
-    public Journal run(String name, String operation, Selection selection, String command) {
+    public Journal run(String name, OperationName operation, Selection selection, String command) {
         ClusterStore store = existing(name);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
-            if (!operation.equals("destroy") && store.meta().status().equals("deploying")) {
+            if (operation != OperationName.DESTROY && store.meta().status().equals("deploying")) {
                 throw new OperationException(
                         ErrorCode.NOT_DEPLOYED,
                         "cluster '%s' has an unfinished deploy; run `flotilla cluster deploy %s %s` again to finish it"
@@ -221,7 +224,7 @@ public final class ClusterManager {
             try {
                 Plan plan = compile(new ClusterPlanner(context), operation, selection);
                 Journal journal = Operation.run(home, store, plan, command, engine, resumeListener);
-                if (operation.equals("destroy")) {
+                if (operation == OperationName.DESTROY) {
                     HostBootstrap.forgetClusterKey(
                             store, context.topology().hosts(), store.meta().ssh());
                     store.delete();
@@ -446,7 +449,7 @@ public final class ClusterManager {
         ClusterStore store = existing(name);
         Switchover switchover = checkSwitchover(name, node);
         if (switchover.done()) {
-            return Plan.builder("switchover", name).build();
+            return Plan.builder(OperationName.SWITCHOVER, name).build();
         }
         ClusterContext context = context(store);
         try {

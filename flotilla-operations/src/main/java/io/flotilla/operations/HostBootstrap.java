@@ -10,6 +10,7 @@ import io.flotilla.exec.Executor;
 import io.flotilla.plan.AgentUnit;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
+import io.flotilla.step.OperationName;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
 import io.flotilla.topology.Instance;
@@ -214,7 +215,7 @@ final class HostBootstrap {
 
     private Plan plan(List<String> remote) {
         String user = topology.global().user();
-        return Plan.builder("bootstrap", store.name())
+        return Plan.builder(OperationName.BOOTSTRAP, store.name())
                 // One action for every host, so that a wrong password or key is reported for each host it fails on.
                 .then(Step.action(
                         "bootstrap/login",

@@ -12,6 +12,7 @@ import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
+import io.flotilla.step.OperationName;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
 import io.flotilla.topology.ComponentSource;
@@ -86,7 +87,7 @@ public final class ClusterPlanner {
                             List.of(Step.parallel("prepare " + host, List.of(agent, instances)), register));
                 })
                 .toList();
-        return Plan.builder("deploy", cluster.name())
+        return Plan.builder(OperationName.DEPLOY, cluster.name())
                 .then(Step.parallel(
                         "Check hosts",
                         topology.hosts().stream()
@@ -107,7 +108,7 @@ public final class ClusterPlanner {
 
     public Plan start(Selection selection) {
         selection.check(cluster.topology());
-        Plan.Builder plan = Plan.builder("start", cluster.name());
+        Plan.Builder plan = Plan.builder(OperationName.START, cluster.name());
         plan.then(ensureAgents("start"));
         for (List<String> layer : cluster.catalog().startLayers(cluster.topology())) {
             List<Step> tiers = new ArrayList<>();
@@ -135,7 +136,7 @@ public final class ClusterPlanner {
 
     public Plan stop(Selection selection) {
         selection.check(cluster.topology());
-        Plan.Builder plan = Plan.builder("stop", cluster.name());
+        Plan.Builder plan = Plan.builder(OperationName.STOP, cluster.name());
         plan.then(ensureAgents("stop"));
         plan.thenAll(stopSteps("stop", selection));
         return plan.build();
@@ -143,7 +144,7 @@ public final class ClusterPlanner {
 
     public Plan restart(Selection selection) {
         selection.check(cluster.topology());
-        Plan.Builder plan = Plan.builder("restart", cluster.name());
+        Plan.Builder plan = Plan.builder(OperationName.RESTART, cluster.name());
         plan.then(ensureAgents("restart"));
         plan.thenAll(stopSteps("restart", selection));
         Plan start = start(selection);
@@ -159,7 +160,7 @@ public final class ClusterPlanner {
      */
     public Plan reload(Selection selection) {
         selection.check(cluster.topology());
-        Plan.Builder plan = Plan.builder("reload", cluster.name());
+        Plan.Builder plan = Plan.builder(OperationName.RELOAD, cluster.name());
         plan.then(ensureAgents("reload"));
         List<List<String>> layers = new ArrayList<>(cluster.catalog().startLayers(cluster.topology()));
         Collections.reverse(layers);
@@ -185,7 +186,7 @@ public final class ClusterPlanner {
     /** Stops everything, then removes every instance's directories and the agents. */
     public Plan destroy() {
         Topology topology = cluster.topology();
-        Plan.Builder plan = Plan.builder("destroy", cluster.name());
+        Plan.Builder plan = Plan.builder(OperationName.DESTROY, cluster.name());
         plan.then(ensureAgents("destroy"));
         plan.thenAll(stopSteps("destroy", Selection.ALL));
         plan.then(Step.parallel(

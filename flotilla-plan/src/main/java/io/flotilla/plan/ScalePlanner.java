@@ -13,6 +13,7 @@ import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
+import io.flotilla.step.OperationName;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
 import io.flotilla.topology.Instance;
@@ -72,7 +73,7 @@ public final class ScalePlanner {
                 .filter(host -> !oldHosts.contains(host))
                 .toList();
         List<String> hosts = added.stream().map(Instance::host).distinct().toList();
-        Plan.Builder plan = Plan.builder("scale-out", after.name());
+        Plan.Builder plan = Plan.builder(OperationName.SCALE_OUT, after.name());
         plan.then(Step.parallel(
                 "Check hosts",
                 hosts.stream()
@@ -173,7 +174,7 @@ public final class ScalePlanner {
      * host left empty removed.
      */
     public Plan scaleIn(List<Instance> leaving) {
-        Plan.Builder plan = Plan.builder("scale-in", before.name());
+        Plan.Builder plan = Plan.builder(OperationName.SCALE_IN, before.name());
         List<String> hosts = leaving.stream().map(Instance::host).distinct().toList();
         plan.then(Step.parallel(
                 "Reach agents",

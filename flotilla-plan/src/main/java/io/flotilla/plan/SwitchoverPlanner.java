@@ -6,6 +6,7 @@ import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.InstanceContext;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
+import io.flotilla.step.OperationName;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
 import io.flotilla.topology.Instance;
@@ -130,7 +131,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
     }
 
     public Plan switchover() {
-        Plan.Builder plan = Plan.builder("switchover", after.name());
+        Plan.Builder plan = Plan.builder(OperationName.SWITCHOVER, after.name());
         plan.then(Step.action(
                 "switchover/check/" + to.id(),
                 "check that %s replicates from %s".formatted(to.id(), from.id()),

@@ -15,7 +15,7 @@ import java.util.Set;
  * An operation on a cluster compiled into steps. Printed by {@code --dry-run}, journaled while it
  * runs, and resumable: its {@link #fingerprint()} names the same plan across runs.
  */
-public record Plan(String operation, String cluster, List<Step> steps) {
+public record Plan(OperationName operation, String cluster, List<Step> steps) {
     public Plan {
         requireNonNull(operation, "operation is null");
         requireNonNull(cluster, "cluster is null");
@@ -29,7 +29,7 @@ public record Plan(String operation, String cluster, List<Step> steps) {
         }
     }
 
-    public static Builder builder(String operation, String cluster) {
+    public static Builder builder(OperationName operation, String cluster) {
         return new Builder(operation, cluster);
     }
 
@@ -92,11 +92,11 @@ public record Plan(String operation, String cluster, List<Step> steps) {
 
     /** Appends steps in order. */
     public static final class Builder {
-        private final String operation;
+        private final OperationName operation;
         private final String cluster;
         private final List<Step> steps = new ArrayList<>();
 
-        private Builder(String operation, String cluster) {
+        private Builder(OperationName operation, String cluster) {
             this.operation = operation;
             this.cluster = cluster;
         }

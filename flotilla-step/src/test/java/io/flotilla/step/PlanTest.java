@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class PlanTest {
     private static Plan plan(String... ids) {
-        return Plan.builder("start", "c1")
+        return Plan.builder(OperationName.START, "c1")
                 .then(Step.parallel(
                         "Start tier",
                         List.of(ids).stream()

@@ -15,6 +15,7 @@ import io.flotilla.plan.Selection;
 import io.flotilla.sql.SqlError;
 import io.flotilla.sql.Warning;
 import io.flotilla.sql.Warnings;
+import io.flotilla.step.OperationName;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,7 +96,7 @@ class AgentClusterSqlTest {
                 new Engine(8, ProgressListener.SILENT),
                 (operation, done, steps) -> {});
         clusters.deploy(NAME, topology, yaml, "test deploy", 14760, null);
-        clusters.run(NAME, "start", Selection.ALL, "test start");
+        clusters.run(NAME, OperationName.START, Selection.ALL, "test start");
         rootPassword = clusters.secrets(NAME).rootPassword();
         sql = new AgentClusterSql(clusters, Duration.ofSeconds(3));
         warnings = new Warnings();
@@ -117,7 +118,7 @@ class AgentClusterSqlTest {
         }
         try {
             if (clusters != null && Files.exists(root.resolve("home/clusters").resolve(NAME))) {
-                clusters.run(NAME, "destroy", Selection.ALL, "test destroy");
+                clusters.run(NAME, OperationName.DESTROY, Selection.ALL, "test destroy");
             }
         } finally {
             ProcessHandle.allProcesses()
@@ -360,7 +361,7 @@ class AgentClusterSqlTest {
         assertThat(variable(14306, "back_log")).isNotEqualTo("77");
 
         io.flotilla.engine.Journal reload =
-                clusters.run(NAME, "reload", new Selection(Set.of("mariadb"), Set.of()), "test reload");
+                clusters.run(NAME, OperationName.RELOAD, new Selection(Set.of("mariadb"), Set.of()), "test reload");
 
         String steps = Files.readString(reload.file());
         assertThat(List.of(

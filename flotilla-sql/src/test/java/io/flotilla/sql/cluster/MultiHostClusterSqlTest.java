@@ -16,6 +16,7 @@ import io.flotilla.sql.protocol.ServerTls;
 import io.flotilla.sql.session.Account;
 import io.flotilla.sql.session.ClusterFrontend;
 import io.flotilla.sql.session.SingleCluster;
+import io.flotilla.step.OperationName;
 import io.flotilla.testing.TestHost;
 import io.flotilla.testing.TestHosts;
 import java.net.InetSocketAddress;
@@ -92,7 +93,7 @@ class MultiHostClusterSqlTest {
                 hosts.knownHosts().toString(),
                 false);
         clusters.deploy(NAME, topology, yaml, "test deploy", ClusterManager.DEFAULT_AGENT_PORT, ssh);
-        clusters.run(NAME, "start", Selection.ALL, "test start");
+        clusters.run(NAME, OperationName.START, Selection.ALL, "test start");
         sql = new AgentClusterSql(clusters, Duration.ofSeconds(2));
         warnings = new Warnings();
         Properties properties = new Properties();

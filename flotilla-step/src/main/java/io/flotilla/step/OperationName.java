@@ -1,0 +1,33 @@
+package io.flotilla.step;
+
+/**
+ * Every operation a plan can be compiled for. Its {@link #label()} is what the journal, the audit
+ * log and {@code --dry-run} show, and what a plan's fingerprint is made of, so it never changes.
+ */
+public enum OperationName {
+    BOOTSTRAP("bootstrap"),
+    DEPLOY("deploy"),
+    START("start"),
+    STOP("stop"),
+    RESTART("restart"),
+    RELOAD("reload"),
+    DESTROY("destroy"),
+    SCALE_OUT("scale-out"),
+    SCALE_IN("scale-in"),
+    SWITCHOVER("switchover");
+
+    private final String label;
+
+    OperationName(String label) {
+        this.label = label;
+    }
+
+    public String label() {
+        return label;
+    }
+
+    @Override
+    public String toString() {
+        return label;
+    }
+}
