@@ -2,12 +2,10 @@ package io.flotilla.plan;
 
 import io.flotilla.agent.api.AgentClient;
 import io.flotilla.agent.api.AgentException;
-import io.flotilla.agent.api.AgentInfo;
 import io.flotilla.catalog.Bootstrap;
 import io.flotilla.catalog.ComponentKind;
 import io.flotilla.catalog.InstanceContext;
 import io.flotilla.catalog.Support;
-import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.step.ErrorCode;
@@ -18,25 +16,17 @@ import io.flotilla.step.Step;
 import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
-import io.flotilla.wait.Wait;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Compiles cluster operations into plans. Every action checks before it acts, so a plan that
@@ -44,13 +34,18 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class ClusterPlanner {
     private static final Duration BOOTSTRAP_TIMEOUT = Duration.ofMinutes(5);
-    private static final Duration AGENT_START_TIMEOUT = Duration.ofSeconds(20);
-    private static final Duration AGENT_POLL = Duration.ofMillis(100);
 
     private final ClusterContext cluster;
+    private final AgentSteps agents;
 
     public ClusterPlanner(ClusterContext cluster) {
         this.cluster = cluster;
+        this.agents = new AgentSteps(cluster);
+    }
+
+    /** The steps of the cluster's agents. */
+    AgentSteps agents() {
+        return agents;
     }
 
     /**
@@ -70,12 +65,12 @@ public final class ClusterPlanner {
                     Step agent = Step.serial(
                             "agent on " + host,
                             List.of(
-                                    prepareHost(host),
+                                    agents.prepareHost(host),
                                     Step.action(
                                             "deploy/start-agent/" + host,
                                             "start agent on " + host,
                                             host,
-                                            () -> startAgent(host))));
+                                            () -> agents.startAgent(host))));
                     Step instances = Step.parallel(
                             "instances on " + host,
                             onHost.stream().map(this::deployInstance).toList());
@@ -109,7 +104,7 @@ public final class ClusterPlanner {
     public Plan start(Selection selection) {
         selection.check(cluster.topology());
         Plan.Builder plan = Plan.builder(OperationName.START, cluster.name());
-        plan.then(ensureAgents("start"));
+        plan.then(agents.ensureAgents("start"));
         for (List<String> layer : cluster.catalog().startLayers(cluster.topology())) {
             List<Step> tiers = new ArrayList<>();
             for (String tier : layer) {
@@ -137,7 +132,7 @@ public final class ClusterPlanner {
     public Plan stop(Selection selection) {
         selection.check(cluster.topology());
         Plan.Builder plan = Plan.builder(OperationName.STOP, cluster.name());
-        plan.then(ensureAgents("stop"));
+        plan.then(agents.ensureAgents("stop"));
         plan.thenAll(stopSteps("stop", selection));
         return plan.build();
     }
@@ -145,7 +140,7 @@ public final class ClusterPlanner {
     public Plan restart(Selection selection) {
         selection.check(cluster.topology());
         Plan.Builder plan = Plan.builder(OperationName.RESTART, cluster.name());
-        plan.then(ensureAgents("restart"));
+        plan.then(agents.ensureAgents("restart"));
         plan.thenAll(stopSteps("restart", selection));
         Plan start = start(selection);
         start.steps().stream().skip(1).forEach(plan::then);
@@ -161,7 +156,7 @@ public final class ClusterPlanner {
     public Plan reload(Selection selection) {
         selection.check(cluster.topology());
         Plan.Builder plan = Plan.builder(OperationName.RELOAD, cluster.name());
-        plan.then(ensureAgents("reload"));
+        plan.then(agents.ensureAgents("reload"));
         List<List<String>> layers = new ArrayList<>(cluster.catalog().startLayers(cluster.topology()));
         Collections.reverse(layers);
         for (List<String> layer : layers) {
@@ -187,7 +182,7 @@ public final class ClusterPlanner {
     public Plan destroy() {
         Topology topology = cluster.topology();
         Plan.Builder plan = Plan.builder(OperationName.DESTROY, cluster.name());
-        plan.then(ensureAgents("destroy"));
+        plan.then(agents.ensureAgents("destroy"));
         plan.thenAll(stopSteps("destroy", Selection.ALL));
         plan.then(Step.parallel(
                 "Remove instances",
@@ -205,7 +200,7 @@ public final class ClusterPlanner {
                                 "destroy/remove-agent/" + host,
                                 "remove agent on " + host,
                                 host,
-                                () -> removeAgent(host)))
+                                () -> agents.removeAgent(host)))
                         .toList()));
         return plan.build();
     }
@@ -278,7 +273,7 @@ public final class ClusterPlanner {
                                 .formatted(tool, host, tool));
             }
         }
-        if (agentAnswers(host).isEmpty()) {
+        if (agents.agentAnswers(host).isEmpty()) {
             ListeningPorts listening = ListeningPorts.of(executor);
             listening
                     .owner(cluster.agentPort(host))
@@ -338,247 +333,9 @@ public final class ClusterPlanner {
         }
     }
 
-    /** The agent's answer, when an agent of this cluster (same token) already runs on the host. */
-    Optional<AgentInfo> agentAnswers(String host) {
-        try {
-            return Optional.of(cluster.agent(host).info());
-        } catch (AgentException ignored) {
-            return Optional.empty();
-        }
-    }
-
-    Step.Action prepareHost(String host) {
-        return Step.action("deploy/agent/" + host, "install agent on " + host, host, () -> {
-            Executor executor = cluster.executor(host);
-            Path dir = cluster.agentDir(host);
-            executor.mkdirs(dir.toString(), "0700");
-            for (String sub : List.of("lib", "secrets", "instances", "run")) {
-                executor.mkdirs(dir.resolve(sub).toString(), "0700");
-            }
-            installRuntime(executor, dir);
-            for (Path entry : cluster.agentRuntime().classpath()) {
-                copyTree(
-                        executor,
-                        entry,
-                        dir.resolve("lib").resolve(entry.getFileName().toString()));
-            }
-            executor.put(
-                    dir.resolve("token").toString(),
-                    cluster.secrets().agentToken().getBytes(StandardCharsets.UTF_8),
-                    "0600");
-            executor.put(
-                    dir.resolve("secrets/root-password").toString(),
-                    cluster.secrets().rootPassword().getBytes(StandardCharsets.UTF_8),
-                    "0600");
-        });
-    }
-
-    /**
-     * Puts the agent's Java runtime in {@code <agent dir>/jre}, and nothing at all when the runtime
-     * there already is this image (its sha256 is kept beside it). Otherwise the tarball goes over one
-     * channel straight into {@code tar}, which unpacks it while it arrives, beside the old runtime; it
-     * replaces the old one only once the bytes written on the host have the image's sha256.
-     */
-    private void installRuntime(Executor executor, Path dir) {
-        RuntimeImage image = cluster.agentRuntime().image();
-        Path runtime = dir.resolve(AgentRuntime.RUNTIME_DIR);
-        Duration timeout = Duration.ofMinutes(5);
-        CommandResult installed = executor.run(
-                List.of("cat", runtime.resolve(AgentRuntime.IMAGE_MARKER).toString()), Duration.ofSeconds(30));
-        if (installed.succeeded() && installed.stdout().strip().equals(image.sha256())) {
-            return;
-        }
-        String tarball = dir.resolve("jre.tar.gz").toString();
-        String unpacked = dir.resolve(AgentRuntime.RUNTIME_DIR + ".new").toString();
-        String script = String.join(
-                "\n",
-                "set -e",
-                "rm -rf -- \"$2\" \"$3\"",
-                "mkdir -m 0755 -- \"$3\"",
-                "tee -- \"$2\" | tar -xzf - -C \"$3\"",
-                "actual=$(sha256sum -- \"$2\" | cut -d ' ' -f 1)",
-                "if [ \"$actual\" != \"$1\" ]; then echo \"sha256 $actual\" >&2; exit 65; fi",
-                "echo \"$1\" > \"$3/" + AgentRuntime.IMAGE_MARKER + "\"",
-                // A running agent keeps its open files; it uses the new runtime from its next start.
-                "rm -rf -- \"$4\"",
-                "mv -- \"$3\" \"$4\"",
-                "rm -f -- \"$2\"");
-        CommandResult result;
-        try (InputStream in = Files.newInputStream(image.tarball())) {
-            result = executor.stream(
-                    List.of(
-                            "sh",
-                            "-c",
-                            script,
-                            "install-runtime",
-                            image.sha256(),
-                            tarball,
-                            unpacked,
-                            runtime.toString()),
-                    in,
-                    OutputStream.nullOutputStream(),
-                    timeout);
-        } catch (IOException e) {
-            throw new OperationException(
-                    ErrorCode.AGENT_RUNTIME,
-                    "cannot read the agent's Java runtime %s: %s; delete it to have it built again"
-                            .formatted(image.tarball(), e.getMessage()),
-                    e);
-        }
-        if (result.exitCode() == 65) {
-            throw new OperationException(
-                    ErrorCode.AGENT_RUNTIME,
-                    "the agent's Java runtime arrived damaged on %s: %s has %s, expected %s (from %s); deploy again"
-                            .formatted(
-                                    executor.host(),
-                                    tarball,
-                                    result.stderr().strip(),
-                                    image.sha256(),
-                                    image.tarball()));
-        }
-        if (!result.succeeded()) {
-            throw new OperationException(
-                    ErrorCode.AGENT_RUNTIME,
-                    "cannot unpack the agent's Java runtime into %s on %s (exit code %d): %s"
-                            .formatted(
-                                    unpacked,
-                                    executor.host(),
-                                    result.exitCode(),
-                                    result.stderr().strip()));
-        }
-    }
-
-    private static void copyTree(Executor executor, Path source, Path target) {
-        if (!Files.isDirectory(source)) {
-            executor.copy(source, target.toString(), "0644");
-            return;
-        }
-        try (var walk = Files.walk(source)) {
-            for (Path file : walk.filter(Files::isRegularFile).toList()) {
-                Path relative = source.relativize(file);
-                Path destination = target.resolve(relative.toString());
-                executor.mkdirs(destination.getParent().toString(), "0755");
-                executor.copy(file, destination.toString(), "0644");
-            }
-        } catch (IOException e) {
-            throw new OperationException(
-                    ErrorCode.AGENT_INSTALL, "cannot read %s: %s".formatted(source, e.getMessage()), e);
-        }
-    }
-
-    /**
-     * Starts the host's agent unless it already answers; it then re-adopts the instances it supervised.
-     * Where the deploy user's systemd runs (systemd on the host, lingering on for the user), the agent
-     * is its user unit ({@link AgentUnit}); elsewhere it is started detached.
-     */
-    void startAgent(String host) throws InterruptedException {
-        if (agentAnswers(host).isPresent()) {
-            return;
-        }
-        Path dir = cluster.agentDir(host);
-        Executor executor = cluster.executor(host);
-        if (!executor.exists(dir.resolve("token").toString())) {
-            throw new OperationException(
-                    ErrorCode.NOT_DEPLOYED,
-                    "the agent of cluster '%s' is not installed on %s (%s); run `flotilla cluster deploy` first"
-                            .formatted(cluster.name(), host, dir));
-        }
-        List<String> command = new ArrayList<>(List.of(
-                dir.resolve(AgentRuntime.RUNTIME_DIR).resolve("bin/java").toString(),
-                "-Xms8m",
-                "-Xmx48m",
-                "-Xss512k",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-XX:ReservedCodeCacheSize=16m",
-                "-cp",
-                dir.resolve("lib").toString() + "/*:" + classDirs(dir),
-                "io.flotilla.agent.AgentMain",
-                "--dir",
-                dir.toString(),
-                "--listen",
-                cluster.agentAddress(host)));
-        cluster.checkAddress(host).ifPresent(address -> {
-            command.add("--check-listen");
-            command.add(address);
-        });
-        AgentUnit unit = new AgentUnit(cluster.name());
-        boolean systemd = AgentUnit.available(executor);
-        if (systemd) {
-            unit.start(executor, command, dir, dir.resolve("agent.log"));
-        } else {
-            executor.startDetached(command, dir.resolve("agent.log").toString());
-        }
-        AtomicReference<AgentException> last = new AtomicReference<>();
-        boolean answered = Wait.until(AGENT_START_TIMEOUT, AGENT_POLL, () -> {
-            try {
-                cluster.agent(host).info();
-                return true;
-            } catch (AgentException e) {
-                last.set(e);
-                return false;
-            }
-        });
-        if (answered) {
-            return;
-        }
-        var log = executor.run(
-                List.of("tail", "-n", "20", dir.resolve("agent.log").toString()), Duration.ofSeconds(5));
-        throw new OperationException(
-                ErrorCode.AGENT_START,
-                "the agent on %s did not answer within %d s: %s\n  last lines of %s:\n    %s%s"
-                        .formatted(
-                                host,
-                                AGENT_START_TIMEOUT.toSeconds(),
-                                last.get() == null ? "" : last.get().getMessage(),
-                                dir.resolve("agent.log"),
-                                log.stdout().strip().replace("\n", "\n    "),
-                                systemd
-                                        ? "\n  it runs as the systemd user unit %s of %s: see `systemctl --user status %s` there"
-                                                .formatted(
-                                                        unit.name(),
-                                                        cluster.topology()
-                                                                .global()
-                                                                .user(),
-                                                        unit.name())
-                                        : ""),
-                last.get());
-    }
-
-    /** Class directories (a build tree's target/classes) copied into lib/ go on the class path by name. */
-    private String classDirs(Path dir) {
-        return String.join(
-                ":",
-                cluster.agentRuntime().classpath().stream()
-                        .filter(Files::isDirectory)
-                        .map(entry -> dir.resolve("lib")
-                                .resolve(entry.getFileName().toString())
-                                .toString())
-                        .toList());
-    }
-
-    private Step ensureAgents(String operation) {
-        return Step.parallel(
-                "Reach agents",
-                cluster.topology().hosts().stream()
-                        .map(host -> (Step) Step.action(
-                                "%s/reach-agent/%s".formatted(operation, host), "reach agent on " + host, host, () -> {
-                                    if (operation.equals("destroy") && !agentInstalled(host)) {
-                                        return; // A deploy that stopped before installing it: nothing runs there.
-                                    }
-                                    startAgent(host);
-                                }))
-                        .toList());
-    }
-
-    private boolean agentInstalled(String host) {
-        return cluster.executor(host)
-                .exists(cluster.agentDir(host).resolve("token").toString());
-    }
-
     /** Stops an instance; destroy also accepts an instance its agent never knew or an agent that was never installed. */
     void stopInstance(String operation, Instance instance) {
-        if (operation.equals("destroy") && !agentInstalled(instance.host())) {
+        if (operation.equals("destroy") && !agents.agentInstalled(instance.host())) {
             return;
         }
         try {
@@ -733,55 +490,5 @@ public final class ClusterPlanner {
         }
         executor.remove(instance.logDir());
         executor.remove(instance.deployDir());
-    }
-
-    /**
-     * Shuts the agent down and waits for its process to be gone (killing it after 10 s) before removing its
-     * files. An agent that is a systemd user unit is stopped by systemd, and its unit removed.
-     */
-    void removeAgent(String host) throws InterruptedException {
-        Executor executor = cluster.executor(host);
-        AgentUnit unit = new AgentUnit(cluster.name());
-        if (unit.installed(executor)) {
-            unit.remove(executor);
-        }
-        Optional<AgentInfo> info = agentAnswers(host);
-        if (info.isPresent()) {
-            cluster.agent(host).shutdown();
-            String pid = String.valueOf(info.get().pid());
-            boolean exited = Wait.until(
-                    Duration.ofSeconds(10),
-                    AGENT_POLL,
-                    () -> !executor.run(List.of("kill", "-0", pid), Duration.ofSeconds(5))
-                            .succeeded());
-            if (!exited) {
-                executor.run(List.of("kill", "-9", pid), Duration.ofSeconds(5));
-            }
-        }
-        executor.remove(cluster.agentDir(host).toString());
-        removeEmptyParents(host);
-    }
-
-    /** The folders that held the instances' dirs go too when nothing else is left in them (another cluster may share them). */
-    private void removeEmptyParents(String host) {
-        TreeSet<Path> parents = new TreeSet<>(
-                Comparator.comparingInt(Path::getNameCount).reversed().thenComparing(Comparator.naturalOrder()));
-        parents.add(cluster.agentDir(host).getParent());
-        for (Instance instance : cluster.topology().instances()) {
-            if (instance.host().equals(host)) {
-                for (String dir : instance.dataDir() == null
-                        ? List.of(instance.deployDir(), instance.logDir())
-                        : List.of(instance.deployDir(), instance.logDir(), instance.dataDir())) {
-                    Path parent = Path.of(dir).getParent();
-                    if (parent != null && parent.getNameCount() > 1) {
-                        parents.add(parent);
-                    }
-                }
-            }
-        }
-        Executor executor = cluster.executor(host);
-        for (Path parent : parents) {
-            executor.run(List.of("rmdir", "--ignore-fail-on-non-empty", parent.toString()), Duration.ofSeconds(10));
-        }
     }
 }

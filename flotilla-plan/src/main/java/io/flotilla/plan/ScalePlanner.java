@@ -86,7 +86,7 @@ public final class ScalePlanner {
         if (!newHosts.isEmpty()) {
             plan.then(Step.parallel(
                     "Install agents",
-                    newHosts.stream().map(afterPlanner::prepareHost).toList()));
+                    newHosts.stream().map(afterPlanner.agents()::prepareHost).toList()));
             plan.then(Step.parallel(
                     "Start agents",
                     newHosts.stream()
@@ -94,7 +94,7 @@ public final class ScalePlanner {
                                     "scale-out/start-agent/" + host,
                                     "start agent on " + host,
                                     host,
-                                    () -> afterPlanner.startAgent(host)))
+                                    () -> afterPlanner.agents().startAgent(host)))
                             .toList()));
         }
         List<Step> reach = oldHosts.stream()
@@ -103,7 +103,7 @@ public final class ScalePlanner {
                         "scale-out/reach-agent/" + host,
                         "reach agent on " + host,
                         host,
-                        () -> afterPlanner.startAgent(host)))
+                        () -> afterPlanner.agents().startAgent(host)))
                 .toList();
         if (!reach.isEmpty()) {
             plan.then(Step.parallel("Reach agents", reach));
@@ -183,7 +183,7 @@ public final class ScalePlanner {
                                 "scale-in/reach-agent/" + host,
                                 "reach agent on " + host,
                                 host,
-                                () -> beforePlanner.startAgent(host)))
+                                () -> beforePlanner.agents().startAgent(host)))
                         .toList()));
         List<Step> reloads = reloads("scale-in", List.of(), leaving);
         if (!reloads.isEmpty()) {
@@ -221,7 +221,7 @@ public final class ScalePlanner {
                                     "scale-in/remove-agent/" + host,
                                     "remove agent on " + host,
                                     host,
-                                    () -> beforePlanner.removeAgent(host)))
+                                    () -> beforePlanner.agents().removeAgent(host)))
                             .toList()));
         }
         return plan.build();
