@@ -2,9 +2,6 @@ package io.flotilla.operations;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.agent.api.AgentException;
-import io.flotilla.agent.api.InstanceStatus;
-import io.flotilla.agent.api.ProbeResult;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ClusterSecrets;
 import io.flotilla.engine.ClusterLock;
@@ -17,8 +14,6 @@ import io.flotilla.engine.Operation;
 import io.flotilla.engine.SshAccess;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
-import io.flotilla.exec.ListeningPorts;
-import io.flotilla.plan.AgentRuntime;
 import io.flotilla.plan.ClusterContext;
 import io.flotilla.plan.ClusterPlanner;
 import io.flotilla.plan.ScalePlanner;
@@ -36,23 +31,15 @@ import io.flotilla.topology.TopologyException;
 import io.flotilla.topology.TopologyParser;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * The operations on clusters whose hosts are this machine: deploy, start, stop, restart,
@@ -60,18 +47,21 @@ import java.util.stream.Collectors;
  */
 public final class ClusterManager {
     public static final int DEFAULT_AGENT_PORT = 9760;
-    private static final String VERSION = "0.1.0";
 
     private final FlotillaHome home;
     private final Catalog catalog;
     private final Engine engine;
     private final Operation.ResumeListener resumeListener;
+    private final AgentPorts agentPorts;
+    private final ClusterContexts contexts;
 
     public ClusterManager(FlotillaHome home, Catalog catalog, Engine engine, Operation.ResumeListener resumeListener) {
         this.home = requireNonNull(home, "home is null");
         this.catalog = requireNonNull(catalog, "catalog is null");
         this.engine = requireNonNull(engine, "engine is null");
         this.resumeListener = requireNonNull(resumeListener, "resumeListener is null");
+        this.agentPorts = new AgentPorts(home);
+        this.contexts = new ClusterContexts(home, catalog);
     }
 
     public FlotillaHome home() {
@@ -81,15 +71,7 @@ public final class ClusterManager {
     /** Parses and validates a topology for a new or resumed deploy, against the other clusters too. */
     public Topology checkTopology(String name, Path file, String yaml, SshLogin login) {
         Topology topology = TopologyParser.parse(yaml, file.toString());
-        Map<String, Topology> others = new LinkedHashMap<>();
-        for (ClusterStore other : home.clusters()) {
-            if (!other.name().equals(name)) {
-                others.put(
-                        other.name(),
-                        TopologyParser.parse(
-                                other.topologyText(), other.topologyFile().toString()));
-            }
-        }
+        Map<String, Topology> others = otherTopologies(name);
         var conflicts = TopologyConflicts.between(topology, others);
         if (!conflicts.isEmpty()) {
             throw new TopologyException(conflicts);
@@ -242,15 +224,7 @@ public final class ClusterManager {
      */
     public ScaleOut checkScaleOut(String name, Path file, String yaml) {
         ClusterStore store = existing(name);
-        Map<String, Topology> others = new LinkedHashMap<>();
-        for (ClusterStore other : home.clusters()) {
-            if (!other.name().equals(name)) {
-                others.put(
-                        other.name(),
-                        TopologyParser.parse(
-                                other.topologyText(), other.topologyFile().toString()));
-            }
-        }
+        Map<String, Topology> others = otherTopologies(name);
         ScaleOut scaleOut = ScaleOut.read(
                 name, store.topologyText(), store.topologyFile().toString(), yaml, file.toString(), others);
         SshAccess ssh = store.meta().ssh();
@@ -503,12 +477,6 @@ public final class ClusterManager {
         return TopologyParser.parse(swappedYaml(store, to), store.topologyFile().toString());
     }
 
-    private static Topology withoutInstance(ClusterStore store, Instance leaving) {
-        String yaml =
-                ScaleOut.without(store.topologyText(), store.topologyFile().toString(), leaving);
-        return TopologyParser.parse(yaml, store.topologyFile().toString());
-    }
-
     private static void requireDeployed(ClusterStore store) {
         if (store.meta().status().equals("deploying")) {
             throw new OperationException(
@@ -532,7 +500,7 @@ public final class ClusterManager {
         }
         ClusterMeta probe;
         try (Hosts hosts = new Hosts(meta.ssh(), store.dir().resolve("known_hosts"))) {
-            probe = newMeta(store, merged, DEFAULT_AGENT_PORT, meta.ssh(), hosts, fresh);
+            probe = agentPorts.newMeta(store, merged, DEFAULT_AGENT_PORT, meta.ssh(), hosts, fresh);
         }
         Map<String, Integer> agentPorts = new HashMap<>(meta.agentPorts());
         Map<String, Integer> checkPorts = new HashMap<>(meta.checkPorts());
@@ -551,40 +519,11 @@ public final class ClusterManager {
 
     /**
      * Runs a shell command on hosts of the cluster side by side (all of them when {@code hosts} is
-     * empty) and returns each host's result in topology order; a host that cannot be reached gets
-     * exit code 255 and the reason on stderr, and the others still answer.
+     * empty), see {@link HostCommands#run}.
      */
     public Map<String, CommandResult> exec(String name, String command, Set<String> hosts, Duration timeout) {
         ClusterStore store = existing(name);
-        Topology topology =
-                TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
-        List<String> targets = topology.hosts().stream()
-                .filter(host -> hosts.isEmpty() || hosts.contains(host))
-                .toList();
-        Set<String> unknown = new java.util.TreeSet<>(hosts);
-        unknown.removeAll(topology.hosts());
-        if (!unknown.isEmpty()) {
-            throw new OperationException(
-                    ErrorCode.BAD_SELECTION,
-                    "%s not in cluster '%s'; its hosts are %s"
-                            .formatted(String.join(", ", unknown), name, String.join(", ", topology.hosts())));
-        }
-        Map<String, CommandResult> results = new ConcurrentHashMap<>();
-        try (Hosts executors = new Hosts(store.meta().ssh(), store.dir().resolve("known_hosts"));
-                ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (String host : targets) {
-                threads.submit(() -> {
-                    try {
-                        results.put(host, executors.apply(host).run(List.of("sh", "-c", command), timeout));
-                    } catch (RuntimeException e) {
-                        results.put(host, new CommandResult(255, "", e.getMessage() + "\n"));
-                    }
-                });
-            }
-        }
-        Map<String, CommandResult> ordered = new LinkedHashMap<>();
-        targets.forEach(host -> ordered.put(host, results.get(host)));
-        return ordered;
+        return HostCommands.run(store, topology(name), command, hosts, timeout);
     }
 
     public List<ClusterStore> list() {
@@ -600,92 +539,10 @@ public final class ClusterManager {
     public ClusterView display(String name) {
         ClusterContext context = context(existing(name));
         try {
-            return view(context);
+            return new ClusterDisplay(catalog).view(context);
         } finally {
             context.close();
         }
-    }
-
-    private ClusterView view(ClusterContext context) {
-        String name = context.name();
-        Topology topology = context.topology();
-        Map<String, Map<String, InstanceStatus>> byHost = new ConcurrentHashMap<>();
-        Map<String, String> unreachable = new ConcurrentHashMap<>();
-        Map<String, ProbeResult> readiness = new ConcurrentHashMap<>();
-        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<?>> hosts = new ArrayList<>();
-            for (String host : topology.hosts()) {
-                hosts.add(threads.submit(() -> {
-                    try {
-                        byHost.put(
-                                host,
-                                context.agent(host).instances().stream()
-                                        .collect(Collectors.toMap(InstanceStatus::id, status -> status)));
-                    } catch (AgentException e) {
-                        unreachable.put(host, e.getMessage());
-                    }
-                }));
-            }
-            waitAll(hosts);
-            List<Future<?>> probes = new ArrayList<>();
-            for (Instance instance : topology.instances()) {
-                InstanceStatus status =
-                        byHost.getOrDefault(instance.host(), Map.of()).get(instance.id());
-                if (status != null && status.state() == InstanceStatus.State.RUNNING) {
-                    probes.add(threads.submit(() -> {
-                        try {
-                            readiness.put(
-                                    instance.id(),
-                                    context.agent(instance.host()).ready(instance.id()));
-                        } catch (AgentException e) {
-                            readiness.put(instance.id(), ProbeResult.notReady(e.getMessage()));
-                        }
-                    }));
-                }
-            }
-            waitAll(probes);
-        }
-        List<ClusterView.InstanceView> views = new ArrayList<>();
-        for (Instance instance : topology.instances()) {
-            String status;
-            String detail = "";
-            if (unreachable.containsKey(instance.host())) {
-                status = "Disconnected";
-                detail = unreachable.get(instance.host());
-            } else {
-                InstanceStatus state =
-                        byHost.getOrDefault(instance.host(), Map.of()).get(instance.id());
-                if (state == null) {
-                    status = "Missing";
-                    detail = "the agent on %s does not know this instance; deploy again".formatted(instance.host());
-                } else {
-                    String[] shown = switch (state.state()) {
-                        case STOPPED -> new String[] {"Down", ""};
-                        case BACKOFF -> new String[] {"Restarting", state.lastExit()};
-                        case FAILED -> new String[] {"Failed", state.lastExit()};
-                        case RUNNING -> {
-                            ProbeResult ready = readiness.get(instance.id());
-                            yield new String[] {
-                                ready != null && ready.ready() ? "Up" : "Unready", ready == null ? "" : ready.detail()
-                            };
-                        }
-                    };
-                    status = shown[0];
-                    detail = shown[1];
-                }
-            }
-            views.add(new ClusterView.InstanceView(
-                    instance.id(),
-                    catalog.tier(instance),
-                    instance.host(),
-                    instance.mainPort(),
-                    List.copyOf(instance.ports().values()),
-                    status,
-                    instance.deployDir(),
-                    instance.dataDir(),
-                    status.equals("Up") ? "" : detail));
-        }
-        return new ClusterView(name, views, endpoints(topology));
     }
 
     /** How clients reach the cluster: the gateway (or the primary), Prometheus, Alertmanager, etcd. */
@@ -693,140 +550,50 @@ public final class ClusterManager {
         return catalog.endpoints(topology);
     }
 
-    private static void waitAll(List<Future<?>> futures) {
-        for (Future<?> future : futures) {
-            try {
-                future.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new OperationException(ErrorCode.INTERRUPTED, "interrupted while asking the agents", e);
-            } catch (ExecutionException e) {
-                throw new OperationException(
-                        ErrorCode.DISPLAY,
-                        "cannot read the cluster's status: " + e.getCause().getMessage(),
-                        e.getCause());
-            }
-        }
-    }
-
     private ClusterStore existing(String name) {
-        ClusterStore store = home.cluster(name);
-        if (!store.exists()) {
-            String known = home.clusters().stream().map(ClusterStore::name).collect(Collectors.joining(", "));
-            throw new OperationException(
-                    ErrorCode.NO_CLUSTER,
-                    "cluster '%s' does not exist%s"
-                            .formatted(
-                                    name,
-                                    known.isEmpty()
-                                            ? "; deploy one with `flotilla cluster deploy NAME FILE`"
-                                            : "; the clusters are: " + known));
-        }
-        return store;
+        return contexts.existing(name);
     }
 
     private ClusterContext context(ClusterStore store) {
-        Topology topology =
-                TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
-        return context(store, topology, store.meta(), store.secrets());
+        return contexts.of(store);
     }
 
     private ClusterContext context(ClusterStore store, Topology topology, ClusterMeta meta, ClusterSecrets secrets) {
-        return context(store, topology, meta, secrets, hosts(store, meta));
+        return contexts.of(store, topology, meta, secrets);
     }
 
-    /** A context whose close() also closes {@code executors} when they are {@link AutoCloseable}. */
     private ClusterContext context(
             ClusterStore store,
             Topology topology,
             ClusterMeta meta,
             ClusterSecrets secrets,
             Function<String, Executor> executors) {
-        return new ClusterContext(
-                store.name(),
-                topology,
-                catalog,
-                secrets,
-                meta.agentPorts(),
-                meta.checkPorts(),
-                executors,
-                AgentRuntime.current(home.cache()),
-                meta.osUser());
+        return contexts.of(store, topology, meta, secrets, executors);
     }
 
     private static Hosts hosts(ClusterStore store, ClusterMeta meta) {
-        return new Hosts(meta.ssh(), store.dir().resolve("known_hosts"));
+        return ClusterContexts.hosts(store, meta);
     }
 
-    /**
-     * Chooses each host's agent port, the first from {@code agentPortBase} (9760 by default) up that
-     * nothing listens on and no instance or other cluster uses, and the next such port for the
-     * agent's answers to HAProxy's health checks.
-     */
-    /** The cluster's new meta; with {@code hosts}, the agent ports also avoid what listens on the hosts. */
     private ClusterMeta newMeta(ClusterStore store, Topology topology, int agentPortBase, SshAccess ssh, Hosts hosts) {
-        return newMeta(store, topology, agentPortBase, ssh, hosts, List.copyOf(topology.hosts()));
-    }
-
-    private ClusterMeta newMeta(
-            ClusterStore store,
-            Topology topology,
-            int agentPortBase,
-            SshAccess ssh,
-            Hosts connections,
-            List<String> hosts) {
-        String name = store.name();
-        Map<String, ListeningPorts> listeningByHost =
-                connections == null ? Map.of() : listeningPorts(hosts, connections);
-        Map<String, Integer> agentPorts = new HashMap<>();
-        Map<String, Integer> checkPorts = new HashMap<>();
-        for (String host : hosts) {
-            Set<Integer> taken = new HashSet<>();
-            topology.instances().stream()
-                    .filter(instance -> instance.host().equals(host))
-                    .forEach(instance -> taken.addAll(instance.ports().values()));
-            for (ClusterStore other : home.clusters()) {
-                if (!other.name().equals(name)) {
-                    ClusterMeta meta = other.meta();
-                    taken.add(meta.agentPorts().getOrDefault(host, 0));
-                    taken.add(meta.checkPorts().getOrDefault(host, 0));
-                }
-            }
-            ListeningPorts listening = listeningByHost.getOrDefault(host, ListeningPorts.none());
-            int agentPort = freePort(agentPortBase, taken, listening);
-            taken.add(agentPort);
-            agentPorts.put(host, agentPort);
-            checkPorts.put(host, freePort(agentPort + 1, taken, listening));
-        }
-        return new ClusterMeta(
-                name,
-                VERSION,
-                Instant.now().toString(),
-                "deploying",
-                agentPorts,
-                checkPorts,
-                ssh == null ? System.getProperty("user.name") : ssh.user(),
-                ssh);
-    }
-
-    /**
-     * What listens on each host, asked of every host at once over one pool of connections. It is
-     * the first contact with the hosts, so a host that cannot be reached, or whose key is refused,
-     * is reported here, with every other such host, before anything is written.
-     */
-    private static Map<String, ListeningPorts> listeningPorts(List<String> targets, Hosts hosts) {
-        return HostBootstrap.onEveryHost(hosts, targets, (host, executor) -> ListeningPorts.of(executor));
+        return agentPorts.newMeta(store, topology, agentPortBase, ssh, hosts, List.copyOf(topology.hosts()));
     }
 
     private static List<String> remoteHosts(Collection<String> hosts) {
         return hosts.stream().filter(host -> !Hosts.isLocal(host)).toList();
     }
 
-    private static int freePort(int from, Set<Integer> taken, ListeningPorts listening) {
-        int port = from;
-        while (taken.contains(port) || listening.owner(port).isPresent()) {
-            port++;
+    /** The topologies of every other cluster of this home, for the checks that a new one does not clash with them. */
+    private Map<String, Topology> otherTopologies(String name) {
+        Map<String, Topology> others = new LinkedHashMap<>();
+        for (ClusterStore other : home.clusters()) {
+            if (!other.name().equals(name)) {
+                others.put(
+                        other.name(),
+                        TopologyParser.parse(
+                                other.topologyText(), other.topologyFile().toString()));
+            }
         }
-        return port;
+        return others;
     }
 }
