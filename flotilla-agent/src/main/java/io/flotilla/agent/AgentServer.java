@@ -10,11 +10,16 @@ import io.flotilla.agent.api.AgentException.Code;
 import io.flotilla.agent.api.AgentInfo;
 import io.flotilla.agent.api.AgentJson;
 import io.flotilla.agent.api.ConfigItem;
+import io.flotilla.agent.api.EndSessionsRequest;
+import io.flotilla.agent.api.FenceRequest;
+import io.flotilla.agent.api.GtidWait;
 import io.flotilla.agent.api.InstanceSpec;
 import io.flotilla.agent.api.InstanceStatus;
 import io.flotilla.agent.api.LogQuery;
 import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.ProbeResult;
+import io.flotilla.agent.api.ReleaseRequest;
+import io.flotilla.agent.api.ReplicationSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -61,6 +66,7 @@ public final class AgentServer implements AutoCloseable {
     private final HostSampler sampler;
     private final LogSearch logs;
     private final InstanceAdmin admin;
+    private final ReplicationAdmin replication;
 
     private AgentServer(
             HttpServer server,
@@ -81,6 +87,7 @@ public final class AgentServer implements AutoCloseable {
         this.sampler = HostSampler.start(SAMPLE_INTERVAL);
         this.logs = new LogSearch(supervisor, ZoneId.systemDefault());
         this.admin = new InstanceAdmin(supervisor);
+        this.replication = new ReplicationAdmin(supervisor);
     }
 
     /**
@@ -130,6 +137,7 @@ public final class AgentServer implements AutoCloseable {
         server.stop(0);
         handlers.shutdownNow();
         sampler.close();
+        replication.close();
     }
 
     private void handle(HttpExchange exchange) {
@@ -307,8 +315,43 @@ public final class AgentServer implements AutoCloseable {
                     default -> throw noRoute(method, path);
                 }
             }
+            case 4 -> {
+                if (!segments.getFirst().equals("instances") || !segments.get(2).equals("replication")) {
+                    throw noRoute(method, path);
+                }
+                return replicationVerb(exchange, method, path, segments.get(1), segments.get(3));
+            }
             default -> throw noRoute(method, path);
         }
+    }
+
+    /** {@code /v1/instances/ID/replication/VERB}: the replication state (GET) and verbs (POST). */
+    private Reply replicationVerb(HttpExchange exchange, String method, String path, String id, String verb)
+            throws IOException {
+        if (verb.equals("state")) {
+            expect(method, path, "GET");
+            return Reply.ok(replication.state(id));
+        }
+        expect(method, path, "POST");
+        LOG.log(Level.INFO, "replication %s of %s asked by %s".formatted(verb, id, exchange.getRemoteAddress()));
+        return Reply.ok(
+                switch (verb) {
+                    case "fence" -> replication.fence(id, read(exchange, FenceRequest.class, "fence request"));
+                    case "release" ->
+                        replication.release(
+                                id,
+                                read(exchange, ReleaseRequest.class, "release").writable());
+                    case "end-sessions" ->
+                        replication.endSessions(
+                                id,
+                                read(exchange, EndSessionsRequest.class, "sessions to keep")
+                                        .keepUser());
+                    case "promote" -> replication.promote(id);
+                    case "source" ->
+                        replication.source(id, read(exchange, ReplicationSource.class, "replication source"));
+                    case "wait" -> replication.await(id, read(exchange, GtidWait.class, "GTID wait"));
+                    default -> throw noRoute(method, path);
+                });
     }
 
     // A stopped instance is not ready even when something else answers on its port.

@@ -22,18 +22,17 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLWarning;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -160,7 +159,12 @@ public final class InstanceAdmin {
                 throw new AgentException(
                         Code.REFUSED,
                         "%s %s refused %s = %s: %s"
-                                .formatted(spec.component(), id, variable, value, firstLine(e.getMessage())));
+                                .formatted(
+                                        spec.component(),
+                                        id,
+                                        variable,
+                                        value,
+                                        SqlConnections.firstLine(e.getMessage())));
             }
             persist(admin, variable, applied);
             return new ConfigResult(
@@ -459,38 +463,11 @@ public final class InstanceAdmin {
     }
 
     private <T> T withSql(InstanceSpec spec, SqlWork<T> work) {
-        SqlAdmin admin = spec.sql();
-        String address = admin.host().contains(":")
-                ? "[%s]:%d".formatted(admin.host(), admin.port())
-                : "%s:%d".formatted(admin.host(), admin.port());
-        Properties properties = new Properties();
-        properties.setProperty("user", admin.user());
-        try {
-            properties.setProperty("password", ProbeRunner.readPassword(Path.of(admin.passwordFile())));
-        } catch (RuntimeException e) {
-            throw new AgentException(
-                    Code.INTERNAL, "cannot reach %s %s: %s".formatted(spec.component(), spec.id(), e.getMessage()));
-        }
-        properties.setProperty("connectTimeout", "3000");
-        properties.setProperty("socketTimeout", "10000");
-        // The instance is on the agent's own host: the password never leaves the machine.
-        properties.setProperty("sslMode", "disable");
-        try (Connection connection = DriverManager.getConnection("jdbc:mariadb://%s/".formatted(address), properties)) {
+        try (Connection connection = SqlConnections.open(spec, Duration.ofSeconds(10))) {
             return work.run(connection);
         } catch (SQLException e) {
-            throw new AgentException(
-                    Code.INSTANCE_DOWN,
-                    "%s %s does not answer SQL on %s: %s; check that it runs (flotilla cluster display)"
-                            .formatted(spec.component(), spec.id(), address, firstLine(e.getMessage())));
+            throw SqlConnections.down(spec, e);
         }
-    }
-
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "";
-        }
-        int newline = message.indexOf('\n');
-        return newline < 0 ? message : message.substring(0, newline);
     }
 
     private static String nullToEmpty(String value) {

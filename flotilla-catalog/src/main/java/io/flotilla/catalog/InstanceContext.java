@@ -62,6 +62,11 @@ public record InstanceContext(
         return agentDir.resolve("secrets").resolve("root-password");
     }
 
+    /** The file, readable only by its owner, that holds the cluster's replication password on this host. */
+    public Path replicationPasswordFile() {
+        return agentDir.resolve("secrets").resolve("replication-password");
+    }
+
     /** The address other hosts use to reach a port of this instance. */
     public String address(String portField) {
         return instance.host() + ":" + instance.port(portField);

@@ -3,9 +3,11 @@ package io.flotilla.cli;
 import static io.flotilla.testing.Eventually.assertEventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flotilla.engine.FlotillaHome;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -112,6 +114,12 @@ class LocalClusterTest {
         assertThat(findFiles(root, "bootstrap.sql"))
                 .as("bootstrap secrets are removed")
                 .isEmpty();
+        Path replicationPassword = root.resolve("deploy/flotilla-agent-lc/secrets/replication-password");
+        assertThat(Files.getPosixFilePermissions(replicationPassword))
+                .as("the agent's copy of the replication password, for its replication verbs")
+                .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        assertThat(Files.readString(replicationPassword))
+                .isEqualTo(new FlotillaHome(home).cluster(NAME).secrets().replicationPassword());
     }
 
     @Test

@@ -69,6 +69,11 @@ final class AgentSteps {
                     dir.resolve("secrets/root-password").toString(),
                     cluster.secrets().rootPassword().getBytes(StandardCharsets.UTF_8),
                     "0600");
+            // The agent's replication verbs point a replica at its primary without the password in a request.
+            executor.put(
+                    dir.resolve("secrets/replication-password").toString(),
+                    cluster.secrets().replicationPassword().getBytes(StandardCharsets.UTF_8),
+                    "0600");
         });
     }
 

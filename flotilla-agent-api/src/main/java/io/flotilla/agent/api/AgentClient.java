@@ -15,6 +15,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import tools.jackson.core.JacksonException;
@@ -225,6 +226,54 @@ public final class AgentClient implements AutoCloseable {
     /** The replication of a SQL instance: one entry per primary it replicates from. */
     public List<ReplicaStatus> replication(String id) {
         return call("GET", instancePath(id) + "/replication", null, timeout, listOf(ReplicaStatus.class));
+    }
+
+    /** Where a replicated instance stands: read-only or not, its GTID positions, its fence and its source. */
+    public ReplicationState replicationState(String id) {
+        return call("GET", instancePath(id) + "/replication/state", null, timeout, type(ReplicationState.class));
+    }
+
+    /** Fences the instance (see {@link FenceRequest}); the agent holds its read lock until released or lapsed. */
+    public ReplicationState fence(String id, FenceRequest request) {
+        return replicationVerb(id, "fence", request, timeout);
+    }
+
+    /** Lets the instance's fence go; with {@code writable}, it takes writes again. */
+    public ReplicationState release(String id, boolean writable) {
+        return replicationVerb(id, "release", new ReleaseRequest(writable), timeout);
+    }
+
+    /** Ends the client sessions of the instance but the fence's and those of {@code keepUser}. */
+    public ReplicationState endSessions(String id, String keepUser) {
+        return replicationVerb(id, "end-sessions", new EndSessionsRequest(keepUser), timeout);
+    }
+
+    /** Makes the instance stop replicating, forget its primary and take writes. */
+    public ReplicationState promote(String id) {
+        return replicationVerb(id, "promote", Map.of(), timeout);
+    }
+
+    /** Makes the instance replicate from {@code source} with GTID. */
+    public ReplicationState setSource(String id, ReplicationSource source) {
+        return replicationVerb(id, "source", source, timeout);
+    }
+
+    /**
+     * Waits until the instance applied {@code wait.gtid()}.
+     *
+     * @throws AgentException with {@link Code#REFUSED} when it did not within {@code wait.timeoutSeconds()}
+     */
+    public ReplicationState awaitGtid(String id, GtidWait wait) {
+        return replicationVerb(id, "wait", wait, timeout.plusSeconds(wait.timeoutSeconds()));
+    }
+
+    private ReplicationState replicationVerb(String id, String verb, Object request, Duration requestTimeout) {
+        return call(
+                "POST",
+                instancePath(id) + "/replication/" + verb,
+                json.writeValueAsBytes(request),
+                requestTimeout,
+                type(ReplicationState.class));
     }
 
     /** The slow query log entries of a SQL instance in {@code [from, to]}. */

@@ -1,0 +1,327 @@
+package io.flotilla.agent;
+
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.AgentException.Code;
+import io.flotilla.agent.api.FenceRequest;
+import io.flotilla.agent.api.GtidWait;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.ReplicaStatus;
+import io.flotilla.agent.api.ReplicationSource;
+import io.flotilla.agent.api.ReplicationState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The replication verbs of a MariaDB instance on the agent's host, run where the instance is so
+ * that no SQL connection crosses the network: report its GTID state, fence it (read-only, client
+ * sessions killed, a global read lock the agent holds), release it, end the sessions that waited
+ * on the lock, promote it, point it at a primary, and wait until it applied a position.
+ *
+ * <p>A fence outlives the request that took it, not the agent: the agent lets it go by itself
+ * after the request's {@code holdSeconds}, and when it stops.
+ */
+final class ReplicationAdmin implements AutoCloseable {
+    private static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(30);
+    /** How long taking the read lock may wait for running statements; a longer one fails the fence. */
+    private static final int LOCK_WAIT_SECONDS = 30;
+
+    private final Supervisor supervisor;
+    private final Map<String, Fence> fences = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService expiries = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("fence-expiry").daemon().factory());
+
+    /** A held global read lock: its session, that session's id on the server, and when it lapses. */
+    private record Fence(Connection session, long sessionId, ScheduledFuture<?> expiry) {}
+
+    ReplicationAdmin(Supervisor supervisor) {
+        this.supervisor = supervisor;
+    }
+
+    ReplicationState state(String id) {
+        InstanceSpec spec = supervisor.spec(id);
+        return withSql(spec, statement -> state(id, statement));
+    }
+
+    /** Fences the instance, again when a fence is held already (its hold then starts over). */
+    ReplicationState fence(String id, FenceRequest request) {
+        InstanceSpec spec = supervisor.spec(id);
+        synchronized (this) {
+            Fence held = fences.get(id);
+            if (held != null && isOpen(held)) {
+                held.expiry().cancel(false);
+                fences.put(id, new Fence(held.session(), held.sessionId(), expire(id, held, request.holdSeconds())));
+                return withSql(spec, statement -> {
+                    killClients(statement, held.sessionId(), request.keepUser());
+                    return state(id, statement);
+                });
+            }
+            Connection session = SqlConnections.open(spec, STATEMENT_TIMEOUT);
+            try (Statement statement = session.createStatement()) {
+                statement.execute("SET GLOBAL read_only = ON");
+                long own = Long.parseLong(scalar(statement, "SELECT CONNECTION_ID()"));
+                killClients(statement, own, request.keepUser());
+                statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
+                statement.execute("FLUSH TABLES WITH READ LOCK");
+                Fence fence = new Fence(session, own, null);
+                fences.put(id, new Fence(session, own, expire(id, fence, request.holdSeconds())));
+                return state(id, statement);
+            } catch (SQLException | RuntimeException e) {
+                closeQuietly(session);
+                throw e instanceof SQLException sql ? SqlConnections.down(spec, sql) : (RuntimeException) e;
+            }
+        }
+    }
+
+    /** Lets the fence go; with {@code writable}, the instance takes writes again ({@code read_only = OFF}). */
+    ReplicationState release(String id, boolean writable) {
+        InstanceSpec spec = supervisor.spec(id);
+        synchronized (this) {
+            Fence held = fences.remove(id);
+            if (held != null) {
+                held.expiry().cancel(false);
+                closeQuietly(held.session());
+            }
+        }
+        return withSql(spec, statement -> {
+            if (writable) {
+                statement.execute("SET GLOBAL read_only = OFF");
+            }
+            return state(id, statement);
+        });
+    }
+
+    /** Ends every client session but the fence's and those of {@code keepUser}: they waited on the lock. */
+    ReplicationState endSessions(String id, String keepUser) {
+        InstanceSpec spec = supervisor.spec(id);
+        Fence held = fences.get(id);
+        return withSql(spec, statement -> {
+            killClients(statement, held == null ? -1 : held.sessionId(), keepUser);
+            return state(id, statement);
+        });
+    }
+
+    /** Stops replicating, forgets its primary and takes writes; a primary already is left as it is. */
+    ReplicationState promote(String id) {
+        InstanceSpec spec = supervisor.spec(id);
+        return withSql(spec, statement -> {
+            if (replica(statement) != null) {
+                statement.execute("STOP SLAVE");
+                statement.execute("RESET SLAVE ALL");
+            }
+            statement.execute("SET GLOBAL read_only = OFF");
+            return state(id, statement);
+        });
+    }
+
+    /**
+     * Replicates from {@code source} with GTID from its own {@code gtid_slave_pos} on; nothing
+     * changes when it already replicates from there with both threads running.
+     */
+    ReplicationState source(String id, ReplicationSource source) {
+        InstanceSpec spec = supervisor.spec(id);
+        String password = readPassword(spec, Path.of(source.passwordFile()));
+        return withSql(spec, statement -> {
+            ReplicaStatus current = replica(statement);
+            boolean there = current != null
+                    && current.primaryHost().equals(source.host())
+                    && current.primaryPort() == source.port()
+                    && current.ioRunning().equals("Yes")
+                    && current.sqlRunning().equals("Yes");
+            if (!there) {
+                statement.execute("STOP SLAVE");
+                statement.execute(("CHANGE MASTER TO MASTER_HOST = '%s', MASTER_PORT = %d, MASTER_USER = '%s',"
+                                + " MASTER_PASSWORD = '%s', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1")
+                        .formatted(
+                                source.host(),
+                                source.port(),
+                                source.user(),
+                                password.replace("\\", "\\\\").replace("'", "''")));
+                statement.execute("START SLAVE");
+            }
+            return state(id, statement);
+        });
+    }
+
+    /** Waits until the instance applied {@code request.gtid()}; refused with the position it reached when it did not in time. */
+    ReplicationState await(String id, GtidWait request) {
+        InstanceSpec spec = supervisor.spec(id);
+        Duration timeout = STATEMENT_TIMEOUT.plusSeconds(request.timeoutSeconds());
+        try (Connection connection = SqlConnections.open(spec, timeout);
+                Statement statement = connection.createStatement()) {
+            String reached = scalar(
+                    statement, "SELECT MASTER_GTID_WAIT('%s', %d)".formatted(request.gtid(), request.timeoutSeconds()));
+            ReplicationState state = state(id, statement);
+            if (!reached.equals("0")) {
+                throw new AgentException(
+                        Code.REFUSED,
+                        "%s %s did not apply '%s' within %d s; it applied '%s'%s"
+                                .formatted(
+                                        spec.component(),
+                                        id,
+                                        request.gtid(),
+                                        request.timeoutSeconds(),
+                                        state.gtidSlavePos(),
+                                        state.source() == null
+                                                        || state.source()
+                                                                .lastError()
+                                                                .isEmpty()
+                                                ? ""
+                                                : ", last replication error: "
+                                                        + state.source().lastError()));
+            }
+            return state;
+        } catch (SQLException e) {
+            throw SqlConnections.down(spec, e);
+        }
+    }
+
+    /** Lets every fence go. */
+    @Override
+    public synchronized void close() {
+        expiries.shutdownNow();
+        fences.values().forEach(fence -> closeQuietly(fence.session()));
+        fences.clear();
+    }
+
+    private ScheduledFuture<?> expire(String id, Fence fence, int holdSeconds) {
+        return expiries.schedule(
+                () -> {
+                    synchronized (this) {
+                        Fence held = fences.get(id);
+                        if (held != null && held.session() == fence.session()) {
+                            fences.remove(id);
+                            closeQuietly(held.session());
+                        }
+                    }
+                },
+                holdSeconds,
+                TimeUnit.SECONDS);
+    }
+
+    private ReplicationState state(String id, Statement statement) throws SQLException {
+        try (ResultSet row = statement.executeQuery("SELECT @@GLOBAL.read_only, @@GLOBAL.gtid_binlog_pos,"
+                + " @@GLOBAL.gtid_slave_pos, @@GLOBAL.gtid_current_pos")) {
+            row.next();
+            boolean readOnly = row.getInt(1) != 0;
+            String binlog = nullToEmpty(row.getString(2));
+            String slave = nullToEmpty(row.getString(3));
+            String current = nullToEmpty(row.getString(4));
+            Fence held = fences.get(id);
+            return new ReplicationState(
+                    readOnly, binlog, slave, current, held != null && isOpen(held), replica(statement));
+        }
+    }
+
+    private static ReplicaStatus replica(Statement statement) throws SQLException {
+        try (ResultSet rows = statement.executeQuery("SHOW SLAVE STATUS")) {
+            if (!rows.next()) {
+                return null;
+            }
+            long behind = rows.getLong("Seconds_Behind_Master");
+            if (rows.wasNull()) {
+                behind = -1;
+            }
+            String ioError = nullToEmpty(rows.getString("Last_IO_Error"));
+            String sqlError = nullToEmpty(rows.getString("Last_SQL_Error"));
+            return new ReplicaStatus(
+                    nullToEmpty(rows.getString("Master_Host")),
+                    rows.getInt("Master_Port"),
+                    nullToEmpty(rows.getString("Slave_IO_Running")),
+                    nullToEmpty(rows.getString("Slave_SQL_Running")),
+                    behind,
+                    nullToEmpty(rows.getString("Gtid_IO_Pos")),
+                    "",
+                    "",
+                    !ioError.isEmpty() ? ioError : sqlError);
+        }
+    }
+
+    /**
+     * Ends every client session but {@code keep} and those of replication ({@code keepUser}, the
+     * server's own threads): a client with the privilege to write past {@code read_only} must
+     * reconnect, through the gateway, to the new primary.
+     */
+    private static void killClients(Statement statement, long keep, String keepUser) throws SQLException {
+        List<Long> sessions = new ArrayList<>();
+        try (ResultSet rows = statement.executeQuery(
+                ("SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND ID <> %d"
+                                + " AND USER NOT IN ('system user', 'event_scheduler', '%s')"
+                                + " AND COMMAND NOT IN ('Binlog Dump', 'Daemon')")
+                        .formatted(keep, keepUser))) {
+            while (rows.next()) {
+                sessions.add(rows.getLong(1));
+            }
+        }
+        for (long session : sessions) {
+            try {
+                statement.execute("KILL CONNECTION " + session);
+            } catch (SQLException ignored) {
+                // It ended on its own meanwhile.
+            }
+        }
+    }
+
+    private static boolean isOpen(Fence fence) {
+        try {
+            return fence.session().isValid(2);
+        } catch (SQLException ignored) {
+            return false;
+        }
+    }
+
+    private static String readPassword(InstanceSpec spec, Path file) {
+        if (!Files.isReadable(file)) {
+            throw new AgentException(
+                    Code.BAD_REQUEST,
+                    "%s %s: the replication password file %s is missing or unreadable on this host; deploy writes it with the agent"
+                            .formatted(spec.component(), spec.id(), file));
+        }
+        return ProbeRunner.readPassword(file);
+    }
+
+    private static <T> T withSql(InstanceSpec spec, SqlStep<T> step) {
+        try (Connection connection = SqlConnections.open(spec, STATEMENT_TIMEOUT);
+                Statement statement = connection.createStatement()) {
+            return step.run(statement);
+        } catch (SQLException e) {
+            throw SqlConnections.down(spec, e);
+        }
+    }
+
+    private static String scalar(Statement statement, String query) throws SQLException {
+        try (ResultSet row = statement.executeQuery(query)) {
+            row.next();
+            return nullToEmpty(row.getString(1));
+        }
+    }
+
+    private static void closeQuietly(Connection connection) {
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // The session is gone, and the lock with it.
+        }
+    }
+
+    private static String nullToEmpty(String value) {
+        return value == null ? "" : value;
+    }
+
+    @FunctionalInterface
+    private interface SqlStep<T> {
+        T run(Statement statement) throws SQLException;
+    }
+}

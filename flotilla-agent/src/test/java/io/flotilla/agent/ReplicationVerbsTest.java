@@ -1,0 +1,254 @@
+package io.flotilla.agent;
+
+import static io.flotilla.testing.Eventually.assertEventually;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.AgentInfo;
+import io.flotilla.agent.api.FenceRequest;
+import io.flotilla.agent.api.GtidWait;
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.ReplicationSource;
+import io.flotilla.agent.api.ReplicationState;
+import io.flotilla.agent.api.RestartPolicy;
+import io.flotilla.agent.api.SqlAdmin;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The agent's replication verbs on two real MariaDB servers, asked over the agent's real HTTP API
+ * with its client: a replica pointed at its primary and waited for, the primary fenced (a client
+ * session killed, root's writes blocked by the read lock), a wait that times out, the replica
+ * promoted, the fence released and one that lapses by itself, and requests refused before any SQL.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ReplicationVerbsTest {
+    private static final String TOKEN = "replication-token-7e2a";
+    private static final String PRIMARY = "127.0.0.1:primary";
+    private static final String REPLICA = "127.0.0.1:replica";
+    private static final String REPLICATION_USER = "repl";
+
+    @TempDir
+    static Path dir;
+
+    private static TestingMariaDb primary;
+    private static TestingMariaDb replica;
+    private static Supervisor supervisor;
+    private static AgentServer server;
+    private static AgentClient agent;
+    private static Path replicationPassword;
+
+    @BeforeAll
+    static void startServersAndAgent() throws Exception {
+        Path template = dir.resolve("template");
+        TestingMariaDb.installDataDir(template);
+        primary = TestingMariaDb.start(template, Files.createDirectories(dir.resolve("primary")), 1);
+        replica = TestingMariaDb.start(template, Files.createDirectories(dir.resolve("replica")), 2);
+        Path admin = secret("admin.password", "adm-secret-2");
+        replicationPassword = secret("replication.password", "re'pl\\secret");
+        for (TestingMariaDb server : List.of(primary, replica)) {
+            server.sql("SET SESSION sql_log_bin = 0; CREATE USER 'admin'@'127.0.0.1' IDENTIFIED BY 'adm-secret-2';"
+                    + " GRANT ALL ON *.* TO 'admin'@'127.0.0.1' WITH GRANT OPTION");
+        }
+        // As a clone would: the replica starts from what the primary had written when it was made.
+        String seed = primary.sql("SELECT @@GLOBAL.gtid_binlog_pos").strip();
+        replica.sql("SET GLOBAL gtid_slave_pos = '%s'".formatted(seed));
+        primary.sql(
+                "CREATE USER '%s'@'%%' IDENTIFIED BY 're''pl\\\\secret'; GRANT REPLICATION SLAVE ON *.* TO '%s'@'%%';"
+                                .formatted(REPLICATION_USER, REPLICATION_USER)
+                        + " CREATE DATABASE fleet; CREATE TABLE fleet.ships (id INT PRIMARY KEY)");
+        supervisor = Supervisor.open(dir.resolve("agent"), RestartPolicy.DEFAULT);
+        supervisor.put(spec(PRIMARY, primary, admin));
+        supervisor.put(spec(REPLICA, replica, admin));
+        server = AgentServer.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                TOKEN,
+                supervisor,
+                new ProbeRunner(),
+                new AgentInfo(ProcessHandle.current().pid(), "test", Instant.now(), "host1", dir.toString()),
+                () -> {});
+        agent = new AgentClient(
+                URI.create("http://127.0.0.1:" + server.address().getPort()), TOKEN, Duration.ofSeconds(10));
+    }
+
+    @AfterAll
+    static void stop() {
+        for (AutoCloseable each : new AutoCloseable[] {agent, server, supervisor, replica, primary}) {
+            if (each != null) {
+                try {
+                    each.close();
+                } catch (Exception ignored) {
+                    // Torn down anyway: the temporary directory goes with the test.
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aReplicaPointedAtItsPrimaryAppliesWhatItWrites() throws Exception {
+        ReplicationState state = agent.setSource(REPLICA, source());
+        assertThat(state.source()).isNotNull();
+        assertThat(state.source().primaryHost()).isEqualTo("127.0.0.1");
+        assertThat(state.source().primaryPort()).isEqualTo(primary.port());
+
+        primary.sql("INSERT INTO fleet.ships VALUES (1), (2)");
+        String written = agent.replicationState(PRIMARY).gtidBinlogPos();
+        assertThat(written).matches("0-1-\\d+");
+        ReplicationState applied = agent.awaitGtid(REPLICA, new GtidWait(written, 30));
+        assertThat(applied.gtidSlavePos()).isEqualTo(written);
+        assertThat(replica.sql("SELECT COUNT(*) FROM fleet.ships").strip()).isEqualTo("2");
+
+        // Asked again, it changes nothing: the same source, both threads running, no CHANGE MASTER.
+        assertEventually(
+                Duration.ofSeconds(10),
+                () -> assertThat(agent.replicationState(REPLICA).source().ioRunning())
+                        .isEqualTo("Yes"));
+        String changes = changeMasterCount();
+        assertThat(agent.setSource(REPLICA, source()).source().sqlRunning()).isEqualTo("Yes");
+        assertThat(changeMasterCount()).isEqualTo(changes);
+    }
+
+    private static String changeMasterCount() throws Exception {
+        return replica.sql("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+                        + " WHERE VARIABLE_NAME = 'COM_CHANGE_MASTER'")
+                .strip();
+    }
+
+    @Test
+    @Order(2)
+    void aFencedPrimaryKillsItsClientsAndTakesNoWriteEvenFromRoot() throws Exception {
+        try (Connection client = connect(primary)) {
+            ReplicationState fenced = agent.fence(PRIMARY, new FenceRequest(60, REPLICATION_USER));
+
+            assertThat(fenced.readOnly()).isTrue();
+            assertThat(fenced.fenced()).isTrue();
+            assertThat(client.isValid(2)).as("the client session was killed").isFalse();
+        }
+        assertThatThrownBy(() -> primary.sql("SET SESSION lock_wait_timeout = 1; INSERT INTO fleet.ships VALUES (3)"))
+                .hasMessageContaining("Lock wait timeout exceeded");
+        // Replication's own session survives: the replica still reads from the fenced primary.
+        assertThat(agent.replicationState(REPLICA).source().ioRunning()).isEqualTo("Yes");
+        String written = agent.replicationState(PRIMARY).gtidBinlogPos();
+        assertThat(agent.awaitGtid(REPLICA, new GtidWait(written, 30)).gtidSlavePos())
+                .isEqualTo(written);
+    }
+
+    @Test
+    @Order(3)
+    void aWaitForAPositionNeverWrittenGivesUpSayingWhereTheReplicaIs() {
+        String applied = agent.replicationState(REPLICA).gtidSlavePos();
+        assertThatThrownBy(() -> agent.awaitGtid(REPLICA, new GtidWait("0-1-999999", 1)))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("mariadb %s did not apply '0-1-999999' within 1 s; it applied '%s'"
+                        .formatted(REPLICA, applied));
+    }
+
+    @Test
+    @Order(4)
+    void thePromotedReplicaTakesWritesAndTheReleasedPrimaryStaysReadOnly() throws Exception {
+        ReplicationState promoted = agent.promote(REPLICA);
+        assertThat(promoted.source()).isNull();
+        assertThat(promoted.readOnly()).isFalse();
+
+        ReplicationState released = agent.release(PRIMARY, false);
+        assertThat(released.fenced()).isFalse();
+        assertThat(released.readOnly()).isTrue();
+        // The lock is gone: root, who writes past read_only, writes again.
+        primary.sql("SET SESSION lock_wait_timeout = 5; INSERT INTO fleet.ships VALUES (4)");
+        assertThat(primary.sql("SELECT COUNT(*) FROM fleet.ships").strip()).isEqualTo("3");
+    }
+
+    @Test
+    @Order(5)
+    void aFenceLapsesByItselfAfterItsHold() {
+        assertThat(agent.fence(PRIMARY, new FenceRequest(1, REPLICATION_USER)).fenced())
+                .isTrue();
+        assertEventually(
+                Duration.ofSeconds(10),
+                () -> assertThat(agent.replicationState(PRIMARY).fenced()).isFalse());
+        assertThat(agent.release(PRIMARY, true).readOnly()).isFalse();
+    }
+
+    @Test
+    @Order(6)
+    void requestsThatCannotBeSqlAreRefusedBeforeAnyIsRun() throws Exception {
+        assertThatThrownBy(() -> new GtidWait("0-1-1' OR '1", 1))
+                .hasMessage("gtid '0-1-1' OR '1' is not a GTID position (DOMAIN-SERVER-SEQUENCE, comma-separated)");
+        assertThatThrownBy(() -> new FenceRequest(60, "repl' OR '1"))
+                .hasMessage("keepUser 'repl' OR '1' is not a user name of letters, digits and underscores");
+        assertThatThrownBy(() -> new ReplicationSource("10.0.0.1'; DROP", 3306, "repl", "/x"))
+                .hasMessage("host '10.0.0.1'; DROP' is not an address or a host name");
+        assertThatThrownBy(() -> agent.setSource(
+                        REPLICA, new ReplicationSource("127.0.0.1", primary.port(), "repl", "/nonexistent/password")))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("the replication password file /nonexistent/password is missing or unreadable");
+        assertThat(agent.replicationState(REPLICA).source()).isNull();
+    }
+
+    private static ReplicationSource source() {
+        return new ReplicationSource("127.0.0.1", primary.port(), REPLICATION_USER, replicationPassword.toString());
+    }
+
+    private static InstanceSpec spec(String id, TestingMariaDb server, Path password) {
+        return new InstanceSpec(
+                id,
+                "mariadb",
+                List.of("/usr/sbin/mariadbd"),
+                Map.of(),
+                dir.toString(),
+                id.replace(':', '-') + ".log",
+                new Probe.PortOpen("127.0.0.1", server.port()),
+                5,
+                List.of(server.port()),
+                List.of(),
+                "mariadb-server",
+                List.of(),
+                new SqlAdmin(
+                        "127.0.0.1",
+                        server.port(),
+                        "admin",
+                        password.toString(),
+                        "/nonexistent/my.cnf",
+                        "mariadbd",
+                        ""));
+    }
+
+    private static Connection connect(TestingMariaDb server) throws SQLException {
+        Properties properties = new Properties();
+        properties.setProperty("user", "admin");
+        properties.setProperty("password", "adm-secret-2");
+        properties.setProperty("sslMode", "disable");
+        return DriverManager.getConnection("jdbc:mariadb://127.0.0.1:%d/".formatted(server.port()), properties);
+    }
+
+    private static Path secret(String name, String value) throws IOException {
+        Path file = dir.resolve(name);
+        Files.writeString(file, value + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file;
+    }
+}
