@@ -280,22 +280,7 @@ public final class InstanceAdmin {
                 List<ReplicaStatus> replicas = new ArrayList<>();
                 try (ResultSet rows = statement.executeQuery("SHOW SLAVE STATUS")) {
                     while (rows.next()) {
-                        long behind = rows.getLong("Seconds_Behind_Master");
-                        if (rows.wasNull()) {
-                            behind = -1;
-                        }
-                        String ioError = nullToEmpty(rows.getString("Last_IO_Error"));
-                        String sqlError = nullToEmpty(rows.getString("Last_SQL_Error"));
-                        replicas.add(new ReplicaStatus(
-                                nullToEmpty(rows.getString("Master_Host")),
-                                rows.getInt("Master_Port"),
-                                nullToEmpty(rows.getString("Slave_IO_Running")),
-                                nullToEmpty(rows.getString("Slave_SQL_Running")),
-                                behind,
-                                nullToEmpty(rows.getString("Gtid_IO_Pos")),
-                                slavePos,
-                                currentPos,
-                                !ioError.isEmpty() ? ioError : sqlError));
+                        replicas.add(ReplicationAdmin.replicaStatus(rows, slavePos, currentPos));
                     }
                 }
                 return replicas;

@@ -227,26 +227,28 @@ final class ReplicationAdmin implements AutoCloseable {
 
     private static ReplicaStatus replica(Statement statement) throws SQLException {
         try (ResultSet rows = statement.executeQuery("SHOW SLAVE STATUS")) {
-            if (!rows.next()) {
-                return null;
-            }
-            long behind = rows.getLong("Seconds_Behind_Master");
-            if (rows.wasNull()) {
-                behind = -1;
-            }
-            String ioError = nullToEmpty(rows.getString("Last_IO_Error"));
-            String sqlError = nullToEmpty(rows.getString("Last_SQL_Error"));
-            return new ReplicaStatus(
-                    nullToEmpty(rows.getString("Master_Host")),
-                    rows.getInt("Master_Port"),
-                    nullToEmpty(rows.getString("Slave_IO_Running")),
-                    nullToEmpty(rows.getString("Slave_SQL_Running")),
-                    behind,
-                    nullToEmpty(rows.getString("Gtid_IO_Pos")),
-                    "",
-                    "",
-                    !ioError.isEmpty() ? ioError : sqlError);
+            return rows.next() ? replicaStatus(rows, "", "") : null;
         }
+    }
+
+    /** The current row of {@code SHOW SLAVE STATUS} with the server's GTID positions. */
+    static ReplicaStatus replicaStatus(ResultSet rows, String gtidSlavePos, String gtidCurrentPos) throws SQLException {
+        long behind = rows.getLong("Seconds_Behind_Master");
+        if (rows.wasNull()) {
+            behind = -1;
+        }
+        String ioError = nullToEmpty(rows.getString("Last_IO_Error"));
+        String sqlError = nullToEmpty(rows.getString("Last_SQL_Error"));
+        return new ReplicaStatus(
+                nullToEmpty(rows.getString("Master_Host")),
+                rows.getInt("Master_Port"),
+                nullToEmpty(rows.getString("Slave_IO_Running")),
+                nullToEmpty(rows.getString("Slave_SQL_Running")),
+                behind,
+                nullToEmpty(rows.getString("Gtid_IO_Pos")),
+                gtidSlavePos,
+                gtidCurrentPos,
+                !ioError.isEmpty() ? ioError : sqlError);
     }
 
     /**
