@@ -78,7 +78,7 @@ final class ClusterDeployCommand implements Callable<Integer> {
         }
         clusters.deploy(
                 name,
-                file,
+                topology,
                 yaml,
                 Services.commandLine("cluster", "deploy", name, file.toString()),
                 ClusterManager.DEFAULT_AGENT_PORT,

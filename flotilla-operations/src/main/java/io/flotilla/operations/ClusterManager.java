@@ -104,8 +104,13 @@ public final class ClusterManager {
      * one reaches the hosts as that one did.
      */
     public Journal deploy(String name, Path file, String yaml, String command, int agentPortBase, SshLogin login) {
+        return deploy(name, checkTopology(name, file, yaml, login), yaml, command, agentPortBase, login);
+    }
+
+    /** {@link #deploy} of {@code topology}, which {@link #checkTopology} returned for {@code yaml}: read once. */
+    public Journal deploy(
+            String name, Topology topology, String yaml, String command, int agentPortBase, SshLogin login) {
         ClusterStore store = home.cluster(name);
-        Topology topology = checkTopology(name, file, yaml, login);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
             try {
                 return deploy(store, topology, yaml, command, agentPortBase, login);
@@ -123,6 +128,7 @@ public final class ClusterManager {
             ClusterStore store, Topology topology, String yaml, String command, int agentPortBase, SshLogin login) {
         String name = store.name();
         ClusterMeta meta;
+        boolean preflighted = false;
         // The hosts' connections, opened to ask what listens there, carry the pre-flight check and the deploy too.
         Hosts hosts = null;
         if (store.exists()) {
@@ -151,6 +157,7 @@ public final class ClusterManager {
                 meta = newMeta(store, topology, agentPortBase, ssh, hosts);
                 new ClusterPlanner(context(store, topology, meta, new ClusterSecrets("-", "-", "-"), hosts::apply))
                         .checkHosts();
+                preflighted = true;
                 store.writeTopology(yaml);
                 store.writeMeta(meta);
             } catch (RuntimeException e) {
@@ -161,8 +168,8 @@ public final class ClusterManager {
         ClusterSecrets secrets = store.secrets();
         ClusterContext context = context(store, topology, meta, secrets, hosts == null ? hosts(store, meta) : hosts);
         try {
-            Journal journal =
-                    Operation.run(home, store, new ClusterPlanner(context).deploy(), command, engine, resumeListener);
+            Journal journal = Operation.run(
+                    home, store, new ClusterPlanner(context).deploy(preflighted), command, engine, resumeListener);
             store.writeMeta(meta.withStatus("deployed"));
             return journal;
         } finally {

@@ -56,6 +56,15 @@ public final class ClusterPlanner {
      * the agent are separate steps, so that each shows its own time.
      */
     public Plan deploy() {
+        return deploy(false);
+    }
+
+    /**
+     * The deploy plan; with {@code preflighted}, this run already checked every host ({@link
+     * #checkHosts}) and the plan's checks pass at once, so that a host is checked once per deploy. A
+     * resumed deploy checks them again.
+     */
+    public Plan deploy(boolean preflighted) {
         Topology topology = cluster.topology();
         List<Step> hosts = topology.hosts().stream()
                 .map(host -> {
@@ -86,11 +95,12 @@ public final class ClusterPlanner {
                 .then(Step.parallel(
                         "Check hosts",
                         topology.hosts().stream()
-                                .map(host -> Step.action(
-                                        "deploy/check/" + host,
-                                        "check %s".formatted(host),
-                                        host,
-                                        () -> preflight(host)))
+                                .map(host ->
+                                        Step.action("deploy/check/" + host, "check %s".formatted(host), host, () -> {
+                                            if (!preflighted) {
+                                                preflight(host);
+                                            }
+                                        }))
                                 .toList()))
                 .then(Step.action(
                         "deploy/agent-runtime",
