@@ -32,7 +32,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -43,9 +42,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class Supervisor implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Supervisor.class.getName());
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9_.:\\[\\]-]{1,200}");
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
-    private static final int MAX_STOP_TIMEOUT_SECONDS = 600;
     // setsid(1) puts the component in a session of its own, so a signal to the agent's process
     // group (Ctrl-C, a service manager stopping the agent) does not reach it. It execs in place,
     // so the pid we see is the component's.
@@ -100,7 +97,7 @@ public final class Supervisor implements AutoCloseable {
     /** Stores {@code spec}, replacing an earlier one; a running process keeps its old spec until restarted. */
     public InstanceStatus put(InstanceSpec spec) {
         requireNonNull(spec, "spec is null");
-        check(spec);
+        SpecRules.check(spec);
         while (true) {
             Instance instance = instances.computeIfAbsent(spec.id(), id -> new Instance(spec));
             synchronized (instance) {
@@ -550,27 +547,6 @@ public final class Supervisor implements AutoCloseable {
                 Code.UNKNOWN_INSTANCE, "no instance %s on this agent; put its spec first".formatted(id));
     }
 
-    private static void check(InstanceSpec spec) {
-        if (!ID.matcher(spec.id()).matches()
-                || spec.id().equals(".")
-                || spec.id().equals("..")) {
-            throw new AgentException(
-                    Code.BAD_SPEC,
-                    "instance id \"%s\" must be 1 to 200 letters, digits or . _ - : [ ]".formatted(spec.id()));
-        }
-        if (spec.stopTimeoutSeconds() < 0 || spec.stopTimeoutSeconds() > MAX_STOP_TIMEOUT_SECONDS) {
-            throw new AgentException(
-                    Code.BAD_SPEC,
-                    "instance %s: stopTimeoutSeconds %d is outside 0..%d"
-                            .formatted(spec.id(), spec.stopTimeoutSeconds(), MAX_STOP_TIMEOUT_SECONDS));
-        }
-        if (!Path.of(spec.workDir()).isAbsolute()) {
-            throw new AgentException(
-                    Code.BAD_SPEC,
-                    "instance %s: workDir %s is not an absolute path".formatted(spec.id(), spec.workDir()));
-        }
-    }
-
     private Path specFile(String id) {
         return instancesDir.resolve(fileName(id) + ".json");
     }
@@ -582,13 +558,6 @@ public final class Supervisor implements AutoCloseable {
     /** The file name of an instance's spec and pid file: its id with {@code :} replaced by {@code _}. */
     static String fileName(String id) {
         return id.replace(':', '_');
-    }
-
-    /** The form of an instance on disk. */
-    record StoredInstance(InstanceSpec spec, boolean run) {
-        StoredInstance {
-            requireNonNull(spec, "spec is null");
-        }
     }
 
     private static final class LaunchException extends RuntimeException {
