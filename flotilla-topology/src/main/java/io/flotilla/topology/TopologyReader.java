@@ -35,56 +35,6 @@ final class TopologyReader {
                     List.of("autoscale"))
             .flatMap(List::stream)
             .toList();
-    /** TiUP's {@code GlobalOptions}; {@code ssh_type}, {@code custom} and {@code pd_mode} are accepted and not used. */
-    private static final List<String> GLOBAL_KEYS = List.of(
-            "user",
-            "group",
-            "ssh_port",
-            "ssh_type",
-            "enable_tls",
-            "listen_host",
-            "deploy_dir",
-            "data_dir",
-            "log_dir",
-            "resource_control",
-            "os",
-            "arch",
-            "custom",
-            "systemd_mode",
-            "pd_mode",
-            "mirror");
-
-    private static final List<String> MONITORED_KEYS = List.of(
-            "node_exporter_port",
-            "blackbox_exporter_port",
-            "node_exporter_version",
-            "blackbox_exporter_version",
-            "deploy_dir",
-            "data_dir",
-            "log_dir",
-            "numa_node",
-            "resource_control");
-    private static final List<String> RESOURCE_CONTROL_KEYS =
-            List.of("memory_limit", "cpu_quota", "io_read_bandwidth_max", "io_write_bandwidth_max", "limit_core");
-    /** Fields every section accepts, besides its ports, its extra fields and, when it keeps data, data_dir. */
-    private static final List<String> COMMON_KEYS = List.of(
-            "host",
-            "manage_host",
-            "ssh_port",
-            "listen_host",
-            "deploy_dir",
-            "log_dir",
-            "numa_node",
-            "numa_cores",
-            "config",
-            "resource_control",
-            "arch",
-            "os",
-            "ignore_exporter",
-            "source",
-            "imported",
-            "patched");
-
     private static final Map<ComponentSchema, Set<String>> ALLOWED_KEYS =
             Schemas.sections().stream().collect(Collectors.toMap(Function.identity(), TopologyReader::allowedKeys));
     private static final List<String> OPTIONAL_STRINGS = List.of("manage_host", "numa_node", "numa_cores", "source");
@@ -125,8 +75,9 @@ final class TopologyReader {
         YamlMapping monitoredSection = section(top, "monitored");
         MonitoredOptions monitored = monitored(monitoredSection, layout);
         Map<String, Map<String, Object>> serverConfigs = serverConfigs(section(top, "server_configs"));
-        Map<String, String> versions = componentVersions(section(top, "component_versions"));
-        Map<String, Object> sources = componentSources(section(top, "component_sources"));
+        ComponentSources componentSources = new ComponentSources(problems, COMPONENTS);
+        Map<String, String> versions = componentSources.versions(section(top, "component_versions"));
+        Map<String, Object> sources = componentSources.sources(section(top, "component_sources"));
         Map<String, Object> autoscale =
                 top.mapping("autoscale").map(map -> withoutNulls(map.plain())).orElse(Map.of());
 
@@ -197,7 +148,7 @@ final class TopologyReader {
     }
 
     private GlobalOptions global(YamlMapping global) {
-        global.allowOnly(GLOBAL_KEYS);
+        global.allowOnly(TopologyKeys.GLOBAL);
         checkResourceControlKeys(global);
         String user = global.string("user").orElse("tidb");
         global.string("user").ifPresent(name -> checkLinuxName(global, "user", name));
@@ -225,7 +176,8 @@ final class TopologyReader {
                 systemdMode,
                 resourceControl(global),
                 global.string("mirror")
-                        .filter(mirror -> checkLocation(global, "mirror", "global.mirror", mirror))
+                        .filter(mirror ->
+                                ComponentSources.checkLocation(problems, global, "mirror", "global.mirror", mirror))
                         .orElse(ComponentSource.DEFAULT_MIRROR));
     }
 
@@ -240,7 +192,7 @@ final class TopologyReader {
     }
 
     private MonitoredOptions monitored(YamlMapping monitored, DirectoryLayout layout) {
-        monitored.allowOnly(MONITORED_KEYS);
+        monitored.allowOnly(TopologyKeys.MONITORED);
         checkResourceControlKeys(monitored);
         return layout.monitored(
                 port(
@@ -277,14 +229,15 @@ final class TopologyReader {
         return owner.mapping("resource_control")
                 .map(limits -> {
                     Map<String, Object> values = new LinkedHashMap<>();
-                    RESOURCE_CONTROL_KEYS.forEach(key -> limits.string(key).ifPresent(value -> values.put(key, value)));
+                    TopologyKeys.RESOURCE_CONTROL.forEach(
+                            key -> limits.string(key).ifPresent(value -> values.put(key, value)));
                     return values;
                 })
                 .orElse(Map.of());
     }
 
     private void checkResourceControlKeys(YamlMapping owner) {
-        owner.mapping("resource_control").ifPresent(limits -> limits.allowOnly(RESOURCE_CONTROL_KEYS));
+        owner.mapping("resource_control").ifPresent(limits -> limits.allowOnly(TopologyKeys.RESOURCE_CONTROL));
     }
 
     private Map<String, Map<String, Object>> serverConfigs(YamlMapping configs) {
@@ -300,96 +253,6 @@ final class TopologyReader {
             }
         }
         return flattened;
-    }
-
-    private Map<String, String> componentVersions(YamlMapping versions) {
-        versions.allowOnly(COMPONENTS);
-        Map<String, String> read = new LinkedHashMap<>();
-        for (String component : versions.keys()) {
-            if (COMPONENTS.contains(component)) {
-                versions.string(component).ifPresent(version -> read.put(component, version));
-            }
-        }
-        return read;
-    }
-
-    private Map<String, Object> componentSources(YamlMapping sources) {
-        sources.allowOnly(COMPONENTS);
-        Map<String, Object> read = new LinkedHashMap<>();
-        for (String component : sources.keys()) {
-            if (!COMPONENTS.contains(component)) {
-                continue;
-            }
-            Optional<Object> source = sources.plain(component);
-            if (source.isPresent() && source.get() instanceof Map<?, ?>) {
-                // Kept as the scalars' text: a sha256 of digits only must not become a number.
-                sources.mapping(component).filter(this::checkSource).ifPresent(mapping -> {
-                    Map<String, Object> fields = new LinkedHashMap<>();
-                    mapping.keys().forEach(key -> mapping.string(key).ifPresent(value -> fields.put(key, value)));
-                    read.put(component, fields);
-                });
-            } else if (source.isPresent() && source.get() instanceof String) {
-                read.put(component, source.get());
-            } else if (source.isPresent()) {
-                problems.add(
-                        sources.valuePosition(component),
-                        "component_sources.%s must be system, mirror, a component name in the mirror, or a map with package, tarball (and sha256) or mirror"
-                                .formatted(component));
-            }
-        }
-        return read;
-    }
-
-    private static final List<String> SOURCE_KINDS = List.of("package", "tarball", "mirror");
-    private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
-
-    /** One of package, tarball or mirror; a tarball with its sha256; locations absolute or http(s). */
-    private boolean checkSource(YamlMapping source) {
-        int problemsBefore = problems.count();
-        source.allowOnly(List.of("package", "tarball", "sha256", "binary", "mirror"));
-        List<String> kinds =
-                SOURCE_KINDS.stream().filter(source.keys()::contains).toList();
-        if (kinds.size() != 1) {
-            problems.add(
-                    source.position(),
-                    "%s needs exactly one of package, tarball or mirror, got %s"
-                            .formatted(source.path(), kinds.isEmpty() ? "none" : String.join(" and ", kinds)));
-        }
-        source.string("package");
-        source.string("mirror");
-        source.string("tarball")
-                .ifPresent(location -> checkLocation(source, "tarball", source.path() + ".tarball", location));
-        Optional<String> sha256 = source.string("sha256");
-        if (kinds.equals(List.of("tarball")) && sha256.isEmpty()) {
-            problems.add(
-                    source.keyPosition("tarball"),
-                    "%s.tarball needs its sha256 beside it (sha256sum FILE prints it), so that a changed or damaged file is refused"
-                            .formatted(source.path()));
-        }
-        sha256.filter(value -> !SHA256.matcher(value).matches())
-                .ifPresent(value -> problems.add(
-                        source.valuePosition("sha256"),
-                        "%s.sha256 '%s' is not a sha256: expected 64 hexadecimal digits"
-                                .formatted(source.path(), value)));
-        source.string("binary")
-                .filter(binary ->
-                        binary.startsWith("/") || List.of(binary.split("/")).contains(".."))
-                .ifPresent(binary -> problems.add(
-                        source.valuePosition("binary"),
-                        "%s.binary '%s' must be a path inside the tarball, such as bin/etcd"
-                                .formatted(source.path(), binary)));
-        return problems.count() == problemsBefore;
-    }
-
-    /** A local absolute path or an http(s) URL. */
-    private boolean checkLocation(YamlMapping mapping, String key, String name, String location) {
-        if (location.startsWith("/") || location.startsWith("http://") || location.startsWith("https://")) {
-            return true;
-        }
-        problems.add(
-                mapping.valuePosition(key),
-                "%s '%s' must be an absolute path on this machine or an http(s) URL".formatted(name, location));
-        return false;
     }
 
     private List<Instance> instances(
@@ -498,7 +361,7 @@ final class TopologyReader {
     }
 
     private static Set<String> allowedKeys(ComponentSchema schema) {
-        Set<String> keys = new HashSet<>(COMMON_KEYS);
+        Set<String> keys = new HashSet<>(TopologyKeys.COMMON);
         if (schema.stateful()) {
             keys.add("data_dir");
         }
