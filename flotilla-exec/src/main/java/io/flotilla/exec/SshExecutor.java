@@ -24,7 +24,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -39,13 +38,7 @@ import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClient.Attributes;
-import org.apache.sshd.sftp.client.SftpClient.CloseableHandle;
-import org.apache.sshd.sftp.client.SftpClient.OpenMode;
 import org.apache.sshd.sftp.client.SftpClientFactory;
-import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHFsyncExtension;
-import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHPosixRenameExtension;
-import org.apache.sshd.sftp.common.SftpConstants;
-import org.apache.sshd.sftp.common.SftpException;
 
 /**
  * The executor of one remote host over SSH. It holds one session (one TCP connection), opened
@@ -53,7 +46,6 @@ import org.apache.sshd.sftp.common.SftpException;
  * it closes the session; a later use opens a new one.
  */
 final class SshExecutor implements Executor {
-    private static final int TRANSFER_BUFFER = 32 * 1024;
     /** How long a timed-out command has between TERM and KILL. */
     private static final Duration KILL_AFTER = Duration.ofSeconds(2);
     /** The exit codes of GNU timeout when it stopped the command: with TERM, or with KILL. */
@@ -417,56 +409,16 @@ final class SshExecutor implements Executor {
 
     @Override
     public boolean exists(String path) {
-        return withSftp("exists " + path, sftp -> statOrNull(sftp, path) != null);
+        return withSftp("exists " + path, sftp -> SftpFiles.statOrNull(sftp, path) != null);
     }
 
     @Override
     public void mkdirs(String path, String mode) {
         int permissions = Integer.parseInt(mode, 8);
         withSftp("mkdir " + path, sftp -> {
-            createDirectories(sftp, path, permissions);
+            SftpFiles.createDirectories(sftp, host, path, permissions);
             return null;
         });
-    }
-
-    private void createDirectories(SftpClient sftp, String path, int permissions) throws IOException {
-        List<String> missing = new ArrayList<>();
-        String current = normalize(path);
-        while (!current.isEmpty() && !current.equals("/")) {
-            Attributes attributes = statOrNull(sftp, current);
-            if (attributes != null) {
-                if (!attributes.isDirectory()) {
-                    throw new ExecException(host, "%s on %s exists and is not a directory".formatted(current, host));
-                }
-                break;
-            }
-            missing.addFirst(current);
-            current = parent(current);
-        }
-        for (String directory : missing) {
-            try {
-                sftp.mkdir(directory);
-            } catch (SftpException e) {
-                Attributes attributes = statOrNull(sftp, directory);
-                if (attributes == null || !attributes.isDirectory()) {
-                    throw e;
-                }
-                continue; // created concurrently by another step: what we wanted
-            }
-            // sftp-server applies its umask to mkdir; the mode asked for is set explicitly.
-            sftp.setStat(directory, new Attributes().perms(permissions));
-        }
-    }
-
-    private static Attributes statOrNull(SftpClient sftp, String path) throws IOException {
-        try {
-            return sftp.stat(path);
-        } catch (SftpException e) {
-            if (e.getStatus() == SftpConstants.SSH_FX_NO_SUCH_FILE) {
-                return null;
-            }
-            throw e;
-        }
     }
 
     @Override
@@ -501,20 +453,16 @@ final class SshExecutor implements Executor {
                 () -> Files.newInputStream(localFile, StandardOpenOption.READ));
     }
 
-    @FunctionalInterface
-    private interface Content {
-        InputStream open() throws IOException;
-    }
-
     /**
      * Sends content unless the remote file has it already. An SFTP stat comes first: a missing
      * file, or one of another size or mode, is written without further ado (the common case on
      * a new host). Otherwise the remote side computes its own checksum with sha256sum: a
      * multi-megabyte tarball is then compared by 64 bytes of output instead of being read back.
      */
-    private boolean transfer(String path, String mode, long size, Supplier<String> checksum, Content content) {
+    private boolean transfer(
+            String path, String mode, long size, Supplier<String> checksum, SftpFiles.Content content) {
         int permissions = Integer.parseInt(mode, 8);
-        Attributes existing = withSftp("stat " + path, sftp -> statOrNull(sftp, path));
+        Attributes existing = withSftp("stat " + path, sftp -> SftpFiles.statOrNull(sftp, path));
         if (existing != null
                 && existing.isRegularFile()
                 && existing.getSize() == size
@@ -525,54 +473,15 @@ final class SshExecutor implements Executor {
             }
         }
         withSftp("write " + path, sftp -> {
-            write(sftp, path, permissions, content);
+            SftpFiles.write(sftp, host, path, permissions, content);
             return null;
         });
         return true;
     }
 
-    private void write(SftpClient sftp, String path, int permissions, Content content) throws IOException {
-        String target = normalize(path);
-        String directory = parent(target);
-        String temporary =
-                "%s/.%s.%s.tmp".formatted(directory.equals("/") ? "" : directory, name(target), UUID.randomUUID());
-        if (statOrNull(sftp, directory) == null) {
-            createDirectories(sftp, directory, 0755);
-        }
-        try {
-            try (InputStream in = content.open();
-                    OutputStream out = sftp.write(
-                            temporary, TRANSFER_BUFFER, OpenMode.Write, OpenMode.Create, OpenMode.Exclusive)) {
-                in.transferTo(out);
-            }
-            sftp.setStat(temporary, new Attributes().perms(permissions));
-            OpenSSHFsyncExtension fsync = sftp.getExtension(OpenSSHFsyncExtension.class);
-            if (fsync != null && fsync.isSupported()) {
-                try (CloseableHandle handle = sftp.open(temporary, OpenMode.Write)) {
-                    fsync.fsync(handle);
-                }
-            }
-            OpenSSHPosixRenameExtension rename = sftp.getExtension(OpenSSHPosixRenameExtension.class);
-            if (rename == null || !rename.isSupported()) {
-                throw new ExecException(
-                        host,
-                        "the SFTP server of %s cannot replace files atomically (no posix-rename@openssh.com)"
-                                .formatted(host));
-            }
-            rename.posixRename(temporary, target);
-        } catch (IOException | RuntimeException e) {
-            try {
-                sftp.remove(temporary);
-            } catch (IOException ignored) {
-                // The temporary file may not exist; the original error is the one to report.
-            }
-            throw e;
-        }
-    }
-
     @Override
     public void remove(String path) {
-        if (normalize(path).equals("/") || path.isBlank()) {
+        if (SftpFiles.normalize(path).equals("/") || path.isBlank()) {
             throw new IllegalArgumentException("refusing to remove " + path);
         }
         check(List.of("rm", "-rf", "--", path), options.commandTimeout());
@@ -653,20 +562,6 @@ final class SshExecutor implements Executor {
             }
         }
         return false;
-    }
-
-    private static String normalize(String path) {
-        String result = path.replaceAll("/+", "/");
-        return result.length() > 1 && result.endsWith("/") ? result.substring(0, result.length() - 1) : result;
-    }
-
-    private static String parent(String path) {
-        int slash = path.lastIndexOf('/');
-        return slash <= 0 ? (path.startsWith("/") ? "/" : "") : path.substring(0, slash);
-    }
-
-    private static String name(String path) {
-        return path.substring(path.lastIndexOf('/') + 1);
     }
 
     private static String sha256(InputStream in) {
