@@ -13,7 +13,6 @@ import io.flotilla.engine.Journal;
 import io.flotilla.engine.Operation;
 import io.flotilla.engine.SshAccess;
 import io.flotilla.exec.CommandResult;
-import io.flotilla.exec.Executor;
 import io.flotilla.plan.ClusterContext;
 import io.flotilla.plan.ClusterPlanner;
 import io.flotilla.plan.ScalePlanner;
@@ -39,7 +38,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
  * The operations on clusters whose hosts are this machine: deploy, start, stop, restart,
@@ -94,7 +92,7 @@ public final class ClusterManager {
         if (login != null && !store.exists()) {
             HostBootstrap.plannedBootstrap(store, topology, login).ifPresent(plans::add);
         }
-        plans.add(new ClusterPlanner(context(store, topology, meta, preview)).deploy());
+        plans.add(new ClusterPlanner(contexts.of(store, topology, meta, preview)).deploy());
         return plans;
     }
 
@@ -155,7 +153,7 @@ public final class ClusterManager {
                     HostBootstrap.checkWritable(topology, ssh, hosts, remoteHosts(topology.hosts()));
                 }
                 meta = newMeta(store, topology, agentPortBase, ssh, hosts);
-                new ClusterPlanner(context(store, topology, meta, new ClusterSecrets("-", "-", "-"), hosts::apply))
+                new ClusterPlanner(contexts.of(store, topology, meta, new ClusterSecrets("-", "-", "-"), hosts::apply))
                         .checkHosts();
                 preflighted = true;
                 store.writeTopology(yaml);
@@ -166,7 +164,8 @@ public final class ClusterManager {
             }
         }
         ClusterSecrets secrets = store.secrets();
-        ClusterContext context = context(store, topology, meta, secrets, hosts == null ? hosts(store, meta) : hosts);
+        ClusterContext context =
+                contexts.of(store, topology, meta, secrets, hosts == null ? ClusterContexts.hosts(store, meta) : hosts);
         try {
             Journal journal = Operation.run(
                     home, store, new ClusterPlanner(context).deploy(preflighted), command, engine, resumeListener);
@@ -178,8 +177,8 @@ public final class ClusterManager {
     }
 
     public Plan plan(String name, OperationName operation, Selection selection) {
-        ClusterStore store = existing(name);
-        ClusterContext context = context(store);
+        ClusterStore store = contexts.existing(name);
+        ClusterContext context = contexts.of(store);
         try {
             return compile(new ClusterPlanner(context), operation, selection);
         } finally {
@@ -201,7 +200,7 @@ public final class ClusterManager {
     }
 
     public Journal run(String name, OperationName operation, Selection selection, String command) {
-        ClusterStore store = existing(name);
+        ClusterStore store = contexts.existing(name);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
             if (operation != OperationName.DESTROY && store.meta().status().equals("deploying")) {
                 throw new OperationException(
@@ -209,7 +208,7 @@ public final class ClusterManager {
                         "cluster '%s' has an unfinished deploy; run `flotilla cluster deploy %s %s` again to finish it"
                                 .formatted(name, name, store.topologyFile()));
             }
-            ClusterContext context = context(store);
+            ClusterContext context = contexts.of(store);
             try {
                 Plan plan = compile(new ClusterPlanner(context), operation, selection);
                 Journal journal = Operation.run(home, store, plan, command, engine, resumeListener);
@@ -230,7 +229,7 @@ public final class ClusterManager {
      * and the new hosts checked for an SSH login. Changes nothing.
      */
     public ScaleOut checkScaleOut(String name, Path file, String yaml) {
-        ClusterStore store = existing(name);
+        ClusterStore store = contexts.existing(name);
         Map<String, Topology> others = otherTopologies(name);
         ScaleOut scaleOut = ScaleOut.read(
                 name, store.topologyText(), store.topologyFile().toString(), yaml, file.toString(), others);
@@ -242,7 +241,7 @@ public final class ClusterManager {
     /** The scale-out plan, for {@code --dry-run}: nothing is written. */
     public Plan scaleOutPlan(String name, Path file, String yaml) {
         ScaleOut scaleOut = checkScaleOut(name, file, yaml);
-        ClusterStore store = existing(name);
+        ClusterStore store = contexts.existing(name);
         ClusterMeta meta = store.meta();
         Map<String, Integer> agentPorts = new HashMap<>(meta.agentPorts());
         Map<String, Integer> checkPorts = new HashMap<>(meta.checkPorts());
@@ -250,7 +249,8 @@ public final class ClusterManager {
             agentPorts.putIfAbsent(host, DEFAULT_AGENT_PORT);
             checkPorts.putIfAbsent(host, DEFAULT_AGENT_PORT + 1);
         }
-        ClusterContext before = context(store, topology(name), meta.withPorts(agentPorts, checkPorts), store.secrets());
+        ClusterContext before =
+                contexts.of(store, topology(name), meta.withPorts(agentPorts, checkPorts), store.secrets());
         try {
             return new ScalePlanner(before, before.withTopology(scaleOut.merged())).scaleOut(scaleOut.added());
         } finally {
@@ -263,7 +263,7 @@ public final class ClusterManager {
      * finished; cut short, the same command finishes it.
      */
     public ScaleOut scaleOut(String name, Path file, String yaml, String command, SshLogin login) {
-        ClusterStore store = existing(name);
+        ClusterStore store = contexts.existing(name);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
             requireDeployed(store);
             ScaleOut scaleOut = checkScaleOut(name, file, yaml);
@@ -280,7 +280,7 @@ public final class ClusterManager {
                 }
             }
             ClusterMeta meta = withNewHosts(store, scaleOut.merged());
-            ClusterContext before = context(store, topology, meta, store.secrets());
+            ClusterContext before = contexts.of(store, topology, meta, store.secrets());
             try {
                 Plan plan = new ScalePlanner(before, before.withTopology(scaleOut.merged())).scaleOut(scaleOut.added());
                 Operation.run(home, store, plan, command, engine, resumeListener);
@@ -294,7 +294,7 @@ public final class ClusterManager {
 
     /** The known_hosts file the cluster's hosts were verified against, when it is reached over SSH. */
     public Optional<Path> knownHosts(String name) {
-        SshAccess ssh = existing(name).meta().ssh();
+        SshAccess ssh = contexts.existing(name).meta().ssh();
         return ssh == null ? Optional.empty() : Optional.of(Path.of(ssh.knownHosts()));
     }
 
@@ -312,12 +312,12 @@ public final class ClusterManager {
         if (switchover.done()) {
             return ScalePlanner.leaving(catalog, name, topology, node);
         }
-        return ScalePlanner.leaving(catalog, name, swapped(existing(name), switchover.to()), node);
+        return ScalePlanner.leaving(catalog, name, swapped(contexts.existing(name), switchover.to()), node);
     }
 
     /** The plans a scale-in runs, for {@code --dry-run}: a switchover first when one is asked for and still to do. */
     public List<Plan> scaleInPlans(String name, String node, String switchoverTo) {
-        ClusterStore store = existing(name);
+        ClusterStore store = contexts.existing(name);
         Topology topology = topology(name);
         Optional<Switchover> switchover = switchoverTo == null
                 ? Optional.empty()
@@ -327,7 +327,7 @@ public final class ClusterManager {
         String currentYaml =
                 switchover.map(each -> swappedYaml(store, each.to())).orElse(store.topologyText());
         List<Instance> leaving = ScalePlanner.leaving(catalog, name, current, node);
-        ClusterContext context = context(store);
+        ClusterContext context = contexts.of(store);
         try {
             List<Plan> plans = new ArrayList<>();
             switchover.ifPresent(each -> plans.add(switchoverPlan(context, store, each.to())));
@@ -349,7 +349,7 @@ public final class ClusterManager {
      * finishes it.
      */
     public List<Instance> scaleIn(String name, String node, String switchoverTo, String command) {
-        ClusterStore store = existing(name);
+        ClusterStore store = contexts.existing(name);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
             requireDeployed(store);
             if (switchoverTo != null) {
@@ -362,7 +362,7 @@ public final class ClusterManager {
             String yaml =
                     ScaleOut.without(store.topologyText(), store.topologyFile().toString(), leaving.getFirst());
             Topology after = TopologyParser.parse(yaml, store.topologyFile().toString());
-            ClusterContext before = context(store);
+            ClusterContext before = contexts.of(store);
             try {
                 Plan plan = new ScalePlanner(before, before.withTopology(after)).scaleIn(leaving);
                 Operation.run(home, store, plan, command, engine, resumeListener);
@@ -427,12 +427,12 @@ public final class ClusterManager {
 
     /** The switchover plan, for {@code --dry-run}: nothing is written. */
     public Plan switchoverPlan(String name, String node) {
-        ClusterStore store = existing(name);
+        ClusterStore store = contexts.existing(name);
         Switchover switchover = checkSwitchover(name, node);
         if (switchover.done()) {
             return Plan.builder(OperationName.SWITCHOVER, name).build();
         }
-        ClusterContext context = context(store);
+        ClusterContext context = contexts.of(store);
         try {
             return switchoverPlan(context, store, switchover.to());
         } finally {
@@ -447,7 +447,7 @@ public final class ClusterManager {
      * finished; cut short, the same command finishes it.
      */
     public Switchover switchover(String name, String node, Duration catchUpTimeout, String command) {
-        ClusterStore store = existing(name);
+        ClusterStore store = contexts.existing(name);
         try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
             requireDeployed(store);
             Switchover switchover = checkSwitchover(name, node);
@@ -460,7 +460,7 @@ public final class ClusterManager {
 
     /** Runs the switchover to {@code to} while the caller holds the lock, then stores the new roles. */
     private void switchOver(ClusterStore store, Instance to, String command, Duration catchUpTimeout) {
-        ClusterContext context = context(store);
+        ClusterContext context = contexts.of(store);
         try (SwitchoverPlanner planner =
                 new SwitchoverPlanner(context, context.withTopology(swapped(store, to)), to, catchUpTimeout)) {
             Operation.run(home, store, planner.switchover(), command, engine, resumeListener);
@@ -521,7 +521,7 @@ public final class ClusterManager {
     }
 
     public ClusterSecrets secrets(String name) {
-        return existing(name).secrets();
+        return contexts.existing(name).secrets();
     }
 
     /**
@@ -529,7 +529,7 @@ public final class ClusterManager {
      * empty), see {@link HostCommands#run}.
      */
     public Map<String, CommandResult> exec(String name, String command, Set<String> hosts, Duration timeout) {
-        ClusterStore store = existing(name);
+        ClusterStore store = contexts.existing(name);
         return HostCommands.run(store, topology(name), command, hosts, timeout);
     }
 
@@ -538,13 +538,13 @@ public final class ClusterManager {
     }
 
     public Topology topology(String name) {
-        ClusterStore store = existing(name);
+        ClusterStore store = contexts.existing(name);
         return TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
     }
 
     /** The status of every instance, asked of the agents in parallel; an unreachable agent's instances are Disconnected. */
     public ClusterView display(String name) {
-        ClusterContext context = context(existing(name));
+        ClusterContext context = contexts.of(contexts.existing(name));
         try {
             return new ClusterDisplay(catalog).view(context);
         } finally {
@@ -555,31 +555,6 @@ public final class ClusterManager {
     /** How clients reach the cluster: the gateway (or the primary), Prometheus, Alertmanager, etcd. */
     public Map<String, String> endpoints(Topology topology) {
         return catalog.endpoints(topology);
-    }
-
-    private ClusterStore existing(String name) {
-        return contexts.existing(name);
-    }
-
-    private ClusterContext context(ClusterStore store) {
-        return contexts.of(store);
-    }
-
-    private ClusterContext context(ClusterStore store, Topology topology, ClusterMeta meta, ClusterSecrets secrets) {
-        return contexts.of(store, topology, meta, secrets);
-    }
-
-    private ClusterContext context(
-            ClusterStore store,
-            Topology topology,
-            ClusterMeta meta,
-            ClusterSecrets secrets,
-            Function<String, Executor> executors) {
-        return contexts.of(store, topology, meta, secrets, executors);
-    }
-
-    private static Hosts hosts(ClusterStore store, ClusterMeta meta) {
-        return ClusterContexts.hosts(store, meta);
     }
 
     private ClusterMeta newMeta(ClusterStore store, Topology topology, int agentPortBase, SshAccess ssh, Hosts hosts) {
