@@ -36,8 +36,8 @@ class FailureMessagesTest {
                   data_dir: "%s/data"
                   listen_host: 127.0.0.1
                 monitored:
-                  node_exporter_port: 45100
-                  blackbox_exporter_port: 45115
+                  node_exporter_port: 25100
+                  blackbox_exporter_port: 25115
                 """.formatted(System.getProperty("user.name"), root, root) + body);
         return file;
     }
@@ -80,15 +80,15 @@ class FailureMessagesTest {
         Path file = topology("""
                 pd_servers:
                   - host: 127.0.0.1
-                    client_port: 45379
-                    peer_port: 45380
+                    client_port: 25379
+                    peer_port: 25380
                 """);
         Cli.Result result = new Cli(root.resolve("home")).run("cluster", "deploy", "fm", file.toString(), "--yes");
         assertThat(result.exitCode()).isEqualTo(1);
         assertThat(result.err())
                 .contains("host 127.0.0.1 is not ready for the cluster:")
                 .contains(
-                        "pd 127.0.0.1:45379: Flotilla does not run pd yet: its tarball can be fetched from a TiUP mirror (component_sources), but starting and operating it is not supported yet");
+                        "pd 127.0.0.1:25379: Flotilla does not run pd yet: its tarball can be fetched from a TiUP mirror (component_sources), but starting and operating it is not supported yet");
         assertThat(root.resolve("home/clusters/fm")).doesNotExist();
         assertThat(root.resolve("deploy")).doesNotExist();
     }
@@ -98,16 +98,16 @@ class FailureMessagesTest {
         Path file = topology("""
                 etcd_servers:
                   - host: 127.0.0.1
-                    client_port: 45479
-                    peer_port: 45480
+                    client_port: 25479
+                    peer_port: 25480
                 """);
         try (ServerSocket squatter = new ServerSocket()) {
-            squatter.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 45479));
+            squatter.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 25479));
             Cli.Result result = new Cli(root.resolve("home")).run("cluster", "deploy", "fm", file.toString(), "--yes");
             assertThat(result.exitCode()).isEqualTo(1);
             assertThat(result.err())
                     .contains(
-                            "etcd 127.0.0.1:45479: client_port 45479 is in use by pid %d (java); change it in %s:10:5 or stop that process"
+                            "etcd 127.0.0.1:25479: client_port 25479 is in use by pid %d (java); change it in %s:10:5 or stop that process"
                                     .formatted(ProcessHandle.current().pid(), file));
         }
         assertThat(root.resolve("home/clusters/fm")).doesNotExist();
@@ -118,21 +118,21 @@ class FailureMessagesTest {
         Path file = topology("""
                 etcd_servers:
                   - host: 127.0.0.1
-                    client_port: 45579
-                    peer_port: 45580
+                    client_port: 25579
+                    peer_port: 25580
                 """);
         Cli cli = new Cli(root.resolve("home"));
         Cli.Result deploy = cli.run("cluster", "deploy", "fm", file.toString(), "--yes");
         assertThat(deploy.exitCode()).as(deploy.all()).isZero();
         try (ServerSocket squatter = new ServerSocket()) {
-            squatter.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 45580));
+            squatter.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 25580));
             long started = System.nanoTime();
             Cli.Result start = cli.run("cluster", "start", "fm");
             assertThat(start.exitCode()).isEqualTo(1);
             assertThat(start.err())
                     .contains(
-                            "Error: wait for etcd 127.0.0.1:45579 failed: etcd 127.0.0.1:45579 did not become ready: its process exited")
-                    .contains("port 45580 is in use by pid %d (java)"
+                            "Error: wait for etcd 127.0.0.1:25579 failed: etcd 127.0.0.1:25579 did not become ready: its process exited")
+                    .contains("port 25580 is in use by pid %d (java)"
                             .formatted(ProcessHandle.current().pid()))
                     .contains("last ")
                     .contains("address already in use");
@@ -147,7 +147,7 @@ class FailureMessagesTest {
         Path file = topology("""
                 mariadb_servers:
                   - host: 127.0.0.1
-                    port: 45306
+                    port: 25306
                     config:
                       no_such_variable: 1
                 """);
@@ -156,7 +156,7 @@ class FailureMessagesTest {
         assertThat(deploy.exitCode()).isEqualTo(1);
         assertThat(deploy.err())
                 .contains(
-                        "Error: deploy mariadb 127.0.0.1:45306 failed: mariadb 127.0.0.1:45306: initialising its data failed")
+                        "Error: deploy mariadb 127.0.0.1:25306 failed: mariadb 127.0.0.1:25306: initialising its data failed")
                 .contains("unknown variable 'no_such_variable=1'");
 
         Cli.Result destroy = cli.run("cluster", "destroy", "fm", "--yes");

@@ -74,7 +74,7 @@ class LocalClusterTest {
                 monitoring_servers:
                   - host: 127.0.0.1
                     port: 19090
-                    ng_port: 42020
+                    ng_port: 22020
                 """.formatted(System.getProperty("user.name"), root, root));
         cli = new Cli(home);
     }
