@@ -25,6 +25,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -87,7 +88,7 @@ public final class AgentServer implements AutoCloseable {
         this.sampler = HostSampler.start(SAMPLE_INTERVAL);
         this.logs = new LogSearch(supervisor, ZoneId.systemDefault());
         this.admin = new InstanceAdmin(supervisor);
-        this.replication = new ReplicationAdmin(supervisor);
+        this.replication = new ReplicationAdmin(supervisor, Path.of(info.dir()).resolve("secrets"));
     }
 
     /**

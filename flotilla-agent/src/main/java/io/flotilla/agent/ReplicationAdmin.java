@@ -23,6 +23,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The replication verbs of a MariaDB instance on the agent's host, run where the instance is so
@@ -35,19 +37,35 @@ import java.util.concurrent.TimeUnit;
  */
 final class ReplicationAdmin implements AutoCloseable {
     private static final Duration STATEMENT_TIMEOUT = Duration.ofSeconds(30);
-    /** How long taking the read lock may wait for running statements; a longer one fails the fence. */
-    private static final int LOCK_WAIT_SECONDS = 30;
+    /**
+     * How long read_only and the read lock may wait for running statements: less than the
+     * connection's own timeout, so that the server gives up first and says so.
+     */
+    private static final int LOCK_WAIT_SECONDS = 20;
+    /** How long a promotion waits for the replica to apply what it received before it is refused. */
+    private static final int DRAIN_SECONDS = 30;
 
     private final Supervisor supervisor;
+    /** Where replication password files may be read from: the agent's own secrets. */
+    private final Path secrets;
+
     private final Map<String, Fence> fences = new ConcurrentHashMap<>();
+    /** One lock per instance: a fence, its release and its expiry never interleave, and instances do not wait on each other. */
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+    private final AtomicLong generations = new AtomicLong();
     private final ScheduledExecutorService expiries = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("fence-expiry").daemon().factory());
 
-    /** A held global read lock: its session, that session's id on the server, and when it lapses. */
-    private record Fence(Connection session, long sessionId, ScheduledFuture<?> expiry) {}
+    /**
+     * A held global read lock: its session, that session's id on the server, which taking or
+     * refreshing of it this is, and when it lapses.
+     */
+    private record Fence(Connection session, long sessionId, long generation, ScheduledFuture<?> expiry) {}
 
-    ReplicationAdmin(Supervisor supervisor) {
+    ReplicationAdmin(Supervisor supervisor, Path secrets) {
         this.supervisor = supervisor;
+        this.secrets = secrets.toAbsolutePath().normalize();
     }
 
     ReplicationState state(String id) {
@@ -55,14 +73,21 @@ final class ReplicationAdmin implements AutoCloseable {
         return withSql(spec, statement -> state(id, statement));
     }
 
-    /** Fences the instance, again when a fence is held already (its hold then starts over). */
+    /**
+     * Fences the instance, again when a fence is held already (its hold then starts over). Client
+     * sessions are killed before {@code read_only} is set, so that no long write holds it up, and
+     * again once the lock is held. A fence that cannot be taken is refused saying so; the instance
+     * is then left read-only.
+     */
     ReplicationState fence(String id, FenceRequest request) {
         InstanceSpec spec = supervisor.spec(id);
-        synchronized (this) {
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        try {
             Fence held = fences.get(id);
             if (held != null && isOpen(held)) {
                 held.expiry().cancel(false);
-                fences.put(id, new Fence(held.session(), held.sessionId(), expire(id, held, request.holdSeconds())));
+                fences.put(id, schedule(id, held.session(), held.sessionId(), request.holdSeconds()));
                 return withSql(spec, statement -> {
                     killClients(statement, held.sessionId(), request.keepUser());
                     return state(id, statement);
@@ -70,37 +95,51 @@ final class ReplicationAdmin implements AutoCloseable {
             }
             Connection session = SqlConnections.open(spec, STATEMENT_TIMEOUT);
             try (Statement statement = session.createStatement()) {
-                statement.execute("SET GLOBAL read_only = ON");
+                statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
+                // The server must not end the fence's idle session before its hold is over.
+                statement.execute("SET SESSION wait_timeout = " + (request.holdSeconds() + 60));
                 long own = Long.parseLong(scalar(statement, "SELECT CONNECTION_ID()"));
                 killClients(statement, own, request.keepUser());
-                statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
+                statement.execute("SET GLOBAL read_only = ON");
+                killClients(statement, own, request.keepUser());
                 statement.execute("FLUSH TABLES WITH READ LOCK");
-                Fence fence = new Fence(session, own, null);
-                fences.put(id, new Fence(session, own, expire(id, fence, request.holdSeconds())));
+                fences.put(id, schedule(id, session, own, request.holdSeconds()));
                 return state(id, statement);
-            } catch (SQLException | RuntimeException e) {
+            } catch (SQLException e) {
                 closeQuietly(session);
-                throw e instanceof SQLException sql ? SqlConnections.down(spec, sql) : (RuntimeException) e;
+                throw new AgentException(
+                        Code.REFUSED,
+                        "%s %s: the fence was not taken: %s; read_only may be left ON and its client sessions were killed: run the same command again, or release it"
+                                .formatted(spec.component(), id, SqlConnections.firstLine(e.getMessage())));
+            } catch (RuntimeException e) {
+                closeQuietly(session);
+                throw e;
             }
+        } finally {
+            lock.unlock();
         }
     }
 
     /** Lets the fence go; with {@code writable}, the instance takes writes again ({@code read_only = OFF}). */
     ReplicationState release(String id, boolean writable) {
         InstanceSpec spec = supervisor.spec(id);
-        synchronized (this) {
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        try {
             Fence held = fences.remove(id);
             if (held != null) {
                 held.expiry().cancel(false);
                 closeQuietly(held.session());
             }
+            return withSql(spec, statement -> {
+                if (writable) {
+                    statement.execute("SET GLOBAL read_only = OFF");
+                }
+                return state(id, statement);
+            });
+        } finally {
+            lock.unlock();
         }
-        return withSql(spec, statement -> {
-            if (writable) {
-                statement.execute("SET GLOBAL read_only = OFF");
-            }
-            return state(id, statement);
-        });
     }
 
     /** Ends every client session but the fence's and those of {@code keepUser}: they waited on the lock. */
@@ -113,11 +152,36 @@ final class ReplicationAdmin implements AutoCloseable {
         });
     }
 
-    /** Stops replicating, forgets its primary and takes writes; a primary already is left as it is. */
+    /**
+     * Stops replicating, forgets its primary and takes writes; a primary already is left as it is.
+     * Refused while the agent fences the instance, and when it has not applied, within {@value
+     * #DRAIN_SECONDS} s, every transaction it received: its relay log is never thrown away unapplied.
+     */
     ReplicationState promote(String id) {
         InstanceSpec spec = supervisor.spec(id);
+        if (fences.containsKey(id)) {
+            throw new AgentException(
+                    Code.REFUSED,
+                    "%s %s is fenced by this agent; release it before promoting it".formatted(spec.component(), id));
+        }
         return withSql(spec, statement -> {
-            if (replica(statement) != null) {
+            statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
+            ReplicaStatus source = replica(statement);
+            if (source != null) {
+                String received = source.gtidIoPos();
+                if (!received.isEmpty()
+                        && !scalar(statement, "SELECT MASTER_GTID_WAIT('%s', %d)".formatted(received, DRAIN_SECONDS))
+                                .equals("0")) {
+                    throw new AgentException(
+                            Code.REFUSED,
+                            "%s %s received '%s' from its primary but applied only '%s' within %d s; it is not promoted"
+                                    .formatted(
+                                            spec.component(),
+                                            id,
+                                            received,
+                                            scalar(statement, "SELECT @@GLOBAL.gtid_slave_pos"),
+                                            DRAIN_SECONDS));
+                }
                 statement.execute("STOP SLAVE");
                 statement.execute("RESET SLAVE ALL");
             }
@@ -128,7 +192,9 @@ final class ReplicationAdmin implements AutoCloseable {
 
     /**
      * Replicates from {@code source} with GTID from its own {@code gtid_slave_pos} on; nothing
-     * changes when it already replicates from there with both threads running.
+     * changes when it already replicates from there, as that user, with both threads running. A
+     * former primary needs its {@code gtid_slave_pos} seeded (and its divergence checked) first:
+     * this verb does neither.
      */
     ReplicationState source(String id, ReplicationSource source) {
         InstanceSpec spec = supervisor.spec(id);
@@ -138,9 +204,12 @@ final class ReplicationAdmin implements AutoCloseable {
             boolean there = current != null
                     && current.primaryHost().equals(source.host())
                     && current.primaryPort() == source.port()
+                    && source.user().equals(masterUser(statement))
                     && current.ioRunning().equals("Yes")
                     && current.sqlRunning().equals("Yes");
             if (!there) {
+                // The password's backslashes are doubled below: the session must read them as escapes.
+                statement.execute("SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
                 statement.execute("STOP SLAVE");
                 statement.execute(("CHANGE MASTER TO MASTER_HOST = '%s', MASTER_PORT = %d, MASTER_USER = '%s',"
                                 + " MASTER_PASSWORD = '%s', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1")
@@ -190,25 +259,37 @@ final class ReplicationAdmin implements AutoCloseable {
 
     /** Lets every fence go. */
     @Override
-    public synchronized void close() {
+    public void close() {
         expiries.shutdownNow();
         fences.values().forEach(fence -> closeQuietly(fence.session()));
         fences.clear();
     }
 
-    private ScheduledFuture<?> expire(String id, Fence fence, int holdSeconds) {
-        return expiries.schedule(
+    private ReentrantLock lock(String id) {
+        return locks.computeIfAbsent(id, ignored -> new ReentrantLock());
+    }
+
+    /** A fence on {@code session} that lapses after {@code holdSeconds}, unless refreshed or released first. */
+    private Fence schedule(String id, Connection session, long sessionId, int holdSeconds) {
+        long generation = generations.incrementAndGet();
+        ScheduledFuture<?> expiry = expiries.schedule(
                 () -> {
-                    synchronized (this) {
+                    ReentrantLock lock = lock(id);
+                    lock.lock();
+                    try {
                         Fence held = fences.get(id);
-                        if (held != null && held.session() == fence.session()) {
+                        // A refresh or a new fence since this one was scheduled keeps its own expiry.
+                        if (held != null && held.generation() == generation) {
                             fences.remove(id);
                             closeQuietly(held.session());
                         }
+                    } finally {
+                        lock.unlock();
                     }
                 },
                 holdSeconds,
                 TimeUnit.SECONDS);
+        return new Fence(session, sessionId, generation, expiry);
     }
 
     private ReplicationState state(String id, Statement statement) throws SQLException {
@@ -284,7 +365,19 @@ final class ReplicationAdmin implements AutoCloseable {
         }
     }
 
-    private static String readPassword(InstanceSpec spec, Path file) {
+    private static String masterUser(Statement statement) throws SQLException {
+        try (ResultSet rows = statement.executeQuery("SHOW SLAVE STATUS")) {
+            return rows.next() ? nullToEmpty(rows.getString("Master_User")) : "";
+        }
+    }
+
+    private String readPassword(InstanceSpec spec, Path file) {
+        if (!file.toAbsolutePath().normalize().startsWith(secrets)) {
+            throw new AgentException(
+                    Code.BAD_REQUEST,
+                    "%s %s: the replication password file %s is not in the agent's secrets folder %s"
+                            .formatted(spec.component(), spec.id(), file, secrets));
+        }
         if (!Files.isReadable(file)) {
             throw new AgentException(
                     Code.BAD_REQUEST,

@@ -68,7 +68,7 @@ class ReplicationVerbsTest {
         primary = TestingMariaDb.start(template, Files.createDirectories(dir.resolve("primary")), 1);
         replica = TestingMariaDb.start(template, Files.createDirectories(dir.resolve("replica")), 2);
         Path admin = secret("admin.password", "adm-secret-2");
-        replicationPassword = secret("replication.password", "re'pl\\secret");
+        replicationPassword = secret("secrets/replication-password", "re'pl\\secret");
         for (TestingMariaDb server : List.of(primary, replica)) {
             server.sql("SET SESSION sql_log_bin = 0; CREATE USER 'admin'@'127.0.0.1' IDENTIFIED BY 'adm-secret-2';"
                     + " GRANT ALL ON *.* TO 'admin'@'127.0.0.1' WITH GRANT OPTION");
@@ -132,6 +132,17 @@ class ReplicationVerbsTest {
         assertThat(changeMasterCount()).isEqualTo(changes);
     }
 
+    private static String binlogDumpSession() throws Exception {
+        return primary.sql("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Binlog Dump'")
+                .strip();
+    }
+
+    private static String comStopSlave() throws Exception {
+        return replica.sql("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+                        + " WHERE VARIABLE_NAME = 'COM_STOP_SLAVE'")
+                .strip();
+    }
+
     private static String changeMasterCount() throws Exception {
         return replica.sql("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
                         + " WHERE VARIABLE_NAME = 'COM_CHANGE_MASTER'")
@@ -141,6 +152,8 @@ class ReplicationVerbsTest {
     @Test
     @Order(2)
     void aFencedPrimaryKillsItsClientsAndTakesNoWriteEvenFromRoot() throws Exception {
+        String binlogDump = binlogDumpSession();
+        assertThat(binlogDump).isNotEmpty();
         try (Connection client = connect(primary)) {
             ReplicationState fenced = agent.fence(PRIMARY, new FenceRequest(60, REPLICATION_USER));
 
@@ -150,8 +163,23 @@ class ReplicationVerbsTest {
         }
         assertThatThrownBy(() -> primary.sql("SET SESSION lock_wait_timeout = 1; INSERT INTO fleet.ships VALUES (3)"))
                 .hasMessageContaining("Lock wait timeout exceeded");
-        // Replication's own session survives: the replica still reads from the fenced primary.
+        // Replication's own session survives: the same Binlog Dump thread still serves the replica.
+        assertThat(binlogDumpSession()).isEqualTo(binlogDump);
         assertThat(agent.replicationState(REPLICA).source().ioRunning()).isEqualTo("Yes");
+        // A session that came in while fenced is ended on request; the fence holds on.
+        try (Connection late = connect(primary)) {
+            ReplicationState ended = agent.endSessions(PRIMARY, REPLICATION_USER);
+            assertThat(late.isValid(2)).isFalse();
+            assertThat(ended.fenced()).isTrue();
+        }
+        assertThatThrownBy(() -> agent.promote(PRIMARY))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("is fenced by this agent; release it before promoting it");
+        // Fenced again, the hold starts over and the lock stays.
+        assertThat(agent.fence(PRIMARY, new FenceRequest(60, REPLICATION_USER)).fenced())
+                .isTrue();
+        assertThatThrownBy(() -> primary.sql("SET SESSION lock_wait_timeout = 1; INSERT INTO fleet.ships VALUES (3)"))
+                .hasMessageContaining("Lock wait timeout exceeded");
         String written = agent.replicationState(PRIMARY).gtidBinlogPos();
         assertThat(agent.awaitGtid(REPLICA, new GtidWait(written, 30)).gtidSlavePos())
                 .isEqualTo(written);
@@ -184,12 +212,14 @@ class ReplicationVerbsTest {
 
     @Test
     @Order(5)
-    void aFenceLapsesByItselfAfterItsHold() {
+    void aFenceLapsesByItselfAfterItsHold() throws Exception {
         assertThat(agent.fence(PRIMARY, new FenceRequest(1, REPLICATION_USER)).fenced())
                 .isTrue();
         assertEventually(
                 Duration.ofSeconds(10),
                 () -> assertThat(agent.replicationState(PRIMARY).fenced()).isFalse());
+        // The lock went with it: root writes again.
+        primary.sql("SET SESSION lock_wait_timeout = 1; INSERT INTO fleet.ships VALUES (5)");
         assertThat(agent.release(PRIMARY, true).readOnly()).isFalse();
     }
 
@@ -202,11 +232,22 @@ class ReplicationVerbsTest {
                 .hasMessage("keepUser 'repl' OR '1' is not a user name of letters, digits and underscores");
         assertThatThrownBy(() -> new ReplicationSource("10.0.0.1'; DROP", 3306, "repl", "/x"))
                 .hasMessage("host '10.0.0.1'; DROP' is not an address or a host name");
+        assertThatThrownBy(() -> new GtidWait("", 1)).hasMessage("gtid is empty: name the position to wait for");
+        String stops = comStopSlave();
         assertThatThrownBy(() -> agent.setSource(
-                        REPLICA, new ReplicationSource("127.0.0.1", primary.port(), "repl", "/nonexistent/password")))
+                        REPLICA, new ReplicationSource("127.0.0.1", primary.port(), "repl", "/etc/shadow")))
                 .isInstanceOf(AgentException.class)
-                .hasMessageContaining("the replication password file /nonexistent/password is missing or unreadable");
-        assertThat(agent.replicationState(REPLICA).source()).isNull();
+                .hasMessageContaining("the replication password file /etc/shadow is not in the agent's secrets folder");
+        assertThatThrownBy(() -> agent.setSource(
+                        REPLICA,
+                        new ReplicationSource(
+                                "127.0.0.1",
+                                primary.port(),
+                                "repl",
+                                dir.resolve("secrets/missing").toString())))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("is missing or unreadable");
+        assertThat(comStopSlave()).as("nothing ran on the replica").isEqualTo(stops);
     }
 
     private static ReplicationSource source() {
@@ -247,6 +288,7 @@ class ReplicationVerbsTest {
 
     private static Path secret(String name, String value) throws IOException {
         Path file = dir.resolve(name);
+        Files.createDirectories(file.getParent());
         Files.writeString(file, value + "\n");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         return file;

@@ -94,7 +94,8 @@ final class EtcdMembership implements Membership {
         boolean done = Wait.until(UNHEALTHY_TIMEOUT, RETRY, () -> {
             CommandResult result = executor.run(command, COMMAND_TIMEOUT);
             if (!result.succeeded() && !result.stderr().contains("unhealthy cluster")) {
-                executor.check(command, COMMAND_TIMEOUT);
+                executor.check(command, COMMAND_TIMEOUT); // fails with the command's error, or it went through now
+                return true;
             }
             return result.succeeded();
         });

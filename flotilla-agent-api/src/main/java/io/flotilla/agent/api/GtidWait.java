@@ -9,6 +9,9 @@ public record GtidWait(String gtid, int timeoutSeconds) {
     public GtidWait {
         requireNonNull(gtid, "gtid is null");
         SqlNames.requireGtid(gtid, "gtid");
+        if (gtid.isEmpty()) {
+            throw new IllegalArgumentException("gtid is empty: name the position to wait for");
+        }
         if (timeoutSeconds < 0 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
             throw new IllegalArgumentException(
                     "timeoutSeconds %d is outside 0..%d".formatted(timeoutSeconds, MAX_TIMEOUT_SECONDS));
