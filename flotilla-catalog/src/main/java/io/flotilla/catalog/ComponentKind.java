@@ -105,11 +105,6 @@ public interface ComponentKind {
         return List.of();
     }
 
-    /** How the component is named in messages ({@code MariaDB}); its section's component name by default. */
-    default String displayName() {
-        return name();
-    }
-
     /**
      * Whether the component runs one instance on every host of the cluster (an exporter): it is never
      * scaled in on its own, and leaves with the last other instance of its host.

@@ -179,11 +179,6 @@ public final class HaproxyKind implements ComponentKind {
     }
 
     @Override
-    public String displayName() {
-        return "HAProxy";
-    }
-
-    @Override
     public Optional<String> scaleInRefusal(String cluster, Topology topology, Instance instance) {
         if (topology.instances(name()).size() > 1
                 || topology.instances(Schemas.MARIADB.component()).isEmpty()) {

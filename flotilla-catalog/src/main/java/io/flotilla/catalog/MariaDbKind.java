@@ -319,11 +319,6 @@ public final class MariaDbKind implements ComponentKind {
     }
 
     @Override
-    public String displayName() {
-        return "MariaDB";
-    }
-
-    @Override
     public Optional<Replication> replication() {
         return Optional.of(replication);
     }

@@ -552,11 +552,6 @@ public final class ClusterManager {
         }
     }
 
-    /** How clients reach the cluster: the gateway (or the primary), Prometheus, Alertmanager, etcd. */
-    public Map<String, String> endpoints(Topology topology) {
-        return catalog.endpoints(topology);
-    }
-
     private ClusterMeta newMeta(ClusterStore store, Topology topology, int agentPortBase, SshAccess ssh, Hosts hosts) {
         return agentPorts.newMeta(store, topology, agentPortBase, ssh, hosts, List.copyOf(topology.hosts()));
     }
