@@ -12,6 +12,7 @@ import io.flotilla.agent.api.AgentJson;
 import io.flotilla.agent.api.ConfigItem;
 import io.flotilla.agent.api.EndSessionsRequest;
 import io.flotilla.agent.api.FenceRequest;
+import io.flotilla.agent.api.GtidPosition;
 import io.flotilla.agent.api.GtidWait;
 import io.flotilla.agent.api.InstanceSpec;
 import io.flotilla.agent.api.InstanceStatus;
@@ -20,6 +21,7 @@ import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.ProbeResult;
 import io.flotilla.agent.api.ReleaseRequest;
 import io.flotilla.agent.api.ReplicationSource;
+import io.flotilla.agent.api.ReplicationUser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -351,6 +353,10 @@ public final class AgentServer implements AutoCloseable {
                     case "source" ->
                         replication.source(id, read(exchange, ReplicationSource.class, "replication source"));
                     case "wait" -> replication.await(id, read(exchange, GtidWait.class, "GTID wait"));
+                    case "user" ->
+                        replication.ensureUser(id, read(exchange, ReplicationUser.class, "replication user"));
+                    case "position" ->
+                        replication.position(id, read(exchange, GtidPosition.class, "replication position"));
                     default -> throw noRoute(method, path);
                 });
     }

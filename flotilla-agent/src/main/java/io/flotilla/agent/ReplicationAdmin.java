@@ -3,11 +3,13 @@ package io.flotilla.agent;
 import io.flotilla.agent.api.AgentException;
 import io.flotilla.agent.api.AgentException.Code;
 import io.flotilla.agent.api.FenceRequest;
+import io.flotilla.agent.api.GtidPosition;
 import io.flotilla.agent.api.GtidWait;
 import io.flotilla.agent.api.InstanceSpec;
 import io.flotilla.agent.api.ReplicaStatus;
 import io.flotilla.agent.api.ReplicationSource;
 import io.flotilla.agent.api.ReplicationState;
+import io.flotilla.agent.api.ReplicationUser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -192,7 +194,8 @@ final class ReplicationAdmin implements AutoCloseable {
 
     /**
      * Replicates from {@code source} with GTID from its own {@code gtid_slave_pos} on; nothing
-     * changes when it already replicates from there, as that user, with both threads running. A
+     * changes when it already replicates from there, as that user, applying, with its IO thread
+     * running or connecting. A
      * former primary needs its {@code gtid_slave_pos} seeded (and its divergence checked) first:
      * this verb does neither.
      */
@@ -205,7 +208,7 @@ final class ReplicationAdmin implements AutoCloseable {
                     && current.primaryHost().equals(source.host())
                     && current.primaryPort() == source.port()
                     && source.user().equals(masterUser(statement))
-                    && current.ioRunning().equals("Yes")
+                    && !current.ioRunning().equals("No")
                     && current.sqlRunning().equals("Yes");
             if (!there) {
                 // The password's backslashes are doubled below: the session must read them as escapes.
@@ -213,13 +216,50 @@ final class ReplicationAdmin implements AutoCloseable {
                 statement.execute("STOP SLAVE");
                 statement.execute(("CHANGE MASTER TO MASTER_HOST = '%s', MASTER_PORT = %d, MASTER_USER = '%s',"
                                 + " MASTER_PASSWORD = '%s', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1")
-                        .formatted(
-                                source.host(),
-                                source.port(),
-                                source.user(),
-                                password.replace("\\", "\\\\").replace("'", "''")));
+                        .formatted(source.host(), source.port(), source.user(), escape(password)));
                 statement.execute("START SLAVE");
             }
+            return state(id, statement);
+        });
+    }
+
+    /**
+     * Creates the replication account when missing ({@code CREATE USER IF NOT EXISTS}: an existing
+     * account keeps its password) and grants it what replicas need.
+     */
+    ReplicationState ensureUser(String id, ReplicationUser user) {
+        InstanceSpec spec = supervisor.spec(id);
+        String password = readPassword(spec, Path.of(user.passwordFile()));
+        return withSql(spec, statement -> {
+            // The password's backslashes are doubled below: the session must read them as escapes.
+            statement.execute("SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+            statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
+            statement.execute(
+                    "CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'".formatted(user.user(), escape(password)));
+            statement.execute("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'@'%%'".formatted(user.user()));
+            return state(id, statement);
+        });
+    }
+
+    /**
+     * Makes the instance read-only, stops its replication and sets its {@code gtid_slave_pos}, so
+     * that replication configured next with {@code MASTER_USE_GTID = slave_pos} starts there.
+     * Refused while the agent fences the instance: the position is written to a table the read
+     * lock blocks.
+     */
+    ReplicationState position(String id, GtidPosition position) {
+        InstanceSpec spec = supervisor.spec(id);
+        if (fences.containsKey(id)) {
+            throw new AgentException(
+                    Code.REFUSED,
+                    "%s %s is fenced by this agent; release it before setting its replication position"
+                            .formatted(spec.component(), id));
+        }
+        return withSql(spec, statement -> {
+            statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
+            statement.execute("SET GLOBAL read_only = ON");
+            statement.execute("STOP SLAVE");
+            statement.execute("SET GLOBAL gtid_slave_pos = '%s'".formatted(position.gtid()));
             return state(id, statement);
         });
     }
@@ -401,6 +441,11 @@ final class ReplicationAdmin implements AutoCloseable {
             row.next();
             return nullToEmpty(row.getString(1));
         }
+    }
+
+    /** A string literal's body, read with backslash escapes on. */
+    private static String escape(String value) {
+        return value.replace("\\", "\\\\").replace("'", "''");
     }
 
     private static void closeQuietly(Connection connection) {

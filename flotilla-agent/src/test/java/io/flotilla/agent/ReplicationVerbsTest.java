@@ -8,11 +8,13 @@ import io.flotilla.agent.api.AgentClient;
 import io.flotilla.agent.api.AgentException;
 import io.flotilla.agent.api.AgentInfo;
 import io.flotilla.agent.api.FenceRequest;
+import io.flotilla.agent.api.GtidPosition;
 import io.flotilla.agent.api.GtidWait;
 import io.flotilla.agent.api.InstanceSpec;
 import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.ReplicationSource;
 import io.flotilla.agent.api.ReplicationState;
+import io.flotilla.agent.api.ReplicationUser;
 import io.flotilla.agent.api.RestartPolicy;
 import io.flotilla.agent.api.SqlAdmin;
 import java.io.IOException;
@@ -24,7 +26,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -248,6 +252,51 @@ class ReplicationVerbsTest {
                 .isInstanceOf(AgentException.class)
                 .hasMessageContaining("is missing or unreadable");
         assertThat(comStopSlave()).as("nothing ran on the replica").isEqualTo(stops);
+    }
+
+    @Test
+    @Order(7)
+    void theReplicationAccountIsCreatedWithThePasswordOfTheSecretsFolder() throws Exception {
+        ReplicationUser user = new ReplicationUser("repl_new", replicationPassword.toString());
+        agent.ensureReplicationUser(REPLICA, user);
+        agent.ensureReplicationUser(REPLICA, user);
+        Properties properties = new Properties();
+        properties.setProperty("user", "repl_new");
+        properties.setProperty("password", "re'pl\\secret");
+        properties.setProperty("sslMode", "disable");
+        try (Connection connection = DriverManager.getConnection(
+                        "jdbc:mariadb://127.0.0.1:%d/".formatted(replica.port()), properties);
+                Statement statement = connection.createStatement();
+                ResultSet grants = statement.executeQuery("SHOW GRANTS")) {
+            assertThat(grants.next()).isTrue();
+            assertThat(grants.getString(1))
+                    .startsWith("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `repl_new`@`%`");
+        }
+        assertThatThrownBy(() -> agent.ensureReplicationUser(REPLICA, new ReplicationUser("repl_x", "/etc/shadow")))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("is not in the agent's secrets folder");
+    }
+
+    @Test
+    @Order(8)
+    void aFormerPrimaryIsSeededWhereItsBinlogEndsAndIsRefusedWhileFenced() throws Exception {
+        agent.fence(PRIMARY, new FenceRequest(60, REPLICATION_USER));
+        String own = agent.replicationState(PRIMARY).gtidBinlogPos();
+        assertThatThrownBy(() -> agent.setPosition(PRIMARY, new GtidPosition(own)))
+                .isInstanceOf(AgentException.class)
+                .hasMessageEndingWith(
+                        ": mariadb %s is fenced by this agent; release it before setting its replication position"
+                                .formatted(PRIMARY));
+        agent.release(PRIMARY, true);
+
+        ReplicationState seeded = agent.setPosition(PRIMARY, new GtidPosition(own));
+        assertThat(seeded.readOnly()).isTrue();
+        assertThat(seeded.gtidSlavePos()).isEqualTo(own);
+        assertThat(seeded.source()).isNull();
+        assertThatThrownBy(() -> new GtidPosition("0-1-1'; SET GLOBAL read_only = 0; '"))
+                .hasMessageStartingWith("gtid '0-1-1'; SET");
+        assertThatThrownBy(() -> new ReplicationUser("repl'@'%", "/x"))
+                .hasMessage("user 'repl'@'%' is not a user name of letters, digits and underscores");
     }
 
     private static ReplicationSource source() {

@@ -10,7 +10,7 @@ import io.flotilla.topology.Topology;
  * runner per host, the agent of each host and every instance's context. The planners pass the
  * cluster as it is or as the operation leaves it.
  */
-public interface ClusterAccess extends SqlAccess {
+public interface ClusterAccess {
     String name();
 
     Topology topology();
@@ -20,4 +20,6 @@ public interface ClusterAccess extends SqlAccess {
     AgentClient agent(String host);
 
     InstanceContext instanceContext(Instance instance);
+
+    ClusterSecrets secrets();
 }

@@ -1,11 +1,11 @@
 package io.flotilla.catalog;
 
+import io.flotilla.agent.api.AgentClient;
 import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.SqlAdmin;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -64,10 +64,11 @@ public interface ComponentKind {
     }
 
     /**
-     * Idempotent configuration that needs the running instance (a replica joining its primary).
-     * Runs every start, after {@link #serving} and before {@link #readiness}.
+     * Idempotent configuration that needs the running instance (a replica joining its primary),
+     * asked of the agent on the instance's host. Runs every start, after {@link #serving} and
+     * before {@link #readiness}.
      */
-    default void configure(InstanceContext context, SqlAccess sql) throws SQLException {}
+    default void configure(InstanceContext context, AgentClient agent) {}
 
     /**
      * How the instance's agent administers it over SQL (config, sessions, slow log, replication);

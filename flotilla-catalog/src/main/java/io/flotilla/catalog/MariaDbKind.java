@@ -1,6 +1,10 @@
 package io.flotilla.catalog;
 
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.GtidPosition;
 import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.ReplicationSource;
+import io.flotilla.agent.api.ReplicationUser;
 import io.flotilla.agent.api.SqlAdmin;
 import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
@@ -10,10 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -211,36 +211,22 @@ public final class MariaDbKind implements ComponentKind {
         }
     }
 
+    /** A primary has the replication account; a replica replicates from the primary, with GTID. */
     @Override
-    public void configure(InstanceContext context, SqlAccess sql) throws SQLException {
+    public void configure(InstanceContext context, AgentClient agent) {
         Instance instance = context.instance();
-        String password = sql.secrets().replicationPassword().replace("'", "''");
+        String passwordFile = context.replicationPasswordFile().toString();
         if (isPrimary(instance)) {
-            try (Connection connection = sql.open(instance.host(), instance.mainPort());
-                    Statement statement = connection.createStatement()) {
-                statement.execute(
-                        "CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'".formatted(REPLICATION_USER, password));
-                statement.execute(
-                        "GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'@'%%'".formatted(REPLICATION_USER));
-            }
+            agent.ensureReplicationUser(instance.id(), new ReplicationUser(REPLICATION_USER, passwordFile));
             return;
         }
-        Instance primary = context.topology().instances("mariadb").stream()
+        Instance primary = context.topology().instances(name()).stream()
                 .filter(MariaDbKind::isPrimary)
                 .findFirst()
                 .orElseThrow(() -> new IllegalStateException("the topology has no MariaDB primary"));
-        try (Connection connection = sql.open(instance.host(), instance.mainPort());
-                Statement statement = connection.createStatement()) {
-            if (replicatesFrom(statement, primary)) {
-                return;
-            }
-            statement.execute("STOP SLAVE");
-            statement.execute(
-                    "CHANGE MASTER TO MASTER_HOST = '%s', MASTER_PORT = %d, MASTER_USER = '%s', MASTER_PASSWORD = '%s', "
-                                    .formatted(primary.host(), primary.mainPort(), REPLICATION_USER, password)
-                            + "MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1");
-            statement.execute("START SLAVE");
-        }
+        agent.setSource(
+                instance.id(),
+                new ReplicationSource(primary.host(), primary.mainPort(), REPLICATION_USER, passwordFile));
     }
 
     /**
@@ -293,28 +279,10 @@ public final class MariaDbKind implements ComponentKind {
      * {@code gtid_slave_pos} once, before replication is configured, so that
      * {@code MASTER_USE_GTID = slave_pos} asks the primary only for what the backup lacks.
      */
-    public static void seedReplicaPosition(InstanceContext context, SqlAccess sql, String gtid) throws SQLException {
-        Instance instance = context.instance();
-        try (Connection connection = sql.open(instance.host(), instance.mainPort());
-                Statement statement = connection.createStatement()) {
-            try (ResultSet status = statement.executeQuery("SHOW SLAVE STATUS")) {
-                if (status.next()) {
-                    return;
-                }
-            }
-            statement.execute("SET GLOBAL gtid_slave_pos = '%s'".formatted(gtid.replace("'", "")));
-        }
-    }
-
-    private static boolean replicatesFrom(Statement statement, Instance primary) throws SQLException {
-        try (ResultSet status = statement.executeQuery("SHOW SLAVE STATUS")) {
-            if (!status.next()) {
-                return false;
-            }
-            return primary.host().equals(status.getString("Master_Host"))
-                    && primary.mainPort() == status.getInt("Master_Port")
-                    && "Yes".equals(status.getString("Slave_SQL_Running"))
-                    && !"No".equals(status.getString("Slave_IO_Running"));
+    static void seedReplicaPosition(InstanceContext context, AgentClient agent, String gtid) {
+        String id = context.instance().id();
+        if (agent.replicationState(id).source() == null) {
+            agent.setPosition(id, new GtidPosition(gtid));
         }
     }
 

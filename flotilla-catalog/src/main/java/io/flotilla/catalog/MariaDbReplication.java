@@ -76,7 +76,7 @@ final class MariaDbReplication implements Replication {
     @Override
     public void resumeFromClone(ClusterAccess after, Instance replica) throws Exception {
         InstanceContext context = after.instanceContext(replica);
-        MariaDbKind.seedReplicaPosition(context, after, backupGtid(after, replica, context));
+        MariaDbKind.seedReplicaPosition(context, after.agent(replica.host()), backupGtid(after, replica, context));
     }
 
     private void copyBackup(ClusterAccess after, Instance primary, Instance replica, String dataDir)

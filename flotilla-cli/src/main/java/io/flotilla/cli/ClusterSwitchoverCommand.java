@@ -1,5 +1,6 @@
 package io.flotilla.cli;
 
+import io.flotilla.agent.api.GtidWait;
 import io.flotilla.operations.ClusterManager;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
@@ -17,8 +18,8 @@ import picocli.CommandLine.ParentCommand;
         mixinStandardHelpOptions = true,
         description = {
             "Make a MariaDB replica the primary, planned. The primary is fenced: read_only, its client sessions"
-                    + " killed, and a global read lock held by this command until the gateway has moved (root writes past"
-                    + " read_only). The replica applies everything the primary wrote (its gtid_binlog_pos), stops"
+                    + " killed, and a global read lock held by the agent on its host until the gateway has moved (root writes"
+                    + " past read_only; the agent lets the lock go by itself --wait + 120 s after it was last taken). The replica applies everything the primary wrote (its gtid_binlog_pos), stops"
                     + " replicating and becomes writable; HAProxy is reloaded in place so that its write port goes to it;"
                     + " the other replicas replicate from it (GTID, MASTER_USE_GTID=slave_pos); last,"
                     + " the old primary's waiting sessions are killed, its lock released, and it replicates from the new one.",
@@ -64,9 +65,10 @@ final class ClusterSwitchoverCommand implements Callable<Integer> {
             output.out().print(clusters.switchoverPlan(name, to).render());
             return 0;
         }
-        if (waitSeconds < 1) {
+        if (waitSeconds < 1 || waitSeconds > GtidWait.MAX_TIMEOUT_SECONDS) {
             throw new OperationException(
-                    ErrorCode.BAD_OPTION, "--wait must be at least 1 second, got %d".formatted(waitSeconds));
+                    ErrorCode.BAD_OPTION,
+                    "--wait must be 1 to %d seconds, got %d".formatted(GtidWait.MAX_TIMEOUT_SECONDS, waitSeconds));
         }
         var switchover = clusters.switchover(
                 name,

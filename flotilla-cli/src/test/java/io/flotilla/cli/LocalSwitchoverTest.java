@@ -3,7 +3,11 @@ package io.flotilla.cli;
 import static io.flotilla.testing.Eventually.assertEventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.engine.ClusterStore;
+import io.flotilla.engine.FlotillaHome;
 import io.flotilla.wait.Wait;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -299,7 +303,18 @@ class LocalSwitchoverTest {
                 .isTrue();
         first.destroyForcibly();
         assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        // Its fence died with the command: root writes past read_only.
+        // The agent still holds the fence; once it lapses (its hold is over, or the agent restarted),
+        // root writes past read_only. Here it is released through the agent's API at once.
+        ClusterStore store = new FlotillaHome(home).cluster(NAME);
+        try (AgentClient agent = new AgentClient(
+                URI.create("http://127.0.0.1:" + store.meta().agentPorts().get("127.0.0.1")),
+                store.secrets().agentToken(),
+                Duration.ofSeconds(10))) {
+            assertThat(agent.replicationState(A).fenced())
+                    .as("the fence outlives the command")
+                    .isTrue();
+            agent.release(A, false);
+        }
         assertEventually(Duration.ofSeconds(10), () -> {
             try (Connection old = LocalClusterTest.connect(port(A), password);
                     Statement statement = old.createStatement()) {

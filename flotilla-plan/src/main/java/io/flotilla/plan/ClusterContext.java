@@ -15,15 +15,11 @@ import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import java.net.URI;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
@@ -229,18 +225,6 @@ public final class ClusterContext implements ClusterAccess {
     /** Where an instance's output goes. */
     public static String logFile(Instance instance) {
         return Path.of(instance.logDir(), instance.component() + ".log").toString();
-    }
-
-    @Override
-    public Connection open(String host, int port) throws SQLException {
-        Properties properties = new Properties();
-        properties.setProperty("user", "root");
-        properties.setProperty("password", secrets.rootPassword());
-        properties.setProperty("connectTimeout", "5000");
-        properties.setProperty("socketTimeout", "30000");
-        // The instances Flotilla deploys serve no TLS yet: enable_tls is read from the topology, not acted on.
-        properties.setProperty("sslMode", "disable");
-        return DriverManager.getConnection("jdbc:mariadb://%s:%d/".formatted(host, port), properties);
     }
 
     /** Releases pooled connections to hosts. */

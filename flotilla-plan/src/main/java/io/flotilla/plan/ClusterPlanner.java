@@ -482,7 +482,7 @@ public final class ClusterPlanner {
                     AgentClient agent = cluster.agent(instance.host());
                     InstanceContext context = cluster.instanceContext(instance);
                     Readiness.await(agent, instance, kind.serving(context), kind.readyTimeout(), "did not serve");
-                    kind.configure(context, cluster);
+                    kind.configure(context, agent);
                     Readiness.await(
                             agent, instance, kind.readiness(context), kind.readyTimeout(), "did not become ready");
                 });

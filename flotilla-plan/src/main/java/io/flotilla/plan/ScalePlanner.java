@@ -317,7 +317,7 @@ public final class ScalePlanner {
                     InstanceContext context = after.instanceContext(replica);
                     Readiness.await(agent, replica, kind.serving(context), kind.readyTimeout(), "did not serve");
                     replication(replica).resumeFromClone(after, replica);
-                    kind.configure(context, after);
+                    kind.configure(context, agent);
                     Readiness.await(
                             agent, replica, kind.readiness(context), kind.readyTimeout(), "did not become ready");
                 });

@@ -2,6 +2,13 @@ package io.flotilla.plan;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.FenceRequest;
+import io.flotilla.agent.api.GtidPosition;
+import io.flotilla.agent.api.GtidWait;
+import io.flotilla.agent.api.ReplicaStatus;
+import io.flotilla.agent.api.ReplicationState;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.InstanceContext;
 import io.flotilla.step.ErrorCode;
@@ -11,33 +18,28 @@ import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
-import io.flotilla.wait.Wait;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 /**
  * Compiles a planned switchover of the MariaDB primary to one of its replicas. It sees the cluster
  * before (the old primary) and after (the candidate as primary, every other MariaDB instance its
- * replica, the old primary included). Every step checks before it acts, so that a run cut short,
- * even by {@code kill -9}, is finished by the same command:
+ * replica, the old primary included). Every step is asked of the agents on the instances' hosts
+ * (the control machine holds no SQL connection) and checks before it acts, so that a run cut
+ * short, even by {@code kill -9}, is finished by the same command:
  *
  * <ol>
  *   <li>the candidate replicates from the primary, both threads running, and is not far behind;
- *   <li>the old primary is fenced: {@code read_only}, its client sessions killed, and a global read
- *       lock ({@code FLUSH TABLES WITH READ LOCK}) held by this planner, since root and any user
- *       with {@code READ_ONLY ADMIN} write past {@code read_only}. The candidate then applies
+ *   <li>the old primary's agent fences it: {@code read_only}, its client sessions killed, and a
+ *       global read lock ({@code FLUSH TABLES WITH READ LOCK}) the agent holds, since root and any
+ *       user with {@code READ_ONLY ADMIN} write past {@code read_only}. The candidate then applies
  *       everything the old primary wrote (its {@code gtid_binlog_pos}); when it does not in time,
  *       the old primary is made writable again and nothing else has changed;
  *   <li>the candidate stops replicating, forgets its primary and becomes writable;
@@ -47,9 +49,11 @@ import java.util.stream.Collectors;
  *       the old primary replicates from the candidate.
  * </ol>
  *
- * A run resumed after a crash takes the fence again before acting; writes that reached the old
- * primary in between are found before it replicates, and reported. The caller stores the topology
- * with the roles swapped once the plan finished, and closes the planner whatever happened.
+ * The agent lets a fence go by itself once its hold is over, so that a command that died cannot
+ * keep the old primary locked; each later step takes or refreshes it first. Writes that reached
+ * the old primary while it was not fenced are found before it replicates, and reported. The caller
+ * stores the topology with the roles swapped once the plan finished, and closes the planner
+ * whatever happened.
  */
 public final class SwitchoverPlanner implements AutoCloseable {
     /** How far behind its primary a candidate may be (Seconds_Behind_Master) for a switchover to begin. */
@@ -58,7 +62,8 @@ public final class SwitchoverPlanner implements AutoCloseable {
     /** How long the candidate may take to apply what the fenced primary wrote, unless told otherwise. */
     public static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(60);
 
-    private static final Duration POLL = Duration.ofMillis(100);
+    /** How long a fence outlasts the step that took or refreshed it, besides the catch-up. */
+    private static final Duration FENCE_MARGIN = Duration.ofSeconds(120);
 
     private final ClusterContext before;
     private final ClusterContext after;
@@ -67,10 +72,9 @@ public final class SwitchoverPlanner implements AutoCloseable {
     private final Instance newPrimary;
     private final Instance oldPrimary;
     private final Duration catchUpTimeout;
-    /** The session holding the old primary's global read lock, while this planner holds it. */
-    private Connection fence;
-    /** The id of that session on the old primary. */
-    private long fenceSession = -1;
+    private final String replicationUser;
+    /** Whether this run took or refreshed the old primary's fence and has not released it. */
+    private boolean fenced;
 
     /**
      * @param before the cluster as it is
@@ -80,6 +84,10 @@ public final class SwitchoverPlanner implements AutoCloseable {
      */
     public SwitchoverPlanner(ClusterContext before, ClusterContext after, Instance to, Duration catchUpTimeout) {
         this.catchUpTimeout = requireNonNull(catchUpTimeout, "catchUpTimeout is null");
+        if (catchUpTimeout.isNegative() || catchUpTimeout.toSeconds() > GtidWait.MAX_TIMEOUT_SECONDS) {
+            throw new IllegalArgumentException("catchUpTimeout %d s is outside 0..%d s"
+                    .formatted(catchUpTimeout.toSeconds(), GtidWait.MAX_TIMEOUT_SECONDS));
+        }
         this.before = requireNonNull(before, "before is null");
         this.after = requireNonNull(after, "after is null");
         this.to = requireNonNull(to, "to is null");
@@ -93,6 +101,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
             throw new IllegalArgumentException(
                     "the new topology's primary is %s, not %s".formatted(newPrimary.id(), to.id()));
         }
+        this.replicationUser = before.kind(from).replication().orElseThrow().replicationUser();
     }
 
     /**
@@ -160,7 +169,7 @@ public final class SwitchoverPlanner implements AutoCloseable {
                                 ensureFenced();
                                 action.task().run();
                                 // New sessions go to the new primary now; those that came before end.
-                                endWaitingSessions();
+                                agent(from).endSessions(from.id(), replicationUser);
                             }))
                             .toList()));
         }
@@ -186,32 +195,25 @@ public final class SwitchoverPlanner implements AutoCloseable {
         return plan.build();
     }
 
-    private void checkCandidate() throws SQLException {
+    private void checkCandidate() {
         if (switchedAlready()) {
             return; // a run that did every step but could not store the topology
         }
-        try (Connection connection = before.open(to.host(), to.mainPort());
-                Statement statement = connection.createStatement()) {
-            Map<String, String> status = slaveStatus(statement);
-            if (status.isEmpty()) {
-                throw refused("%s does not replicate from anything (SHOW SLAVE STATUS is empty)".formatted(to.id()));
-            }
-            String source = status.get("Master_Host") + ":" + status.get("Master_Port");
-            if (!source.equals(from.host() + ":" + from.mainPort())) {
-                throw refused("%s replicates from %s, not from the primary %s".formatted(to.id(), source, from.id()));
-            }
-            String io = status.get("Slave_IO_Running");
-            String sql = status.get("Slave_SQL_Running");
-            if (!"Yes".equals(io) || !"Yes".equals(sql)) {
-                String error = firstNonEmpty(status.get("Last_SQL_Error"), status.get("Last_IO_Error"));
-                throw refused("the replication of %s is broken (Slave_IO_Running: %s, Slave_SQL_Running: %s%s)"
-                        .formatted(to.id(), io, sql, error.isEmpty() ? "" : ", last error: " + error));
-            }
-            String behind = status.get("Seconds_Behind_Master");
-            if (behind != null && !behind.isEmpty() && Long.parseLong(behind) > MAX_LAG_SECONDS) {
-                throw refused("%s is %s s behind the primary (at most %d s are allowed)"
-                        .formatted(to.id(), behind, MAX_LAG_SECONDS));
-            }
+        ReplicaStatus status = agent(to).replicationState(to.id()).source();
+        if (status == null) {
+            throw refused("%s does not replicate from anything (SHOW SLAVE STATUS is empty)".formatted(to.id()));
+        }
+        String source = status.primaryHost() + ":" + status.primaryPort();
+        if (!source.equals(from.host() + ":" + from.mainPort())) {
+            throw refused("%s replicates from %s, not from the primary %s".formatted(to.id(), source, from.id()));
+        }
+        if (!"Yes".equals(status.ioRunning()) || !"Yes".equals(status.sqlRunning())) {
+            throw refused("the replication of %s is broken (Slave_IO_Running: %s, Slave_SQL_Running: %s%s)"
+                    .formatted(to.id(), status.ioRunning(), status.sqlRunning(), lastError(status)));
+        }
+        if (status.secondsBehind() > MAX_LAG_SECONDS) {
+            throw refused("%s is %d s behind the primary (at most %d s are allowed)"
+                    .formatted(to.id(), status.secondsBehind(), MAX_LAG_SECONDS));
         }
     }
 
@@ -223,14 +225,11 @@ public final class SwitchoverPlanner implements AutoCloseable {
     }
 
     /** The old primary replicates from the candidate: every step before storing the topology is done. */
-    private boolean switchedAlready() throws SQLException {
-        try (Connection connection = before.open(from.host(), from.mainPort());
-                Statement statement = connection.createStatement()) {
-            return replicatesFrom(slaveStatus(statement), to);
-        }
+    private boolean switchedAlready() {
+        return replicatesFrom(agent(from).replicationState(from.id()).source(), to);
     }
 
-    private void fence() throws SQLException, InterruptedException {
+    private void fence() {
         if (switchedAlready()) {
             return;
         }
@@ -242,123 +241,69 @@ public final class SwitchoverPlanner implements AutoCloseable {
      * Waits until the candidate has applied everything the fenced old primary wrote. When it does
      * not in time, the old primary is released and made writable again: nothing else has changed.
      */
-    private void awaitCatchUp() throws SQLException, InterruptedException {
-        try (Connection primary = before.open(from.host(), from.mainPort());
-                Statement statement = primary.createStatement()) {
-            String target = scalar(statement, "SELECT @@GLOBAL.gtid_binlog_pos");
-            try (Connection candidate = before.open(to.host(), to.mainPort());
-                    Statement waiting = candidate.createStatement()) {
-                AtomicReference<String> reached = new AtomicReference<>();
-                boolean caughtUp = Wait.until(catchUpTimeout, POLL, () -> {
-                    reached.set(scalar(waiting, "SELECT @@GLOBAL.gtid_binlog_pos"));
-                    return covers(reached.get(), target);
-                });
-                if (!caughtUp) {
-                    releaseFence();
-                    statement.execute("SET GLOBAL read_only = OFF");
-                    Map<String, String> status = slaveStatus(waiting);
-                    String error = firstNonEmpty(status.get("Last_SQL_Error"), status.get("Last_IO_Error"));
-                    throw new OperationException(
-                            ErrorCode.SWITCHOVER_CATCH_UP,
-                            "%s did not apply the primary's transactions up to '%s' within %d s (it is at '%s'; Slave_IO_Running: %s, Slave_SQL_Running: %s%s). %s is writable again and nothing else changed; fix the replica and run the same command again, or choose another replica"
-                                    .formatted(
-                                            to.id(),
-                                            target,
-                                            catchUpTimeout.toSeconds(),
-                                            reached.get(),
-                                            status.getOrDefault("Slave_IO_Running", "none"),
-                                            status.getOrDefault("Slave_SQL_Running", "none"),
-                                            error.isEmpty() ? "" : ", last error: " + error,
-                                            from.id()));
-                }
+    private void awaitCatchUp() {
+        String target = agent(from).replicationState(from.id()).gtidBinlogPos();
+        if (target.isEmpty()) {
+            return; // the primary never wrote a transaction
+        }
+        try {
+            agent(to).awaitGtid(to.id(), new GtidWait(target, (int) catchUpTimeout.toSeconds()));
+        } catch (AgentException e) {
+            if (e.code() != AgentException.Code.REFUSED) {
+                throw e;
             }
+            releaseFence(true);
+            ReplicationState reached = agent(to).replicationState(to.id());
+            ReplicaStatus status = reached.source();
+            throw new OperationException(
+                    ErrorCode.SWITCHOVER_CATCH_UP,
+                    "%s did not apply the primary's transactions up to '%s' within %d s (it is at '%s'; Slave_IO_Running: %s, Slave_SQL_Running: %s%s). %s is writable again and nothing else changed; fix the replica and run the same command again, or choose another replica"
+                            .formatted(
+                                    to.id(),
+                                    target,
+                                    catchUpTimeout.toSeconds(),
+                                    reached.gtidSlavePos(),
+                                    status == null ? "none" : status.ioRunning(),
+                                    status == null ? "none" : status.sqlRunning(),
+                                    lastError(status),
+                                    from.id()));
         }
     }
 
-    /** Ends the old primary's client sessions (they wait on the lock) while the fence holds. */
-    private synchronized void endWaitingSessions() throws SQLException {
-        if (fence == null) {
-            return;
-        }
-        try (Connection connection = before.open(from.host(), from.mainPort());
-                Statement statement = connection.createStatement()) {
-            killClients(statement, fenceSession);
-        }
-    }
-
-    /** Takes the fence again when a resumed run does not hold it, unless the old primary already replicates. */
-    private synchronized void ensureFenced() throws SQLException {
-        if (fence == null && !switchedAlready()) {
+    /** Takes or refreshes the fence, unless the old primary already replicates from the candidate. */
+    private void ensureFenced() {
+        if (!switchedAlready()) {
             takeFence();
         }
     }
 
     /**
-     * Makes the old primary read-only, kills its client sessions and holds its global read lock on
-     * a session of this planner: no client, whatever its privileges, writes to it any more.
+     * Has the old primary's agent make it read-only, kill its client sessions and hold its global
+     * read lock: no client, whatever its privileges, writes to it any more. A fence held already
+     * is refreshed: its hold starts over.
      */
-    private synchronized void takeFence() throws SQLException {
-        Connection session = before.open(from.host(), from.mainPort());
-        try (Statement statement = session.createStatement()) {
-            statement.execute("SET GLOBAL read_only = ON");
-            long own = Long.parseLong(scalar(statement, "SELECT CONNECTION_ID()"));
-            killClients(statement, own);
-            statement.execute("SET SESSION lock_wait_timeout = 30");
-            statement.execute("FLUSH TABLES WITH READ LOCK");
-            fenceSession = own;
-        } catch (SQLException | RuntimeException e) {
-            session.close();
-            throw e;
-        }
-        fence = session;
+    private synchronized void takeFence() {
+        int hold = (int) Math.min(
+                FenceRequest.MAX_HOLD_SECONDS, catchUpTimeout.plus(FENCE_MARGIN).toSeconds());
+        agent(from).fence(from.id(), new FenceRequest(hold, replicationUser));
+        fenced = true;
     }
 
-    private synchronized void releaseFence() throws SQLException {
-        if (fence == null) {
+    private synchronized void releaseFence(boolean writable) {
+        agent(from).release(from.id(), writable);
+        fenced = false;
+    }
+
+    /** Releases the old primary's lock if a step failed while this run held it; the old primary stays read-only. */
+    @Override
+    public synchronized void close() {
+        if (!fenced) {
             return;
         }
-        try (Connection session = fence;
-                Statement statement = session.createStatement()) {
-            fence = null;
-            statement.execute("UNLOCK TABLES");
-        }
-    }
-
-    /** Releases the old primary's lock if a step failed while it was held; the old primary stays read-only. */
-    @Override
-    public void close() {
         try {
-            releaseFence();
-        } catch (SQLException ignored) {
-            // The session is gone, and the lock with it.
-        }
-    }
-
-    /**
-     * Ends every client session of the old primary but this one and replication's own: a client
-     * with the privilege to write past {@code read_only} (root has it) must reconnect, through the
-     * gateway, to the new primary.
-     */
-    private void killClients(Statement statement, long keep) throws SQLException {
-        List<Long> sessions = new ArrayList<>();
-        try (ResultSet rows = statement.executeQuery(
-                "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND ID <> %d".formatted(keep)
-                        + " AND USER NOT IN ('system user', 'event_scheduler', '%s')"
-                                .formatted(before.kind(from)
-                                        .replication()
-                                        .orElseThrow()
-                                        .replicationUser())
-                        + " AND COMMAND NOT IN ('Binlog Dump', 'Daemon')")) {
-            while (rows.next()) {
-                sessions.add(rows.getLong(1));
-            }
-        }
-        for (long session : sessions) {
-            try {
-                statement.execute("KILL CONNECTION " + session);
-            } catch (SQLException ignored) {
-                // It ended on its own meanwhile.
-            }
+            releaseFence(false);
+        } catch (AgentException ignored) {
+            // The agent is out of reach; it lets the fence go by itself when its hold is over.
         }
     }
 
@@ -366,57 +311,50 @@ public final class SwitchoverPlanner implements AutoCloseable {
         ensureFenced();
         InstanceContext context = after.instanceContext(newPrimary);
         rewriteConfig(newPrimary, context);
-        try (Connection connection = after.open(to.host(), to.mainPort());
-                Statement statement = connection.createStatement()) {
-            if (!slaveStatus(statement).isEmpty()) {
-                // Again, for a run resumed after a crash: the old primary was not fenced meanwhile.
-                awaitCatchUp();
-                statement.execute("STOP SLAVE");
-                statement.execute("RESET SLAVE ALL");
-            }
-            statement.execute("SET GLOBAL read_only = OFF");
+        AgentClient agent = agent(to);
+        if (agent.replicationState(to.id()).source() != null) {
+            // Again, for a run resumed after a crash: the old primary was not fenced meanwhile.
+            awaitCatchUp();
         }
-        after.kind(newPrimary).configure(context, after);
-        after.agent(to.host()).put(after.spec(newPrimary));
+        agent.promote(to.id());
+        after.kind(newPrimary).configure(context, agent);
+        agent.put(after.spec(newPrimary));
     }
 
     private void repoint(Instance replica) throws Exception {
         InstanceContext context = after.instanceContext(replica);
+        AgentClient agent = agent(replica);
         if (replica.equals(oldPrimary)) {
             rewriteConfig(replica, context);
-            try (Connection connection = after.open(replica.host(), replica.mainPort());
-                    Statement statement = connection.createStatement()) {
-                statement.execute("SET GLOBAL read_only = ON");
-                if (!replicatesFrom(slaveStatus(statement), to)) {
-                    // Sessions that came before the gateway moved wait on the lock: they end, not write.
-                    killClients(statement, fenceSession);
-                    releaseFence();
-                    String own = scalar(statement, "SELECT @@GLOBAL.gtid_binlog_pos");
-                    try (Connection primary = after.open(to.host(), to.mainPort());
-                            Statement onPrimary = primary.createStatement()) {
-                        // What the new primary applied from this one, kept after RESET SLAVE ALL.
-                        String applied = scalar(onPrimary, "SELECT @@GLOBAL.gtid_slave_pos");
-                        if (!appliedAll(applied, own)) {
-                            throw new OperationException(
-                                    ErrorCode.SWITCHOVER_DIVERGED,
-                                    "%s has transactions the new primary %s lacks (its binlog ends at '%s', the new primary applied it up to '%s'): writes reached it while the switchover was interrupted and it was not fenced. It stays read-only and replicates from nothing; compare the two, remove the extra transactions from %s (or rebuild it: scale it in and out), then run the same command again"
-                                            .formatted(replica.id(), to.id(), own, applied, replica.id()));
-                        }
-                    }
-                    // A former primary applied what its binlog holds, whatever its old gtid_slave_pos says.
-                    statement.execute("STOP SLAVE");
-                    statement.execute("SET GLOBAL gtid_slave_pos = '%s'".formatted(own.replace("'", "")));
+            if (!switchedAlready()) {
+                // Fenced again, so that sessions that came before the gateway moved end, not write.
+                takeFence();
+                releaseFence(false);
+                String own = agent.replicationState(replica.id()).gtidBinlogPos();
+                // What the new primary applied from this one, kept after RESET SLAVE ALL.
+                String applied = agent(to).replicationState(to.id()).gtidSlavePos();
+                if (!appliedAll(applied, own)) {
+                    throw new OperationException(
+                            ErrorCode.SWITCHOVER_DIVERGED,
+                            "%s has transactions the new primary %s lacks (its binlog ends at '%s', the new primary applied it up to '%s'): writes reached it while the switchover was interrupted and it was not fenced. It stays read-only and replicates from nothing; compare the two, remove the extra transactions from %s (or rebuild it: scale it in and out), then run the same command again"
+                                    .formatted(replica.id(), to.id(), own, applied, replica.id()));
                 }
+                // A former primary applied what its binlog holds, whatever its old gtid_slave_pos says.
+                agent.setPosition(replica.id(), new GtidPosition(own));
             }
         }
-        after.kind(replica).configure(context, after);
-        after.agent(replica.host()).put(after.spec(replica));
+        after.kind(replica).configure(context, agent);
+        agent.put(after.spec(replica));
         Readiness.await(
-                after.agent(replica.host()),
+                agent,
                 replica,
                 after.kind(replica).readiness(context),
                 after.kind(replica).readyTimeout(),
                 "did not replicate from the new primary " + to.id());
+    }
+
+    private AgentClient agent(Instance instance) {
+        return after.agent(instance.host());
     }
 
     /** The instance's my.cnf as its new role has it ({@code read_only}), for its next start; no restart. */
@@ -431,25 +369,16 @@ public final class SwitchoverPlanner implements AutoCloseable {
         }
     }
 
-    private static boolean replicatesFrom(Map<String, String> status, Instance source) {
-        return source.host().equals(status.get("Master_Host"))
-                && String.valueOf(source.mainPort()).equals(status.get("Master_Port"))
-                && "Yes".equals(status.get("Slave_SQL_Running"))
-                && !"No".equals(status.get("Slave_IO_Running"));
+    private static boolean replicatesFrom(ReplicaStatus status, Instance source) {
+        return status != null
+                && source.host().equals(status.primaryHost())
+                && source.mainPort() == status.primaryPort()
+                && "Yes".equals(status.sqlRunning())
+                && !"No".equals(status.ioRunning());
     }
 
-    /**
-     * Whether a GTID position ({@code 0-1-42,1-3-7}) has reached another in every replication
-     * domain of the other: with {@code gtid_strict_mode}, sequence numbers only grow within a domain.
-     */
-    static boolean covers(String reached, String target) {
-        Map<String, Long> have = positions(reached);
-        for (Map.Entry<String, Long> want : positions(target).entrySet()) {
-            if (have.getOrDefault(want.getKey(), -1L) < want.getValue()) {
-                return false;
-            }
-        }
-        return true;
+    private static String lastError(ReplicaStatus status) {
+        return status == null || status.lastError().isEmpty() ? "" : ", last error: " + status.lastError();
     }
 
     /**
@@ -472,44 +401,5 @@ public final class SwitchoverPlanner implements AutoCloseable {
             }
         }
         return last;
-    }
-
-    private static Map<String, Long> positions(String gtids) {
-        Map<String, Long> positions = new LinkedHashMap<>();
-        for (String gtid : gtids.split(",")) {
-            String[] parts = gtid.strip().split("-");
-            if (parts.length == 3) {
-                positions.merge(parts[0], Long.parseLong(parts[2]), Math::max);
-            }
-        }
-        return positions;
-    }
-
-    private static Map<String, String> slaveStatus(Statement statement) throws SQLException {
-        Map<String, String> status = new LinkedHashMap<>();
-        try (ResultSet rows = statement.executeQuery("SHOW SLAVE STATUS")) {
-            if (rows.next()) {
-                for (int i = 1; i <= rows.getMetaData().getColumnCount(); i++) {
-                    String value = rows.getString(i);
-                    status.put(rows.getMetaData().getColumnLabel(i), value == null ? "" : value);
-                }
-            }
-        }
-        return status;
-    }
-
-    private static String scalar(Statement statement, String query) throws SQLException {
-        try (ResultSet row = statement.executeQuery(query)) {
-            row.next();
-            String value = row.getString(1);
-            return value == null ? "" : value;
-        }
-    }
-
-    private static String firstNonEmpty(String first, String second) {
-        if (first != null && !first.isEmpty()) {
-            return first;
-        }
-        return second == null ? "" : second;
     }
 }

@@ -19,21 +19,6 @@ class SwitchoverPlannerTest {
             """, "cluster.yaml");
 
     @Test
-    void aPositionCoversAnotherWhenEveryDomainHasReachedIt() {
-        assertThat(SwitchoverPlanner.covers("0-1-42", "0-1-42")).isTrue();
-        assertThat(SwitchoverPlanner.covers("0-2-43", "0-1-42"))
-                .as("a later GTID of another server")
-                .isTrue();
-        assertThat(SwitchoverPlanner.covers("0-1-41", "0-1-42")).isFalse();
-        assertThat(SwitchoverPlanner.covers("0-1-42", "0-1-42,1-3-7"))
-                .as("a domain it lacks")
-                .isFalse();
-        assertThat(SwitchoverPlanner.covers("1-3-7,0-1-50", "0-1-42,1-3-7")).isTrue();
-        assertThat(SwitchoverPlanner.covers("", "")).as("nothing written yet").isTrue();
-        assertThat(SwitchoverPlanner.covers("", "0-1-1")).isFalse();
-    }
-
-    @Test
     void theNewPrimaryAppliedAllWhenItsSlavePositionEndsAtTheOldPrimarysLastWrite() {
         assertThat(SwitchoverPlanner.appliedAll("0-1-42", "0-1-42")).isTrue();
         assertThat(SwitchoverPlanner.appliedAll("0-1-42,1-3-7", "0-1-42")).isTrue();

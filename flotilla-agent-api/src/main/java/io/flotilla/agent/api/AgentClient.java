@@ -258,6 +258,19 @@ public final class AgentClient implements AutoCloseable {
         return replicationVerb(id, "source", source, timeout);
     }
 
+    /** Creates, when missing, the account replicas log in with on this instance. */
+    public ReplicationState ensureReplicationUser(String id, ReplicationUser user) {
+        return replicationVerb(id, "user", user, timeout);
+    }
+
+    /**
+     * Makes the instance read-only, stops its replication and sets where it starts again (see
+     * {@link GtidPosition}); refused while the agent fences it.
+     */
+    public ReplicationState setPosition(String id, GtidPosition position) {
+        return replicationVerb(id, "position", position, timeout);
+    }
+
     /**
      * Waits until the instance applied {@code wait.gtid()}.
      *

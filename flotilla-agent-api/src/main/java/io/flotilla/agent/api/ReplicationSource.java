@@ -20,8 +20,6 @@ public record ReplicationSource(String host, int port, String user, String passw
         requireNonNull(user, "user is null");
         SqlNames.requireUser(user, "user");
         requireNonNull(passwordFile, "passwordFile is null");
-        if (!passwordFile.startsWith("/")) {
-            throw new IllegalArgumentException("passwordFile '%s' is not an absolute path".formatted(passwordFile));
-        }
+        SqlNames.requireAbsolutePath(passwordFile, "passwordFile");
     }
 }

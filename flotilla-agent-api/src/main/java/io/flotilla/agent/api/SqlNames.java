@@ -23,4 +23,10 @@ final class SqlNames {
                     "%s '%s' is not a GTID position (DOMAIN-SERVER-SEQUENCE, comma-separated)".formatted(field, gtid));
         }
     }
+
+    static void requireAbsolutePath(String path, String field) {
+        if (!path.startsWith("/")) {
+            throw new IllegalArgumentException("%s '%s' is not an absolute path".formatted(field, path));
+        }
+    }
 }
