@@ -7,6 +7,7 @@ import io.flotilla.topology.Schemas;
 import io.flotilla.topology.Topology;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,7 +25,7 @@ public final class Catalog {
     private Catalog(Collection<ComponentKind> kinds) {
         Map<String, ComponentKind> byName = new LinkedHashMap<>();
         kinds.forEach(kind -> byName.put(kind.name(), kind));
-        this.kinds = Map.copyOf(byName);
+        this.kinds = Collections.unmodifiableMap(byName);
     }
 
     public static Catalog standard() {
@@ -36,6 +37,11 @@ public final class Catalog {
             catalog.kind(schema.component());
         }
         return catalog;
+    }
+
+    /** Every kind, in the catalog's order: the TiDB family, then the rest. */
+    public Collection<ComponentKind> kinds() {
+        return kinds.values();
     }
 
     public ComponentKind kind(String component) {
@@ -115,6 +121,22 @@ public final class Catalog {
                 .replication()
                 .map(replication -> !replication.isPrimary(instance))
                 .orElse(false);
+    }
+
+    /**
+     * How messages name the replicated component: the topology's, or the catalog's first when the
+     * topology has none ("the MariaDB primary").
+     */
+    public String replicatedName(Topology topology) {
+        return topology.instances().stream()
+                .map(this::kind)
+                .flatMap(kind -> kind.replication().stream())
+                .findFirst()
+                .or(() -> kinds().stream()
+                        .flatMap(kind -> kind.replication().stream())
+                        .findFirst())
+                .map(Replication::displayName)
+                .orElse("replicated");
     }
 
     /** The primary of the cluster's replicated component, when it has one. */

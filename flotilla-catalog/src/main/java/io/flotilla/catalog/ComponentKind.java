@@ -124,6 +124,11 @@ public interface ComponentKind {
         return Optional.empty();
     }
 
+    /** The facet of a component that runs as pods on Kubernetes; a component without it is not rendered. */
+    default Optional<KubernetesPods> kubernetes() {
+        return Optional.empty();
+    }
+
     /**
      * Why {@code instance} may not leave the cluster {@code topology} now, with what to do instead;
      * empty when it may.

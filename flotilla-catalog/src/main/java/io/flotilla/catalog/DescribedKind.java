@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -19,6 +20,7 @@ import java.util.function.Function;
  * @param flags the command line after the binary, built from the instance
  * @param configFile the TOML file rendered from {@code server_configs} and {@code config}, or empty
  * @param probe what readiness means once it runs
+ * @param kubernetes how it runs as pods, when it does
  */
 public record DescribedKind(
         ComponentSchema schema,
@@ -27,7 +29,8 @@ public record DescribedKind(
         Duration readyTimeout,
         String configFile,
         Function<InstanceContext, List<String>> flags,
-        Function<InstanceContext, Probe> probe)
+        Function<InstanceContext, Probe> probe,
+        Optional<KubernetesPods> kubernetes)
         implements ComponentKind {
     public DescribedKind {
         requireNonNull(schema, "schema is null");
@@ -37,6 +40,25 @@ public record DescribedKind(
         requireNonNull(configFile, "configFile is null");
         requireNonNull(flags, "flags is null");
         requireNonNull(probe, "probe is null");
+        requireNonNull(kubernetes, "kubernetes is null");
+    }
+
+    /** A kind that does not run on Kubernetes. */
+    public DescribedKind(
+            ComponentSchema schema,
+            String binaryName,
+            Set<String> tierDependencies,
+            Duration readyTimeout,
+            String configFile,
+            Function<InstanceContext, List<String>> flags,
+            Function<InstanceContext, Probe> probe) {
+        this(schema, binaryName, tierDependencies, readyTimeout, configFile, flags, probe, Optional.empty());
+    }
+
+    /** The same kind, run on Kubernetes as {@code pods} say. */
+    DescribedKind onKubernetes(KubernetesPods pods) {
+        return new DescribedKind(
+                schema, binaryName, tierDependencies, readyTimeout, configFile, flags, probe, Optional.of(pods));
     }
 
     @Override

@@ -19,10 +19,16 @@ import java.util.Set;
 public final class HaproxyKind implements ComponentKind {
     static final String PRIMARY_BACKEND = "mariadb_primary";
     static final String REPLICA_BACKEND = "mariadb_replicas";
+    private static final KubernetesPods PODS = new HaproxyPods();
 
     @Override
     public ComponentSchema schema() {
         return Schemas.HAPROXY;
+    }
+
+    @Override
+    public Optional<KubernetesPods> kubernetes() {
+        return Optional.of(PODS);
     }
 
     @Override

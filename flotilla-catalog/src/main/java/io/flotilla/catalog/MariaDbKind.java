@@ -34,6 +34,7 @@ public final class MariaDbKind implements ComponentKind {
     public static final String REPLICATION_USER = "flotilla_repl";
 
     private final Replication replication = new MariaDbReplication(this);
+    private final KubernetesPods pods = new MariaDbPods(this);
 
     @Override
     public ComponentSchema schema() {
@@ -284,6 +285,11 @@ public final class MariaDbKind implements ComponentKind {
         if (agent.replicationState(id).source() == null) {
             agent.setPosition(id, new GtidPosition(gtid));
         }
+    }
+
+    @Override
+    public Optional<KubernetesPods> kubernetes() {
+        return Optional.of(pods);
     }
 
     @Override

@@ -34,6 +34,11 @@ final class MariaDbReplication implements Replication {
     }
 
     @Override
+    public String displayName() {
+        return "MariaDB";
+    }
+
+    @Override
     public boolean isPrimary(Instance instance) {
         return MariaDbKind.isPrimary(instance);
     }

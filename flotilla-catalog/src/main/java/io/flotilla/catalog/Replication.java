@@ -8,6 +8,9 @@ import io.flotilla.topology.Instance;
  * primary, and how a new replica gets its first copy of the data before it starts.
  */
 public interface Replication {
+    /** How messages name the component ({@code MariaDB}), as in "the MariaDB primary". */
+    String displayName();
+
     /** Whether {@code instance} takes the writes; every other instance of the component replicates from it. */
     boolean isPrimary(Instance instance);
 

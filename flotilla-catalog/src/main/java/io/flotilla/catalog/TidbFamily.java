@@ -54,28 +54,29 @@ final class TidbFamily {
 
     private static ComponentKind pd() {
         return new DescribedKind(
-                Schemas.PD,
-                "pd-server",
-                Set.of(),
-                Duration.ofSeconds(120),
-                "pd.toml",
-                context -> {
-                    Instance instance = context.instance();
-                    String initialCluster = context.topology().instances("pd").stream()
-                            .map(pd -> "%s=http://%s:%d".formatted(pdName(pd), pd.host(), pd.port("peer_port")))
-                            .collect(Collectors.joining(","));
-                    return List.of(
-                            "--name=" + pdName(instance),
-                            "--client-urls=http://" + context.listen("client_port"),
-                            "--advertise-client-urls=http://" + context.address("client_port"),
-                            "--peer-urls=http://" + context.listen("peer_port"),
-                            "--advertise-peer-urls=http://" + context.address("peer_port"),
-                            "--data-dir=" + context.dataDir(),
-                            "--initial-cluster=" + initialCluster,
-                            "--config=" + context.confFile("pd.toml"),
-                            "--log-file=" + context.logDir().resolve("pd.log"));
-                },
-                context -> http(context, "client_port", "/pd/api/v1/health", "\"health\": true"));
+                        Schemas.PD,
+                        "pd-server",
+                        Set.of(),
+                        Duration.ofSeconds(120),
+                        "pd.toml",
+                        context -> {
+                            Instance instance = context.instance();
+                            String initialCluster = context.topology().instances("pd").stream()
+                                    .map(pd -> "%s=http://%s:%d".formatted(pdName(pd), pd.host(), pd.port("peer_port")))
+                                    .collect(Collectors.joining(","));
+                            return List.of(
+                                    "--name=" + pdName(instance),
+                                    "--client-urls=http://" + context.listen("client_port"),
+                                    "--advertise-client-urls=http://" + context.address("client_port"),
+                                    "--peer-urls=http://" + context.listen("peer_port"),
+                                    "--advertise-peer-urls=http://" + context.address("peer_port"),
+                                    "--data-dir=" + context.dataDir(),
+                                    "--initial-cluster=" + initialCluster,
+                                    "--config=" + context.confFile("pd.toml"),
+                                    "--log-file=" + context.logDir().resolve("pd.log"));
+                        },
+                        context -> http(context, "client_port", "/pd/api/v1/health", "\"health\": true"))
+                .onKubernetes(TidbPods.pd());
     }
 
     private static ComponentKind tso() {
@@ -118,21 +119,23 @@ final class TidbFamily {
 
     private static ComponentKind tikv() {
         return new DescribedKind(
-                Schemas.TIKV,
-                "tikv-server",
-                Set.of("pd"),
-                Duration.ofSeconds(300),
-                "tikv.toml",
-                context -> List.of(
-                        "--addr", context.listen("port"),
-                        "--advertise-addr", context.address("port"),
-                        "--status-addr", context.listen("status_port"),
-                        "--advertise-status-addr", context.address("status_port"),
-                        "--pd", pdEndpoints(context),
-                        "--data-dir", context.dataDir().toString(),
-                        "--config", context.confFile("tikv.toml").toString(),
-                        "--log-file", context.logDir().resolve("tikv.log").toString()),
-                context -> http(context, "status_port", "/status", ""));
+                        Schemas.TIKV,
+                        "tikv-server",
+                        Set.of("pd"),
+                        Duration.ofSeconds(300),
+                        "tikv.toml",
+                        context -> List.of(
+                                "--addr", context.listen("port"),
+                                "--advertise-addr", context.address("port"),
+                                "--status-addr", context.listen("status_port"),
+                                "--advertise-status-addr", context.address("status_port"),
+                                "--pd", pdEndpoints(context),
+                                "--data-dir", context.dataDir().toString(),
+                                "--config", context.confFile("tikv.toml").toString(),
+                                "--log-file",
+                                        context.logDir().resolve("tikv.log").toString()),
+                        context -> http(context, "status_port", "/status", ""))
+                .onKubernetes(TidbPods.tikv());
     }
 
     private static ComponentKind pump() {
@@ -155,29 +158,30 @@ final class TidbFamily {
 
     private static ComponentKind tidb() {
         return new DescribedKind(
-                Schemas.TIDB,
-                "tidb-server",
-                Set.of("pd", "tikv", "pump"),
-                Duration.ofSeconds(120),
-                "tidb.toml",
-                context -> List.of(
-                        "-P",
-                        String.valueOf(context.instance().port("port")),
-                        "--status=" + context.instance().port("status_port"),
-                        "--host=" + context.instance().listenHost(),
-                        "--advertise-address=" + context.instance().host(),
-                        "--store=tikv",
-                        "--path=" + pdEndpoints(context),
-                        "--log-slow-query=" + context.logDir().resolve("tidb_slow_query.log"),
-                        "--config=" + context.confFile("tidb.toml"),
-                        "--log-file=" + context.logDir().resolve("tidb.log")),
-                context -> Probe.allOf(
-                        http(context, "status_port", "/status", ""),
-                        new Probe.SqlPing(
-                                local(context.instance()),
-                                context.instance().port("port"),
-                                "root",
-                                context.rootPasswordFile().toString())));
+                        Schemas.TIDB,
+                        "tidb-server",
+                        Set.of("pd", "tikv", "pump"),
+                        Duration.ofSeconds(120),
+                        "tidb.toml",
+                        context -> List.of(
+                                "-P",
+                                String.valueOf(context.instance().port("port")),
+                                "--status=" + context.instance().port("status_port"),
+                                "--host=" + context.instance().listenHost(),
+                                "--advertise-address=" + context.instance().host(),
+                                "--store=tikv",
+                                "--path=" + pdEndpoints(context),
+                                "--log-slow-query=" + context.logDir().resolve("tidb_slow_query.log"),
+                                "--config=" + context.confFile("tidb.toml"),
+                                "--log-file=" + context.logDir().resolve("tidb.log")),
+                        context -> Probe.allOf(
+                                http(context, "status_port", "/status", ""),
+                                new Probe.SqlPing(
+                                        local(context.instance()),
+                                        context.instance().port("port"),
+                                        "root",
+                                        context.rootPasswordFile().toString())))
+                .onKubernetes(TidbPods.tidb());
     }
 
     private static ComponentKind tiflash() {

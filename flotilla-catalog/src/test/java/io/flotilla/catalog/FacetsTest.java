@@ -52,6 +52,36 @@ class FacetsTest {
     }
 
     @Test
+    void theKindsThatRunAsPodsSayWhichReplicaCountsAreSafe() {
+        assertThat(catalog.kinds().stream()
+                        .filter(kind -> kind.kubernetes().isPresent())
+                        .map(ComponentKind::name))
+                .containsExactly("pd", "tikv", "tidb", "mariadb", "haproxy");
+        KubernetesPods pd = catalog.kind("pd").kubernetes().orElseThrow();
+        assertThat(pd.scaleRefusal("pd", 2)).isPresent();
+        assertThat(pd.scaleRefusal("pd", 3)).isEmpty();
+        assertThat(pd.scaleRefusal("pd", 3, 4)).as("PD's members are fixed").isPresent();
+        KubernetesPods tikv = catalog.kind("tikv").kubernetes().orElseThrow();
+        assertThat(tikv.scaleRefusal("tikv", 5, 4)).isEmpty();
+        assertThat(tikv.scaleRefusal("tikv", 5, 3)).as("one store at a time").isPresent();
+        assertThat(tikv.afterScale("tikv", "c-tikv", 5, 4)).isPresent();
+        KubernetesPods mariadb = catalog.kind("mariadb").kubernetes().orElseThrow();
+        assertThat(mariadb.scaleRefusal("mariadb-primary", 2)).isPresent();
+        assertThat(mariadb.scaleRefusal("mariadb-replica", 0)).isEmpty();
+        assertThat(mariadb.secretKeys()).containsExactly("replication-password");
+        assertThat(catalog.kind("tidb").kubernetes().orElseThrow().scaleRefusal("tidb", 0))
+                .isPresent();
+        assertThat(catalog.kind("haproxy").kubernetes().orElseThrow().missing(cluster))
+                .isEmpty();
+        assertThat(catalog.kind("tidb")
+                        .kubernetes()
+                        .orElseThrow()
+                        .missing(TopologyParser.parse("tidb_servers: [ { host: 10.0.0.1 } ]", "t.yaml")))
+                .hasSize(2);
+        assertThat(catalog.replicatedName(cluster)).isEqualTo("MariaDB");
+    }
+
+    @Test
     void theKindsSayWhatMayNotLeave() {
         List<String> refusals = cluster.instances().stream()
                 .flatMap(instance -> catalog.kind(instance).scaleInRefusal("c", cluster, instance).stream())

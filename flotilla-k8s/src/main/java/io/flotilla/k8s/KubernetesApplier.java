@@ -25,6 +25,8 @@ import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.flotilla.catalog.Catalog;
+import io.flotilla.catalog.KubernetesPods;
 import io.flotilla.wait.Wait;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -64,10 +66,7 @@ public final class KubernetesApplier {
     private static final String DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
     private static final int EVENTS_PER_POD = 5;
 
-    /** Raft keeps three copies (PD members, TiKV region replicas); fewer pods than copies loses the quorum. */
-    private static final Map<String, Integer> MINIMUM_REPLICAS =
-            Map.of("pd", 3, "tikv", 3, "mariadb-primary", 1, "mariadb-replica", 0);
-
+    private final Catalog catalog;
     private final KubernetesClient client;
     private final Duration readyTimeout;
     private final Duration pollInterval;
@@ -76,6 +75,17 @@ public final class KubernetesApplier {
 
     public KubernetesApplier(
             KubernetesClient client, Duration readyTimeout, Duration pollInterval, KubernetesProgress progress) {
+        this(Catalog.standard(), client, readyTimeout, pollInterval, progress);
+    }
+
+    /** @param catalog says which replica counts each tier may be scaled to */
+    public KubernetesApplier(
+            Catalog catalog,
+            KubernetesClient client,
+            Duration readyTimeout,
+            Duration pollInterval,
+            KubernetesProgress progress) {
+        this.catalog = requireNonNull(catalog, "catalog is null");
         this.client = requireNonNull(client, "client is null");
         this.readyTimeout = requireNonNull(readyTimeout, "readyTimeout is null");
         this.pollInterval = requireNonNull(pollInterval, "pollInterval is null");
@@ -234,16 +244,11 @@ public final class KubernetesApplier {
                                     autoscaler.get().getSpec().getMaxReplicas(),
                                     workloadComponent(workload)));
         }
-        int minimum = MINIMUM_REPLICAS.getOrDefault(tier, 1);
-        if (replicas < minimum) {
-            throw new KubernetesApplyException(KubernetesApplyException.SCALE_REFUSED, belowMinimum(tier, minimum));
-        }
-        if (tier.equals("mariadb-primary") && replicas != 1) {
-            throw new KubernetesApplyException(
-                    KubernetesApplyException.SCALE_REFUSED,
-                    "mariadb-primary is one pod: a second primary would take writes of its own; scale mariadb-replica"
-                            + " instead");
-        }
+        KubernetesPods pods = catalog.kind(workloadComponent(workload))
+                .kubernetes()
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "%s does not run on Kubernetes".formatted(workloadComponent(workload))));
+        refuseIf(pods.scaleRefusal(tier, replicas));
         HasMetadata live = client.resource(workload).get();
         if (live == null) {
             throw new KubernetesApplyException(
@@ -257,20 +262,7 @@ public final class KubernetesApplier {
             awaitReady(namespace, List.of(workload));
             return;
         }
-        if (tier.equals("pd")) {
-            throw new KubernetesApplyException(
-                    KubernetesApplyException.SCALE_REFUSED,
-                    ("pd's members are fixed when the cluster starts (--initial-cluster names %d); a pod added or"
-                                    + " removed by scaling would not join or leave the Raft group. Keep pd at %d")
-                            .formatted(current, current));
-        }
-        if (tier.equals("tikv") && replicas < current - 1) {
-            throw new KubernetesApplyException(
-                    KubernetesApplyException.SCALE_REFUSED,
-                    ("tikv shrinks one pod at a time, so that every region keeps a majority of its replicas: scale to"
-                                    + " %d, wait for PD to move the regions, then go on")
-                            .formatted(current - 1));
-        }
+        refuseIf(pods.scaleRefusal(tier, current, replicas));
         if (live instanceof StatefulSet) {
             client.apps().statefulSets().inNamespace(namespace).withName(name).edit(set -> {
                 set.getSpec().setReplicas(replicas);
@@ -284,11 +276,7 @@ public final class KubernetesApplier {
         }
         progress.report(
                 "%s: %s %s scaled from %d to %d replicas".formatted(tier, live.getKind(), name, current, replicas));
-        if (tier.equals("tikv") && replicas < current) {
-            progress.report(("%s: the store of pod %s-%d stays in PD as Down; remove it with pd-ctl store delete once"
-                            + " its regions have moved")
-                    .formatted(tier, name, current - 1));
-        }
+        pods.afterScale(tier, name, current, replicas).ifPresent(progress::report);
         awaitReady(namespace, List.of(workload));
     }
 
@@ -1006,17 +994,10 @@ public final class KubernetesApplier {
         return Map.of(INSTANCE_LABEL, cluster, MANAGED_BY_LABEL, "flotilla");
     }
 
-    private static String belowMinimum(String tier, int minimum) {
-        return switch (tier) {
-            case "pd", "tikv" ->
-                "%s cannot go below %d pods: Raft keeps 3 copies (%s), and fewer pods than copies loses the quorum"
-                        .formatted(tier, minimum, tier.equals("pd") ? "the PD members" : "the replicas of each region");
-            case "mariadb-primary" -> "mariadb-primary is one pod; scale mariadb-replica instead";
-            case "mariadb-replica" -> "mariadb-replica cannot go below 0 pods";
-            default ->
-                "%s cannot go below %d pod: with none the cluster stops answering; delete the cluster instead"
-                        .formatted(tier, minimum);
-        };
+    private static void refuseIf(Optional<String> refusal) {
+        if (refusal.isPresent()) {
+            throw new KubernetesApplyException(KubernetesApplyException.SCALE_REFUSED, refusal.get());
+        }
     }
 
     private static String reason(KubernetesClientException e) {

@@ -11,7 +11,8 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.flotilla.catalog.Catalog;
-import io.flotilla.catalog.MariaDbKind;
+import io.flotilla.catalog.ComponentKind;
+import io.flotilla.catalog.KubernetesPods;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
 import io.flotilla.topology.Topology;
@@ -38,11 +39,7 @@ import java.util.regex.Pattern;
 public final class ManifestRenderer {
     public static final String TIER_LABEL = Names.TIER_LABEL;
     public static final String START_LAYER_ANNOTATION = Names.START_LAYER_ANNOTATION;
-    static final String ROOT_PASSWORD_KEY = "root-password";
-    static final String REPLICATION_PASSWORD_KEY = "replication-password";
-
-    /** The components with a Kubernetes workload; the others are refused or, for monitoring, left out. */
-    private static final Set<String> RENDERED = Set.of("pd", "tikv", "tidb", "mariadb", "haproxy");
+    static final String ROOT_PASSWORD_KEY = KubernetesPods.ROOT_PASSWORD_KEY;
 
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
     private static final Pattern DNS_SUBDOMAIN =
@@ -102,17 +99,17 @@ public final class ManifestRenderer {
             throw new RenderException(problems);
         }
 
-        Workloads workloads = new Workloads(topology, options, autoscale, resources);
+        Workloads workloads = new Workloads(catalog, topology, options, autoscale, resources);
         Names names = new Names(options);
         List<HasMetadata> objects = new ArrayList<>();
-        boolean mariadb = !topology.instances("mariadb").isEmpty();
+        List<String> secretKeys = secretKeys(tiers);
         if (options.existingSecret().isEmpty()) {
-            objects.add(secret(names, mariadb));
+            objects.add(secret(names, secretKeys));
         }
         tiers.forEach(tier -> objects.addAll(workloads.of(tier)));
         int lastLayer = tiers.getLast().layer();
-        objects.add(initRootJob(topology, names, workloads, lastLayer + 1, mariadb));
-        return new Manifests(header(topology, options, tiers, autoscale, notes), objects);
+        objects.add(initRootJob(topology, tiers, names, workloads, lastLayer + 1));
+        return new Manifests(header(topology, options, tiers, autoscale, notes, secretKeys), objects);
     }
 
     private void checkOptions(Topology topology, RenderOptions options, List<String> problems) {
@@ -147,15 +144,9 @@ public final class ManifestRenderer {
             problems.add("cluster domain '%s' is not a valid DNS name".formatted(options.clusterDomain()));
         }
         for (String component : options.nodePortComponents().stream().sorted().toList()) {
-            boolean stateless = Schemas.byComponent(component)
-                    .map(schema -> !schema.stateful())
-                    .orElse(false);
-            if (!stateless || !RENDERED.contains(component)) {
-                problems.add(
-                        "--node-port %s: only the Services of tidb and haproxy can be NodePorts".formatted(component));
-            } else if (!RENDERED.contains(component)) {
-                problems.add("autoscale.%s: %s is not rendered for Kubernetes; autoscale tidb or haproxy"
-                        .formatted(component, component));
+            if (!rendered(false).contains(component)) {
+                problems.add("--node-port %s: only the Services of %s can be NodePorts"
+                        .formatted(component, either(rendered(false), " and ")));
             } else if (topology.instances(component).isEmpty()) {
                 problems.add("--node-port %s: the topology has no %s".formatted(component, component));
             }
@@ -163,16 +154,16 @@ public final class ManifestRenderer {
         options.storageSizes().entrySet().stream()
                 .sorted(Map.Entry.comparingByKey())
                 .forEach(entry -> {
-                    if (!RenderOptions.DEFAULT_STORAGE_SIZES.containsKey(entry.getKey())) {
-                        problems.add("--storage-size %s: only pd, tikv and mariadb keep data on volumes"
-                                .formatted(entry.getKey()));
+                    if (!rendered(true).contains(entry.getKey())) {
+                        problems.add("--storage-size %s: only %s keep data on volumes"
+                                .formatted(entry.getKey(), either(rendered(true), " and ")));
                     } else if (!Quantities.isQuantity(entry.getValue())) {
                         problems.add("--storage-size %s=%s: '%s' is not a size; use a quantity such as 100Gi"
                                 .formatted(entry.getKey(), entry.getValue(), entry.getValue()));
                     }
                 });
         topology.componentVersions().entrySet().stream()
-                .filter(entry -> RENDERED.contains(entry.getKey()))
+                .filter(entry -> isRendered(entry.getKey()))
                 .filter(entry -> !IMAGE_TAG.matcher(entry.getValue()).matches())
                 .sorted(Map.Entry.comparingByKey())
                 .forEach(entry -> problems.add("component_versions.%s '%s' cannot be an image tag"
@@ -188,7 +179,7 @@ public final class ManifestRenderer {
         topology.instances().forEach(instance -> components.add(instance.component()));
         for (String component : components) {
             var schema = Schemas.byComponent(component).orElseThrow();
-            if (RENDERED.contains(component)) {
+            if (isRendered(component)) {
                 continue;
             }
             if (Schemas.isMonitoring(schema)) {
@@ -207,38 +198,36 @@ public final class ManifestRenderer {
                             + " Prometheus and Grafana to the cluster's own monitoring stack.")
                     .formatted(String.join(", ", monitoring)));
         }
-        boolean any = components.stream().anyMatch(RENDERED::contains);
+        boolean any = components.stream().anyMatch(this::isRendered);
         if (!any) {
-            problems.add("the topology has nothing to run on Kubernetes; declare pd, tikv and tidb, or mariadb");
+            problems.add("the topology has nothing to run on Kubernetes; declare %s"
+                    .formatted(either(
+                            catalog.kinds().stream()
+                                    .filter(kind -> kind.kubernetes().isPresent())
+                                    .map(ComponentKind::name)
+                                    .toList(),
+                            " or ")));
         }
-        if (components.contains("tidb") || components.contains("tikv")) {
-            for (String needed : List.of("pd", "tikv")) {
-                if (!components.contains(needed)) {
-                    problems.add("%s_servers: the TiDB cluster needs %s, and the topology declares none"
-                            .formatted(needed, needed));
-                }
-            }
+        Set<String> missing = new LinkedHashSet<>();
+        for (String component : components) {
+            catalog.kind(component).kubernetes().ifPresent(pods -> missing.addAll(pods.missing(topology)));
         }
-        if (components.contains("haproxy") && !components.contains("mariadb")) {
-            problems.add(("haproxy_servers: on Kubernetes HAProxy routes to MariaDB, and the topology has no"
-                            + " mariadb_servers; a TiDB Service balances its pods by itself")
-                    .formatted());
-        }
+        problems.addAll(missing);
     }
 
     private void checkAutoscale(Topology topology, Map<String, Autoscale> autoscale, List<String> problems) {
         for (String component : topology.autoscale().keySet().stream().sorted().toList()) {
             var schema = Schemas.byComponent(component);
             if (schema.isEmpty()) {
-                problems.add("autoscale.%s: there is no component '%s'; autoscale a stateless tier such as tidb"
-                        .formatted(component, component));
+                problems.add("autoscale.%s: there is no component '%s'; autoscale a stateless tier such as %s"
+                        .formatted(component, component, rendered(false).getFirst()));
             } else if (schema.get().stateful()) {
                 problems.add(("autoscale.%s: %s keeps data, and a HorizontalPodAutoscaler would add and remove its"
-                                + " pods without moving the data; autoscale a stateless tier such as tidb")
-                        .formatted(component, component));
-            } else if (!RENDERED.contains(component)) {
-                problems.add("autoscale.%s: %s is not rendered for Kubernetes; autoscale tidb or haproxy"
-                        .formatted(component, component));
+                                + " pods without moving the data; autoscale a stateless tier such as %s")
+                        .formatted(component, component, rendered(false).getFirst()));
+            } else if (!isRendered(component)) {
+                problems.add("autoscale.%s: %s is not rendered for Kubernetes; autoscale %s"
+                        .formatted(component, component, either(rendered(false), " or ")));
             } else if (topology.instances(component).isEmpty()) {
                 problems.add("autoscale.%s: the topology has no %s to autoscale; declare %s"
                         .formatted(component, component, schema.get().section()));
@@ -254,7 +243,7 @@ public final class ManifestRenderer {
             boolean placed = false;
             for (String name : names) {
                 List<Instance> instances = catalog.instancesOf(topology, name);
-                if (!RENDERED.contains(instances.getFirst().component())) {
+                if (!isRendered(instances.getFirst().component())) {
                     continue;
                 }
                 tiers.add(new Tier(name, layer, catalog.kind(instances.getFirst()), instances));
@@ -356,12 +345,37 @@ public final class ManifestRenderer {
         return topology.global().resourceControl();
     }
 
-    private Secret secret(Names names, boolean mariadb) {
-        Map<String, String> data = new LinkedHashMap<>();
-        data.put(ROOT_PASSWORD_KEY, password());
-        if (mariadb) {
-            data.put(REPLICATION_PASSWORD_KEY, password());
+    /** The components that run on Kubernetes and keep data on volumes (or not), in the catalog's order. */
+    private List<String> rendered(boolean stateful) {
+        return catalog.kinds().stream()
+                .filter(kind -> kind.kubernetes().isPresent() && kind.schema().stateful() == stateful)
+                .map(ComponentKind::name)
+                .toList();
+    }
+
+    private boolean isRendered(String component) {
+        return Schemas.byComponent(component).isPresent()
+                && catalog.kind(component).kubernetes().isPresent();
+    }
+
+    /** {@code a, b and c}, or {@code a, b or c}. */
+    private static String either(List<String> names, String last) {
+        if (names.size() < 2) {
+            return String.join("", names);
         }
+        return String.join(", ", names.subList(0, names.size() - 1)) + last + names.getLast();
+    }
+
+    /** Root's password, then the keys the rendered tiers read. */
+    private static List<String> secretKeys(List<Tier> tiers) {
+        Set<String> keys = new LinkedHashSet<>(List.of(ROOT_PASSWORD_KEY));
+        tiers.forEach(tier -> tier.kind().kubernetes().ifPresent(pods -> keys.addAll(pods.secretKeys())));
+        return List.copyOf(keys);
+    }
+
+    private Secret secret(Names names, List<String> keys) {
+        Map<String, String> data = new LinkedHashMap<>();
+        keys.forEach(key -> data.put(key, password()));
         return new SecretBuilder()
                 .withMetadata(names.meta(names.cluster() + "-root", "flotilla", "secrets", 0))
                 .withType("Opaque")
@@ -383,47 +397,14 @@ public final class ManifestRenderer {
      * password reaches the script through the environment and SQL through standard input, never
      * an argument.
      */
-    private Job initRootJob(Topology topology, Names names, Workloads workloads, int layer, boolean mariadb) {
-        String host;
-        int port;
-        if (!topology.instances("tidb").isEmpty()) {
-            host = names.serviceHost(names.cluster() + "-tidb");
-            port = topology.instances("tidb").getFirst().port("port");
-        } else {
-            host = names.serviceHost(workloads.mariadbPrimaryService());
-            port = topology.instances("mariadb").stream()
-                    .filter(MariaDbKind::isPrimary)
-                    .findFirst()
-                    .orElseThrow()
-                    .mainPort();
-        }
+    private Job initRootJob(Topology topology, List<Tier> tiers, Names names, Workloads workloads, int layer) {
+        KubernetesPods.SqlEndpoint endpoint = tiers.stream()
+                .flatMap(tier -> tier.kind().kubernetes().stream())
+                .flatMap(pods -> pods.sqlEndpoint(topology, workloads.addresses()).stream())
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("no rendered tier answers SQL"));
         String secret = names.options().secretName();
-        String client =
-                "mariadb --protocol=tcp --host=%s --port=%d --user=root --connect-timeout=2".formatted(host, port);
-        String script = """
-                set -u
-                echo "flotilla-init-root: waiting for %1$s:%2$d"
-                tries=0
-                until mariadb-admin --protocol=tcp --host=%1$s --port=%2$d --user=root --connect-timeout=2 ping >/dev/null 2>&1; do
-                  tries=$((tries + 1))
-                  if [ "$tries" -ge 300 ]; then
-                    echo "flotilla-init-root: FAILED: %1$s:%2$d did not answer within 10 minutes; check the pods of the SQL tier"
-                    exit 1
-                  fi
-                  sleep 2
-                done
-                if MYSQL_PWD="$ROOT_PASSWORD" %3$s --execute='SELECT 1' >/dev/null 2>&1; then
-                  echo "flotilla-init-root: OK: root already has the password of Secret %4$s; nothing to change"
-                  exit 0
-                fi
-                escaped=$(printf '%%s' "$ROOT_PASSWORD" | sed -e 's/\\\\/\\\\\\\\/g' -e "s/'/''/g")
-                if printf "ALTER USER 'root'@'%%%%' IDENTIFIED BY '%%s';\\n" "$escaped" | %3$s --password=; then
-                  echo "flotilla-init-root: OK: root password set from Secret %4$s"
-                  exit 0
-                fi
-                echo "flotilla-init-root: FAILED: root on %1$s:%2$d accepts neither the password of Secret %4$s nor an empty one; put the current password in the Secret or set it by hand"
-                exit 1
-                """.formatted(host, port, client, secret);
+        String script = endpoint.setRootPassword(secret);
         return new JobBuilder()
                 .withMetadata(names.meta(names.cluster() + "-init-root", "flotilla", "init-root", layer))
                 .withNewSpec()
@@ -436,7 +417,7 @@ public final class ManifestRenderer {
                 .withRestartPolicy("Never")
                 .addNewContainer()
                 .withName("init-root")
-                .withImage(workloads.image("mariadb"))
+                .withImage(endpoint.clientImage())
                 .withImagePullPolicy("IfNotPresent")
                 .withCommand("/bin/sh", "-c", script)
                 .addNewEnv()
@@ -460,7 +441,8 @@ public final class ManifestRenderer {
             RenderOptions options,
             List<Tier> tiers,
             Map<String, Autoscale> autoscale,
-            List<String> notes) {
+            List<String> notes,
+            List<String> secretKeys) {
         List<String> header = new ArrayList<>();
         header.add("Rendered by Flotilla from %s: cluster %s in namespace %s."
                 .formatted(topology.source(), options.clusterName(), options.namespace()));
@@ -487,11 +469,8 @@ public final class ManifestRenderer {
                             + " --existing-secret %s.")
                     .formatted(options.secretName(), options.secretName()));
         } else {
-            header.add("Passwords come from the existing Secret %s (keys %s%s)."
-                    .formatted(
-                            options.secretName(),
-                            ROOT_PASSWORD_KEY,
-                            topology.instances("mariadb").isEmpty() ? "" : ", " + REPLICATION_PASSWORD_KEY));
+            header.add("Passwords come from the existing Secret %s (keys %s)."
+                    .formatted(options.secretName(), String.join(", ", secretKeys)));
         }
         autoscale
                 .values()

@@ -20,11 +20,19 @@ record Names(RenderOptions options) {
 
     /** The workload of a tier: {@code <cluster>-<tier>}. */
     String workload(Tier tier) {
-        return cluster() + "-" + tier.name();
+        return workload(tier.name());
+    }
+
+    String workload(String tier) {
+        return cluster() + "-" + tier;
     }
 
     /** The headless Service that gives the pods of a StatefulSet their stable names. */
     String peerService(Tier tier) {
+        return peerService(tier.name());
+    }
+
+    String peerService(String tier) {
         return workload(tier) + "-peer";
     }
 
@@ -34,12 +42,12 @@ record Names(RenderOptions options) {
     }
 
     /** A pod of a StatefulSet as its peers resolve it. */
-    String podHost(Tier tier, int ordinal) {
+    String podHost(String tier, int ordinal) {
         return "%s-%d.%s.%s.svc".formatted(workload(tier), ordinal, peerService(tier), namespace());
     }
 
     /** The pod's own stable name, with {@code POD_NAME} set from the downward API. */
-    String ownPodHost(Tier tier) {
+    String ownPodHost(String tier) {
         return "$(POD_NAME).%s.%s.svc".formatted(peerService(tier), namespace());
     }
 

@@ -15,7 +15,7 @@ import java.util.Set;
  * @param imageRegistry a registry (and path) that replaces Docker Hub in every image; empty for Docker Hub
  * @param nodePortComponents stateless components whose Service is a NodePort instead of a ClusterIP
  * @param existingSecret a Secret that already holds the passwords; empty to generate one
- * @param storageSizes volume size per stateful component, over {@link #DEFAULT_STORAGE_SIZES}
+ * @param storageSizes volume size per stateful component, over the catalog's
  * @param clusterDomain the cluster's DNS domain, for clients that do not use the resolver's search list (HAProxy)
  */
 public record RenderOptions(
@@ -27,9 +27,6 @@ public record RenderOptions(
         Optional<String> existingSecret,
         Map<String, String> storageSizes,
         String clusterDomain) {
-    public static final Map<String, String> DEFAULT_STORAGE_SIZES =
-            Map.of("pd", "10Gi", "tikv", "100Gi", "mariadb", "20Gi");
-
     public RenderOptions {
         requireNonNull(clusterName, "clusterName is null");
         requireNonNull(namespace, "namespace is null");
@@ -136,10 +133,6 @@ public record RenderOptions(
                 existingSecret,
                 storageSizes,
                 domain);
-    }
-
-    public String storageSize(String component) {
-        return storageSizes.getOrDefault(component, DEFAULT_STORAGE_SIZES.getOrDefault(component, "10Gi"));
     }
 
     /** The Secret that holds the cluster's passwords, generated or given. */

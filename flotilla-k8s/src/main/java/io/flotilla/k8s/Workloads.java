@@ -2,7 +2,6 @@ package io.flotilla.k8s;
 
 import io.fabric8.kubernetes.api.model.Affinity;
 import io.fabric8.kubernetes.api.model.AffinityBuilder;
-import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
@@ -36,418 +35,151 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
-import io.flotilla.catalog.InstanceContext;
-import io.flotilla.catalog.MariaDbKind;
-import io.flotilla.topology.Instance;
+import io.flotilla.catalog.Catalog;
+import io.flotilla.catalog.ComponentKind;
+import io.flotilla.catalog.KubernetesPods;
+import io.flotilla.catalog.PodAddresses;
+import io.flotilla.catalog.PodTemplate;
+import io.flotilla.catalog.PodTier;
 import io.flotilla.topology.Topology;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 /**
- * The Kubernetes objects of each tier. The catalog's command lines name hosts and deploy
- * directories, which pods do not have, so the flags here are the catalog's with pod names and the
- * images' paths; the config files, probes, start order and stop timeouts are the catalog's own.
+ * The Kubernetes objects of each tier, from the pods its component's {@link KubernetesPods} facet
+ * describes: a ConfigMap of its files, the headless Service that names a stateful tier's pods,
+ * the tier's Service, and a StatefulSet with a PodDisruptionBudget (stateful) or a Deployment with
+ * its HorizontalPodAutoscaler (stateless). Probes, start order and stop timeouts are the catalog's.
  */
 final class Workloads {
-    static final String DEFAULT_TIDB_VERSION = "v8.5.0";
-    static final String DEFAULT_MARIADB_VERSION = "10.11";
-    static final String DEFAULT_HAPROXY_VERSION = "2.6";
-    /** Where the catalog's files would go on a host; pods only take the files' content from it. */
-    private static final Path NO_AGENT_DIR = Path.of("/var/lib/flotilla");
-
+    private final Catalog catalog;
     private final Topology topology;
     private final RenderOptions options;
     private final Names names;
+    private final PodAddresses addresses;
     private final Map<String, Autoscale> autoscale;
     private final Map<String, ResourceRequirements> resources;
 
     Workloads(
+            Catalog catalog,
             Topology topology,
             RenderOptions options,
             Map<String, Autoscale> autoscale,
             Map<String, ResourceRequirements> resources) {
+        this.catalog = catalog;
         this.topology = topology;
         this.options = options;
         this.names = new Names(options);
+        this.addresses = new Addresses();
         this.autoscale = Map.copyOf(autoscale);
         this.resources = Map.copyOf(resources);
     }
 
+    /** The names the catalog's pods reach each other by. */
+    PodAddresses addresses() {
+        return addresses;
+    }
+
     List<HasMetadata> of(Tier tier) {
-        return switch (tier.component()) {
-            case "pd" -> pd(tier);
-            case "tikv" -> tikv(tier);
-            case "tidb" -> tidb(tier);
-            case "mariadb" -> mariadb(tier);
-            case "haproxy" -> haproxy(tier);
-            default -> throw new IllegalArgumentException("no Kubernetes workload for %s".formatted(tier.component()));
-        };
-    }
-
-    String image(String component) {
-        String version = topology.componentVersions().get(component);
-        return switch (component) {
-            case "mariadb" -> names.image("mariadb", version == null ? DEFAULT_MARIADB_VERSION : version);
-            case "haproxy" -> names.image("haproxy", version == null ? DEFAULT_HAPROXY_VERSION : version);
-            default -> names.image("pingcap/" + component, version == null ? DEFAULT_TIDB_VERSION : version);
-        };
-    }
-
-    private List<HasMetadata> pd(Tier tier) {
-        String peer = names.peerService(tier);
-        int client = tier.port("client_port");
-        int peerPort = tier.port("peer_port");
-        String initialCluster = IntStream.range(0, tier.replicas())
-                .mapToObj(ordinal -> "%s-%d=http://%s:%d"
-                        .formatted(names.workload(tier), ordinal, names.podHost(tier, ordinal), peerPort))
-                .collect(Collectors.joining(","));
-        List<ContainerPort> ports = List.of(port("client", client), port("peer", peerPort));
-        Container container = container(tier, ports)
-                .withCommand("/pd-server")
-                .withArgs(
-                        "--name=$(POD_NAME)",
-                        "--data-dir=/var/lib/pd",
-                        "--client-urls=http://0.0.0.0:%d".formatted(client),
-                        "--advertise-client-urls=http://%s:%d".formatted(names.ownPodHost(tier), client),
-                        "--peer-urls=http://0.0.0.0:%d".formatted(peerPort),
-                        "--advertise-peer-urls=http://%s:%d".formatted(names.ownPodHost(tier), peerPort),
-                        "--initial-cluster=" + initialCluster,
-                        "--config=/etc/pd/pd.toml")
-                .withVolumeMounts(mount("data", "/var/lib/pd"), mount("config", "/etc/pd"))
-                .build();
-        List<HasMetadata> objects = new ArrayList<>();
-        objects.add(tomlConfig(tier, "pd.toml"));
-        objects.add(headless(tier, List.of(servicePort("client", client), servicePort("peer", peerPort))));
-        objects.add(service(tier, names.workload(tier), List.of(servicePort("client", client))));
-        objects.add(statefulSet(tier, peer, container, configVolume(tier)));
-        disruptionBudget(tier).ifPresent(objects::add);
-        return objects;
-    }
-
-    private List<HasMetadata> tikv(Tier tier) {
-        int server = tier.port("port");
-        int status = tier.port("status_port");
-        String pd = pdClientUrl();
-        Container container = container(tier, List.of(port("server", server), port("status", status)))
-                .withCommand("/tikv-server")
-                .withArgs(
-                        "--addr=0.0.0.0:%d".formatted(server),
-                        "--advertise-addr=%s:%d".formatted(names.ownPodHost(tier), server),
-                        "--status-addr=0.0.0.0:%d".formatted(status),
-                        "--advertise-status-addr=%s:%d".formatted(names.ownPodHost(tier), status),
-                        "--pd=" + pd,
-                        "--data-dir=/var/lib/tikv",
-                        "--config=/etc/tikv/tikv.toml")
-                .withVolumeMounts(mount("data", "/var/lib/tikv"), mount("config", "/etc/tikv"))
-                .build();
-        List<HasMetadata> objects = new ArrayList<>();
-        objects.add(tomlConfig(tier, "tikv.toml"));
-        objects.add(headless(tier, List.of(servicePort("server", server), servicePort("status", status))));
-        objects.add(statefulSet(tier, names.peerService(tier), container, configVolume(tier)));
-        disruptionBudget(tier).ifPresent(objects::add);
-        return objects;
-    }
-
-    private List<HasMetadata> tidb(Tier tier) {
-        int mysql = tier.port("port");
-        int status = tier.port("status_port");
-        Container container = container(tier, List.of(port("mysql", mysql), port("status", status)))
-                .addToEnv(new EnvVarBuilder()
-                        .withName("POD_IP")
-                        .withNewValueFrom()
-                        .withNewFieldRef()
-                        .withFieldPath("status.podIP")
-                        .endFieldRef()
-                        .endValueFrom()
-                        .build())
-                .withCommand("/tidb-server")
-                .withArgs(
-                        "-P",
-                        String.valueOf(mysql),
-                        "--status=" + status,
-                        "--host=0.0.0.0",
-                        "--advertise-address=$(POD_IP)",
-                        "--store=tikv",
-                        "--path=%s:%d".formatted(names.serviceHost(pdClientService()), pdClientPort()),
-                        "--config=/etc/tidb/tidb.toml")
-                .withVolumeMounts(mount("config", "/etc/tidb"))
-                .build();
-        List<HasMetadata> objects = new ArrayList<>();
-        objects.add(tomlConfig(tier, "tidb.toml"));
-        objects.add(service(
-                tier, names.workload(tier), List.of(servicePort("mysql", mysql), servicePort("status", status))));
-        objects.addAll(deployment(tier, container, configVolume(tier)));
-        return objects;
-    }
-
-    private List<HasMetadata> mariadb(Tier tier) {
-        boolean primary = tier.name().equals(MariaDbKind.PRIMARY_TIER);
-        int mysql = tier.port("port");
-        String initScript = primary ? "10-replication-user.sh" : "20-join-primary.sh";
-        ContainerBuilder builder = container(tier, List.of(port("mysql", mysql)))
-                // Not executable: the image's entrypoint sources the init scripts only when they are not.
-                .withCommand("/bin/sh", "/flotilla/start.sh")
-                .addToEnv(
-                        secretEnv("MARIADB_ROOT_PASSWORD", ManifestRenderer.ROOT_PASSWORD_KEY),
-                        secretEnv("FLOTILLA_REPLICATION_PASSWORD", ManifestRenderer.REPLICATION_PASSWORD_KEY),
-                        new EnvVarBuilder()
-                                .withName("SERVER_ID_BASE")
-                                .withValue(primary ? "1" : "100")
-                                .build())
-                .withVolumeMounts(
-                        mount("data", "/var/lib/mysql"),
-                        mount("config", "/flotilla"),
-                        subPathMount("config", "/etc/mysql/conf.d/flotilla.cnf", "flotilla.cnf"),
-                        subPathMount("config", "/docker-entrypoint-initdb.d/" + initScript, initScript));
-        StatefulSet statefulSet = statefulSet(tier, names.peerService(tier), builder.build(), configVolume(tier));
-        if (!primary) {
-            statefulSet.getSpec().getTemplate().getSpec().setInitContainers(List.of(waitForPrimary(tier)));
-        }
-        List<HasMetadata> objects = new ArrayList<>();
-        objects.add(new ConfigMapBuilder()
-                .withMetadata(names.meta(names.workload(tier) + "-config", tier))
-                .withData(mariadbFiles(tier, primary, initScript))
-                .build());
-        objects.add(headless(tier, List.of(servicePort("mysql", mysql))));
-        if (primary) {
-            objects.add(service(tier, names.workload(tier), List.of(servicePort("mysql", mysql))));
-        }
-        objects.add(statefulSet);
-        disruptionBudget(tier).ifPresent(objects::add);
-        return objects;
-    }
-
-    /** The primary's address, for replicas, HAProxy and the init Job. */
-    String mariadbPrimaryService() {
-        return options.clusterName() + "-" + MariaDbKind.PRIMARY_TIER;
-    }
-
-    private Map<String, String> mariadbFiles(Tier tier, boolean primary, String initScript) {
-        Map<String, String> files = new LinkedHashMap<>();
-        files.put("flotilla.cnf", mariadbConfig(tier));
-        files.put("start.sh", """
-                #!/bin/sh
-                # Every pod gets its own server_id: the tier's base plus the pod's StatefulSet ordinal.
-                set -e
-                ordinal="${HOSTNAME##*-}"
-                exec docker-entrypoint.sh mariadbd --server-id="$((SERVER_ID_BASE + ordinal))"
-                """);
-        int primaryPort = topology.instances("mariadb").stream()
-                .filter(MariaDbKind::isPrimary)
-                .findFirst()
-                .orElseThrow()
-                .mainPort();
-        files.put(
-                initScript,
-                primary
-                        ? """
-                        # Sourced by the image's entrypoint once, when it creates the data directory.
-                        # The user the replicas connect as; kept out of the binary log.
-                        docker_process_sql <<EOSQL
-                        SET @@SESSION.SQL_LOG_BIN = 0;
-                        CREATE USER IF NOT EXISTS '%1$s'@'%%' IDENTIFIED BY '$(docker_sql_escape_string_literal "$FLOTILLA_REPLICATION_PASSWORD")';
-                        GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%1$s'@'%%';
-                        EOSQL
-                        """.formatted(MariaDbKind.REPLICATION_USER)
-                        : """
-                        # Sourced by the image's entrypoint once, when it creates the data directory
-                        # (the init container has waited for the primary). The replication settings
-                        # live in the data directory from then on, and the replica threads start
-                        # with the server.
-                        docker_process_sql <<EOSQL
-                        CHANGE MASTER TO MASTER_HOST = '%s', MASTER_PORT = %d, MASTER_USER = '%s', MASTER_PASSWORD = '$(docker_sql_escape_string_literal "$FLOTILLA_REPLICATION_PASSWORD")', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 10;
-                        EOSQL
-                        """.formatted(
-                                names.serviceHost(mariadbPrimaryService()), primaryPort, MariaDbKind.REPLICATION_USER));
-        return files;
-    }
-
-    /**
-     * The catalog's my.cnf for the tier without what belongs to a host (paths, bind address,
-     * user, server_id): the image keeps its data in /var/lib/mysql, and start.sh sets server_id.
-     */
-    private String mariadbConfig(Tier tier) {
-        List<String> hostOnly = List.of(
-                "datadir",
-                "bind-address",
-                "socket",
-                "pid-file",
-                "tmpdir",
-                "slow_query_log_file",
-                "user",
-                "server-id",
-                "log-bin",
-                "relay-log");
-        String catalogFile = tier.kind().configFiles(context(tier.first())).get("conf/my.cnf");
-        StringBuilder cnf = new StringBuilder();
-        cnf.append("# Written by Flotilla for the %s pods of %s.\n".formatted(tier.name(), options.clusterName()));
-        cnf.append("[mariadbd]\n");
-        cnf.append("log-bin = mariadb-bin\n");
-        cnf.append("relay-log = relay-bin\n");
-        boolean inServer = false;
-        for (String line : catalogFile.split("\n")) {
-            if (line.startsWith("[")) {
-                inServer = line.equals("[mariadbd]");
-                continue;
-            }
-            int equals = line.indexOf(" = ");
-            if (!inServer || line.startsWith("#") || equals < 0) {
-                continue;
-            }
-            if (!hostOnly.contains(line.substring(0, equals))) {
-                cnf.append(line).append('\n');
-            }
-        }
-        return cnf.toString();
-    }
-
-    private Container waitForPrimary(Tier tier) {
-        String host = names.serviceHost(mariadbPrimaryService());
-        int port = topology.instances("mariadb").stream()
-                .filter(MariaDbKind::isPrimary)
-                .findFirst()
-                .orElseThrow()
-                .mainPort();
-        String script = """
-                until MYSQL_PWD="$MARIADB_ROOT_PASSWORD" mariadb --protocol=tcp --host=%1$s --port=%2$d --user=root --connect-timeout=2 --execute='SELECT 1' >/dev/null 2>&1; do
-                  echo "waiting for the MariaDB primary %1$s:%2$d"
-                  sleep 2
-                done
-                echo "the MariaDB primary %1$s:%2$d answers"
-                """.formatted(host, port);
-        return new ContainerBuilder()
-                .withName("wait-for-primary")
-                .withImage(image("mariadb"))
-                .withImagePullPolicy("IfNotPresent")
-                .withCommand("/bin/sh", "-c", script)
-                .withEnv(secretEnv("MARIADB_ROOT_PASSWORD", ManifestRenderer.ROOT_PASSWORD_KEY))
-                .build();
-    }
-
-    private List<HasMetadata> haproxy(Tier tier) {
-        int readWrite = tier.port("port");
-        int read = tier.port("read_port");
-        int stats = tier.port("stats_port");
-        Container container = container(
-                        tier, List.of(port("mysql", readWrite), port("mysql-read", read), port("stats", stats)))
-                .withVolumeMounts(mount("config", "/usr/local/etc/haproxy"))
-                .build();
-        List<HasMetadata> objects = new ArrayList<>();
-        objects.add(new ConfigMapBuilder()
-                .withMetadata(names.meta(names.workload(tier) + "-config", tier))
-                .withData(Map.of("haproxy.cfg", haproxyConfig(tier)))
-                .build());
-        objects.add(service(
+        KubernetesPods pods = pods(tier.kind());
+        PodTemplate template = pods.template(podTier(tier), addresses);
+        ContainerBuilder builder = container(
                 tier,
-                names.workload(tier),
-                List.of(
-                        servicePort("mysql", readWrite),
-                        servicePort("mysql-read", read),
-                        servicePort("stats", stats))));
-        objects.addAll(deployment(tier, container, configVolume(tier)));
+                template.ports().stream()
+                        .map(each -> port(each.name(), each.port()))
+                        .toList());
+        if (!template.command().isEmpty()) {
+            builder.withCommand(template.command());
+        }
+        if (!template.args().isEmpty()) {
+            builder.withArgs(template.args());
+        }
+        template.env().forEach(env -> builder.addToEnv(env(env)));
+        builder.withVolumeMounts(
+                template.mounts().stream().map(Workloads::mount).toList());
+        Container container = builder.build();
+
+        List<HasMetadata> objects = new ArrayList<>();
+        objects.add(new ConfigMapBuilder()
+                .withMetadata(names.meta(names.workload(tier) + "-config", tier))
+                .withData(template.files())
+                .build());
+        if (!template.peerPorts().isEmpty()) {
+            objects.add(headless(tier, servicePorts(template, template.peerPorts())));
+        }
+        if (!template.servicePorts().isEmpty()) {
+            objects.add(service(tier, names.workload(tier), servicePorts(template, template.servicePorts())));
+        }
+        if (tier.kind().schema().stateful()) {
+            StatefulSet statefulSet = statefulSet(tier, pods, container, configVolume(tier));
+            template.init()
+                    .ifPresent(init -> statefulSet
+                            .getSpec()
+                            .getTemplate()
+                            .getSpec()
+                            .setInitContainers(List.of(initContainer(init))));
+            objects.add(statefulSet);
+            disruptionBudget(tier).ifPresent(objects::add);
+        } else {
+            objects.addAll(deployment(tier, container, configVolume(tier)));
+        }
         return objects;
     }
 
-    /**
-     * The catalog's HAProxy layout (read-write to the primary, reads round-robin over the
-     * replicas with the primary as backup) addressed by Kubernetes names. HAProxy's resolvers
-     * ignore the search list, so the names are fully qualified; {@code init-addr none} lets it
-     * start before the MariaDB pods exist.
-     */
-    private String haproxyConfig(Tier tier) {
-        String domain = options.clusterDomain();
-        List<Instance> mariadb = topology.instances("mariadb");
-        Instance primary =
-                mariadb.stream().filter(MariaDbKind::isPrimary).findFirst().orElseThrow();
-        long replicas = mariadb.stream()
-                .filter(instance -> !MariaDbKind.isPrimary(instance))
-                .count();
-        String replicaTier = options.clusterName() + "-" + MariaDbKind.REPLICA_TIER;
-        StringBuilder cfg = new StringBuilder();
-        cfg.append("# Written by Flotilla for the haproxy pods of %s.\n".formatted(options.clusterName()));
-        cfg.append("""
-                global
-                    maxconn 4096
+    /** A component's image: its repository at the topology's version, or the catalog's default. */
+    String image(String component) {
+        KubernetesPods pods = pods(catalog.kind(component));
+        String version = topology.componentVersions().getOrDefault(component, pods.defaultVersion());
+        return names.image(pods.imageRepository(), version);
+    }
 
-                resolvers kubernetes
-                    parse-resolv-conf
-                    hold valid 10s
+    private static KubernetesPods pods(ComponentKind kind) {
+        return kind.kubernetes()
+                .orElseThrow(
+                        () -> new IllegalArgumentException("no Kubernetes workload for %s".formatted(kind.name())));
+    }
 
-                defaults
-                    mode tcp
-                    timeout connect 5s
-                    timeout client 1h
-                    timeout server 1h
-                    timeout check 2s
-                    default-server inter 1s fall 2 rise 1 resolvers kubernetes init-addr none
+    private PodTier podTier(Tier tier) {
+        return new PodTier(tier.name(), tier.first(), tier.replicas(), topology, options.clusterName());
+    }
 
-                frontend mysql_read_write
-                    bind :%d
-                    default_backend mariadb_primary
+    private static List<ServicePort> servicePorts(PodTemplate template, List<String> names) {
+        return names.stream()
+                .map(name -> template.ports().stream()
+                        .filter(port -> port.name().equals(name))
+                        .findFirst()
+                        .map(port -> servicePort(name, port.port()))
+                        .orElseThrow(() -> new IllegalStateException("the pods have no port named " + name)))
+                .toList();
+    }
 
-                frontend mysql_read
-                    bind :%d
-                    default_backend mariadb_replicas
-
-                frontend stats
-                    mode http
-                    bind :%d
-                    timeout client 10s
-                    http-request use-service prometheus-exporter if { path /metrics }
-                    http-request return status 404 content-type text/plain string "metrics are at /metrics\\n" unless { path /metrics }
-
-                """.formatted(tier.port("port"), tier.port("read_port"), tier.port("stats_port")));
-        String primaryHost =
-                "%s.%s.svc.%s:%d".formatted(mariadbPrimaryService(), options.namespace(), domain, primary.mainPort());
-        cfg.append("backend mariadb_primary\n");
-        cfg.append("    server primary %s check\n".formatted(primaryHost));
-        cfg.append("\nbackend mariadb_replicas\n    balance roundrobin\n");
-        int replicaPort = mariadb.stream()
-                .filter(instance -> !MariaDbKind.isPrimary(instance))
-                .findFirst()
-                .map(Instance::mainPort)
-                .orElse(primary.mainPort());
-        for (int ordinal = 0; ordinal < replicas; ordinal++) {
-            cfg.append("    server replica-%d %s-%d.%s-peer.%s.svc.%s:%d check\n"
-                    .formatted(ordinal, replicaTier, ordinal, replicaTier, options.namespace(), domain, replicaPort));
+    private EnvVar env(PodTemplate.Env env) {
+        if (env.secretKey() != null) {
+            return secretEnv(env.name(), env.secretKey());
         }
-        cfg.append("    server primary %s check backup\n".formatted(primaryHost));
-        return cfg.toString();
+        if (env.fieldPath() != null) {
+            return new EnvVarBuilder()
+                    .withName(env.name())
+                    .withNewValueFrom()
+                    .withNewFieldRef()
+                    .withFieldPath(env.fieldPath())
+                    .endFieldRef()
+                    .endValueFrom()
+                    .build();
+        }
+        return new EnvVarBuilder().withName(env.name()).withValue(env.value()).build();
     }
 
-    private String pdClientService() {
-        return options.clusterName() + "-pd";
-    }
-
-    private int pdClientPort() {
-        return topology.instances("pd").getFirst().port("client_port");
-    }
-
-    private String pdClientUrl() {
-        return "http://%s:%d".formatted(names.serviceHost(pdClientService()), pdClientPort());
-    }
-
-    private ConfigMap tomlConfig(Tier tier, String file) {
-        String content = tier.kind().configFiles(context(tier.first())).get("conf/" + file);
-        // The catalog names the one host instance it wrote the file for; here every pod shares it.
-        String body = content.startsWith("# ") ? content.substring(content.indexOf('\n') + 1) : content;
-        return new ConfigMapBuilder()
-                .withMetadata(names.meta(names.workload(tier) + "-config", tier))
-                .withData(Map.of(
-                        file,
-                        "# Written by Flotilla for the %s pods of %s.\n".formatted(tier.name(), options.clusterName())
-                                + body))
+    private Container initContainer(PodTemplate.InitContainer init) {
+        return new ContainerBuilder()
+                .withName(init.name())
+                .withImage(init.image())
+                .withImagePullPolicy("IfNotPresent")
+                .withCommand("/bin/sh", "-c", init.script())
+                .withEnv(init.env().stream().map(this::env).toList())
                 .build();
-    }
-
-    private InstanceContext context(Instance instance) {
-        return new InstanceContext(options.clusterName(), topology, instance, NO_AGENT_DIR, "root");
     }
 
     private ContainerBuilder container(Tier tier, List<ContainerPort> ports) {
@@ -467,7 +199,7 @@ final class Workloads {
                         .build())
                 .withLivenessProbe(ProbeMapping.liveness(
                         mainPort, tier.kind().readyTimeout().toSeconds()));
-        ProbeMapping.readiness(tier.kind().readiness(context(tier.first()))).ifPresent(builder::withReadinessProbe);
+        ProbeMapping.readiness(tier.kind().readiness(podTier(tier).context())).ifPresent(builder::withReadinessProbe);
         Optional.ofNullable(resources.get(tier.name())).ifPresent(builder::withResources);
         return builder;
     }
@@ -501,15 +233,11 @@ final class Workloads {
                 .build();
     }
 
-    private static VolumeMount mount(String volume, String path) {
-        return new VolumeMountBuilder().withName(volume).withMountPath(path).build();
-    }
-
-    private static VolumeMount subPathMount(String volume, String path, String key) {
+    private static VolumeMount mount(PodTemplate.Mount mount) {
         return new VolumeMountBuilder()
-                .withName(volume)
-                .withMountPath(path)
-                .withSubPath(key)
+                .withName(mount.volume())
+                .withMountPath(mount.path())
+                .withSubPath(mount.file())
                 .build();
     }
 
@@ -602,7 +330,7 @@ final class Workloads {
      * Pods start side by side ({@code Parallel}): a PD member is not ready until a quorum is up,
      * so starting them one by one would wait forever for the first.
      */
-    private StatefulSet statefulSet(Tier tier, String serviceName, Container container, Volume config) {
+    private StatefulSet statefulSet(Tier tier, KubernetesPods pods, Container container, Volume config) {
         PersistentVolumeClaim data = new PersistentVolumeClaimBuilder()
                 .withNewMetadata()
                 .withName("data")
@@ -611,14 +339,16 @@ final class Workloads {
                 .withAccessModes("ReadWriteOnce")
                 .withStorageClassName(options.storageClass().orElse(null))
                 .withNewResources()
-                .withRequests(Map.of("storage", new Quantity(options.storageSize(tier.component()))))
+                .withRequests(Map.of(
+                        "storage",
+                        new Quantity(options.storageSizes().getOrDefault(tier.component(), pods.storageSize()))))
                 .endResources()
                 .endSpec()
                 .build();
         return new StatefulSetBuilder()
                 .withMetadata(names.meta(names.workload(tier), tier))
                 .withNewSpec()
-                .withServiceName(serviceName)
+                .withServiceName(names.peerService(tier))
                 .withReplicas(tier.replicas())
                 .withPodManagementPolicy("Parallel")
                 .withNewSelector()
@@ -672,5 +402,53 @@ final class Workloads {
                 .endMetric()
                 .endSpec()
                 .build();
+    }
+
+    /** The names of {@link Names}, by tier name, and images as this topology has them. */
+    private final class Addresses implements PodAddresses {
+        @Override
+        public String cluster() {
+            return names.cluster();
+        }
+
+        @Override
+        public String namespace() {
+            return names.namespace();
+        }
+
+        @Override
+        public String clusterDomain() {
+            return options.clusterDomain();
+        }
+
+        @Override
+        public String workload(String tier) {
+            return names.workload(tier);
+        }
+
+        @Override
+        public String peerService(String tier) {
+            return names.peerService(tier);
+        }
+
+        @Override
+        public String serviceHost(String service) {
+            return names.serviceHost(service);
+        }
+
+        @Override
+        public String podHost(String tier, int ordinal) {
+            return names.podHost(tier, ordinal);
+        }
+
+        @Override
+        public String ownPodHost(String tier) {
+            return names.ownPodHost(tier);
+        }
+
+        @Override
+        public String image(String component) {
+            return Workloads.this.image(component);
+        }
     }
 }

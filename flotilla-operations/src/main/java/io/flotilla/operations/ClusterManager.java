@@ -409,8 +409,8 @@ public final class ClusterManager {
         }
         throw new OperationException(
                 ErrorCode.SCALE_IN_REFUSED,
-                "--switchover-to is only for removing the MariaDB primary of cluster '%s', %s; remove %s without it"
-                        .formatted(name, primary.id(), node));
+                "--switchover-to is only for removing the %s primary of cluster '%s', %s; remove %s without it"
+                        .formatted(catalog.replicatedName(topology), name, primary.id(), node));
     }
 
     /**

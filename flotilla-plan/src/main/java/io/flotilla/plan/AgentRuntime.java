@@ -5,10 +5,13 @@ import static java.util.Objects.requireNonNull;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
 import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 
 /**
  * What it takes to run the agent on a host: its own Java runtime ({@link RuntimeImage}, built once
@@ -21,18 +24,8 @@ public record AgentRuntime(List<Path> classpath, Path cache) {
     public static final String RUNTIME_DIR = "jre";
     /** The file in {@link #RUNTIME_DIR} holding the sha256 of the image unpacked there. */
     public static final String IMAGE_MARKER = ".image-sha256";
-    /**
-     * Jar name prefixes of what the agent needs at run time; the agent module keeps its dependencies
-     * this small on purpose. The agent uses Jackson 3 ({@code tools.jackson}, with Jackson 2's
-     * annotations): the CLI's Jackson 2 (for its Kubernetes client) stays on the control machine.
-     */
-    private static final Set<String> AGENT_ARTIFACTS = Set.of(
-            "flotilla-agent-",
-            "flotilla-wait-",
-            "jackson-core-3.",
-            "jackson-databind-3.",
-            "jackson-annotations-",
-            "mariadb-java-client-");
+    /** Where the agent's module lists, by jar name prefix, what it runs with. */
+    private static final String LIBRARIES = "io/flotilla/agent/libraries.txt";
 
     /** The modules of ours the agent runs, for a class path of build trees rather than jars. */
     private static final List<String> AGENT_MODULES = List.of("flotilla-agent", "flotilla-agent-api", "flotilla-wait");
@@ -44,10 +37,11 @@ public record AgentRuntime(List<Path> classpath, Path cache) {
 
     /** The agent's entries of this process's class path; its runtime image is built from this JDK into {@code cache}. */
     public static AgentRuntime current(Path cache) {
+        List<String> libraries = libraries();
         List<Path> entries = List.of(System.getProperty("java.class.path").split(File.pathSeparator)).stream()
                 .filter(entry -> !entry.isBlank())
                 .map(Path::of)
-                .filter(AgentRuntime::isAgentEntry)
+                .filter(entry -> isAgentEntry(entry, libraries))
                 .filter(Files::exists)
                 .toList();
         if (entries.stream().noneMatch(AgentRuntime::isDaemon)) {
@@ -70,12 +64,30 @@ public record AgentRuntime(List<Path> classpath, Path cache) {
                 || entry.getFileName().toString().matches("flotilla-agent-[0-9].*\\.jar");
     }
 
-    private static boolean isAgentEntry(Path entry) {
+    private static List<String> libraries() {
+        try (InputStream in = AgentRuntime.class.getClassLoader().getResourceAsStream(LIBRARIES)) {
+            if (in == null) {
+                throw new OperationException(
+                        ErrorCode.AGENT_MISSING,
+                        "the agent is not on this installation's class path (%s lacks %s); reinstall Flotilla"
+                                .formatted(System.getProperty("java.class.path"), LIBRARIES));
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
+                    .map(String::strip)
+                    .filter(line -> !line.isEmpty() && !line.startsWith("#"))
+                    .toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + LIBRARIES + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isAgentEntry(Path entry, List<String> libraries) {
         String text = entry.toString();
         if (AGENT_MODULES.stream().anyMatch(module -> text.contains("/" + module + "/target/classes"))) {
             return true;
         }
         String file = entry.getFileName().toString();
-        return AGENT_ARTIFACTS.stream().anyMatch(prefix -> file.startsWith(prefix) && file.endsWith(".jar"));
+        return libraries.stream().anyMatch(prefix -> file.startsWith(prefix) && file.endsWith(".jar"));
     }
 }

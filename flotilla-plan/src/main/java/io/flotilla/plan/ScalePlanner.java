@@ -296,9 +296,7 @@ public final class ScalePlanner {
     }
 
     private Instance primary() {
-        return after.catalog()
-                .primary(after.topology())
-                .orElseThrow(() -> new OperationException(ErrorCode.NO_PRIMARY, "the cluster has no MariaDB primary"));
+        return SwitchoverPlanner.primary(after.catalog(), after.topology());
     }
 
     private Replication replication(Instance replica) {

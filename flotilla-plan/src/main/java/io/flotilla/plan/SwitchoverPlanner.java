@@ -111,9 +111,10 @@ public final class SwitchoverPlanner implements AutoCloseable {
     public static Instance candidate(Catalog catalog, String cluster, Topology topology, String node) {
         List<Instance> replicas =
                 topology.instances().stream().filter(catalog::isReplica).toList();
+        String replicated = catalog.replicatedName(topology);
         String choices = replicas.isEmpty()
-                ? "; cluster '%s' has no MariaDB replica: scale out one first".formatted(cluster)
-                : "; its MariaDB replicas are "
+                ? "; cluster '%s' has no %s replica: scale out one first".formatted(cluster, replicated)
+                : "; its %s replicas are ".formatted(replicated)
                         + replicas.stream().map(Instance::id).collect(Collectors.joining(", "));
         Optional<Instance> named = topology.instances().stream()
                 .filter(each -> each.id().equals(node))
@@ -128,15 +129,17 @@ public final class SwitchoverPlanner implements AutoCloseable {
         if (!catalog.isReplica(instance) && !catalog.isPrimary(instance)) {
             throw new OperationException(
                     ErrorCode.SWITCHOVER_REFUSED,
-                    "%s is a %s instance, not a MariaDB replica of cluster '%s'%s"
-                            .formatted(node, instance.component(), cluster, choices));
+                    "%s is a %s instance, not a %s replica of cluster '%s'%s"
+                            .formatted(node, instance.component(), replicated, cluster, choices));
         }
         return instance;
     }
 
     public static Instance primary(Catalog catalog, Topology topology) {
         return catalog.primary(topology)
-                .orElseThrow(() -> new OperationException(ErrorCode.NO_PRIMARY, "the cluster has no MariaDB primary"));
+                .orElseThrow(() -> new OperationException(
+                        ErrorCode.NO_PRIMARY,
+                        "the cluster has no %s primary".formatted(catalog.replicatedName(topology))));
     }
 
     public Plan switchover() {
