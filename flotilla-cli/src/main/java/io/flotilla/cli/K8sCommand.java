@@ -212,7 +212,9 @@ final class K8sCommand {
                         + " the storage class, and that the pods fit on the nodes.",
                 "Progress goes to standard error. Exits 0 when every tier is ready; 1 when refused (nothing"
                         + " applied) or when a tier is not ready in time (its pods and their last events are"
-                        + " named). Applying again changes only what changed."
+                        + " named). Applying again changes only what changed.",
+                "Runs under the cluster's lock, journaled (one step per layer: an apply cut short goes on from"
+                        + " the first layer not ready) and audited, like the operations on hosts."
             })
     static final class Apply implements Callable<Integer> {
         @ParentCommand
@@ -237,8 +239,20 @@ final class K8sCommand {
                 return missingFile(output, render.file);
             }
             try (KubernetesClient client = connection.connect()) {
-                KubernetesApplier.ApplySummary summary =
-                        waiting.applier(client, output).apply(manifests);
+                KubernetesApplier.ApplySummary summary = Services.kubernetes(output)
+                        .apply(
+                                waiting.applier(client, output),
+                                manifests,
+                                render.name,
+                                render.namespace,
+                                Services.commandLine(
+                                        "k8s",
+                                        "apply",
+                                        String.valueOf(render.file),
+                                        "--name",
+                                        render.name,
+                                        "--namespace",
+                                        render.namespace));
                 output.out()
                         .printf(
                                 "Cluster %s is ready in namespace %s: %d objects, %d created, %d updated, %d"
@@ -362,7 +376,24 @@ final class K8sCommand {
                 return missingFile(output, render.file);
             }
             try (KubernetesClient client = connection.connect()) {
-                waiting.applier(client, output).scale(manifests, tier, replicas);
+                Services.kubernetes(output)
+                        .scale(
+                                waiting.applier(client, output),
+                                manifests,
+                                render.name,
+                                render.namespace,
+                                tier,
+                                replicas,
+                                Services.commandLine(
+                                        "k8s",
+                                        "scale",
+                                        String.valueOf(render.file),
+                                        tier,
+                                        String.valueOf(replicas),
+                                        "--name",
+                                        render.name,
+                                        "--namespace",
+                                        render.namespace));
             }
             output.out().printf("Tier %s of cluster %s has %d ready pods.%n", tier, render.name, replicas);
             return 0;
@@ -414,12 +445,25 @@ final class K8sCommand {
             }
             KubernetesApplier.DeleteSummary summary;
             try (KubernetesClient client = connection.connect()) {
-                summary = new KubernetesApplier(
-                                client,
-                                Duration.ZERO,
-                                Duration.ZERO,
-                                line -> output.err().println(line))
-                        .delete(name, namespace, deleteVolumes);
+                KubernetesApplier applier = new KubernetesApplier(
+                        client,
+                        Duration.ZERO,
+                        Duration.ZERO,
+                        line -> output.err().println(line));
+                summary = Services.kubernetes(output)
+                        .delete(
+                                applier,
+                                name,
+                                namespace,
+                                deleteVolumes,
+                                Services.commandLine(
+                                        "k8s",
+                                        "delete",
+                                        "--name",
+                                        name,
+                                        "--namespace",
+                                        namespace,
+                                        deleteVolumes ? "--delete-volumes --yes" : "--yes"));
             }
             if (summary.deleted().isEmpty() && summary.kept().isEmpty()) {
                 output.err().printf("Error: there is no cluster %s in namespace %s%n", name, namespace);

@@ -4,6 +4,7 @@ import io.flotilla.catalog.Catalog;
 import io.flotilla.engine.Engine;
 import io.flotilla.engine.FlotillaHome;
 import io.flotilla.operations.ClusterManager;
+import io.flotilla.operations.KubernetesClusters;
 
 /** Builds the services a command needs, from the environment. */
 final class Services {
@@ -16,6 +17,11 @@ final class Services {
         ProgressPrinter progress = new ProgressPrinter(output.err());
         return new ClusterManager(
                 FlotillaHome.fromEnvironment(), Catalog.standard(), new Engine(CONCURRENCY, progress), progress);
+    }
+
+    static KubernetesClusters kubernetes(Output output) {
+        ProgressPrinter progress = new ProgressPrinter(output.err());
+        return new KubernetesClusters(FlotillaHome.fromEnvironment(), new Engine(CONCURRENCY, progress), progress);
     }
 
     /** The command line as typed, for the lock holder, the journal and the audit log. */

@@ -7,6 +7,8 @@ import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.flotilla.engine.AuditLog;
+import io.flotilla.engine.ClusterLock;
 import io.flotilla.k8s.TestingKubernetesController;
 import io.flotilla.k8s.TestingMockServer;
 import java.nio.file.Files;
@@ -106,6 +108,34 @@ class K8sCommandMockServerTest {
                 .contains("layer 0 (pd): 6 objects applied: 6 created, 0 updated, 0 unchanged\n")
                 .contains("pd: StatefulSet basic-pd 3/3 ready\n")
                 .contains("init-root: Job basic-init-root 1/1 succeeded\n");
+
+        // Like an operation on hosts: journaled step by step, audited, under the cluster's lock.
+        Path store = dir.resolve("home/kubernetes/tidb/basic");
+        assertThat(store.resolve("journal/current.jsonl"))
+                .content()
+                .contains("\"operation\":\"k8s-apply\"")
+                .containsPattern("\"step\":\"k8s-apply/[0-9a-f]{12}/layer-0\"")
+                .contains("\"result\":\"ok\"");
+        assertThat(new AuditLog(dir.resolve("home/audit")).entries())
+                .singleElement()
+                .satisfies(entry -> {
+                    assertThat(entry.cluster()).isEqualTo("tidb/basic");
+                    assertThat(entry.command()).startsWith("flotilla k8s apply " + topology);
+                    assertThat(entry.result()).isEqualTo("ok");
+                });
+        try (ClusterLock held = ClusterLock.acquire(store.resolve("lock"), "tidb/basic", "a test")) {
+            Cli.Result busy = k8s(
+                    "apply",
+                    topology.toString(),
+                    "--name",
+                    "basic",
+                    "--namespace",
+                    "tidb",
+                    "--kubeconfig",
+                    kubeconfig.toString());
+            assertThat(busy.exitCode()).isEqualTo(1);
+            assertThat(busy.err()).startsWith("Error: cluster 'tidb/basic' is busy: pid ");
+        }
     }
 
     @Test

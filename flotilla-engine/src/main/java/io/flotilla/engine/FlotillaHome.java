@@ -53,6 +53,18 @@ public final class FlotillaHome {
         return new ClusterStore(name, root.resolve("clusters").resolve(name));
     }
 
+    /**
+     * Where a cluster on Kubernetes keeps its lock and journal: {@code kubernetes/NAMESPACE/NAME}.
+     * Its topology and passwords live in the Kubernetes cluster, not here.
+     */
+    public ClusterStore kubernetes(String namespace, String name) {
+        ClusterStore.checkName(namespace);
+        ClusterStore.checkName(name);
+        return new ClusterStore(
+                "%s/%s".formatted(namespace, name),
+                root.resolve("kubernetes").resolve(namespace).resolve(name));
+    }
+
     public List<ClusterStore> clusters() {
         Path clusters = root.resolve("clusters");
         if (!Files.isDirectory(clusters)) {

@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.stream.Collectors;
 
 /**
@@ -78,7 +79,11 @@ public final class KubernetesApplier {
     }
 
     /** How many objects an apply created, updated and left as they were. */
-    public record ApplySummary(int created, int updated, int unchanged) {}
+    public record ApplySummary(int created, int updated, int unchanged) {
+        public ApplySummary plus(ApplySummary other) {
+            return new ApplySummary(created + other.created, updated + other.updated, unchanged + other.unchanged);
+        }
+    }
 
     /** What a delete removed, and what it kept (volume claims and the passwords' Secret). */
     public record DeleteSummary(List<String> deleted, List<String> kept) {
@@ -103,6 +108,21 @@ public final class KubernetesApplier {
      *     {@link KubernetesApplyException#NOT_READY} when a layer is not ready in time
      */
     public ApplySummary apply(Manifests manifests) {
+        String namespace = prepare(manifests);
+        ApplySummary total = new ApplySummary(0, 0, 0);
+        for (Map.Entry<Integer, List<HasMetadata>> layer : layers(manifests).entrySet()) {
+            total = total.plus(applyLayer(namespace, layer.getKey(), layer.getValue()));
+        }
+        return total;
+    }
+
+    /**
+     * The first part of {@link #apply}: checks the cluster and the manifests, and creates the
+     * namespace if it is missing; returns the namespace.
+     *
+     * @throws KubernetesApplyException {@link KubernetesApplyException#REFUSED} with nothing applied
+     */
+    public String prepare(Manifests manifests) {
         requireNonNull(manifests, "manifests is null");
         List<String> problems = new ArrayList<>();
         String namespace = namespaceOf(manifests.objects(), problems);
@@ -121,33 +141,45 @@ public final class KubernetesApplier {
                     .create();
             progress.report("namespace %s created".formatted(namespace));
         }
-        int created = 0;
-        int updated = 0;
-        int unchanged = 0;
-        for (Map.Entry<Integer, List<HasMetadata>> layer :
-                layers(manifests.objects()).entrySet()) {
-            Map<Change, Integer> changes = new LinkedHashMap<>();
-            for (HasMetadata object : layer.getValue()) {
-                changes.merge(applyObject(object), 1, Integer::sum);
-            }
-            created += changes.getOrDefault(Change.CREATED, 0);
-            updated += changes.getOrDefault(Change.UPDATED, 0);
-            unchanged += changes.getOrDefault(Change.UNCHANGED, 0);
-            progress.report("layer %d (%s): %d objects applied: %d created, %d updated, %d unchanged"
-                    .formatted(
-                            layer.getKey(),
-                            String.join(", ", tiers(layer.getValue())),
-                            layer.getValue().size(),
-                            changes.getOrDefault(Change.CREATED, 0),
-                            changes.getOrDefault(Change.UPDATED, 0),
-                            changes.getOrDefault(Change.UNCHANGED, 0)));
-            readiness.await(
-                    namespace,
-                    layer.getValue().stream()
-                            .filter(ManifestObjects::isWorkload)
-                            .toList());
+        return namespace;
+    }
+
+    /** The manifests' objects by start layer, in start order. */
+    public SortedMap<Integer, List<HasMetadata>> layers(Manifests manifests) {
+        return ManifestObjects.layers(manifests.objects());
+    }
+
+    /** The tiers of a layer's objects, for what a step is called. */
+    public static List<String> tiersOf(List<HasMetadata> layer) {
+        return tiers(layer);
+    }
+
+    /**
+     * Applies one start layer and waits until its StatefulSets and Deployments are ready and its
+     * Jobs succeeded.
+     *
+     * @throws KubernetesApplyException {@link KubernetesApplyException#NOT_READY} when the layer is not ready in time
+     */
+    public ApplySummary applyLayer(String namespace, int layer, List<HasMetadata> objects) {
+        Map<Change, Integer> changes = new LinkedHashMap<>();
+        for (HasMetadata object : objects) {
+            changes.merge(applyObject(object), 1, Integer::sum);
         }
-        return new ApplySummary(created, updated, unchanged);
+        ApplySummary summary = new ApplySummary(
+                changes.getOrDefault(Change.CREATED, 0),
+                changes.getOrDefault(Change.UPDATED, 0),
+                changes.getOrDefault(Change.UNCHANGED, 0));
+        progress.report("layer %d (%s): %d objects applied: %d created, %d updated, %d unchanged"
+                .formatted(
+                        layer,
+                        String.join(", ", tiers(objects)),
+                        objects.size(),
+                        summary.created(),
+                        summary.updated(),
+                        summary.unchanged()));
+        readiness.await(
+                namespace, objects.stream().filter(ManifestObjects::isWorkload).toList());
+        return summary;
     }
 
     /** The StatefulSets, Deployments and Jobs of a cluster in start order, with their pods. */
@@ -192,6 +224,47 @@ public final class KubernetesApplier {
      * autoscaled tier, whose HorizontalPodAutoscaler owns the count.
      */
     public void scale(Manifests manifests, String tier, int replicas) {
+        ScaleTarget target = target(manifests, tier, replicas);
+        HasMetadata workload = target.workload();
+        String name = workload.getMetadata().getName();
+        String namespace = workload.getMetadata().getNamespace();
+        String kind = target.live().getKind();
+        int current = target.current();
+        if (current == replicas) {
+            progress.report("%s: %s %s already has %d replicas".formatted(tier, kind, name, replicas));
+            readiness.await(namespace, List.of(workload));
+            return;
+        }
+        if (target.live() instanceof StatefulSet) {
+            client.apps().statefulSets().inNamespace(namespace).withName(name).edit(set -> {
+                set.getSpec().setReplicas(replicas);
+                return set;
+            });
+        } else {
+            client.apps().deployments().inNamespace(namespace).withName(name).edit(deployment -> {
+                deployment.getSpec().setReplicas(replicas);
+                return deployment;
+            });
+        }
+        progress.report("%s: %s %s scaled from %d to %d replicas".formatted(tier, kind, name, current, replicas));
+        target.pods().afterScale(tier, name, current, replicas).ifPresent(progress::report);
+        readiness.await(namespace, List.of(workload));
+    }
+
+    /**
+     * Refuses, changing nothing, what {@link #scale} would refuse: an unknown or autoscaled tier, a
+     * workload that is not applied, and a replica count its component says is not safe.
+     *
+     * @throws KubernetesApplyException {@link KubernetesApplyException#SCALE_REFUSED}
+     */
+    public void checkScale(Manifests manifests, String tier, int replicas) {
+        target(manifests, tier, replicas);
+    }
+
+    /** The workload a scale changes, as applied and as it runs, with its component's rules. */
+    private record ScaleTarget(HasMetadata workload, HasMetadata live, int current, KubernetesPods pods) {}
+
+    private ScaleTarget target(Manifests manifests, String tier, int replicas) {
         requireNonNull(manifests, "manifests is null");
         requireNonNull(tier, "tier is null");
         List<HasMetadata> scalable = manifests.objects().stream()
@@ -241,27 +314,10 @@ public final class KubernetesApplier {
                             .formatted(workload.getKind(), name, namespace));
         }
         int current = specReplicas(live);
-        if (current == replicas) {
-            progress.report("%s: %s %s already has %d replicas".formatted(tier, live.getKind(), name, replicas));
-            readiness.await(namespace, List.of(workload));
-            return;
+        if (current != replicas) {
+            refuseIf(pods.scaleRefusal(tier, current, replicas));
         }
-        refuseIf(pods.scaleRefusal(tier, current, replicas));
-        if (live instanceof StatefulSet) {
-            client.apps().statefulSets().inNamespace(namespace).withName(name).edit(set -> {
-                set.getSpec().setReplicas(replicas);
-                return set;
-            });
-        } else {
-            client.apps().deployments().inNamespace(namespace).withName(name).edit(deployment -> {
-                deployment.getSpec().setReplicas(replicas);
-                return deployment;
-            });
-        }
-        progress.report(
-                "%s: %s %s scaled from %d to %d replicas".formatted(tier, live.getKind(), name, current, replicas));
-        pods.afterScale(tier, name, current, replicas).ifPresent(progress::report);
-        readiness.await(namespace, List.of(workload));
+        return new ScaleTarget(workload, live, current, pods);
     }
 
     /**
@@ -323,7 +379,8 @@ public final class KubernetesApplier {
                 .getItems());
         List<String> deleted = new ArrayList<>();
         List<String> kept = new ArrayList<>();
-        for (List<HasMetadata> layer : layers(objects).descendingMap().values()) {
+        for (List<HasMetadata> layer :
+                ManifestObjects.layers(objects).descendingMap().values()) {
             for (HasMetadata object : layer) {
                 String what =
                         "%s %s".formatted(object.getKind(), object.getMetadata().getName());

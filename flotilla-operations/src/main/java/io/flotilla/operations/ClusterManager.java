@@ -193,7 +193,7 @@ public final class ClusterManager {
             case RESTART -> planner.restart(selection);
             case RELOAD -> planner.reload(selection);
             case DESTROY -> planner.destroy();
-            case BOOTSTRAP, DEPLOY, SCALE_OUT, SCALE_IN, SWITCHOVER ->
+            case BOOTSTRAP, DEPLOY, SCALE_OUT, SCALE_IN, SWITCHOVER, K8S_APPLY, K8S_SCALE, K8S_DELETE ->
                 throw new IllegalArgumentException(
                         "%s is not run on the whole cluster this way; it has its own entry point".formatted(operation));
         };

@@ -14,7 +14,10 @@ public enum OperationName {
     DESTROY("destroy"),
     SCALE_OUT("scale-out"),
     SCALE_IN("scale-in"),
-    SWITCHOVER("switchover");
+    SWITCHOVER("switchover"),
+    K8S_APPLY("k8s-apply"),
+    K8S_SCALE("k8s-scale"),
+    K8S_DELETE("k8s-delete");
 
     private final String label;
 
