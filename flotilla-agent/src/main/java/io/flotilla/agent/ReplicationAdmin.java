@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -27,6 +28,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
 
 /**
  * The replication verbs of a MariaDB instance on the agent's host, run where the instance is so
@@ -52,6 +54,12 @@ final class ReplicationAdmin implements AutoCloseable {
     private final Path secrets;
 
     private final Map<String, Fence> fences = new ConcurrentHashMap<>();
+    /**
+     * The sessions the agent's verbs hold open, as {@code INSTANCE/SESSION}: killing an instance's
+     * clients spares them, so that verbs asked side by side (a fence refreshed while the sessions
+     * that waited on it end) do not end each other.
+     */
+    private final Set<String> ownSessions = ConcurrentHashMap.newKeySet();
     /** One lock per instance: a fence, its release and its expiry never interleave, and instances do not wait on each other. */
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
@@ -91,7 +99,7 @@ final class ReplicationAdmin implements AutoCloseable {
                 held.expiry().cancel(false);
                 fences.put(id, schedule(id, held.session(), held.sessionId(), request.holdSeconds()));
                 return withSql(spec, statement -> {
-                    killClients(statement, held.sessionId(), request.keepUser());
+                    killClients(statement, id, held.sessionId(), request.keepUser());
                     return state(id, statement);
                 });
             }
@@ -101,9 +109,9 @@ final class ReplicationAdmin implements AutoCloseable {
                 // The server must not end the fence's idle session before its hold is over.
                 statement.execute("SET SESSION wait_timeout = " + (request.holdSeconds() + 60));
                 long own = Long.parseLong(scalar(statement, "SELECT CONNECTION_ID()"));
-                killClients(statement, own, request.keepUser());
+                killClients(statement, id, own, request.keepUser());
                 statement.execute("SET GLOBAL read_only = ON");
-                killClients(statement, own, request.keepUser());
+                killClients(statement, id, own, request.keepUser());
                 statement.execute("FLUSH TABLES WITH READ LOCK");
                 fences.put(id, schedule(id, session, own, request.holdSeconds()));
                 return state(id, statement);
@@ -149,7 +157,7 @@ final class ReplicationAdmin implements AutoCloseable {
         InstanceSpec spec = supervisor.spec(id);
         Fence held = fences.get(id);
         return withSql(spec, statement -> {
-            killClients(statement, held == null ? -1 : held.sessionId(), keepUser);
+            killClients(statement, id, held == null ? -1 : held.sessionId(), keepUser);
             return state(id, statement);
         });
     }
@@ -269,7 +277,8 @@ final class ReplicationAdmin implements AutoCloseable {
         InstanceSpec spec = supervisor.spec(id);
         Duration timeout = STATEMENT_TIMEOUT.plusSeconds(request.timeoutSeconds());
         try (Connection connection = SqlConnections.open(spec, timeout);
-                Statement statement = connection.createStatement()) {
+                Statement statement = connection.createStatement();
+                OwnSession ignored = own(spec, statement)) {
             String reached = scalar(
                     statement, "SELECT MASTER_GTID_WAIT('%s', %d)".formatted(request.gtid(), request.timeoutSeconds()));
             ReplicationState state = state(id, statement);
@@ -377,13 +386,18 @@ final class ReplicationAdmin implements AutoCloseable {
      * server's own threads): a client with the privilege to write past {@code read_only} must
      * reconnect, through the gateway, to the new primary.
      */
-    private static void killClients(Statement statement, long keep, String keepUser) throws SQLException {
+    private void killClients(Statement statement, String id, long keep, String keepUser) throws SQLException {
         List<Long> sessions = new ArrayList<>();
+        String prefix = id + "/";
+        String own = ownSessions.stream()
+                .filter(session -> session.startsWith(prefix))
+                .map(session -> " AND ID <> " + Long.parseLong(session.substring(prefix.length())))
+                .collect(Collectors.joining());
         try (ResultSet rows = statement.executeQuery(
-                ("SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND ID <> %d"
+                ("SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND ID <> %d%s"
                                 + " AND USER NOT IN ('system user', 'event_scheduler', '%s')"
                                 + " AND COMMAND NOT IN ('Binlog Dump', 'Daemon')")
-                        .formatted(keep, keepUser))) {
+                        .formatted(keep, own, keepUser))) {
             while (rows.next()) {
                 sessions.add(rows.getLong(1));
             }
@@ -427,13 +441,28 @@ final class ReplicationAdmin implements AutoCloseable {
         return ProbeRunner.readPassword(file);
     }
 
-    private static <T> T withSql(InstanceSpec spec, SqlStep<T> step) {
+    private <T> T withSql(InstanceSpec spec, SqlStep<T> step) {
         try (Connection connection = SqlConnections.open(spec, STATEMENT_TIMEOUT);
                 Statement statement = connection.createStatement()) {
-            return step.run(statement);
+            try (OwnSession ignored = own(spec, statement)) {
+                return step.run(statement);
+            }
         } catch (SQLException e) {
             throw SqlConnections.down(spec, e);
         }
+    }
+
+    /** Marks the statement's session as the agent's own until closed. */
+    private OwnSession own(InstanceSpec spec, Statement statement) throws SQLException {
+        String key = spec.id() + "/" + scalar(statement, "SELECT CONNECTION_ID()");
+        ownSessions.add(key);
+        return () -> ownSessions.remove(key);
+    }
+
+    @FunctionalInterface
+    private interface OwnSession extends AutoCloseable {
+        @Override
+        void close();
     }
 
     private static String scalar(Statement statement, String query) throws SQLException {

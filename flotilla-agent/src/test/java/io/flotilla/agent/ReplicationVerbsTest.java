@@ -34,6 +34,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -297,6 +299,30 @@ class ReplicationVerbsTest {
                 .hasMessageStartingWith("gtid '0-1-1'; SET");
         assertThatThrownBy(() -> new ReplicationUser("repl'@'%", "/x"))
                 .hasMessage("user 'repl'@'%' is not a user name of letters, digits and underscores");
+    }
+
+    @Test
+    @Order(9)
+    void endingTheClientSessionsSparesTheAgentsOwnVerbs() throws Exception {
+        CompletableFuture<Throwable> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                agent.awaitGtid(REPLICA, new GtidWait("0-1-999999", 4));
+                return null;
+            } catch (RuntimeException e) {
+                return e;
+            }
+        });
+        assertEventually(
+                Duration.ofSeconds(10),
+                () -> assertThat(replica.sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST"
+                                        + " WHERE INFO LIKE 'SELECT MASTER_GTID_WAIT%'")
+                                .strip())
+                        .isEqualTo("1"));
+        agent.endSessions(REPLICA, REPLICATION_USER);
+        // The wait ran to its own end: it was not killed with the clients.
+        assertThat(waiting.get(30, TimeUnit.SECONDS))
+                .isInstanceOf(AgentException.class)
+                .hasMessageContaining("did not apply '0-1-999999' within 4 s");
     }
 
     private static ReplicationSource source() {
