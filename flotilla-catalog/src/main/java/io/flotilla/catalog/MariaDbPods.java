@@ -83,7 +83,9 @@ final class MariaDbPods implements KubernetesPods {
                         """)
                 .peerPorts("mysql");
         String primaryHost = addresses.serviceHost(addresses.workload(MariaDbKind.PRIMARY_TIER));
-        int primaryPort = primary(tier.topology()).mainPort();
+        int primaryPort = primary(tier.topology())
+                .orElseThrow(() -> new IllegalStateException("the topology has no MariaDB primary"))
+                .mainPort();
         if (primary) {
             template.file(initScript, """
                     # Sourced by the image's entrypoint once, when it creates the data directory.
@@ -123,9 +125,7 @@ final class MariaDbPods implements KubernetesPods {
     /** The primary's Service, reached with MariaDB's own client. */
     @Override
     public Optional<SqlEndpoint> sqlEndpoint(Topology topology, PodAddresses addresses) {
-        return topology.instances(kind.name()).stream()
-                .filter(MariaDbKind::isPrimary)
-                .findFirst()
+        return primary(topology)
                 .map(primary -> new SqlEndpoint(
                         addresses.serviceHost(addresses.workload(MariaDbKind.PRIMARY_TIER)),
                         primary.mainPort(),
@@ -147,11 +147,10 @@ final class MariaDbPods implements KubernetesPods {
         return Optional.empty();
     }
 
-    private Instance primary(Topology topology) {
+    private Optional<Instance> primary(Topology topology) {
         return topology.instances(kind.name()).stream()
                 .filter(MariaDbKind::isPrimary)
-                .findFirst()
-                .orElseThrow(() -> new IllegalStateException("the topology has no MariaDB primary"));
+                .findFirst();
     }
 
     /** The catalog's my.cnf for the tier without what belongs to a host. */

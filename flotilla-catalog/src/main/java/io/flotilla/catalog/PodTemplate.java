@@ -3,6 +3,7 @@ package io.flotilla.catalog;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +38,7 @@ public record PodTemplate(
         ports = List.copyOf(ports);
         env = List.copyOf(env);
         mounts = List.copyOf(mounts);
-        files = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(files));
+        files = Collections.unmodifiableMap(new LinkedHashMap<>(files));
         peerPorts = List.copyOf(peerPorts);
         servicePorts = List.copyOf(servicePorts);
         requireNonNull(init, "init is null");

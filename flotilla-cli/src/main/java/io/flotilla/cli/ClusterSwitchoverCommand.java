@@ -48,7 +48,7 @@ final class ClusterSwitchoverCommand implements Callable<Integer> {
             defaultValue = "60",
             paramLabel = "SECONDS",
             description = "How long the replica may take to apply what the fenced primary wrote before the primary is"
-                    + " made writable again and the switchover given up (default: ${DEFAULT-VALUE}).")
+                    + " made writable again and the switchover given up, 1 to 3600 (default: ${DEFAULT-VALUE}).")
     private int waitSeconds;
 
     @Mixin

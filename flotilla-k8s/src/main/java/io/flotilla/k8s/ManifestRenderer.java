@@ -392,10 +392,8 @@ public final class ManifestRenderer {
     }
 
     /**
-     * Sets the root password from the Secret once the SQL tier answers. Idempotent: when root
-     * already has the Secret's password (the MariaDB image sets it at init) it changes nothing. The
-     * password reaches the script through the environment and SQL through standard input, never
-     * an argument.
+     * The Job that sets root's password from the Secret once the SQL tier answers (see {@link
+     * KubernetesPods.SqlEndpoint#setRootPassword}), run in the endpoint's client image.
      */
     private Job initRootJob(Topology topology, List<Tier> tiers, Names names, Workloads workloads, int layer) {
         KubernetesPods.SqlEndpoint endpoint = tiers.stream()
