@@ -1,5 +1,7 @@
 package io.flotilla.testing;
 
+import static io.flotilla.testing.TestHosts.createDirectories;
+
 import io.flotilla.wait.Wait;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -271,16 +273,6 @@ final class SystemdHost {
             }
         } catch (IOException e) {
             throw new TestHostsException("cannot list %s: %s".formatted(parent, e.getMessage()), e);
-        }
-    }
-
-    private static void createDirectories(Path... dirs) {
-        for (Path dir : dirs) {
-            try {
-                Files.createDirectories(dir);
-            } catch (IOException e) {
-                throw new TestHostsException("cannot create %s: %s".formatted(dir, e.getMessage()), e);
-            }
         }
     }
 
