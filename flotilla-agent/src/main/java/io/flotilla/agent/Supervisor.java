@@ -32,6 +32,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -147,19 +148,14 @@ public final class Supervisor implements AutoCloseable {
 
     /** Starts the instance and keeps it running; a no-op on a running instance. */
     public InstanceStatus start(String id) {
-        Instance instance = instance(id);
-        instance.operation.lock();
-        try {
-            checkNotRemoved(instance);
+        return operate(id, instance -> {
             synchronized (instance) {
                 if (instance.state == State.RUNNING) {
                     return instance.status();
                 }
             }
             return startProcess(instance);
-        } finally {
-            instance.operation.unlock();
-        }
+        });
     }
 
     /**
@@ -167,24 +163,27 @@ public final class Supervisor implements AutoCloseable {
      * instance; ends a backoff or a FAILED state.
      */
     public InstanceStatus stop(String id) {
-        Instance instance = instance(id);
-        instance.operation.lock();
-        try {
-            checkNotRemoved(instance);
-            return stopProcess(instance, true);
-        } finally {
-            instance.operation.unlock();
-        }
+        return operate(id, instance -> stopProcess(instance, true));
     }
 
     /** Stops the instance if it runs and starts it with its latest spec. */
     public InstanceStatus restart(String id) {
+        return operate(id, instance -> {
+            stopProcess(instance, false);
+            return startProcess(instance);
+        });
+    }
+
+    /**
+     * Starts, stops or restarts an instance that was not removed, holding its operation lock so that
+     * no other operation on it (a removal included) overlaps.
+     */
+    private InstanceStatus operate(String id, Function<Instance, InstanceStatus> operation) {
         Instance instance = instance(id);
         instance.operation.lock();
         try {
             checkNotRemoved(instance);
-            stopProcess(instance, false);
-            return startProcess(instance);
+            return operation.apply(instance);
         } finally {
             instance.operation.unlock();
         }
