@@ -234,13 +234,7 @@ public final class Supervisor implements AutoCloseable {
             if (running.isPresent()) {
                 ProcessHandle process = running.get();
                 Instant started = process.info().startInstant().orElseGet(Instant::now);
-                synchronized (instance) {
-                    instance.process = process;
-                    instance.child = null;
-                    instance.state = State.RUNNING;
-                    instance.since = started;
-                    instance.processStarted = started;
-                }
+                instance.running(process, null, started);
                 watch(instance, process, null);
                 LOG.log(Level.INFO, "instance %s adopted, pid %d".formatted(instance.id, process.pid()));
             } else {
@@ -358,13 +352,7 @@ public final class Supervisor implements AutoCloseable {
         }
         ProcessHandle process = child.toHandle();
         AtomicFiles.write(pidFile(spec.id()), (process.pid() + "\n").getBytes(UTF_8));
-        synchronized (instance) {
-            instance.process = process;
-            instance.child = child;
-            instance.state = State.RUNNING;
-            instance.since = started;
-            instance.processStarted = started;
-        }
+        instance.running(process, child, started);
         LOG.log(Level.INFO, "instance %s started, pid %d: %s".formatted(spec.id(), process.pid(), spec.command()));
         watch(instance, process, child);
     }
@@ -587,6 +575,15 @@ public final class Supervisor implements AutoCloseable {
         private Instance(InstanceSpec spec) {
             this.id = spec.id();
             this.spec = spec;
+        }
+
+        /** Records the process that now runs the instance; {@code child} is null for an adopted one. */
+        private synchronized void running(ProcessHandle process, Process child, Instant started) {
+            this.process = process;
+            this.child = child;
+            state = State.RUNNING;
+            since = started;
+            processStarted = started;
         }
 
         private synchronized InstanceStatus status() {
