@@ -32,6 +32,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -147,19 +148,14 @@ public final class Supervisor implements AutoCloseable {
 
     /** Starts the instance and keeps it running; a no-op on a running instance. */
     public InstanceStatus start(String id) {
-        Instance instance = instance(id);
-        instance.operation.lock();
-        try {
-            checkNotRemoved(instance);
+        return operate(id, instance -> {
             synchronized (instance) {
                 if (instance.state == State.RUNNING) {
                     return instance.status();
                 }
             }
             return startProcess(instance);
-        } finally {
-            instance.operation.unlock();
-        }
+        });
     }
 
     /**
@@ -167,24 +163,27 @@ public final class Supervisor implements AutoCloseable {
      * instance; ends a backoff or a FAILED state.
      */
     public InstanceStatus stop(String id) {
-        Instance instance = instance(id);
-        instance.operation.lock();
-        try {
-            checkNotRemoved(instance);
-            return stopProcess(instance, true);
-        } finally {
-            instance.operation.unlock();
-        }
+        return operate(id, instance -> stopProcess(instance, true));
     }
 
     /** Stops the instance if it runs and starts it with its latest spec. */
     public InstanceStatus restart(String id) {
+        return operate(id, instance -> {
+            stopProcess(instance, false);
+            return startProcess(instance);
+        });
+    }
+
+    /**
+     * Starts, stops or restarts an instance that was not removed, holding its operation lock so that
+     * no other operation on it (a removal included) overlaps.
+     */
+    private InstanceStatus operate(String id, Function<Instance, InstanceStatus> operation) {
         Instance instance = instance(id);
         instance.operation.lock();
         try {
             checkNotRemoved(instance);
-            stopProcess(instance, false);
-            return startProcess(instance);
+            return operation.apply(instance);
         } finally {
             instance.operation.unlock();
         }
@@ -235,13 +234,7 @@ public final class Supervisor implements AutoCloseable {
             if (running.isPresent()) {
                 ProcessHandle process = running.get();
                 Instant started = process.info().startInstant().orElseGet(Instant::now);
-                synchronized (instance) {
-                    instance.process = process;
-                    instance.child = null;
-                    instance.state = State.RUNNING;
-                    instance.since = started;
-                    instance.processStarted = started;
-                }
+                instance.running(process, null, started);
                 watch(instance, process, null);
                 LOG.log(Level.INFO, "instance %s adopted, pid %d".formatted(instance.id, process.pid()));
             } else {
@@ -359,13 +352,7 @@ public final class Supervisor implements AutoCloseable {
         }
         ProcessHandle process = child.toHandle();
         AtomicFiles.write(pidFile(spec.id()), (process.pid() + "\n").getBytes(UTF_8));
-        synchronized (instance) {
-            instance.process = process;
-            instance.child = child;
-            instance.state = State.RUNNING;
-            instance.since = started;
-            instance.processStarted = started;
-        }
+        instance.running(process, child, started);
         LOG.log(Level.INFO, "instance %s started, pid %d: %s".formatted(spec.id(), process.pid(), spec.command()));
         watch(instance, process, child);
     }
@@ -588,6 +575,15 @@ public final class Supervisor implements AutoCloseable {
         private Instance(InstanceSpec spec) {
             this.id = spec.id();
             this.spec = spec;
+        }
+
+        /** Records the process that now runs the instance; {@code child} is null for an adopted one. */
+        private synchronized void running(ProcessHandle process, Process child, Instant started) {
+            this.process = process;
+            this.child = child;
+            state = State.RUNNING;
+            since = started;
+            processStarted = started;
         }
 
         private synchronized InstanceStatus status() {

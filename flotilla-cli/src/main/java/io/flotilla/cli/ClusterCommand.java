@@ -63,7 +63,31 @@ final class ClusterCommand {
         return Output.table(List.of("Type", "Host", "Ports", "Deploy dir", "Data dir"), rows);
     }
 
-    static void requireTerminal() {
+    /**
+     * Shows what a change will do and asks at the terminal whether to go on; a refusal says that
+     * nothing was changed. Without a terminal it fails, pointing to --yes.
+     */
+    static boolean confirmed(Output output, String heading, String instances, String question) throws IOException {
+        requireTerminal();
+        output.out().print(heading);
+        output.out().print(instances);
+        if (confirm(output, question)) {
+            return true;
+        }
+        output.err().println("Nothing was changed.");
+        return false;
+    }
+
+    /** The instances for a person, as {@code component id}, comma separated. */
+    static String instanceNames(List<io.flotilla.topology.Instance> instances) {
+        return String.join(
+                ", ",
+                instances.stream()
+                        .map(instance -> instance.component() + " " + instance.id())
+                        .toList());
+    }
+
+    private static void requireTerminal() {
         if (System.console() == null) {
             throw new OperationException(
                     ErrorCode.NEEDS_CONFIRMATION,
@@ -71,7 +95,7 @@ final class ClusterCommand {
         }
     }
 
-    static boolean confirm(Output output, String question) throws IOException {
+    private static boolean confirm(Output output, String question) throws IOException {
         output.out().printf("%n%s [y/N] ", question);
         output.out().flush();
         String answer = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();

@@ -1,8 +1,7 @@
 package io.flotilla.cli;
 
-import static io.flotilla.cli.ClusterCommand.confirm;
+import static io.flotilla.cli.ClusterCommand.confirmed;
 import static io.flotilla.cli.ClusterCommand.instanceTable;
-import static io.flotilla.cli.ClusterCommand.requireTerminal;
 
 import io.flotilla.operations.ClusterManager;
 import io.flotilla.operations.SshLogin;
@@ -67,14 +66,13 @@ final class ClusterDeployCommand implements Callable<Integer> {
             return 0;
         }
         Topology topology = clusters.checkTopology(name, file, yaml, ssh);
-        if (!yes) {
-            requireTerminal();
-            output.out().printf("Cluster '%s' will be deployed:%n%n", name);
-            output.out().print(instanceTable(topology));
-            if (!confirm(output, "Deploy it?")) {
-                output.err().println("Nothing was changed.");
-                return 1;
-            }
+        if (!yes
+                && !confirmed(
+                        output,
+                        "Cluster '%s' will be deployed:%n%n".formatted(name),
+                        instanceTable(topology),
+                        "Deploy it?")) {
+            return 1;
         }
         clusters.deploy(
                 name,

@@ -1,9 +1,9 @@
 package io.flotilla.cli;
 
-import static io.flotilla.cli.ClusterCommand.confirm;
+import static io.flotilla.cli.ClusterCommand.confirmed;
+import static io.flotilla.cli.ClusterCommand.instanceNames;
 import static io.flotilla.cli.ClusterCommand.instanceTable;
 import static io.flotilla.cli.ClusterCommand.instancesJson;
-import static io.flotilla.cli.ClusterCommand.requireTerminal;
 
 import io.flotilla.operations.ClusterManager;
 import java.util.ArrayList;
@@ -67,17 +67,16 @@ final class ClusterScaleInCommand implements Callable<Integer> {
             return 0;
         }
         var leaving = clusters.checkScaleIn(name, node, switchoverTo);
-        if (!yes) {
-            requireTerminal();
-            if (switchoverTo != null) {
-                output.out().printf("Cluster '%s' will switch its primary over to %s first.%n", name, switchoverTo);
-            }
-            output.out().printf("Cluster '%s' will lose these instances and their data:%n%n", name);
-            output.out().print(instanceTable(leaving));
-            if (!confirm(output, "Scale in?")) {
-                output.err().println("Nothing was changed.");
-                return 1;
-            }
+        String switchoverFirst = switchoverTo == null
+                ? ""
+                : "Cluster '%s' will switch its primary over to %s first.%n".formatted(name, switchoverTo);
+        if (!yes
+                && !confirmed(
+                        output,
+                        switchoverFirst + "Cluster '%s' will lose these instances and their data:%n%n".formatted(name),
+                        instanceTable(leaving),
+                        "Scale in?")) {
+            return 1;
         }
         List<String> command = new ArrayList<>(List.of("cluster", "scale-in", name, "-N", node));
         if (switchoverTo != null) {
@@ -87,15 +86,7 @@ final class ClusterScaleInCommand implements Callable<Integer> {
         if (format.json()) {
             output.json(Map.of("cluster", name, "operation", "scale-in", "removed", instancesJson(removed)));
         } else {
-            output.out()
-                    .printf(
-                            "Cluster '%s' scaled in: %s.%n",
-                            name,
-                            String.join(
-                                    ", ",
-                                    removed.stream()
-                                            .map(instance -> instance.component() + " " + instance.id())
-                                            .toList()));
+            output.out().printf("Cluster '%s' scaled in: %s.%n", name, instanceNames(removed));
         }
         return 0;
     }

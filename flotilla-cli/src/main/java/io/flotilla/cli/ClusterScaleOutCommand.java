@@ -1,15 +1,14 @@
 package io.flotilla.cli;
 
-import static io.flotilla.cli.ClusterCommand.confirm;
+import static io.flotilla.cli.ClusterCommand.confirmed;
+import static io.flotilla.cli.ClusterCommand.instanceNames;
 import static io.flotilla.cli.ClusterCommand.instanceTable;
 import static io.flotilla.cli.ClusterCommand.instancesJson;
-import static io.flotilla.cli.ClusterCommand.requireTerminal;
 
 import io.flotilla.operations.ClusterManager;
 import io.flotilla.operations.SshLogin;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -68,24 +67,20 @@ final class ClusterScaleOutCommand implements Callable<Integer> {
             return 0;
         }
         var checked = clusters.checkScaleOut(name, file, yaml);
-        if (!yes) {
-            requireTerminal();
-            output.out().printf("Cluster '%s' will get these instances:%n%n", name);
-            output.out().print(instanceTable(checked.added()));
-            if (!confirm(output, "Scale out?")) {
-                output.err().println("Nothing was changed.");
-                return 1;
-            }
+        if (!yes
+                && !confirmed(
+                        output,
+                        "Cluster '%s' will get these instances:%n%n".formatted(name),
+                        instanceTable(checked.added()),
+                        "Scale out?")) {
+            return 1;
         }
         var done = clusters.scaleOut(
                 name, file, yaml, Services.commandLine("cluster", "scale-out", name, file.toString()), login);
-        List<String> ids = done.added().stream()
-                .map(instance -> instance.component() + " " + instance.id())
-                .toList();
         if (format.json()) {
             output.json(Map.of("cluster", name, "operation", "scale-out", "added", instancesJson(done.added())));
         } else {
-            output.out().printf("Cluster '%s' scaled out: %s.%n", name, String.join(", ", ids));
+            output.out().printf("Cluster '%s' scaled out: %s.%n", name, instanceNames(done.added()));
         }
         return 0;
     }

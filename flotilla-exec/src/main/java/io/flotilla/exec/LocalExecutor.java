@@ -47,26 +47,12 @@ public final class LocalExecutor implements Executor {
 
     @Override
     public CommandResult run(List<String> command, Duration timeout) {
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-        Process process;
-        try {
-            process = builder.start();
-        } catch (IOException e) {
-            throw new ExecException(
-                    host, "cannot run %s on %s: %s".formatted(command.getFirst(), host, e.getMessage()), e);
-        }
+        Process process = start(new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile())));
         CompletableFuture<String> stdout = readAsync(process.getInputStream());
         CompletableFuture<String> stderr = readAsync(process.getErrorStream());
         try {
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
-                throw new ExecException(
-                        host,
-                        "%s did not finish on %s within %d s"
-                                .formatted(String.join(" ", command), host, timeout.toSeconds()));
-            }
+            awaitExit(process, command, timeout);
             return new CommandResult(process.exitValue(), stdout.join(), stderr.join());
         } catch (InterruptedException e) {
             process.destroyForcibly();
@@ -77,13 +63,7 @@ public final class LocalExecutor implements Executor {
 
     @Override
     public CommandResult stream(List<String> command, InputStream in, OutputStream out, Duration timeout) {
-        Process process;
-        try {
-            process = new ProcessBuilder(command).start();
-        } catch (IOException e) {
-            throw new ExecException(
-                    host, "cannot run %s on %s: %s".formatted(command.getFirst(), host, e.getMessage()), e);
-        }
+        Process process = start(new ProcessBuilder(command));
         CompletableFuture<String> stderr = readAsync(process.getErrorStream());
         CompletableFuture<Void> input = CompletableFuture.runAsync(
                 () -> {
@@ -97,14 +77,7 @@ public final class LocalExecutor implements Executor {
         try (InputStream stdout = process.getInputStream()) {
             stdout.transferTo(out);
             out.flush();
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
-                throw new ExecException(
-                        host,
-                        "%s did not finish on %s within %d s"
-                                .formatted(String.join(" ", command), host, timeout.toSeconds()));
-            }
+            awaitExit(process, command, timeout);
             input.join();
             return new CommandResult(process.exitValue(), "", stderr.join());
         } catch (IOException e) {
@@ -115,6 +88,27 @@ public final class LocalExecutor implements Executor {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new ExecException(host, "interrupted while running %s on %s".formatted(command.getFirst(), host), e);
+        }
+    }
+
+    private Process start(ProcessBuilder builder) {
+        try {
+            return builder.start();
+        } catch (IOException e) {
+            throw new ExecException(
+                    host, "cannot run %s on %s: %s".formatted(builder.command().getFirst(), host, e.getMessage()), e);
+        }
+    }
+
+    /** Waits for the command to exit; one still running after {@code timeout} is killed with what it started. */
+    private void awaitExit(Process process, List<String> command, Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            throw new ExecException(
+                    host,
+                    "%s did not finish on %s within %d s"
+                            .formatted(String.join(" ", command), host, timeout.toSeconds()));
         }
     }
 

@@ -299,9 +299,12 @@ final class SshExecutor implements Executor {
         // The host enforces the timeout: OpenSSH refuses "signal" requests in root sessions, and
         // closing the channel does not stop a command that neither reads nor writes. GNU timeout
         // signals the command's whole process group, TERM first, KILL if that is not enough.
-        String line = "timeout --kill-after=%ds %s %s"
+        return execute(command, timeoutLine(command, timeout), timeout);
+    }
+
+    private static String timeoutLine(List<String> command, Duration timeout) {
+        return "timeout --kill-after=%ds %s %s"
                 .formatted(KILL_AFTER.toSeconds(), remoteSeconds(timeout), ShellQuoting.join(command));
-        return execute(command, line, timeout);
     }
 
     private CommandResult execute(List<String> command, String commandLine, Duration timeout) {
@@ -309,33 +312,13 @@ final class SshExecutor implements Executor {
             ByteArrayOutputStream stdout = new ByteArrayOutputStream();
             ByteArrayOutputStream stderr = new ByteArrayOutputStream();
             long started = System.nanoTime();
-            try (ChannelExec channel = retryingOpen(() -> {
-                ChannelExec opening = session.createExecChannel(commandLine);
-                opening.setOut(stdout);
-                opening.setErr(stderr);
-                try {
-                    opening.open().verify(options.connectTimeout());
-                } catch (IOException | RuntimeException e) {
-                    opening.close(true);
-                    throw e;
-                }
-                return opening;
-            })) {
+            try (ChannelExec channel = openExec(session, commandLine, stdout, stderr)) {
                 // The command reads an empty stdin, as with </dev/null, rather than waiting on ours.
                 channel.getInvertedIn().close();
                 Set<ClientChannelEvent> events = channel.waitFor(
                         EnumSet.of(ClientChannelEvent.CLOSED),
                         timeout.plus(KILL_AFTER).plus(KILL_AFTER).toMillis());
-                boolean overdue = System.nanoTime() - started >= timeout.toNanos();
-                int exitCode = exitCode(channel);
-                if (!events.contains(ClientChannelEvent.CLOSED)
-                        || (overdue && (exitCode == TIMED_OUT || exitCode == KILLED))) {
-                    channel.close(true);
-                    throw new ExecException(
-                            host,
-                            "%s did not finish on %s within %s"
-                                    .formatted(String.join(" ", command), host, seconds(timeout)));
-                }
+                int exitCode = finishedExitCode(channel, events, command, timeout, started);
                 return new CommandResult(
                         exitCode, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
             }
@@ -344,23 +327,11 @@ final class SshExecutor implements Executor {
 
     @Override
     public CommandResult stream(List<String> command, InputStream in, OutputStream out, Duration timeout) {
-        String line = "timeout --kill-after=%ds %s %s"
-                .formatted(KILL_AFTER.toSeconds(), remoteSeconds(timeout), ShellQuoting.join(command));
+        String line = timeoutLine(command, timeout);
         return withChannel(String.join(" ", command), session -> {
             ByteArrayOutputStream stderr = new ByteArrayOutputStream();
             long started = System.nanoTime();
-            try (ChannelExec channel = retryingOpen(() -> {
-                ChannelExec opening = session.createExecChannel(line);
-                opening.setOut(out);
-                opening.setErr(stderr);
-                try {
-                    opening.open().verify(options.connectTimeout());
-                } catch (IOException | RuntimeException e) {
-                    opening.close(true);
-                    throw e;
-                }
-                return opening;
-            })) {
+            try (ChannelExec channel = openExec(session, line, out, stderr)) {
                 try (OutputStream stdin = channel.getInvertedIn()) {
                     in.transferTo(stdin);
                 } catch (IOException ignored) {
@@ -373,20 +344,45 @@ final class SshExecutor implements Executor {
                                 timeout.plus(KILL_AFTER).plus(KILL_AFTER).toMillis()
                                         - Duration.ofNanos(System.nanoTime() - started)
                                                 .toMillis()));
-                boolean overdue = System.nanoTime() - started >= timeout.toNanos();
-                int exitCode = exitCode(channel);
-                if (!events.contains(ClientChannelEvent.CLOSED)
-                        || (overdue && (exitCode == TIMED_OUT || exitCode == KILLED))) {
-                    channel.close(true);
-                    throw new ExecException(
-                            host,
-                            "%s did not finish on %s within %s"
-                                    .formatted(String.join(" ", command), host, seconds(timeout)));
-                }
+                int exitCode = finishedExitCode(channel, events, command, timeout, started);
                 out.flush();
                 return new CommandResult(exitCode, "", stderr.toString(StandardCharsets.UTF_8));
             }
         });
+    }
+
+    /** Opens an exec channel for {@code commandLine}, its output going to {@code out} and {@code err}. */
+    private ChannelExec openExec(ClientSession session, String commandLine, OutputStream out, OutputStream err)
+            throws IOException {
+        return retryingOpen(() -> {
+            ChannelExec opening = session.createExecChannel(commandLine);
+            opening.setOut(out);
+            opening.setErr(err);
+            try {
+                opening.open().verify(options.connectTimeout());
+            } catch (IOException | RuntimeException e) {
+                opening.close(true);
+                throw e;
+            }
+            return opening;
+        });
+    }
+
+    /**
+     * The exit code of a command whose channel was waited for; a channel still open, or a command
+     * that GNU timeout stopped after its time was up, is a command that did not finish in time.
+     */
+    private int finishedExitCode(
+            ChannelExec channel, Set<ClientChannelEvent> events, List<String> command, Duration timeout, long started) {
+        boolean overdue = System.nanoTime() - started >= timeout.toNanos();
+        int exitCode = exitCode(channel);
+        if (!events.contains(ClientChannelEvent.CLOSED) || (overdue && (exitCode == TIMED_OUT || exitCode == KILLED))) {
+            channel.close(true);
+            throw new ExecException(
+                    host,
+                    "%s did not finish on %s within %s".formatted(String.join(" ", command), host, seconds(timeout)));
+        }
+        return exitCode;
     }
 
     private static int exitCode(ChannelExec channel) {

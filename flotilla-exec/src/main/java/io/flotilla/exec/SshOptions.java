@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * How to reach hosts over SSH. Secrets are never held here: a key's passphrase comes from a
@@ -57,12 +58,22 @@ public record SshOptions(
 
     /** Port 22, 10 s to connect and to authenticate, 10 minutes per command, unknown host keys refused. */
     public static SshOptions of(String user, List<Path> identityFiles, Path knownHosts, Path clusterKnownHosts) {
+        return of(user, identityFiles, Optional.empty(), knownHosts, clusterKnownHosts);
+    }
+
+    /** As {@link #of(String, List, Path, Path)}, with a password as well as, or instead of, identity files. */
+    public static SshOptions of(
+            String user,
+            List<Path> identityFiles,
+            Optional<SshPassword> password,
+            Path knownHosts,
+            Path clusterKnownHosts) {
         return new SshOptions(
                 user,
                 22,
                 identityFiles,
                 Passphrases.NONE,
-                Optional.empty(),
+                password,
                 Duration.ofSeconds(10),
                 Duration.ofSeconds(10),
                 Duration.ofMinutes(10),
@@ -72,33 +83,11 @@ public record SshOptions(
     }
 
     public SshOptions withPort(int port) {
-        return new SshOptions(
-                user,
-                port,
-                identityFiles,
-                passphrases,
-                password,
-                connectTimeout,
-                authTimeout,
-                commandTimeout,
-                knownHosts,
-                acceptNewHostKeys,
-                clusterKnownHosts);
+        return with(parts -> parts.port = port);
     }
 
     public SshOptions withPassphrases(Passphrases passphrases) {
-        return new SshOptions(
-                user,
-                port,
-                identityFiles,
-                passphrases,
-                password,
-                connectTimeout,
-                authTimeout,
-                commandTimeout,
-                knownHosts,
-                acceptNewHostKeys,
-                clusterKnownHosts);
+        return with(parts -> parts.passphrases = passphrases);
     }
 
     public SshOptions withPasswordFile(Path passwordFile) {
@@ -106,47 +95,65 @@ public record SshOptions(
     }
 
     public SshOptions withPassword(SshPassword password) {
-        return new SshOptions(
-                user,
-                port,
-                identityFiles,
-                passphrases,
-                Optional.of(password),
-                connectTimeout,
-                authTimeout,
-                commandTimeout,
-                knownHosts,
-                acceptNewHostKeys,
-                clusterKnownHosts);
+        return with(parts -> parts.password = Optional.of(password));
     }
 
     public SshOptions withTimeouts(Duration connect, Duration auth, Duration command) {
-        return new SshOptions(
-                user,
-                port,
-                identityFiles,
-                passphrases,
-                password,
-                connect,
-                auth,
-                command,
-                knownHosts,
-                acceptNewHostKeys,
-                clusterKnownHosts);
+        return with(parts -> {
+            parts.connectTimeout = connect;
+            parts.authTimeout = auth;
+            parts.commandTimeout = command;
+        });
     }
 
     public SshOptions withAcceptNewHostKeys(boolean accept) {
+        return with(parts -> parts.acceptNewHostKeys = accept);
+    }
+
+    /** These options with some parts changed: the one place the withers name every component. */
+    private SshOptions with(Consumer<Parts> change) {
+        Parts parts = new Parts(this);
+        change.accept(parts);
         return new SshOptions(
-                user,
-                port,
-                identityFiles,
-                passphrases,
-                password,
-                connectTimeout,
-                authTimeout,
-                commandTimeout,
-                knownHosts,
-                accept,
-                clusterKnownHosts);
+                parts.user,
+                parts.port,
+                parts.identityFiles,
+                parts.passphrases,
+                parts.password,
+                parts.connectTimeout,
+                parts.authTimeout,
+                parts.commandTimeout,
+                parts.knownHosts,
+                parts.acceptNewHostKeys,
+                parts.clusterKnownHosts);
+    }
+
+    /** The components of options being changed; the new options check them as any others. */
+    private static final class Parts {
+        private final String user;
+        private int port;
+        private final List<Path> identityFiles;
+        private Passphrases passphrases;
+        private Optional<SshPassword> password;
+        private Duration connectTimeout;
+        private Duration authTimeout;
+        private Duration commandTimeout;
+        private final Path knownHosts;
+        private boolean acceptNewHostKeys;
+        private final Path clusterKnownHosts;
+
+        private Parts(SshOptions options) {
+            user = options.user;
+            port = options.port;
+            identityFiles = options.identityFiles;
+            passphrases = options.passphrases;
+            password = options.password;
+            connectTimeout = options.connectTimeout;
+            authTimeout = options.authTimeout;
+            commandTimeout = options.commandTimeout;
+            knownHosts = options.knownHosts;
+            acceptNewHostKeys = options.acceptNewHostKeys;
+            clusterKnownHosts = options.clusterKnownHosts;
+        }
     }
 }

@@ -6,7 +6,6 @@ import io.flotilla.engine.SshAccess;
 import io.flotilla.exec.SshOptions;
 import io.flotilla.exec.SshPassword;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -60,18 +59,15 @@ public record SshLogin(
     }
 
     SshOptions options(Path clusterKnownHosts) {
-        // As SshOptions.of, which needs a key: 10 s to connect and to authenticate, 10 minutes per command.
-        return new SshOptions(
-                user,
-                port,
-                identityFile.stream().map(Path::of).toList(),
-                file -> identityFile.map(Path::of).filter(file::equals).flatMap(ignored -> passphrase),
-                password,
-                Duration.ofSeconds(10),
-                Duration.ofSeconds(10),
-                Duration.ofMinutes(10),
-                Path.of(knownHosts),
-                acceptNewHostKeys,
-                clusterKnownHosts);
+        return SshOptions.of(
+                        user,
+                        identityFile.stream().map(Path::of).toList(),
+                        password,
+                        Path.of(knownHosts),
+                        clusterKnownHosts)
+                .withPort(port)
+                .withPassphrases(
+                        file -> identityFile.map(Path::of).filter(file::equals).flatMap(ignored -> passphrase))
+                .withAcceptNewHostKeys(acceptNewHostKeys);
     }
 }

@@ -122,15 +122,10 @@ public final class ClusterPlanner {
                 if (instances.isEmpty()) {
                     continue;
                 }
-                tiers.add(Step.serial(
-                        "Start " + tier,
-                        List.of(
-                                Step.parallel(
-                                        "launch " + tier,
-                                        instances.stream().map(this::launch).toList()),
-                                Step.parallel(
-                                        "wait for " + tier,
-                                        instances.stream().map(this::awaitReady).toList()))));
+                tiers.add(startTier(
+                        tier,
+                        instances.stream().map(this::launch).toList(),
+                        instances.stream().map(this::awaitReady).toList()));
             }
             if (!tiers.isEmpty()) {
                 plan.then(Step.parallel("Start " + String.join(", ", layer), tiers));
@@ -470,6 +465,13 @@ public final class ClusterPlanner {
                     agent.put(cluster.spec(instance));
                     agent.start(instance.id());
                 });
+    }
+
+    /** Starting one tier: all its instances launched side by side, then all waited for. */
+    static Step startTier(String tier, List<? extends Step> launches, List<? extends Step> waits) {
+        return Step.serial(
+                "Start " + tier,
+                List.of(Step.parallel("launch " + tier, launches), Step.parallel("wait for " + tier, waits)));
     }
 
     Step.Action awaitReady(Instance instance) {

@@ -140,21 +140,14 @@ public final class ScalePlanner {
                     tiers.add(joinMembers(tier, membership.get(), starting));
                     continue;
                 }
-                tiers.add(Step.serial(
-                        "Start " + tier,
-                        List.of(
-                                Step.parallel(
-                                        "launch " + tier,
-                                        starting.stream()
-                                                .map(afterPlanner::launch)
-                                                .toList()),
-                                Step.parallel(
-                                        "wait for " + tier,
-                                        starting.stream()
-                                                .map(instance -> after.catalog().isReplica(instance)
-                                                        ? awaitClone(instance)
-                                                        : afterPlanner.awaitReady(instance))
-                                                .toList()))));
+                tiers.add(ClusterPlanner.startTier(
+                        tier,
+                        starting.stream().map(afterPlanner::launch).toList(),
+                        starting.stream()
+                                .map(instance -> after.catalog().isReplica(instance)
+                                        ? awaitClone(instance)
+                                        : afterPlanner.awaitReady(instance))
+                                .toList()));
             }
             if (!tiers.isEmpty()) {
                 plan.then(Step.parallel("Start " + String.join(", ", layer), tiers));

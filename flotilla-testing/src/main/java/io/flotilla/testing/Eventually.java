@@ -1,6 +1,9 @@
 package io.flotilla.testing;
 
+import io.flotilla.wait.Wait;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** Waits for something that happens in another process or thread, by asking again until it holds. */
 public final class Eventually {
@@ -17,27 +20,26 @@ public final class Eventually {
 
     /** Runs {@code assertion} until it passes; after {@code timeout}, fails with its last failure. */
     public static void assertEventually(Duration timeout, ThrowingRunnable assertion) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Duration pause = FIRST_PAUSE;
-        while (true) {
-            try {
-                assertion.run();
-                return;
-            } catch (Throwable failure) {
-                if (System.nanoTime() - deadline > 0) {
-                    throw new AssertionError(
-                            "still failing after %d ms: %s".formatted(timeout.toMillis(), failure.getMessage()),
-                            failure);
+        AtomicReference<Throwable> lastFailure = new AtomicReference<>();
+        Optional<Boolean> passed;
+        try {
+            passed = Wait.poll(timeout, FIRST_PAUSE, MAX_PAUSE, () -> {
+                try {
+                    assertion.run();
+                    return Optional.of(Boolean.TRUE);
+                } catch (Throwable failure) {
+                    lastFailure.set(failure);
+                    return Optional.empty();
                 }
-            }
-            // A poll interval, not a synchronisation: the assertion is asked again.
-            try {
-                Thread.sleep(pause);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted while waiting", e);
-            }
-            pause = pause.multipliedBy(2).compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : pause.multipliedBy(2);
+            });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting", e);
+        }
+        if (passed.isEmpty()) {
+            Throwable failure = lastFailure.get();
+            throw new AssertionError(
+                    "still failing after %d ms: %s".formatted(timeout.toMillis(), failure.getMessage()), failure);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.flotilla.testing;
 
+import io.flotilla.wait.Wait;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 
@@ -21,6 +23,7 @@ import java.util.stream.Stream;
 final class NamespaceProcesses {
     private static final Path PROC = Path.of("/proc");
     private static final Duration KILL_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration KILL_POLL_INTERVAL = Duration.ofMillis(10);
 
     private NamespaceProcesses() {}
 
@@ -57,18 +60,23 @@ final class NamespaceProcesses {
         if (namespaces.contains(ownNamespace())) {
             throw new IllegalArgumentException("refusing to kill the processes of this JVM's own network namespace");
         }
-        long deadline = System.nanoTime() + KILL_TIMEOUT.toNanos();
-        while (true) {
-            List<Long> pids = pidsIn(namespaces);
-            if (pids.isEmpty()) {
-                return;
-            }
-            if (System.nanoTime() - deadline > 0) {
-                throw new TestHostsException("processes %s of %s are still alive %d s after SIGKILL"
-                        .formatted(pids, what, KILL_TIMEOUT.toSeconds()));
-            }
-            pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
-            pause();
+        AtomicReference<List<Long>> alive = new AtomicReference<>();
+        boolean gone;
+        try {
+            // Polled while the kernel tears the killed processes down.
+            gone = Wait.until(KILL_TIMEOUT, KILL_POLL_INTERVAL, () -> {
+                List<Long> pids = pidsIn(namespaces);
+                pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+                alive.set(pids);
+                return pids.isEmpty();
+            });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TestHostsException("interrupted while killing processes", e);
+        }
+        if (!gone) {
+            throw new TestHostsException("processes %s of %s are still alive %d s after SIGKILL"
+                    .formatted(alive.get(), what, KILL_TIMEOUT.toSeconds()));
         }
     }
 
@@ -108,16 +116,6 @@ final class NamespaceProcesses {
                     .toList();
         } catch (IOException e) {
             throw new TestHostsException("cannot list /proc: %s".formatted(e.getMessage()), e);
-        }
-    }
-
-    private static void pause() {
-        // A poll interval while the kernel tears processes down.
-        try {
-            Thread.sleep(10);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TestHostsException("interrupted while killing processes", e);
         }
     }
 }

@@ -1,11 +1,16 @@
 package io.flotilla.testing;
 
+import static io.flotilla.testing.TestHosts.createDirectories;
+
+import io.flotilla.wait.Wait;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -71,6 +76,11 @@ final class SystemdHost {
             "systemd-journald-dev-log.socket");
 
     private static final Pattern HOST_NAME = Pattern.compile("[a-z]{1,8}\\d+");
+
+    /** How long a killed host's cgroup may stay busy before removing it fails. */
+    private static final Duration CGROUP_REMOVE_TIMEOUT = Duration.ofSeconds(5);
+
+    private static final Duration CGROUP_REMOVE_POLL_INTERVAL = Duration.ofMillis(20);
 
     private SystemdHost() {}
 
@@ -213,23 +223,32 @@ final class SystemdHost {
         if (Files.exists(kill)) {
             write(kill, "1");
         }
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (true) {
-            try (Stream<Path> walk = Files.walk(root)) {
-                for (Path each : walk.filter(Files::isDirectory)
-                        .sorted(Comparator.reverseOrder())
-                        .toList()) {
-                    Files.deleteIfExists(each);
+        AtomicReference<IOException> busy = new AtomicReference<>();
+        boolean removed;
+        try {
+            removed = Wait.until(CGROUP_REMOVE_TIMEOUT, CGROUP_REMOVE_POLL_INTERVAL, () -> {
+                try (Stream<Path> walk = Files.walk(root)) {
+                    for (Path each : walk.filter(Files::isDirectory)
+                            .sorted(Comparator.reverseOrder())
+                            .toList()) {
+                        Files.deleteIfExists(each);
+                    }
+                    return true;
+                } catch (IOException e) {
+                    // EBUSY while the kernel still tears the killed processes down.
+                    busy.set(e);
+                    return false;
                 }
-                return;
-            } catch (IOException e) {
-                // EBUSY while the kernel still tears the killed processes down.
-                if (System.nanoTime() - deadline > 0) {
-                    throw new TestHostsException(
-                            "cannot remove cgroup %s of test host %s: %s".formatted(root, name, e.getMessage()), e);
-                }
-                pause();
-            }
+            });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TestHostsException("interrupted while removing a test host's cgroup", e);
+        }
+        if (!removed) {
+            throw new TestHostsException(
+                    "cannot remove cgroup %s of test host %s: %s"
+                            .formatted(root, name, busy.get().getMessage()),
+                    busy.get());
         }
     }
 
@@ -254,25 +273,6 @@ final class SystemdHost {
             }
         } catch (IOException e) {
             throw new TestHostsException("cannot list %s: %s".formatted(parent, e.getMessage()), e);
-        }
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(20);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TestHostsException("interrupted while removing a test host's cgroup", e);
-        }
-    }
-
-    private static void createDirectories(Path... dirs) {
-        for (Path dir : dirs) {
-            try {
-                Files.createDirectories(dir);
-            } catch (IOException e) {
-                throw new TestHostsException("cannot create %s: %s".formatted(dir, e.getMessage()), e);
-            }
         }
     }
 

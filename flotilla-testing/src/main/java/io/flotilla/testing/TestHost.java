@@ -2,6 +2,7 @@ package io.flotilla.testing;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.wait.Wait;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One host of {@link TestHosts}: a network namespace with its own address, a real sshd on port 22
@@ -21,6 +23,7 @@ public final class TestHost {
     static final int SSH_PORT = 22;
     private static final Duration SSHD_READY_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration CONNECT_TIMEOUT = Duration.ofMillis(200);
+    private static final Duration SSHD_POLL_INTERVAL = Duration.ofMillis(20);
 
     private final String name;
     private final String address;
@@ -158,33 +161,35 @@ public final class TestHost {
     }
 
     private void awaitSshd() {
-        long deadline = System.nanoTime() + SSHD_READY_TIMEOUT.toNanos();
-        IOException last;
-        do {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(address, SSH_PORT), (int) CONNECT_TIMEOUT.toMillis());
-                return;
-            } catch (IOException e) {
-                last = e;
-            }
-            try {
-                // A poll interval: sshd gives no other sign that it listens.
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new TestHostsException("interrupted while waiting for sshd of test host " + name, e);
-            }
-        } while (System.nanoTime() - deadline < 0);
-        throw new TestHostsException(
-                "sshd of test host %s did not listen on %s:%d within %d s: %s; its log %s ends with: %s"
-                        .formatted(
-                                name,
-                                address,
-                                SSH_PORT,
-                                SSHD_READY_TIMEOUT.toSeconds(),
-                                last.getMessage(),
-                                dir.resolve("sshd.log"),
-                                logTail()));
+        AtomicReference<IOException> last = new AtomicReference<>();
+        boolean listening;
+        try {
+            // Polled: sshd gives no other sign that it listens.
+            listening = Wait.until(SSHD_READY_TIMEOUT, SSHD_POLL_INTERVAL, () -> {
+                try (Socket socket = new Socket()) {
+                    socket.connect(new InetSocketAddress(address, SSH_PORT), (int) CONNECT_TIMEOUT.toMillis());
+                    return true;
+                } catch (IOException e) {
+                    last.set(e);
+                    return false;
+                }
+            });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TestHostsException("interrupted while waiting for sshd of test host " + name, e);
+        }
+        if (!listening) {
+            throw new TestHostsException(
+                    "sshd of test host %s did not listen on %s:%d within %d s: %s; its log %s ends with: %s"
+                            .formatted(
+                                    name,
+                                    address,
+                                    SSH_PORT,
+                                    SSHD_READY_TIMEOUT.toSeconds(),
+                                    last.get().getMessage(),
+                                    dir.resolve("sshd.log"),
+                                    logTail()));
+        }
     }
 
     /** Waits until systemd has started every unit of the host; a failed unit fails the start, named. */

@@ -355,7 +355,7 @@ public final class TestHosts implements AutoCloseable {
         }
     }
 
-    private static void createDirectories(Path... dirs) {
+    static void createDirectories(Path... dirs) {
         for (Path dir : dirs) {
             try {
                 Files.createDirectories(dir);

@@ -35,34 +35,4 @@ public record GlobalOptions(
         resourceControl = Map.copyOf(resourceControl);
         requireNonNull(mirror, "mirror is null");
     }
-
-    /** Without {@code mirror}: TiUP's public mirror, as TiUP defaults to. */
-    public GlobalOptions(
-            String user,
-            String group,
-            int sshPort,
-            String deployDir,
-            String dataDir,
-            String logDir,
-            String listenHost,
-            boolean enableTls,
-            String arch,
-            String os,
-            String systemdMode,
-            Map<String, Object> resourceControl) {
-        this(
-                user,
-                group,
-                sshPort,
-                deployDir,
-                dataDir,
-                logDir,
-                listenHost,
-                enableTls,
-                arch,
-                os,
-                systemdMode,
-                resourceControl,
-                ComponentSource.DEFAULT_MIRROR);
-    }
 }

@@ -36,42 +36,37 @@ public final class TopologyConflicts {
             for (PortClaim claim : PortClaim.of(instance)) {
                 Taken<PortClaim> taken = ports.get(claim.key());
                 if (taken != null) {
-                    problems.add(new Problem(
-                            instance.position(),
-                            ("port conflict for '%d' with cluster '%s': '%s' (%s) is already used by '%s' (%s) of"
-                                            + " cluster '%s'; choose another port or host")
-                                    .formatted(
-                                            claim.port(),
-                                            taken.cluster(),
-                                            claim.label(),
-                                            TopologyValidator.ownerAndLine(instance),
-                                            taken.claim().label(),
-                                            taken.claim().owner(),
-                                            taken.cluster()),
-                            List.of(instance.id())));
+                    problems.add(conflict("port", claim.port(), claim, taken));
                 }
             }
             for (DirClaim claim : DirClaim.of(instance)) {
                 Taken<DirClaim> taken = dirs.get(claim.key());
                 // the two exporters of a host share their directories: one report is enough
                 if (taken != null && reportedDirs.add(List.of(claim.holder(), claim.key()))) {
-                    problems.add(new Problem(
-                            instance.position(),
-                            ("directory conflict for '%s' with cluster '%s': '%s' (%s) is already used by '%s' (%s)"
-                                            + " of cluster '%s'; choose another directory or host")
-                                    .formatted(
-                                            claim.dir(),
-                                            taken.cluster(),
-                                            claim.label(),
-                                            TopologyValidator.ownerAndLine(instance),
-                                            taken.claim().label(),
-                                            taken.claim().owner(),
-                                            taken.cluster()),
-                            List.of(instance.id())));
+                    problems.add(conflict("directory", claim.dir(), claim, taken));
                 }
             }
         }
         return problems.stream().sorted(Problems.IN_FILE_ORDER).toList();
+    }
+
+    /** The candidate's {@code claim} of a port or directory ({@code value}) that another cluster has {@code taken}. */
+    private static Problem conflict(String what, Object value, Claim claim, Taken<?> taken) {
+        Instance instance = claim.instance();
+        return new Problem(
+                instance.position(),
+                "%s conflict for '%s' with cluster '%s': '%s' (%s) is already used by '%s' (%s) of cluster '%s'; choose another %s or host"
+                        .formatted(
+                                what,
+                                value,
+                                taken.cluster(),
+                                claim.label(),
+                                TopologyValidator.ownerAndLine(instance),
+                                taken.claim().label(),
+                                taken.claim().owner(),
+                                taken.cluster(),
+                                what),
+                List.of(instance.id()));
     }
 
     private record Taken<C extends Claim>(String cluster, C claim) {}

@@ -32,7 +32,8 @@ class TopologyParserTest {
                         "amd64",
                         "linux",
                         "system",
-                        Map.of()));
+                        Map.of(),
+                        ComponentSource.DEFAULT_MIRROR));
         assertThat(topology.monitored())
                 .isEqualTo(new MonitoredOptions(
                         9100,
@@ -123,8 +124,19 @@ class TopologyParserTest {
 
         assertThat(topology.global())
                 .isEqualTo(new GlobalOptions(
-                        "tidb", "tidb", 22, "deploy", "data", "log", "0.0.0.0", false, "amd64", "linux", "system",
-                        Map.of()));
+                        "tidb",
+                        "tidb",
+                        22,
+                        "deploy",
+                        "data",
+                        "log",
+                        "0.0.0.0",
+                        false,
+                        "amd64",
+                        "linux",
+                        "system",
+                        Map.of(),
+                        ComponentSource.DEFAULT_MIRROR));
         assertThat(topology.monitored())
                 .isEqualTo(new MonitoredOptions(
                         9100,

@@ -123,13 +123,12 @@ final class ClusterTables {
                                 string("INFO")),
                         nodes,
                         warnings,
-                        scan -> scan.cluster()
-                                .perInstance(
-                                        sqlTargets(scan, speaksSql),
-                                        scan.warnings(),
-                                        (agent, instance) -> agent.sessions(instance.id()).stream()
-                                                .map(session -> sessionRow(instance, session))
-                                                .toList())));
+                        scan -> perSqlInstance(
+                                scan,
+                                speaksSql,
+                                (agent, instance) -> agent.sessions(instance.id()).stream()
+                                        .map(session -> sessionRow(instance, session))
+                                        .toList())));
         tables.put(
                 "CLUSTER_REPLICATION",
                 new ClusterTable(
@@ -146,13 +145,12 @@ final class ClusterTables {
                                 string("LAST_ERROR")),
                         nodes,
                         warnings,
-                        scan -> scan.cluster()
-                                .perInstance(
-                                        sqlTargets(scan, speaksSql),
-                                        scan.warnings(),
-                                        (agent, instance) -> agent.replication(instance.id()).stream()
-                                                .map(status -> replicationRow(instance, status))
-                                                .toList())));
+                        scan -> perSqlInstance(
+                                scan,
+                                speaksSql,
+                                (agent, instance) -> agent.replication(instance.id()).stream()
+                                        .map(status -> replicationRow(instance, status))
+                                        .toList())));
         tables.put(
                 "INSPECTION_RULES",
                 new ClusterTable(
@@ -273,17 +271,7 @@ final class ClusterTables {
             return List.of();
         }
         String pattern = scan.filters().pattern(scan.column("MESSAGE")).orElse("");
-        Map<String, List<LogEntry>> byHost = scan.cluster()
-                .perHost(
-                        scan.targets(),
-                        scan.warnings(),
-                        (agent, onHost) -> agent.logs(new LogQuery(
-                                start,
-                                end,
-                                levels,
-                                pattern,
-                                onHost.stream().map(Instance::id).toList(),
-                                MAX_LOG_ENTRIES)));
+        Map<String, List<LogEntry>> byHost = logsByHost(scan, start, end, levels, pattern);
         List<LogEntry> merged = new ArrayList<>();
         byHost.values().forEach(merged::addAll);
         merged.sort(Comparator.comparing(LogEntry::time));
@@ -300,8 +288,27 @@ final class ClusterTables {
                 .toList();
     }
 
-    private static List<Instance> sqlTargets(ClusterTable.Scan scan, Predicate<Instance> speaksSql) {
-        return scan.targets().stream().filter(speaksSql).toList();
+    /** The log entries of the targets, asked of each host's agent once; at most {@link #MAX_LOG_ENTRIES} a host. */
+    static Map<String, List<LogEntry>> logsByHost(
+            ClusterTable.Scan scan, Instant start, Instant end, List<String> levels, String pattern) {
+        return scan.cluster()
+                .perHost(
+                        scan.targets(),
+                        scan.warnings(),
+                        (agent, onHost) -> agent.logs(new LogQuery(
+                                start,
+                                end,
+                                levels,
+                                pattern,
+                                onHost.stream().map(Instance::id).toList(),
+                                MAX_LOG_ENTRIES)));
+    }
+
+    /** Asks each target instance that speaks SQL (the others have no sessions, replication or slow log). */
+    private static List<Object[]> perSqlInstance(
+            ClusterTable.Scan scan, Predicate<Instance> speaksSql, ClusterNodes.InstanceCall<Object[]> ask) {
+        return scan.cluster()
+                .perInstance(scan.targets().stream().filter(speaksSql).toList(), scan.warnings(), ask);
     }
 
     private static List<Object[]> slowQueries(ClusterTable.Scan scan, Predicate<Instance> speaksSql) {
@@ -309,13 +316,12 @@ final class ClusterTables {
         Instant from = Instant.ofEpochMilli(range.low().orElse(0L));
         Instant to =
                 range.high().map(Instant::ofEpochMilli).orElse(Instant.now().plusSeconds(60));
-        return scan.cluster()
-                .perInstance(
-                        sqlTargets(scan, speaksSql),
-                        scan.warnings(),
-                        (agent, instance) -> agent.slowQueries(instance.id(), from, to, MAX_LOG_ENTRIES).stream()
-                                .map(query -> slowRow(instance, query))
-                                .toList());
+        return perSqlInstance(
+                scan,
+                speaksSql,
+                (agent, instance) -> agent.slowQueries(instance.id(), from, to, MAX_LOG_ENTRIES).stream()
+                        .map(query -> slowRow(instance, query))
+                        .toList());
     }
 
     private static Object[] slowRow(Instance instance, SlowQuery query) {

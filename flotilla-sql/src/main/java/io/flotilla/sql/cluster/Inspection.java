@@ -4,7 +4,6 @@ import io.flotilla.agent.api.ConfigItem;
 import io.flotilla.agent.api.HostItem;
 import io.flotilla.agent.api.InstanceDetails;
 import io.flotilla.agent.api.LogEntry;
-import io.flotilla.agent.api.LogQuery;
 import io.flotilla.agent.api.ReplicaStatus;
 import io.flotilla.topology.Instance;
 import java.time.Duration;
@@ -325,17 +324,7 @@ final class Inspection {
     private void errors() {
         Instant end = Instant.now();
         Instant start = end.minus(ERROR_WINDOW);
-        Map<String, List<LogEntry>> byHost = scan.cluster()
-                .perHost(
-                        scan.targets(),
-                        scan.warnings(),
-                        (agent, onHost) -> agent.logs(new LogQuery(
-                                start,
-                                end,
-                                List.of("ERROR", "FATAL"),
-                                "",
-                                onHost.stream().map(Instance::id).toList(),
-                                ClusterTables.MAX_LOG_ENTRIES)));
+        Map<String, List<LogEntry>> byHost = ClusterTables.logsByHost(scan, start, end, List.of("ERROR", "FATAL"), "");
         Map<String, List<LogEntry>> byInstance = new LinkedHashMap<>();
         byHost.values()
                 .forEach(entries -> entries.forEach(entry -> byInstance
