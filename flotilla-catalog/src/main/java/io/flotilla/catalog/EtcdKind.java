@@ -1,7 +1,6 @@
 package io.flotilla.catalog;
 
 import io.flotilla.agent.api.Probe;
-import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
 import io.flotilla.topology.Topology;
@@ -18,37 +17,16 @@ import java.util.stream.Collectors;
  * member added by scale-out ({@code initial_cluster_state: existing}) joins the running members
  * once they know it ({@code etcdctl member add}); the flags matter only on its first start.
  */
-public final class EtcdKind implements ComponentKind {
+public final class EtcdKind extends PackagedKind {
     private static final Membership MEMBERSHIP = new EtcdMembership();
 
-    @Override
-    public ComponentSchema schema() {
-        return Schemas.ETCD;
-    }
-
-    @Override
-    public Support support() {
-        return Support.RUNNABLE;
-    }
-
-    @Override
-    public String binary() {
-        return "/usr/bin/etcd";
-    }
-
-    @Override
-    public String binaryPackage() {
-        return "etcd-server";
+    public EtcdKind() {
+        super(Schemas.ETCD, "/usr/bin/etcd", "etcd-server", Duration.ofSeconds(30));
     }
 
     @Override
     public Set<String> dependencies(String tier) {
         return Set.of();
-    }
-
-    @Override
-    public Duration readyTimeout() {
-        return Duration.ofSeconds(30);
     }
 
     /** The member name: the {@code name} field, else {@code etcd-<host>-<client port>}. */

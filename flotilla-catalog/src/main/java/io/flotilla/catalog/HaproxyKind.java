@@ -1,7 +1,6 @@
 package io.flotilla.catalog;
 
 import io.flotilla.agent.api.Probe;
-import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
 import io.flotilla.topology.Topology;
@@ -16,14 +15,13 @@ import java.util.Set;
  * {@code read_port} round-robins over healthy replicas (the primary stands by as a backup), and
  * {@code stats_port} serves Prometheus metrics. Its admin socket stays on the host.
  */
-public final class HaproxyKind implements ComponentKind {
+public final class HaproxyKind extends PackagedKind {
     static final String PRIMARY_BACKEND = "mariadb_primary";
     static final String REPLICA_BACKEND = "mariadb_replicas";
     private static final KubernetesPods PODS = new HaproxyPods();
 
-    @Override
-    public ComponentSchema schema() {
-        return Schemas.HAPROXY;
+    public HaproxyKind() {
+        super(Schemas.HAPROXY, "/usr/sbin/haproxy", "haproxy", Duration.ofSeconds(20));
     }
 
     @Override
@@ -32,28 +30,8 @@ public final class HaproxyKind implements ComponentKind {
     }
 
     @Override
-    public Support support() {
-        return Support.RUNNABLE;
-    }
-
-    @Override
-    public String binary() {
-        return "/usr/sbin/haproxy";
-    }
-
-    @Override
-    public String binaryPackage() {
-        return "haproxy";
-    }
-
-    @Override
     public Set<String> dependencies(String tier) {
         return Set.of(MariaDbKind.PRIMARY_TIER, MariaDbKind.REPLICA_TIER, "tidb");
-    }
-
-    @Override
-    public Duration readyTimeout() {
-        return Duration.ofSeconds(20);
     }
 
     @Override

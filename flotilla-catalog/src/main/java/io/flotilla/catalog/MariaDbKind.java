@@ -6,7 +6,6 @@ import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.ReplicationSource;
 import io.flotilla.agent.api.ReplicationUser;
 import io.flotilla.agent.api.SqlAdmin;
-import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
 import io.flotilla.topology.Topology;
@@ -28,7 +27,7 @@ import java.util.Set;
  * kept {@code read_only}, a dedicated replication user. The root password is set while the data
  * directory is created, so the server never runs with an empty one.
  */
-public final class MariaDbKind implements ComponentKind {
+public final class MariaDbKind extends PackagedKind {
     public static final String PRIMARY_TIER = "mariadb-primary";
     public static final String REPLICA_TIER = "mariadb-replica";
     public static final String REPLICATION_USER = "flotilla_repl";
@@ -36,24 +35,8 @@ public final class MariaDbKind implements ComponentKind {
     private final Replication replication = new MariaDbReplication(this);
     private final KubernetesPods pods = new MariaDbPods(this);
 
-    @Override
-    public ComponentSchema schema() {
-        return Schemas.MARIADB;
-    }
-
-    @Override
-    public Support support() {
-        return Support.RUNNABLE;
-    }
-
-    @Override
-    public String binary() {
-        return "/usr/sbin/mariadbd";
-    }
-
-    @Override
-    public String binaryPackage() {
-        return "mariadb-server";
+    public MariaDbKind() {
+        super(Schemas.MARIADB, "/usr/sbin/mariadbd", "mariadb-server", Duration.ofSeconds(60));
     }
 
     @Override
@@ -64,11 +47,6 @@ public final class MariaDbKind implements ComponentKind {
     @Override
     public Set<String> dependencies(String tier) {
         return tier.equals(REPLICA_TIER) ? Set.of(PRIMARY_TIER, "etcd") : Set.of("etcd");
-    }
-
-    @Override
-    public Duration readyTimeout() {
-        return Duration.ofSeconds(60);
     }
 
     public static boolean isPrimary(Instance instance) {

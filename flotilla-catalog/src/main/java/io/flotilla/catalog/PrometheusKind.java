@@ -1,7 +1,6 @@
 package io.flotilla.catalog;
 
 import io.flotilla.agent.api.Probe;
-import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
 import io.flotilla.topology.Topology;
@@ -14,7 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /** Prometheus, scraping every exporter and metrics endpoint of the cluster. */
-public final class PrometheusKind implements ComponentKind {
+public final class PrometheusKind extends PackagedKind {
     /** Which port of which component serves metrics, and under what job name. */
     private static final List<ScrapeTarget> TARGETS = List.of(
             new ScrapeTarget("prometheus", "prometheus", "port", "/metrics"),
@@ -32,34 +31,13 @@ public final class PrometheusKind implements ComponentKind {
 
     private record ScrapeTarget(String job, String component, String portField, String path) {}
 
-    @Override
-    public ComponentSchema schema() {
-        return Schemas.PROMETHEUS;
-    }
-
-    @Override
-    public Support support() {
-        return Support.RUNNABLE;
-    }
-
-    @Override
-    public String binary() {
-        return "/usr/bin/prometheus";
-    }
-
-    @Override
-    public String binaryPackage() {
-        return "prometheus";
+    public PrometheusKind() {
+        super(Schemas.PROMETHEUS, "/usr/bin/prometheus", "prometheus", Duration.ofSeconds(60));
     }
 
     @Override
     public Set<String> dependencies(String tier) {
         return Set.of("alertmanager");
-    }
-
-    @Override
-    public Duration readyTimeout() {
-        return Duration.ofSeconds(60);
     }
 
     @Override
