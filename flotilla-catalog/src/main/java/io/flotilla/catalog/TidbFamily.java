@@ -1,6 +1,7 @@
 package io.flotilla.catalog;
 
 import io.flotilla.agent.api.Probe;
+import io.flotilla.topology.ComponentSchema;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
 import java.time.Duration;
@@ -87,7 +88,7 @@ final class TidbFamily {
         return microservice(Schemas.SCHEDULING, "scheduling");
     }
 
-    private static ComponentKind microservice(io.flotilla.topology.ComponentSchema schema, String service) {
+    private static ComponentKind microservice(ComponentSchema schema, String service) {
         return new DescribedKind(
                 schema,
                 "pd-server",
@@ -216,38 +217,29 @@ final class TidbFamily {
     }
 
     private static ComponentKind cdc() {
-        return new DescribedKind(
-                Schemas.CDC,
-                "cdc",
-                Set.of("pd", "tikv"),
-                Duration.ofSeconds(60),
-                "cdc.toml",
-                context -> List.of(
-                        "server",
-                        "--addr=" + context.listen("port"),
-                        "--advertise-addr=" + context.address("port"),
-                        "--pd=" + urls(pdEndpoints(context)),
-                        "--data-dir=" + context.dataDir(),
-                        "--config=" + context.confFile("cdc.toml"),
-                        "--log-file=" + context.logDir().resolve("cdc.log")),
-                context -> http(context, "port", "/status", ""));
+        return capture(Schemas.CDC, "cdc");
     }
 
     private static ComponentKind kvcdc() {
+        return capture(Schemas.KVCDC, "tikv-cdc");
+    }
+
+    /** TiCDC and TiKV-CDC run the same capture server, each from its own binary, config and log file. */
+    private static ComponentKind capture(ComponentSchema schema, String binaryName) {
         return new DescribedKind(
-                Schemas.KVCDC,
-                "tikv-cdc",
+                schema,
+                binaryName,
                 Set.of("pd", "tikv"),
                 Duration.ofSeconds(60),
-                "tikv-cdc.toml",
+                binaryName + ".toml",
                 context -> List.of(
                         "server",
                         "--addr=" + context.listen("port"),
                         "--advertise-addr=" + context.address("port"),
                         "--pd=" + urls(pdEndpoints(context)),
                         "--data-dir=" + context.dataDir(),
-                        "--config=" + context.confFile("tikv-cdc.toml"),
-                        "--log-file=" + context.logDir().resolve("tikv-cdc.log")),
+                        "--config=" + context.confFile(binaryName + ".toml"),
+                        "--log-file=" + context.logDir().resolve(binaryName + ".log")),
                 context -> http(context, "port", "/status", ""));
     }
 
