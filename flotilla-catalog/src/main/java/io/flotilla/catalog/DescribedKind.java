@@ -43,24 +43,6 @@ public record DescribedKind(
         requireNonNull(kubernetes, "kubernetes is null");
     }
 
-    /** A kind that does not run on Kubernetes. */
-    public DescribedKind(
-            ComponentSchema schema,
-            String binaryName,
-            Set<String> tierDependencies,
-            Duration readyTimeout,
-            String configFile,
-            Function<InstanceContext, List<String>> flags,
-            Function<InstanceContext, Probe> probe) {
-        this(schema, binaryName, tierDependencies, readyTimeout, configFile, flags, probe, Optional.empty());
-    }
-
-    /** The same kind, run on Kubernetes as {@code pods} say. */
-    DescribedKind onKubernetes(KubernetesPods pods) {
-        return new DescribedKind(
-                schema, binaryName, tierDependencies, readyTimeout, configFile, flags, probe, Optional.of(pods));
-    }
-
     @Override
     public Support support() {
         return Support.describedOnly(

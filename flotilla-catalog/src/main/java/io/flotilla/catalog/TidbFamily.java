@@ -6,6 +6,7 @@ import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -55,29 +56,29 @@ final class TidbFamily {
 
     private static ComponentKind pd() {
         return new DescribedKind(
-                        Schemas.PD,
-                        "pd-server",
-                        Set.of(),
-                        Duration.ofSeconds(120),
-                        "pd.toml",
-                        context -> {
-                            Instance instance = context.instance();
-                            String initialCluster = context.topology().instances("pd").stream()
-                                    .map(pd -> "%s=http://%s:%d".formatted(pdName(pd), pd.host(), pd.port("peer_port")))
-                                    .collect(Collectors.joining(","));
-                            return List.of(
-                                    "--name=" + pdName(instance),
-                                    "--client-urls=http://" + context.listen("client_port"),
-                                    "--advertise-client-urls=http://" + context.address("client_port"),
-                                    "--peer-urls=http://" + context.listen("peer_port"),
-                                    "--advertise-peer-urls=http://" + context.address("peer_port"),
-                                    "--data-dir=" + context.dataDir(),
-                                    "--initial-cluster=" + initialCluster,
-                                    "--config=" + context.confFile("pd.toml"),
-                                    "--log-file=" + context.logDir().resolve("pd.log"));
-                        },
-                        context -> http(context, "client_port", "/pd/api/v1/health", "\"health\": true"))
-                .onKubernetes(TidbPods.pd());
+                Schemas.PD,
+                "pd-server",
+                Set.of(),
+                Duration.ofSeconds(120),
+                "pd.toml",
+                context -> {
+                    Instance instance = context.instance();
+                    String initialCluster = context.topology().instances("pd").stream()
+                            .map(pd -> "%s=http://%s:%d".formatted(pdName(pd), pd.host(), pd.port("peer_port")))
+                            .collect(Collectors.joining(","));
+                    return List.of(
+                            "--name=" + pdName(instance),
+                            "--client-urls=http://" + context.listen("client_port"),
+                            "--advertise-client-urls=http://" + context.address("client_port"),
+                            "--peer-urls=http://" + context.listen("peer_port"),
+                            "--advertise-peer-urls=http://" + context.address("peer_port"),
+                            "--data-dir=" + context.dataDir(),
+                            "--initial-cluster=" + initialCluster,
+                            "--config=" + context.confFile("pd.toml"),
+                            "--log-file=" + context.logDir().resolve("pd.log"));
+                },
+                context -> http(context, "client_port", "/pd/api/v1/health", "\"health\": true"),
+                Optional.of(TidbPods.pd()));
     }
 
     private static ComponentKind tso() {
@@ -104,7 +105,8 @@ final class TidbFamily {
                         "--data-dir=" + context.dataDir(),
                         "--config=" + context.confFile(service + ".toml"),
                         "--log-file=" + context.logDir().resolve(service + ".log")),
-                context -> http(context, "port", "/health", ""));
+                context -> http(context, "port", "/health", ""),
+                Optional.empty());
     }
 
     private static ComponentKind tiproxy() {
@@ -115,28 +117,28 @@ final class TidbFamily {
                 Duration.ofSeconds(60),
                 "tiproxy.toml",
                 context -> List.of("--config=" + context.confFile("tiproxy.toml")),
-                context -> http(context, "status_port", "/api/debug/health", ""));
+                context -> http(context, "status_port", "/api/debug/health", ""),
+                Optional.empty());
     }
 
     private static ComponentKind tikv() {
         return new DescribedKind(
-                        Schemas.TIKV,
-                        "tikv-server",
-                        Set.of("pd"),
-                        Duration.ofSeconds(300),
-                        "tikv.toml",
-                        context -> List.of(
-                                "--addr", context.listen("port"),
-                                "--advertise-addr", context.address("port"),
-                                "--status-addr", context.listen("status_port"),
-                                "--advertise-status-addr", context.address("status_port"),
-                                "--pd", pdEndpoints(context),
-                                "--data-dir", context.dataDir().toString(),
-                                "--config", context.confFile("tikv.toml").toString(),
-                                "--log-file",
-                                        context.logDir().resolve("tikv.log").toString()),
-                        context -> http(context, "status_port", "/status", ""))
-                .onKubernetes(TidbPods.tikv());
+                Schemas.TIKV,
+                "tikv-server",
+                Set.of("pd"),
+                Duration.ofSeconds(300),
+                "tikv.toml",
+                context -> List.of(
+                        "--addr", context.listen("port"),
+                        "--advertise-addr", context.address("port"),
+                        "--status-addr", context.listen("status_port"),
+                        "--advertise-status-addr", context.address("status_port"),
+                        "--pd", pdEndpoints(context),
+                        "--data-dir", context.dataDir().toString(),
+                        "--config", context.confFile("tikv.toml").toString(),
+                        "--log-file", context.logDir().resolve("tikv.log").toString()),
+                context -> http(context, "status_port", "/status", ""),
+                Optional.of(TidbPods.tikv()));
     }
 
     private static ComponentKind pump() {
@@ -154,35 +156,36 @@ final class TidbFamily {
                         "--data-dir=" + context.dataDir(),
                         "--log-file=" + context.logDir().resolve("pump.log"),
                         "--config=" + context.confFile("pump.toml")),
-                context -> http(context, "port", "/status", ""));
+                context -> http(context, "port", "/status", ""),
+                Optional.empty());
     }
 
     private static ComponentKind tidb() {
         return new DescribedKind(
-                        Schemas.TIDB,
-                        "tidb-server",
-                        Set.of("pd", "tikv", "pump"),
-                        Duration.ofSeconds(120),
-                        "tidb.toml",
-                        context -> List.of(
-                                "-P",
-                                String.valueOf(context.instance().port("port")),
-                                "--status=" + context.instance().port("status_port"),
-                                "--host=" + context.instance().listenHost(),
-                                "--advertise-address=" + context.instance().host(),
-                                "--store=tikv",
-                                "--path=" + pdEndpoints(context),
-                                "--log-slow-query=" + context.logDir().resolve("tidb_slow_query.log"),
-                                "--config=" + context.confFile("tidb.toml"),
-                                "--log-file=" + context.logDir().resolve("tidb.log")),
-                        context -> Probe.allOf(
-                                http(context, "status_port", "/status", ""),
-                                new Probe.SqlPing(
-                                        local(context.instance()),
-                                        context.instance().port("port"),
-                                        "root",
-                                        context.rootPasswordFile().toString())))
-                .onKubernetes(TidbPods.tidb());
+                Schemas.TIDB,
+                "tidb-server",
+                Set.of("pd", "tikv", "pump"),
+                Duration.ofSeconds(120),
+                "tidb.toml",
+                context -> List.of(
+                        "-P",
+                        String.valueOf(context.instance().port("port")),
+                        "--status=" + context.instance().port("status_port"),
+                        "--host=" + context.instance().listenHost(),
+                        "--advertise-address=" + context.instance().host(),
+                        "--store=tikv",
+                        "--path=" + pdEndpoints(context),
+                        "--log-slow-query=" + context.logDir().resolve("tidb_slow_query.log"),
+                        "--config=" + context.confFile("tidb.toml"),
+                        "--log-file=" + context.logDir().resolve("tidb.log")),
+                context -> Probe.allOf(
+                        http(context, "status_port", "/status", ""),
+                        new Probe.SqlPing(
+                                local(context.instance()),
+                                context.instance().port("port"),
+                                "root",
+                                context.rootPasswordFile().toString())),
+                Optional.of(TidbPods.tidb()));
     }
 
     private static ComponentKind tiflash() {
@@ -196,7 +199,8 @@ final class TidbFamily {
                         "server",
                         "--config-file",
                         context.confFile("tiflash.toml").toString()),
-                context -> http(context, "flash_proxy_status_port", "/tiflash/store-status", "Running"));
+                context -> http(context, "flash_proxy_status_port", "/tiflash/store-status", "Running"),
+                Optional.empty());
     }
 
     private static ComponentKind drainer() {
@@ -213,7 +217,8 @@ final class TidbFamily {
                         "--data-dir=" + context.dataDir(),
                         "--log-file=" + context.logDir().resolve("drainer.log"),
                         "--config=" + context.confFile("drainer.toml")),
-                context -> http(context, "port", "/status", ""));
+                context -> http(context, "port", "/status", ""),
+                Optional.empty());
     }
 
     private static ComponentKind cdc() {
@@ -240,7 +245,8 @@ final class TidbFamily {
                         "--data-dir=" + context.dataDir(),
                         "--config=" + context.confFile(binaryName + ".toml"),
                         "--log-file=" + context.logDir().resolve(binaryName + ".log")),
-                context -> http(context, "port", "/status", ""));
+                context -> http(context, "port", "/status", ""),
+                Optional.empty());
     }
 
     private static ComponentKind dashboard() {
@@ -257,7 +263,8 @@ final class TidbFamily {
                         "--port=" + context.instance().port("port"),
                         "--pd=" + urls(pdEndpoints(context)),
                         "--data-dir=" + context.dataDir()),
-                context -> http(context, "port", "/dashboard/", ""));
+                context -> http(context, "port", "/dashboard/", ""),
+                Optional.empty());
     }
 
     private static ComponentKind grafana() {
@@ -268,7 +275,8 @@ final class TidbFamily {
                 Duration.ofSeconds(60),
                 "",
                 context -> List.of("--homepath=" + context.deployDir(), "--config=" + context.confFile("grafana.ini")),
-                context -> http(context, "port", "/api/health", ""));
+                context -> http(context, "port", "/api/health", ""),
+                Optional.empty());
     }
 
     private static String urls(String endpoints) {
