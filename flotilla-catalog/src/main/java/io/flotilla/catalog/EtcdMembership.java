@@ -3,6 +3,7 @@ package io.flotilla.catalog;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.step.Step;
+import io.flotilla.step.Task;
 import io.flotilla.topology.Instance;
 import io.flotilla.wait.Wait;
 import java.time.Duration;
@@ -23,20 +24,21 @@ final class EtcdMembership implements Membership {
 
     @Override
     public Step.Action join(ClusterAccess before, Instance joining) {
-        return Step.action(
-                "scale-out/etcd-member/" + joining.id(),
-                "add etcd member %s".formatted(EtcdKind.memberName(joining)),
-                joining.host(),
-                () -> add(before, joining));
+        return memberChange("scale-out", "add", joining, () -> add(before, joining));
     }
 
     @Override
     public Step.Action leave(ClusterAccess after, Instance leaving) {
+        return memberChange("scale-in", "remove", leaving, () -> remove(after, leaving));
+    }
+
+    /** The step of one {@code etcdctl member} change, on the changed member's host. */
+    private static Step.Action memberChange(String operation, String verb, Instance member, Task change) {
         return Step.action(
-                "scale-in/etcd-member/" + leaving.id(),
-                "remove etcd member %s".formatted(EtcdKind.memberName(leaving)),
-                leaving.host(),
-                () -> remove(after, leaving));
+                "%s/etcd-member/%s".formatted(operation, member.id()),
+                "%s etcd member %s".formatted(verb, EtcdKind.memberName(member)),
+                member.host(),
+                change);
     }
 
     /** Asks a running member to add this one, unless its peer URL is there already. */
