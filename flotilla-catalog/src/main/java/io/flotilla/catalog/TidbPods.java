@@ -17,11 +17,13 @@ final class TidbPods {
     static final String VERSION = "v8.5.0";
     /** Raft keeps three copies (PD members, TiKV region replicas); fewer pods than copies loses the quorum. */
     private static final int RAFT_COPIES = 3;
+    /** What TiKV's and TiDB's pods need: PD to place and find the data, TiKV to hold it. */
+    private static final List<String> CORE = List.of("pd", "tikv");
 
     private TidbPods() {}
 
     static KubernetesPods pd() {
-        return new Base("pd") {
+        return new Base("pd", List.of()) {
             @Override
             public Optional<String> scaleRefusal(String tier, int replicas) {
                 return raftQuorum(tier, replicas, "the PD members");
@@ -71,7 +73,7 @@ final class TidbPods {
     }
 
     static KubernetesPods tikv() {
-        return new Base("tikv") {
+        return new Base("tikv", CORE) {
             @Override
             public String storageSize() {
                 return "100Gi";
@@ -80,11 +82,6 @@ final class TidbPods {
             @Override
             public Optional<String> scaleRefusal(String tier, int replicas) {
                 return raftQuorum(tier, replicas, "the replicas of each region");
-            }
-
-            @Override
-            public List<String> missing(Topology topology) {
-                return missingCore(topology);
             }
 
             @Override
@@ -134,12 +131,7 @@ final class TidbPods {
     }
 
     static KubernetesPods tidb() {
-        return new Base("tidb") {
-            @Override
-            public List<String> missing(Topology topology) {
-                return missingCore(topology);
-            }
-
+        return new Base("tidb", CORE) {
             @Override
             public PodTemplate template(PodTier tier, PodAddresses addresses) {
                 int mysql = tier.port("port");
@@ -185,17 +177,6 @@ final class TidbPods {
                         topology.instances("pd").getFirst().port("client_port"));
     }
 
-    private static List<String> missingCore(Topology topology) {
-        List<String> missing = new ArrayList<>();
-        for (String needed : List.of("pd", "tikv")) {
-            if (topology.instances(needed).isEmpty()) {
-                missing.add("%s_servers: the TiDB cluster needs %s, and the topology declares none"
-                        .formatted(needed, needed));
-            }
-        }
-        return missing;
-    }
-
     /** The catalog's TOML file of the tier's first instance, for every pod. */
     private static String toml(PodTier tier) {
         return Toml.render(
@@ -212,12 +193,14 @@ final class TidbPods {
                 : Optional.empty();
     }
 
-    /** PingCAP's image of the component. */
+    /** PingCAP's image of the component, and the tiers its pods need beside them. */
     private abstract static class Base implements KubernetesPods {
         private final String component;
+        private final List<String> needed;
 
-        Base(String component) {
+        Base(String component, List<String> needed) {
             this.component = component;
+            this.needed = needed;
         }
 
         @Override
@@ -228,6 +211,18 @@ final class TidbPods {
         @Override
         public String defaultVersion() {
             return VERSION;
+        }
+
+        @Override
+        public List<String> missing(Topology topology) {
+            List<String> missing = new ArrayList<>();
+            for (String tier : needed) {
+                if (topology.instances(tier).isEmpty()) {
+                    missing.add("%s_servers: the TiDB cluster needs %s, and the topology declares none"
+                            .formatted(tier, tier));
+                }
+            }
+            return missing;
         }
     }
 }
