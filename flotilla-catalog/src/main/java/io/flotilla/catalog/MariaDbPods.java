@@ -13,7 +13,7 @@ import java.util.Optional;
  * data directory: the primary's creates the replication user, a replica's points it at the
  * primary's Service with GTID.
  */
-final class MariaDbPods implements KubernetesPods {
+record MariaDbPods(MariaDbKind kind) implements KubernetesPods {
     static final String VERSION = "10.11";
     static final String REPLICATION_PASSWORD_KEY = "replication-password";
 
@@ -29,12 +29,6 @@ final class MariaDbPods implements KubernetesPods {
             "server-id",
             "log-bin",
             "relay-log");
-
-    private final MariaDbKind kind;
-
-    MariaDbPods(MariaDbKind kind) {
-        this.kind = kind;
-    }
 
     @Override
     public String imageRepository() {

@@ -23,15 +23,9 @@ import java.util.List;
  * primary need not keep its binary logs from the start; the replica then asks the primary only for
  * what the backup lacks ({@code MASTER_USE_GTID = slave_pos} from the backup's GTID position).
  */
-final class MariaDbReplication implements Replication {
+record MariaDbReplication(MariaDbKind kind) implements Replication {
     private static final Duration CLONE_TIMEOUT = Duration.ofHours(2);
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
-
-    private final MariaDbKind kind;
-
-    MariaDbReplication(MariaDbKind kind) {
-        this.kind = kind;
-    }
 
     @Override
     public String displayName() {
