@@ -42,34 +42,36 @@ record MariaDbReplication(MariaDbKind kind) implements Replication {
         return MariaDbKind.REPLICATION_USER;
     }
 
-    /** The bootstrap marker is written last: a clone cut short is started again from an empty dir. */
     @Override
     public Step.Action cloneReplica(ClusterAccess after, Instance primary, Instance replica) {
         return Step.action(
                 "scale-out/clone/" + replica.id(),
                 "clone %s from %s".formatted(replica.id(), primary.id()),
                 replica.host(),
-                () -> {
-                    InstanceContext context = after.instanceContext(replica);
-                    Bootstrap bootstrap = kind.bootstrap(context, after.secrets())
-                            .orElseThrow(() -> new IllegalStateException("MariaDB always has a bootstrap"));
-                    Executor target = after.executor(replica.host());
-                    if (target.exists(bootstrap.marker())) {
-                        return;
-                    }
-                    String dataDir = context.dataDir().toString();
-                    target.remove(dataDir);
-                    target.mkdirs(dataDir, "0750");
-                    copyBackup(after, primary, replica, dataDir);
-                    check(target, replica, MariaDbKind.prepareCommand(dataDir), CLONE_TIMEOUT, "preparing the backup");
-                    check(
-                            target,
-                            replica,
-                            List.of("chown", "-R", context.osUser(), dataDir),
-                            COMMAND_TIMEOUT,
-                            "giving the data to " + context.osUser());
-                    target.put(bootstrap.marker(), new byte[0], "0644");
-                });
+                () -> cloneFrom(after, primary, replica));
+    }
+
+    /** The bootstrap marker is written last: a clone cut short is started again from an empty dir. */
+    private void cloneFrom(ClusterAccess after, Instance primary, Instance replica) throws IOException {
+        InstanceContext context = after.instanceContext(replica);
+        Bootstrap bootstrap = kind.bootstrap(context, after.secrets())
+                .orElseThrow(() -> new IllegalStateException("MariaDB always has a bootstrap"));
+        Executor target = after.executor(replica.host());
+        if (target.exists(bootstrap.marker())) {
+            return;
+        }
+        String dataDir = context.dataDir().toString();
+        target.remove(dataDir);
+        target.mkdirs(dataDir, "0750");
+        copyBackup(after, primary, replica, dataDir);
+        check(target, replica, MariaDbKind.prepareCommand(dataDir), CLONE_TIMEOUT, "preparing the backup");
+        check(
+                target,
+                replica,
+                List.of("chown", "-R", context.osUser(), dataDir),
+                COMMAND_TIMEOUT,
+                "giving the data to " + context.osUser());
+        target.put(bootstrap.marker(), new byte[0], "0644");
     }
 
     @Override
