@@ -9,12 +9,10 @@ import io.flotilla.topology.Topology;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "deploy",
@@ -30,13 +28,7 @@ import picocli.CommandLine.ParentCommand;
                     + " user's unit flotilla-agent-NAME.service (restarted when it dies, started at boot); elsewhere it runs detached.",
             "Tarballs named in component_sources are fetched and their sha256 checked before any host is changed."
         })
-final class ClusterDeployCommand implements Callable<Integer> {
-    @ParentCommand
-    private ClusterCommand parent;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
-    private String name;
-
+final class ClusterDeployCommand extends NamedClusterCommand {
     @Parameters(index = "1", paramLabel = "FILE", description = "The topology file.")
     private Path file;
 
@@ -55,9 +47,7 @@ final class ClusterDeployCommand implements Callable<Integer> {
     private SshLoginOptions sshLogin;
 
     @Override
-    public Integer call() throws Exception {
-        Output output = parent.output();
-        ClusterManager clusters = Services.clusters(output);
+    int run(Output output, ClusterManager clusters) throws Exception {
         String yaml = Files.readString(file);
         SshLogin ssh = sshLogin.login(Optional.empty());
         if (dryRun) {

@@ -1,6 +1,7 @@
 package io.flotilla.cli;
 
 import io.flotilla.engine.Journal;
+import io.flotilla.operations.ClusterManager;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
 import io.flotilla.step.OperationName;
@@ -24,13 +25,13 @@ final class ClusterDestroyCommand extends LifecycleCommand {
     }
 
     @Override
-    public Integer call() {
+    int run(Output output, ClusterManager clusters) {
         if (!yes && !dryRun.given()) {
             throw new OperationException(
                     ErrorCode.NEEDS_CONFIRMATION,
                     "destroying cluster '%s' deletes all its data; add --yes to go on".formatted(name));
         }
-        return super.call();
+        return super.run(output, clusters);
     }
 
     @Override

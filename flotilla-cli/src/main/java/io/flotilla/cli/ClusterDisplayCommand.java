@@ -8,30 +8,19 @@ import io.flotilla.operations.ClusterView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "display",
         mixinStandardHelpOptions = true,
         description = "Show every instance's status, asked of the agents.")
-final class ClusterDisplayCommand implements Callable<Integer> {
-    @ParentCommand
-    private ClusterCommand parent;
-
-    @Parameters(paramLabel = "NAME", description = "The cluster's name.")
-    private String name;
-
+final class ClusterDisplayCommand extends NamedClusterCommand {
     @Mixin
     private FormatOption format;
 
     @Override
-    public Integer call() {
-        Output output = parent.output();
-        ClusterManager clusters = Services.clusters(output);
+    int run(Output output, ClusterManager clusters) {
         ClusterView view = clusters.display(name);
         Map<String, Object> json = displayJson(view);
         Map<String, String> endpoints =

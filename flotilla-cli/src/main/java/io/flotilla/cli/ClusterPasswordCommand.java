@@ -2,11 +2,8 @@ package io.flotilla.cli;
 
 import io.flotilla.operations.ClusterManager;
 import io.flotilla.sql.session.Account;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "password",
@@ -16,20 +13,12 @@ import picocli.CommandLine.ParentCommand;
             "--read-only, the password of the SQL user flotilla_ro (`flotilla serve --cluster NAME`), generated",
             "on first use and kept 0600 in the cluster's folder."
         })
-final class ClusterPasswordCommand implements Callable<Integer> {
-    @ParentCommand
-    private ClusterCommand parent;
-
-    @Parameters(paramLabel = "NAME", description = "The cluster's name.")
-    private String name;
-
+final class ClusterPasswordCommand extends NamedClusterCommand {
     @Option(names = "--read-only", description = "The password of the read-only SQL user flotilla_ro.")
     private boolean readOnly;
 
     @Override
-    public Integer call() {
-        Output output = parent.output();
-        ClusterManager clusters = Services.clusters(output);
+    int run(Output output, ClusterManager clusters) {
         String rootPassword = clusters.secrets(name).rootPassword();
         output.out()
                 .println(

@@ -9,12 +9,9 @@ import io.flotilla.operations.ClusterManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "scale-in",
@@ -26,13 +23,7 @@ import picocli.CommandLine.ParentCommand;
                     + " then the old primary leaves as a replica. Refused, with the reason: the primary without that option,"
                     + " the last etcd member, the only gateway."
         })
-final class ClusterScaleInCommand implements Callable<Integer> {
-    @ParentCommand
-    private ClusterCommand parent;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
-    private String name;
-
+final class ClusterScaleInCommand extends NamedClusterCommand {
     @Option(
             names = {"-N", "--node"},
             required = true,
@@ -58,9 +49,7 @@ final class ClusterScaleInCommand implements Callable<Integer> {
     private FormatOption format;
 
     @Override
-    public Integer call() throws Exception {
-        Output output = parent.output();
-        ClusterManager clusters = Services.clusters(output);
+    int run(Output output, ClusterManager clusters) throws Exception {
         if (dryRun.given()) {
             clusters.scaleInPlans(name, node, switchoverTo)
                     .forEach(plan -> output.out().print(plan.render()));

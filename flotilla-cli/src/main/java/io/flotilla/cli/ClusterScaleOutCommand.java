@@ -10,12 +10,10 @@ import io.flotilla.operations.SshLogin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "scale-out",
@@ -31,13 +29,7 @@ import picocli.CommandLine.ParentCommand;
                     + " --initial-cluster-state=existing, one member at a time, and Prometheus scrapes it.",
             "New hosts are reached with --user and -i KEY, -p or --password-file, and bootstrapped as deploy does."
         })
-final class ClusterScaleOutCommand implements Callable<Integer> {
-    @ParentCommand
-    private ClusterCommand parent;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
-    private String name;
-
+final class ClusterScaleOutCommand extends NamedClusterCommand {
     @Parameters(index = "1", paramLabel = "FILE", description = "The new instances, as a topology fragment.")
     private Path file;
 
@@ -56,9 +48,7 @@ final class ClusterScaleOutCommand implements Callable<Integer> {
     private SshLoginOptions sshLogin;
 
     @Override
-    public Integer call() throws Exception {
-        Output output = parent.output();
-        ClusterManager clusters = Services.clusters(output);
+    int run(Output output, ClusterManager clusters) throws Exception {
         String yaml = Files.readString(file);
         // New hosts' keys are verified against the cluster's own known_hosts file unless another is given.
         SshLogin login = sshLogin.login(clusters.knownHosts(name));

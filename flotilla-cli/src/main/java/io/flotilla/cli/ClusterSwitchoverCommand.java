@@ -6,12 +6,9 @@ import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "switchover",
@@ -29,13 +26,7 @@ import picocli.CommandLine.ParentCommand;
                     + " topology's roles change when every step finished; a switchover cut short (even by kill -9)"
                     + " finishes when the same command runs again."
         })
-final class ClusterSwitchoverCommand implements Callable<Integer> {
-    @ParentCommand
-    private ClusterCommand parent;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
-    private String name;
-
+final class ClusterSwitchoverCommand extends NamedClusterCommand {
     @Option(
             names = "--to",
             required = true,
@@ -58,9 +49,7 @@ final class ClusterSwitchoverCommand implements Callable<Integer> {
     private FormatOption format;
 
     @Override
-    public Integer call() {
-        Output output = parent.output();
-        ClusterManager clusters = Services.clusters(output);
+    int run(Output output, ClusterManager clusters) {
         if (dryRun.given()) {
             output.out().print(clusters.switchoverPlan(name, to).render());
             return 0;

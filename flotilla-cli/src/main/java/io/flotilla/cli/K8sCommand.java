@@ -7,6 +7,7 @@ import io.flotilla.k8s.KubernetesClients;
 import io.flotilla.k8s.ManifestRenderer;
 import io.flotilla.k8s.Manifests;
 import io.flotilla.k8s.RenderOptions;
+import io.flotilla.operations.KubernetesClusters;
 import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyParser;
 import java.io.IOException;
@@ -171,6 +172,65 @@ final class K8sCommand {
         }
     }
 
+    /** The cluster that status and delete are about, by the name and namespace it was applied with. */
+    static final class Deployed {
+        @Option(
+                names = "--name",
+                defaultValue = "flotilla",
+                description = "The cluster's name (default: ${DEFAULT-VALUE}).")
+        String name;
+
+        @Option(
+                names = "--namespace",
+                defaultValue = "default",
+                description = "The cluster's namespace (default: ${DEFAULT-VALUE}).")
+        String namespace;
+    }
+
+    /** render, apply and scale: they work on the manifests of a topology file, and stop when the file is missing. */
+    abstract static class FromTopology implements Callable<Integer> {
+        @ParentCommand
+        private K8sCommand parent;
+
+        @Mixin
+        RenderArguments render;
+
+        @Override
+        public Integer call() throws Exception {
+            Output output = parent.output();
+            Manifests manifests;
+            try {
+                manifests = render.render();
+            } catch (NoSuchFileException e) {
+                return missingFile(output, render.file);
+            }
+            return run(output, manifests);
+        }
+
+        /** The command's work on the rendered manifests; the exit code it returns is the command's. */
+        abstract int run(Output output, Manifests manifests) throws Exception;
+    }
+
+    /** apply and scale: change the cluster to the rendered manifests with an applier that waits for each tier. */
+    abstract static class Rollout extends FromTopology {
+        @Mixin
+        private Connection connection;
+
+        @Mixin
+        private Waiting waiting;
+
+        @Override
+        int run(Output output, Manifests manifests) throws Exception {
+            try (KubernetesClient client = connection.connect()) {
+                roll(output, Services.kubernetes(output), waiting.applier(client, output), manifests);
+            }
+            return 0;
+        }
+
+        /** Brings the cluster to {@code manifests} and says so; the client is closed when it returns. */
+        abstract void roll(Output output, KubernetesClusters clusters, KubernetesApplier applier, Manifests manifests);
+    }
+
     @Command(
             name = "render",
             mixinStandardHelpOptions = true,
@@ -179,23 +239,10 @@ final class K8sCommand {
                 "Exits 0 with the YAML on standard output; 1 with every problem on standard error, before anything"
                         + " is printed."
             })
-    static final class Render implements Callable<Integer> {
-        @ParentCommand
-        private K8sCommand parent;
-
-        @Mixin
-        private RenderArguments render;
-
+    static final class Render extends FromTopology {
         @Override
-        public Integer call() throws Exception {
-            Output output = parent.output();
-            String yaml;
-            try {
-                yaml = render.render().yaml();
-            } catch (NoSuchFileException e) {
-                return missingFile(output, render.file);
-            }
-            output.out().print(yaml);
+        int run(Output output, Manifests manifests) {
+            output.out().print(manifests.yaml());
             output.out().flush();
             return 0;
         }
@@ -216,55 +263,32 @@ final class K8sCommand {
                 "Runs under the cluster's lock, journaled (one step per layer: an apply cut short goes on from"
                         + " the first layer not ready) and audited, like the operations on hosts."
             })
-    static final class Apply implements Callable<Integer> {
-        @ParentCommand
-        private K8sCommand parent;
-
-        @Mixin
-        private RenderArguments render;
-
-        @Mixin
-        private Connection connection;
-
-        @Mixin
-        private Waiting waiting;
-
+    static final class Apply extends Rollout {
         @Override
-        public Integer call() throws Exception {
-            Output output = parent.output();
-            Manifests manifests;
-            try {
-                manifests = render.render();
-            } catch (NoSuchFileException e) {
-                return missingFile(output, render.file);
-            }
-            try (KubernetesClient client = connection.connect()) {
-                KubernetesApplier.ApplySummary summary = Services.kubernetes(output)
-                        .apply(
-                                waiting.applier(client, output),
-                                manifests,
-                                render.name,
-                                render.namespace,
-                                Services.commandLine(
-                                        "k8s",
-                                        "apply",
-                                        String.valueOf(render.file),
-                                        "--name",
-                                        render.name,
-                                        "--namespace",
-                                        render.namespace));
-                output.out()
-                        .printf(
-                                "Cluster %s is ready in namespace %s: %d objects, %d created, %d updated, %d"
-                                        + " unchanged.%n",
-                                render.name,
-                                render.namespace,
-                                manifests.objects().size(),
-                                summary.created(),
-                                summary.updated(),
-                                summary.unchanged());
-            }
-            return 0;
+        void roll(Output output, KubernetesClusters clusters, KubernetesApplier applier, Manifests manifests) {
+            KubernetesApplier.ApplySummary summary = clusters.apply(
+                    applier,
+                    manifests,
+                    render.name,
+                    render.namespace,
+                    Services.commandLine(
+                            "k8s",
+                            "apply",
+                            String.valueOf(render.file),
+                            "--name",
+                            render.name,
+                            "--namespace",
+                            render.namespace));
+            output.out()
+                    .printf(
+                            "Cluster %s is ready in namespace %s: %d objects, %d created, %d updated, %d"
+                                    + " unchanged.%n",
+                            render.name,
+                            render.namespace,
+                            manifests.objects().size(),
+                            summary.created(),
+                            summary.updated(),
+                            summary.unchanged());
         }
     }
 
@@ -277,17 +301,8 @@ final class K8sCommand {
         @ParentCommand
         private K8sCommand parent;
 
-        @Option(
-                names = "--name",
-                defaultValue = "flotilla",
-                description = "The cluster's name (default: ${DEFAULT-VALUE}).")
-        private String name;
-
-        @Option(
-                names = "--namespace",
-                defaultValue = "default",
-                description = "The cluster's namespace (default: ${DEFAULT-VALUE}).")
-        private String namespace;
+        @Mixin
+        private Deployed cluster;
 
         @Mixin
         private Connection connection;
@@ -300,22 +315,22 @@ final class K8sCommand {
             Output output = parent.output();
             ClusterStatus status;
             try (KubernetesClient client = connection.connect()) {
-                status =
-                        new KubernetesApplier(client, Duration.ZERO, Duration.ZERO, line -> {}).status(name, namespace);
+                status = new KubernetesApplier(client, Duration.ZERO, Duration.ZERO, line -> {})
+                        .status(cluster.name, cluster.namespace);
             }
             if (status.workloads().isEmpty()) {
                 output.err()
                         .printf(
                                 "Error: there is no cluster %s in namespace %s: no StatefulSet, Deployment or Job has"
                                         + " the label app.kubernetes.io/instance=%s; check --name and --namespace%n",
-                                name, namespace, name);
+                                cluster.name, cluster.namespace, cluster.name);
                 return 1;
             }
             if (format.json()) {
                 output.json(status);
                 return 0;
             }
-            output.out().printf("Cluster %s in namespace %s%n%n", name, namespace);
+            output.out().printf("Cluster %s in namespace %s%n%n", cluster.name, cluster.namespace);
             List<List<String>> rows = new ArrayList<>();
             for (ClusterStatus.Workload workload : status.workloads()) {
                 rows.add(List.of(
@@ -344,13 +359,7 @@ final class K8sCommand {
                 "The topology file is not changed: update it too, or the next apply of a changed topology sets the"
                         + " count back."
             })
-    static final class Scale implements Callable<Integer> {
-        @ParentCommand
-        private K8sCommand parent;
-
-        @Mixin
-        private RenderArguments render;
-
+    static final class Scale extends Rollout {
         @Parameters(
                 index = "1",
                 paramLabel = "ROLE",
@@ -360,43 +369,26 @@ final class K8sCommand {
         @Parameters(index = "2", paramLabel = "N", description = "The number of pods.")
         private int replicas;
 
-        @Mixin
-        private Connection connection;
-
-        @Mixin
-        private Waiting waiting;
-
         @Override
-        public Integer call() throws Exception {
-            Output output = parent.output();
-            Manifests manifests;
-            try {
-                manifests = render.render();
-            } catch (NoSuchFileException e) {
-                return missingFile(output, render.file);
-            }
-            try (KubernetesClient client = connection.connect()) {
-                Services.kubernetes(output)
-                        .scale(
-                                waiting.applier(client, output),
-                                manifests,
-                                render.name,
-                                render.namespace,
-                                tier,
-                                replicas,
-                                Services.commandLine(
-                                        "k8s",
-                                        "scale",
-                                        String.valueOf(render.file),
-                                        tier,
-                                        String.valueOf(replicas),
-                                        "--name",
-                                        render.name,
-                                        "--namespace",
-                                        render.namespace));
-            }
+        void roll(Output output, KubernetesClusters clusters, KubernetesApplier applier, Manifests manifests) {
+            clusters.scale(
+                    applier,
+                    manifests,
+                    render.name,
+                    render.namespace,
+                    tier,
+                    replicas,
+                    Services.commandLine(
+                            "k8s",
+                            "scale",
+                            String.valueOf(render.file),
+                            tier,
+                            String.valueOf(replicas),
+                            "--name",
+                            render.name,
+                            "--namespace",
+                            render.namespace));
             output.out().printf("Tier %s of cluster %s has %d ready pods.%n", tier, render.name, replicas);
-            return 0;
         }
     }
 
@@ -412,17 +404,8 @@ final class K8sCommand {
         @ParentCommand
         private K8sCommand parent;
 
-        @Option(
-                names = "--name",
-                defaultValue = "flotilla",
-                description = "The cluster's name (default: ${DEFAULT-VALUE}).")
-        private String name;
-
-        @Option(
-                names = "--namespace",
-                defaultValue = "default",
-                description = "The cluster's namespace (default: ${DEFAULT-VALUE}).")
-        private String namespace;
+        @Mixin
+        private Deployed cluster;
 
         @Option(names = "--delete-volumes", description = "Also delete the volume claims (the data) and the Secret.")
         private boolean deleteVolumes;
@@ -440,7 +423,7 @@ final class K8sCommand {
                 output.err()
                         .printf(
                                 "Error: deleting cluster %s stops it%s; add --yes to go on%n",
-                                name, deleteVolumes ? " and deletes its data" : "");
+                                cluster.name, deleteVolumes ? " and deletes its data" : "");
                 return 1;
             }
             KubernetesApplier.DeleteSummary summary;
@@ -453,27 +436,27 @@ final class K8sCommand {
                 summary = Services.kubernetes(output)
                         .delete(
                                 applier,
-                                name,
-                                namespace,
+                                cluster.name,
+                                cluster.namespace,
                                 deleteVolumes,
                                 Services.commandLine(
                                         "k8s",
                                         "delete",
                                         "--name",
-                                        name,
+                                        cluster.name,
                                         "--namespace",
-                                        namespace,
+                                        cluster.namespace,
                                         deleteVolumes ? "--delete-volumes --yes" : "--yes"));
             }
             if (summary.deleted().isEmpty() && summary.kept().isEmpty()) {
-                output.err().printf("Error: there is no cluster %s in namespace %s%n", name, namespace);
+                output.err().printf("Error: there is no cluster %s in namespace %s%n", cluster.name, cluster.namespace);
                 return 1;
             }
             output.out()
                     .printf(
                             "Cluster %s deleted from namespace %s: %d objects deleted%s.%n",
-                            name,
-                            namespace,
+                            cluster.name,
+                            cluster.namespace,
                             summary.deleted().size(),
                             summary.kept().isEmpty() ? "" : ", kept " + String.join(", ", summary.kept()));
             return 0;

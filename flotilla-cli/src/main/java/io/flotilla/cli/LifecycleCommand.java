@@ -5,19 +5,10 @@ import io.flotilla.operations.ClusterManager;
 import io.flotilla.plan.Selection;
 import io.flotilla.step.OperationName;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /** Runs start, stop, restart or destroy with the shared options. */
-abstract class LifecycleCommand implements Callable<Integer> {
-    @ParentCommand
-    ClusterCommand parent;
-
-    @Parameters(index = "0", paramLabel = "NAME", description = "The cluster's name.")
-    String name;
-
+abstract class LifecycleCommand extends NamedClusterCommand {
     @Mixin
     DryRunOption dryRun;
 
@@ -32,9 +23,7 @@ abstract class LifecycleCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
-        Output output = parent.output();
-        ClusterManager clusters = Services.clusters(output);
+    int run(Output output, ClusterManager clusters) {
         if (dryRun.given()) {
             output.out().print(clusters.plan(name, operation(), selection()).render());
             return 0;
