@@ -112,9 +112,7 @@ public final class ClusterPlanner {
     }
 
     public Plan start(Selection selection) {
-        selection.check(cluster.topology());
-        Plan.Builder plan = Plan.builder(OperationName.START, cluster.name());
-        plan.then(agents.ensureAgents("start"));
+        Plan.Builder plan = planFor(OperationName.START, selection);
         for (List<String> layer : cluster.catalog().startLayers(cluster.topology())) {
             List<Step> tiers = new ArrayList<>();
             for (String tier : layer) {
@@ -135,17 +133,13 @@ public final class ClusterPlanner {
     }
 
     public Plan stop(Selection selection) {
-        selection.check(cluster.topology());
-        Plan.Builder plan = Plan.builder(OperationName.STOP, cluster.name());
-        plan.then(agents.ensureAgents("stop"));
-        plan.thenAll(stopSteps("stop", selection));
-        return plan.build();
+        return planFor(OperationName.STOP, selection)
+                .thenAll(stopSteps("stop", selection))
+                .build();
     }
 
     public Plan restart(Selection selection) {
-        selection.check(cluster.topology());
-        Plan.Builder plan = Plan.builder(OperationName.RESTART, cluster.name());
-        plan.then(agents.ensureAgents("restart"));
+        Plan.Builder plan = planFor(OperationName.RESTART, selection);
         plan.thenAll(stopSteps("restart", selection));
         Plan start = start(selection);
         start.steps().stream().skip(1).forEach(plan::then);
@@ -159,9 +153,7 @@ public final class ClusterPlanner {
      * whole cluster down.
      */
     public Plan reload(Selection selection) {
-        selection.check(cluster.topology());
-        Plan.Builder plan = Plan.builder(OperationName.RELOAD, cluster.name());
-        plan.then(agents.ensureAgents("reload"));
+        Plan.Builder plan = planFor(OperationName.RELOAD, selection);
         List<List<String>> layers = new ArrayList<>(cluster.catalog().startLayers(cluster.topology()));
         Collections.reverse(layers);
         for (List<String> layer : layers) {
@@ -208,6 +200,12 @@ public final class ClusterPlanner {
                                 () -> agents.removeAgent(host)))
                         .toList()));
         return plan.build();
+    }
+
+    /** The beginning of a plan over the selected instances: the selection checked, then every agent reached. */
+    private Plan.Builder planFor(OperationName operation, Selection selection) {
+        selection.check(cluster.topology());
+        return Plan.builder(operation, cluster.name()).then(agents.ensureAgents(operation.label()));
     }
 
     private List<Instance> selected(String tier, Selection selection) {
