@@ -72,14 +72,7 @@ public final class ClusterPlanner {
                             .filter(instance -> instance.host().equals(host))
                             .toList();
                     Step agent = Step.serial(
-                            "agent on " + host,
-                            List.of(
-                                    agents.prepareHost(host),
-                                    Step.action(
-                                            "deploy/start-agent/" + host,
-                                            "start agent on " + host,
-                                            host,
-                                            () -> agents.startAgent(host))));
+                            "agent on " + host, List.of(agents.prepareHost(host), agents.startStep("deploy", host)));
                     Step instances = Step.parallel(
                             "instances on " + host,
                             onHost.stream().map(this::deployInstance).toList());
@@ -181,25 +174,22 @@ public final class ClusterPlanner {
         Plan.Builder plan = Plan.builder(OperationName.DESTROY, cluster.name());
         plan.then(agents.ensureAgents("destroy"));
         plan.thenAll(stopSteps("destroy", Selection.ALL));
-        plan.then(Step.parallel(
+        plan.then(removeInstances("destroy", topology.instances()));
+        plan.then(agents.removeAgents("destroy", topology.hosts()));
+        return plan.build();
+    }
+
+    /** Removes the instances' directories, and each from its agent; they were stopped before. */
+    Step removeInstances(String operation, List<Instance> instances) {
+        return Step.parallel(
                 "Remove instances",
-                topology.instances().stream()
+                instances.stream()
                         .map(instance -> (Step) Step.action(
-                                "destroy/remove/" + instance.id(),
+                                "%s/remove/%s".formatted(operation, instance.id()),
                                 "remove %s %s".formatted(instance.component(), instance.id()),
                                 instance.host(),
                                 () -> removeInstance(instance)))
-                        .toList()));
-        plan.then(Step.parallel(
-                "Remove agents",
-                topology.hosts().stream()
-                        .map(host -> (Step) Step.action(
-                                "destroy/remove-agent/" + host,
-                                "remove agent on " + host,
-                                host,
-                                () -> agents.removeAgent(host)))
-                        .toList()));
-        return plan.build();
+                        .toList());
     }
 
     /** The beginning of a plan over the selected instances: the selection checked, then every agent reached. */
@@ -488,7 +478,7 @@ public final class ClusterPlanner {
                 });
     }
 
-    void removeInstance(Instance instance) {
+    private void removeInstance(Instance instance) {
         Executor executor = cluster.executor(instance.host());
         try {
             cluster.agent(instance.host()).remove(instance.id());

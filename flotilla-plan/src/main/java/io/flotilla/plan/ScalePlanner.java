@@ -90,23 +90,12 @@ public final class ScalePlanner {
             plan.then(Step.parallel(
                     "Start agents",
                     newHosts.stream()
-                            .map(host -> (Step) Step.action(
-                                    "scale-out/start-agent/" + host,
-                                    "start agent on " + host,
-                                    host,
-                                    () -> afterPlanner.agents().startAgent(host)))
+                            .map(host -> afterPlanner.agents().startStep("scale-out", host))
                             .toList()));
         }
-        List<Step> reach = oldHosts.stream()
-                .filter(hosts::contains)
-                .map(host -> (Step) Step.action(
-                        "scale-out/reach-agent/" + host,
-                        "reach agent on " + host,
-                        host,
-                        () -> afterPlanner.agents().startAgent(host)))
-                .toList();
+        List<String> reach = oldHosts.stream().filter(hosts::contains).toList();
         if (!reach.isEmpty()) {
-            plan.then(Step.parallel("Reach agents", reach));
+            plan.then(afterPlanner.agents().reachAgents("scale-out", reach));
         }
         List<Instance> replicas =
                 added.stream().filter(after.catalog()::isReplica).toList();
@@ -169,15 +158,7 @@ public final class ScalePlanner {
     public Plan scaleIn(List<Instance> leaving) {
         Plan.Builder plan = Plan.builder(OperationName.SCALE_IN, before.name());
         List<String> hosts = leaving.stream().map(Instance::host).distinct().toList();
-        plan.then(Step.parallel(
-                "Reach agents",
-                hosts.stream()
-                        .map(host -> Step.action(
-                                "scale-in/reach-agent/" + host,
-                                "reach agent on " + host,
-                                host,
-                                () -> beforePlanner.agents().startAgent(host)))
-                        .toList()));
+        plan.then(beforePlanner.agents().reachAgents("scale-in", hosts));
         List<Step> reloads = reloads("scale-in", List.of(), leaving);
         if (!reloads.isEmpty()) {
             plan.then(Step.parallel("Reload gateway and monitoring", reloads));
@@ -194,28 +175,12 @@ public final class ScalePlanner {
                                 instance.host(),
                                 () -> beforePlanner.stopInstance("destroy", instance)))
                         .toList()));
-        plan.then(Step.parallel(
-                "Remove instances",
-                leaving.stream()
-                        .map(instance -> Step.action(
-                                "scale-in/remove/" + instance.id(),
-                                "remove %s %s".formatted(instance.component(), instance.id()),
-                                instance.host(),
-                                () -> beforePlanner.removeInstance(instance)))
-                        .toList()));
+        plan.then(beforePlanner.removeInstances("scale-in", leaving));
         Set<String> remaining = after.topology().hosts();
         List<String> emptied =
                 hosts.stream().filter(host -> !remaining.contains(host)).toList();
         if (!emptied.isEmpty()) {
-            plan.then(Step.parallel(
-                    "Remove agents",
-                    emptied.stream()
-                            .map(host -> Step.action(
-                                    "scale-in/remove-agent/" + host,
-                                    "remove agent on " + host,
-                                    host,
-                                    () -> beforePlanner.agents().removeAgent(host)))
-                            .toList()));
+            plan.then(beforePlanner.agents().removeAgents("scale-in", emptied));
         }
         return plan.build();
     }
