@@ -154,14 +154,7 @@ public final class ClusterPlanner {
                 for (Instance instance : selected(tier, selection)) {
                     plan.then(Step.serial(
                             "Reload %s %s".formatted(instance.component(), instance.id()),
-                            List.of(
-                                    Step.action(
-                                            "reload/stop/" + instance.id(),
-                                            "stop %s %s".formatted(instance.component(), instance.id()),
-                                            instance.host(),
-                                            () -> stopInstance("reload", instance)),
-                                    launch(instance),
-                                    awaitReady(instance))));
+                            List.of(stopStep("reload", instance), launch(instance), awaitReady(instance))));
                 }
             }
         }
@@ -212,11 +205,7 @@ public final class ClusterPlanner {
             List<Step> stops = new ArrayList<>();
             for (String tier : layer.reversed()) {
                 for (Instance instance : selected(tier, selection)) {
-                    stops.add(Step.action(
-                            "%s/stop/%s".formatted(operation, instance.id()),
-                            "stop %s %s".formatted(instance.component(), instance.id()),
-                            instance.host(),
-                            () -> stopInstance(operation, instance)));
+                    stops.add(stopStep(operation, instance));
                 }
             }
             if (!stops.isEmpty()) {
@@ -224,6 +213,14 @@ public final class ClusterPlanner {
             }
         }
         return steps;
+    }
+
+    private Step.Action stopStep(String operation, Instance instance) {
+        return Step.action(
+                "%s/stop/%s".formatted(operation, instance.id()),
+                "stop %s %s".formatted(instance.component(), instance.id()),
+                instance.host(),
+                () -> stopInstance(operation, instance));
     }
 
     /** Checks every host at once, before anything is written, and reports every problem found. */
