@@ -2,7 +2,6 @@ package io.flotilla.testing;
 
 import static io.flotilla.testing.TestHosts.createDirectories;
 
-import io.flotilla.wait.Wait;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -224,26 +223,21 @@ final class SystemdHost {
             write(kill, "1");
         }
         AtomicReference<IOException> busy = new AtomicReference<>();
-        boolean removed;
-        try {
-            removed = Wait.until(CGROUP_REMOVE_TIMEOUT, CGROUP_REMOVE_POLL_INTERVAL, () -> {
-                try (Stream<Path> walk = Files.walk(root)) {
-                    for (Path each : walk.filter(Files::isDirectory)
-                            .sorted(Comparator.reverseOrder())
-                            .toList()) {
-                        Files.deleteIfExists(each);
+        boolean removed =
+                Await.until(CGROUP_REMOVE_TIMEOUT, CGROUP_REMOVE_POLL_INTERVAL, "removing a test host's cgroup", () -> {
+                    try (Stream<Path> walk = Files.walk(root)) {
+                        for (Path each : walk.filter(Files::isDirectory)
+                                .sorted(Comparator.reverseOrder())
+                                .toList()) {
+                            Files.deleteIfExists(each);
+                        }
+                        return true;
+                    } catch (IOException e) {
+                        // EBUSY while the kernel still tears the killed processes down.
+                        busy.set(e);
+                        return false;
                     }
-                    return true;
-                } catch (IOException e) {
-                    // EBUSY while the kernel still tears the killed processes down.
-                    busy.set(e);
-                    return false;
-                }
-            });
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TestHostsException("interrupted while removing a test host's cgroup", e);
-        }
+                });
         if (!removed) {
             throw new TestHostsException(
                     "cannot remove cgroup %s of test host %s: %s"

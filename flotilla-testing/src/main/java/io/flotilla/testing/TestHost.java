@@ -2,7 +2,6 @@ package io.flotilla.testing;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.wait.Wait;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -162,22 +161,17 @@ public final class TestHost {
 
     private void awaitSshd() {
         AtomicReference<IOException> last = new AtomicReference<>();
-        boolean listening;
-        try {
-            // Polled: sshd gives no other sign that it listens.
-            listening = Wait.until(SSHD_READY_TIMEOUT, SSHD_POLL_INTERVAL, () -> {
-                try (Socket socket = new Socket()) {
-                    socket.connect(new InetSocketAddress(address, SSH_PORT), (int) CONNECT_TIMEOUT.toMillis());
-                    return true;
-                } catch (IOException e) {
-                    last.set(e);
-                    return false;
-                }
-            });
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TestHostsException("interrupted while waiting for sshd of test host " + name, e);
-        }
+        // Polled: sshd gives no other sign that it listens.
+        boolean listening =
+                Await.until(SSHD_READY_TIMEOUT, SSHD_POLL_INTERVAL, "waiting for sshd of test host " + name, () -> {
+                    try (Socket socket = new Socket()) {
+                        socket.connect(new InetSocketAddress(address, SSH_PORT), (int) CONNECT_TIMEOUT.toMillis());
+                        return true;
+                    } catch (IOException e) {
+                        last.set(e);
+                        return false;
+                    }
+                });
         if (!listening) {
             throw new TestHostsException(
                     "sshd of test host %s did not listen on %s:%d within %d s: %s; its log %s ends with: %s"
