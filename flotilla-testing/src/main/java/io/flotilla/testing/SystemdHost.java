@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -222,23 +222,18 @@ final class SystemdHost {
         if (Files.exists(kill)) {
             write(kill, "1");
         }
-        AtomicReference<IOException> busy = new AtomicReference<>();
-        boolean removed =
-                Await.until(CGROUP_REMOVE_TIMEOUT, CGROUP_REMOVE_POLL_INTERVAL, "removing a test host's cgroup", () -> {
+        // EBUSY while the kernel still tears the killed processes down.
+        Optional<IOException> busy = Await.untilNoIoError(
+                CGROUP_REMOVE_TIMEOUT, CGROUP_REMOVE_POLL_INTERVAL, "removing a test host's cgroup", () -> {
                     try (Stream<Path> walk = Files.walk(root)) {
                         for (Path each : walk.filter(Files::isDirectory)
                                 .sorted(Comparator.reverseOrder())
                                 .toList()) {
                             Files.deleteIfExists(each);
                         }
-                        return true;
-                    } catch (IOException e) {
-                        // EBUSY while the kernel still tears the killed processes down.
-                        busy.set(e);
-                        return false;
                     }
                 });
-        if (!removed) {
+        if (busy.isPresent()) {
             throw new TestHostsException(
                     "cannot remove cgroup %s of test host %s: %s"
                             .formatted(root, name, busy.get().getMessage()),
