@@ -13,6 +13,7 @@ import io.flotilla.step.OperationException;
 import io.flotilla.step.OperationName;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
+import io.flotilla.step.Task;
 import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
@@ -177,11 +178,8 @@ public final class ClusterPlanner {
         return Step.parallel(
                 "Remove instances",
                 instances.stream()
-                        .map(instance -> (Step) Step.action(
-                                "%s/remove/%s".formatted(operation, instance.id()),
-                                "remove %s %s".formatted(instance.component(), instance.id()),
-                                instance.host(),
-                                () -> removeInstance(instance)))
+                        .map(instance ->
+                                onInstance(operation + "/remove", "remove", instance, () -> removeInstance(instance)))
                         .toList());
     }
 
@@ -216,11 +214,19 @@ public final class ClusterPlanner {
     }
 
     private Step.Action stopStep(String operation, Instance instance) {
+        return onInstance(operation + "/stop", "stop", instance, () -> stopInstance(operation, instance));
+    }
+
+    /**
+     * An action on one instance, run on its host: {@code <path>/<id>} in the journal and {@code <verb>
+     * <component> <id>} on screen.
+     */
+    static Step.Action onInstance(String path, String verb, Instance instance, Task task) {
         return Step.action(
-                "%s/stop/%s".formatted(operation, instance.id()),
-                "stop %s %s".formatted(instance.component(), instance.id()),
+                path + "/" + instance.id(),
+                "%s %s %s".formatted(verb, instance.component(), instance.id()),
                 instance.host(),
-                () -> stopInstance(operation, instance));
+                task);
     }
 
     /** Checks every host at once, before anything is written, and reports every problem found. */
@@ -338,38 +344,32 @@ public final class ClusterPlanner {
     }
 
     Step.Action deployInstance(Instance instance) {
-        return Step.action(
-                "deploy/instance/" + instance.id(),
-                "deploy %s %s".formatted(instance.component(), instance.id()),
-                instance.host(),
-                () -> {
-                    Executor executor = cluster.executor(instance.host());
-                    ComponentKind kind = cluster.kind(instance);
-                    InstanceContext context = cluster.instanceContext(instance);
-                    Path deploy = Path.of(instance.deployDir());
-                    for (String sub : List.of("conf", "run", "scripts", "tmp")) {
-                        executor.mkdirs(deploy.resolve(sub).toString(), "0755");
-                    }
-                    executor.mkdirs(instance.logDir(), "0755");
-                    cluster.tarball(instance.component())
-                            .ifPresent(tarball -> tarball.install(
-                                    executor, deploy.resolve("bin").toString()));
-                    if (instance.dataDir() != null) {
-                        executor.mkdirs(instance.dataDir(), "0750");
-                    }
-                    for (Map.Entry<String, String> file :
-                            kind.configFiles(context).entrySet()) {
-                        executor.put(
-                                deploy.resolve(file.getKey()).toString(),
-                                file.getValue().getBytes(StandardCharsets.UTF_8),
-                                "0644");
-                    }
-                    Optional<Bootstrap> bootstrap = kind.bootstrap(context, cluster.secrets());
-                    if (bootstrap.isPresent()
-                            && !executor.exists(bootstrap.get().marker())) {
-                        runBootstrap(executor, instance, bootstrap.get());
-                    }
-                });
+        return onInstance("deploy/instance", "deploy", instance, () -> {
+            Executor executor = cluster.executor(instance.host());
+            ComponentKind kind = cluster.kind(instance);
+            InstanceContext context = cluster.instanceContext(instance);
+            Path deploy = Path.of(instance.deployDir());
+            for (String sub : List.of("conf", "run", "scripts", "tmp")) {
+                executor.mkdirs(deploy.resolve(sub).toString(), "0755");
+            }
+            executor.mkdirs(instance.logDir(), "0755");
+            cluster.tarball(instance.component())
+                    .ifPresent(tarball ->
+                            tarball.install(executor, deploy.resolve("bin").toString()));
+            if (instance.dataDir() != null) {
+                executor.mkdirs(instance.dataDir(), "0750");
+            }
+            for (Map.Entry<String, String> file : kind.configFiles(context).entrySet()) {
+                executor.put(
+                        deploy.resolve(file.getKey()).toString(),
+                        file.getValue().getBytes(StandardCharsets.UTF_8),
+                        "0644");
+            }
+            Optional<Bootstrap> bootstrap = kind.bootstrap(context, cluster.secrets());
+            if (bootstrap.isPresent() && !executor.exists(bootstrap.get().marker())) {
+                runBootstrap(executor, instance, bootstrap.get());
+            }
+        });
     }
 
     /** Tells the host's agent about an instance whose files are in place, so that it can start it. */
@@ -441,15 +441,11 @@ public final class ClusterPlanner {
     }
 
     Step.Action launch(Instance instance) {
-        return Step.action(
-                "start/launch/" + instance.id(),
-                "launch %s %s".formatted(instance.component(), instance.id()),
-                instance.host(),
-                () -> {
-                    AgentClient agent = cluster.agent(instance.host());
-                    agent.put(cluster.spec(instance));
-                    agent.start(instance.id());
-                });
+        return onInstance("start/launch", "launch", instance, () -> {
+            AgentClient agent = cluster.agent(instance.host());
+            agent.put(cluster.spec(instance));
+            agent.start(instance.id());
+        });
     }
 
     /** Starting one tier: all its instances launched side by side, then all waited for. */
@@ -461,18 +457,13 @@ public final class ClusterPlanner {
 
     Step.Action awaitReady(Instance instance) {
         ComponentKind kind = cluster.kind(instance);
-        return Step.action(
-                "start/ready/" + instance.id(),
-                "wait for %s %s".formatted(instance.component(), instance.id()),
-                instance.host(),
-                () -> {
-                    AgentClient agent = cluster.agent(instance.host());
-                    InstanceContext context = cluster.instanceContext(instance);
-                    Readiness.await(agent, instance, kind.serving(context), kind.readyTimeout(), "did not serve");
-                    kind.configure(context, agent);
-                    Readiness.await(
-                            agent, instance, kind.readiness(context), kind.readyTimeout(), "did not become ready");
-                });
+        return onInstance("start/ready", "wait for", instance, () -> {
+            AgentClient agent = cluster.agent(instance.host());
+            InstanceContext context = cluster.instanceContext(instance);
+            Readiness.await(agent, instance, kind.serving(context), kind.readyTimeout(), "did not serve");
+            kind.configure(context, agent);
+            Readiness.await(agent, instance, kind.readiness(context), kind.readyTimeout(), "did not become ready");
+        });
     }
 
     private void removeInstance(Instance instance) {

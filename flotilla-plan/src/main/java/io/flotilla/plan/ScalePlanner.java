@@ -169,10 +169,10 @@ public final class ScalePlanner {
         plan.then(Step.parallel(
                 "Stop instances",
                 leaving.stream()
-                        .map(instance -> Step.action(
-                                "scale-in/stop/" + instance.id(),
-                                "stop %s %s".formatted(instance.component(), instance.id()),
-                                instance.host(),
+                        .map(instance -> ClusterPlanner.onInstance(
+                                "scale-in/stop",
+                                "stop",
+                                instance,
                                 () -> beforePlanner.stopInstance("destroy", instance)))
                         .toList()));
         plan.then(beforePlanner.removeInstances("scale-in", leaving));
@@ -263,20 +263,15 @@ public final class ScalePlanner {
 
     /** A cloned replica starts replicating at the backup's GTID position, then is ready like any replica. */
     private Step.Action awaitClone(Instance replica) {
-        return Step.action(
-                "scale-out/ready/" + replica.id(),
-                "wait for %s %s".formatted(replica.component(), replica.id()),
-                replica.host(),
-                () -> {
-                    ComponentKind kind = after.kind(replica);
-                    AgentClient agent = after.agent(replica.host());
-                    InstanceContext context = after.instanceContext(replica);
-                    Readiness.await(agent, replica, kind.serving(context), kind.readyTimeout(), "did not serve");
-                    replication(replica).resumeFromClone(after, replica);
-                    kind.configure(context, agent);
-                    Readiness.await(
-                            agent, replica, kind.readiness(context), kind.readyTimeout(), "did not become ready");
-                });
+        return ClusterPlanner.onInstance("scale-out/ready", "wait for", replica, () -> {
+            ComponentKind kind = after.kind(replica);
+            AgentClient agent = after.agent(replica.host());
+            InstanceContext context = after.instanceContext(replica);
+            Readiness.await(agent, replica, kind.serving(context), kind.readyTimeout(), "did not serve");
+            replication(replica).resumeFromClone(after, replica);
+            kind.configure(context, agent);
+            Readiness.await(agent, replica, kind.readiness(context), kind.readyTimeout(), "did not become ready");
+        });
     }
 
     /**
@@ -312,11 +307,8 @@ public final class ScalePlanner {
                     .filter(marker -> !present.contains(marker))
                     .distinct()
                     .toList();
-            steps.add(Step.action(
-                    "%s/reload/%s".formatted(operation, instance.id()),
-                    "reload %s %s".formatted(instance.component(), instance.id()),
-                    instance.host(),
-                    () -> reload(instance, present, absent)));
+            steps.add(ClusterPlanner.onInstance(
+                    operation + "/reload", "reload", instance, () -> reload(instance, present, absent)));
         }
         return steps;
     }
