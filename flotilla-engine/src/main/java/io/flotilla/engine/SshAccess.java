@@ -2,6 +2,8 @@ package io.flotilla.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.exec.SshOptions;
+
 /**
  * How the control machine reaches a cluster's other hosts over SSH, kept with the cluster so that
  * every later command connects the same way. Paths only: keys and passwords stay in their files.
@@ -15,8 +17,6 @@ public record SshAccess(String user, int port, String identityFile, String known
         requireNonNull(user, "user is null");
         requireNonNull(identityFile, "identityFile is null");
         requireNonNull(knownHosts, "knownHosts is null");
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("ssh port %d is not in 1-65535".formatted(port));
-        }
+        SshOptions.checkPort(port);
     }
 }

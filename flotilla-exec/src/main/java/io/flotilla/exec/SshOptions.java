@@ -48,11 +48,16 @@ public record SshOptions(
         requireNonNull(commandTimeout, "commandTimeout is null");
         requireNonNull(knownHosts, "knownHosts is null");
         requireNonNull(clusterKnownHosts, "clusterKnownHosts is null");
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("ssh port %d is not in 1-65535".formatted(port));
-        }
+        checkPort(port);
         if (identityFiles.isEmpty() && password.isEmpty()) {
             throw new IllegalArgumentException("ssh needs an identity file or a password");
+        }
+    }
+
+    /** Refuses a port no SSH server listens on, for every place that takes an SSH port. */
+    public static void checkPort(int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("ssh port %d is not in 1-65535".formatted(port));
         }
     }
 

@@ -31,9 +31,7 @@ public record SshLogin(
         requireNonNull(passphrase, "passphrase is null");
         requireNonNull(password, "password is null");
         requireNonNull(knownHosts, "knownHosts is null");
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("ssh port %d is not in 1-65535".formatted(port));
-        }
+        SshOptions.checkPort(port);
         if (identityFile.isEmpty() && password.isEmpty()) {
             throw new IllegalArgumentException("an SSH login needs a key or a password");
         }

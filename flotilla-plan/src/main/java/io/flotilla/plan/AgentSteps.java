@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -175,7 +176,7 @@ final class AgentSteps {
      * Where the deploy user's systemd runs (systemd on the host, lingering on for the user), the agent
      * is its user unit ({@link AgentUnit}); elsewhere it is started detached.
      */
-    void startAgent(String host) throws InterruptedException {
+    private void startAgent(String host) throws InterruptedException {
         if (agentAnswers(host).isPresent()) {
             return;
         }
@@ -261,10 +262,22 @@ final class AgentSteps {
                         .toList());
     }
 
+    /** The step that starts the host's agent once it is installed. */
+    Step.Action startStep(String operation, String host) {
+        return Step.action(
+                "%s/start-agent/%s".formatted(operation, host), "start agent on " + host, host, () -> startAgent(host));
+    }
+
+    /** Reaches the agent of every host of the cluster, before an operation. */
     Step ensureAgents(String operation) {
+        return reachAgents(operation, cluster.topology().hosts());
+    }
+
+    /** Reaches the agents of {@code hosts}, starting those that do not answer. */
+    Step reachAgents(String operation, Collection<String> hosts) {
         return Step.parallel(
                 "Reach agents",
-                cluster.topology().hosts().stream()
+                hosts.stream()
                         .map(host -> (Step) Step.action(
                                 "%s/reach-agent/%s".formatted(operation, host), "reach agent on " + host, host, () -> {
                                     if (operation.equals("destroy") && !agentInstalled(host)) {
@@ -272,6 +285,18 @@ final class AgentSteps {
                                     }
                                     startAgent(host);
                                 }))
+                        .toList());
+    }
+
+    Step removeAgents(String operation, Collection<String> hosts) {
+        return Step.parallel(
+                "Remove agents",
+                hosts.stream()
+                        .map(host -> (Step) Step.action(
+                                "%s/remove-agent/%s".formatted(operation, host),
+                                "remove agent on " + host,
+                                host,
+                                () -> removeAgent(host)))
                         .toList());
     }
 
@@ -284,7 +309,7 @@ final class AgentSteps {
      * Shuts the agent down and waits for its process to be gone (killing it after 10 s) before removing its
      * files. An agent that is a systemd user unit is stopped by systemd, and its unit removed.
      */
-    void removeAgent(String host) throws InterruptedException {
+    private void removeAgent(String host) throws InterruptedException {
         Executor executor = cluster.executor(host);
         AgentUnit unit = new AgentUnit(cluster.name());
         if (unit.installed(executor)) {

@@ -13,6 +13,7 @@ import io.flotilla.step.OperationException;
 import io.flotilla.step.OperationName;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
+import io.flotilla.step.Task;
 import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
@@ -72,14 +73,7 @@ public final class ClusterPlanner {
                             .filter(instance -> instance.host().equals(host))
                             .toList();
                     Step agent = Step.serial(
-                            "agent on " + host,
-                            List.of(
-                                    agents.prepareHost(host),
-                                    Step.action(
-                                            "deploy/start-agent/" + host,
-                                            "start agent on " + host,
-                                            host,
-                                            () -> agents.startAgent(host))));
+                            "agent on " + host, List.of(agents.prepareHost(host), agents.startStep("deploy", host)));
                     Step instances = Step.parallel(
                             "instances on " + host,
                             onHost.stream().map(this::deployInstance).toList());
@@ -112,9 +106,7 @@ public final class ClusterPlanner {
     }
 
     public Plan start(Selection selection) {
-        selection.check(cluster.topology());
-        Plan.Builder plan = Plan.builder(OperationName.START, cluster.name());
-        plan.then(agents.ensureAgents("start"));
+        Plan.Builder plan = planFor(OperationName.START, selection);
         for (List<String> layer : cluster.catalog().startLayers(cluster.topology())) {
             List<Step> tiers = new ArrayList<>();
             for (String tier : layer) {
@@ -135,17 +127,13 @@ public final class ClusterPlanner {
     }
 
     public Plan stop(Selection selection) {
-        selection.check(cluster.topology());
-        Plan.Builder plan = Plan.builder(OperationName.STOP, cluster.name());
-        plan.then(agents.ensureAgents("stop"));
-        plan.thenAll(stopSteps("stop", selection));
-        return plan.build();
+        return planFor(OperationName.STOP, selection)
+                .thenAll(stopSteps("stop", selection))
+                .build();
     }
 
     public Plan restart(Selection selection) {
-        selection.check(cluster.topology());
-        Plan.Builder plan = Plan.builder(OperationName.RESTART, cluster.name());
-        plan.then(agents.ensureAgents("restart"));
+        Plan.Builder plan = planFor(OperationName.RESTART, selection);
         plan.thenAll(stopSteps("restart", selection));
         Plan start = start(selection);
         start.steps().stream().skip(1).forEach(plan::then);
@@ -159,9 +147,7 @@ public final class ClusterPlanner {
      * whole cluster down.
      */
     public Plan reload(Selection selection) {
-        selection.check(cluster.topology());
-        Plan.Builder plan = Plan.builder(OperationName.RELOAD, cluster.name());
-        plan.then(agents.ensureAgents("reload"));
+        Plan.Builder plan = planFor(OperationName.RELOAD, selection);
         List<List<String>> layers = new ArrayList<>(cluster.catalog().startLayers(cluster.topology()));
         Collections.reverse(layers);
         for (List<String> layer : layers) {
@@ -169,14 +155,7 @@ public final class ClusterPlanner {
                 for (Instance instance : selected(tier, selection)) {
                     plan.then(Step.serial(
                             "Reload %s %s".formatted(instance.component(), instance.id()),
-                            List.of(
-                                    Step.action(
-                                            "reload/stop/" + instance.id(),
-                                            "stop %s %s".formatted(instance.component(), instance.id()),
-                                            instance.host(),
-                                            () -> stopInstance("reload", instance)),
-                                    launch(instance),
-                                    awaitReady(instance))));
+                            List.of(stopStep("reload", instance), launch(instance), awaitReady(instance))));
                 }
             }
         }
@@ -189,25 +168,25 @@ public final class ClusterPlanner {
         Plan.Builder plan = Plan.builder(OperationName.DESTROY, cluster.name());
         plan.then(agents.ensureAgents("destroy"));
         plan.thenAll(stopSteps("destroy", Selection.ALL));
-        plan.then(Step.parallel(
-                "Remove instances",
-                topology.instances().stream()
-                        .map(instance -> (Step) Step.action(
-                                "destroy/remove/" + instance.id(),
-                                "remove %s %s".formatted(instance.component(), instance.id()),
-                                instance.host(),
-                                () -> removeInstance(instance)))
-                        .toList()));
-        plan.then(Step.parallel(
-                "Remove agents",
-                topology.hosts().stream()
-                        .map(host -> (Step) Step.action(
-                                "destroy/remove-agent/" + host,
-                                "remove agent on " + host,
-                                host,
-                                () -> agents.removeAgent(host)))
-                        .toList()));
+        plan.then(removeInstances("destroy", topology.instances()));
+        plan.then(agents.removeAgents("destroy", topology.hosts()));
         return plan.build();
+    }
+
+    /** Removes the instances' directories, and each from its agent; they were stopped before. */
+    Step removeInstances(String operation, List<Instance> instances) {
+        return Step.parallel(
+                "Remove instances",
+                instances.stream()
+                        .map(instance ->
+                                onInstance(operation + "/remove", "remove", instance, () -> removeInstance(instance)))
+                        .toList());
+    }
+
+    /** The beginning of a plan over the selected instances: the selection checked, then every agent reached. */
+    private Plan.Builder planFor(OperationName operation, Selection selection) {
+        selection.check(cluster.topology());
+        return Plan.builder(operation, cluster.name()).then(agents.ensureAgents(operation.label()));
     }
 
     private List<Instance> selected(String tier, Selection selection) {
@@ -224,11 +203,7 @@ public final class ClusterPlanner {
             List<Step> stops = new ArrayList<>();
             for (String tier : layer.reversed()) {
                 for (Instance instance : selected(tier, selection)) {
-                    stops.add(Step.action(
-                            "%s/stop/%s".formatted(operation, instance.id()),
-                            "stop %s %s".formatted(instance.component(), instance.id()),
-                            instance.host(),
-                            () -> stopInstance(operation, instance)));
+                    stops.add(stopStep(operation, instance));
                 }
             }
             if (!stops.isEmpty()) {
@@ -236,6 +211,22 @@ public final class ClusterPlanner {
             }
         }
         return steps;
+    }
+
+    private Step.Action stopStep(String operation, Instance instance) {
+        return onInstance(operation + "/stop", "stop", instance, () -> stopInstance(operation, instance));
+    }
+
+    /**
+     * An action on one instance, run on its host: {@code <path>/<id>} in the journal and {@code <verb>
+     * <component> <id>} on screen.
+     */
+    static Step.Action onInstance(String path, String verb, Instance instance, Task task) {
+        return Step.action(
+                path + "/" + instance.id(),
+                "%s %s %s".formatted(verb, instance.component(), instance.id()),
+                instance.host(),
+                task);
     }
 
     /** Checks every host at once, before anything is written, and reports every problem found. */
@@ -353,38 +344,32 @@ public final class ClusterPlanner {
     }
 
     Step.Action deployInstance(Instance instance) {
-        return Step.action(
-                "deploy/instance/" + instance.id(),
-                "deploy %s %s".formatted(instance.component(), instance.id()),
-                instance.host(),
-                () -> {
-                    Executor executor = cluster.executor(instance.host());
-                    ComponentKind kind = cluster.kind(instance);
-                    InstanceContext context = cluster.instanceContext(instance);
-                    Path deploy = Path.of(instance.deployDir());
-                    for (String sub : List.of("conf", "run", "scripts", "tmp")) {
-                        executor.mkdirs(deploy.resolve(sub).toString(), "0755");
-                    }
-                    executor.mkdirs(instance.logDir(), "0755");
-                    cluster.tarball(instance.component())
-                            .ifPresent(tarball -> tarball.install(
-                                    executor, deploy.resolve("bin").toString()));
-                    if (instance.dataDir() != null) {
-                        executor.mkdirs(instance.dataDir(), "0750");
-                    }
-                    for (Map.Entry<String, String> file :
-                            kind.configFiles(context).entrySet()) {
-                        executor.put(
-                                deploy.resolve(file.getKey()).toString(),
-                                file.getValue().getBytes(StandardCharsets.UTF_8),
-                                "0644");
-                    }
-                    Optional<Bootstrap> bootstrap = kind.bootstrap(context, cluster.secrets());
-                    if (bootstrap.isPresent()
-                            && !executor.exists(bootstrap.get().marker())) {
-                        runBootstrap(executor, instance, bootstrap.get());
-                    }
-                });
+        return onInstance("deploy/instance", "deploy", instance, () -> {
+            Executor executor = cluster.executor(instance.host());
+            ComponentKind kind = cluster.kind(instance);
+            InstanceContext context = cluster.instanceContext(instance);
+            Path deploy = Path.of(instance.deployDir());
+            for (String sub : List.of("conf", "run", "scripts", "tmp")) {
+                executor.mkdirs(deploy.resolve(sub).toString(), "0755");
+            }
+            executor.mkdirs(instance.logDir(), "0755");
+            cluster.tarball(instance.component())
+                    .ifPresent(tarball ->
+                            tarball.install(executor, deploy.resolve("bin").toString()));
+            if (instance.dataDir() != null) {
+                executor.mkdirs(instance.dataDir(), "0750");
+            }
+            for (Map.Entry<String, String> file : kind.configFiles(context).entrySet()) {
+                executor.put(
+                        deploy.resolve(file.getKey()).toString(),
+                        file.getValue().getBytes(StandardCharsets.UTF_8),
+                        "0644");
+            }
+            Optional<Bootstrap> bootstrap = kind.bootstrap(context, cluster.secrets());
+            if (bootstrap.isPresent() && !executor.exists(bootstrap.get().marker())) {
+                runBootstrap(executor, instance, bootstrap.get());
+            }
+        });
     }
 
     /** Tells the host's agent about an instance whose files are in place, so that it can start it. */
@@ -456,15 +441,11 @@ public final class ClusterPlanner {
     }
 
     Step.Action launch(Instance instance) {
-        return Step.action(
-                "start/launch/" + instance.id(),
-                "launch %s %s".formatted(instance.component(), instance.id()),
-                instance.host(),
-                () -> {
-                    AgentClient agent = cluster.agent(instance.host());
-                    agent.put(cluster.spec(instance));
-                    agent.start(instance.id());
-                });
+        return onInstance("start/launch", "launch", instance, () -> {
+            AgentClient agent = cluster.agent(instance.host());
+            agent.put(cluster.spec(instance));
+            agent.start(instance.id());
+        });
     }
 
     /** Starting one tier: all its instances launched side by side, then all waited for. */
@@ -476,21 +457,16 @@ public final class ClusterPlanner {
 
     Step.Action awaitReady(Instance instance) {
         ComponentKind kind = cluster.kind(instance);
-        return Step.action(
-                "start/ready/" + instance.id(),
-                "wait for %s %s".formatted(instance.component(), instance.id()),
-                instance.host(),
-                () -> {
-                    AgentClient agent = cluster.agent(instance.host());
-                    InstanceContext context = cluster.instanceContext(instance);
-                    Readiness.await(agent, instance, kind.serving(context), kind.readyTimeout(), "did not serve");
-                    kind.configure(context, agent);
-                    Readiness.await(
-                            agent, instance, kind.readiness(context), kind.readyTimeout(), "did not become ready");
-                });
+        return onInstance("start/ready", "wait for", instance, () -> {
+            AgentClient agent = cluster.agent(instance.host());
+            InstanceContext context = cluster.instanceContext(instance);
+            Readiness.await(agent, instance, kind.serving(context), kind.readyTimeout(), "did not serve");
+            kind.configure(context, agent);
+            Readiness.await(agent, instance, kind.readiness(context), kind.readyTimeout(), "did not become ready");
+        });
     }
 
-    void removeInstance(Instance instance) {
+    private void removeInstance(Instance instance) {
         Executor executor = cluster.executor(instance.host());
         try {
             cluster.agent(instance.host()).remove(instance.id());

@@ -108,11 +108,7 @@ public record RuntimeImage(Path tarball, String sha256, List<String> modules) {
                 deleteTree(work);
             }
         } catch (IOException e) {
-            throw new OperationException(
-                    ErrorCode.AGENT_RUNTIME,
-                    "cannot build the agent's Java runtime under %s: %s; check that the folder is writable, or set FLOTILLA_CACHE to one that is"
-                            .formatted(dir, e.getMessage()),
-                    e);
+            throw cacheNotWritable("cannot build the agent's Java runtime under " + dir, e);
         }
     }
 
@@ -135,12 +131,17 @@ public record RuntimeImage(Path tarball, String sha256, List<String> modules) {
             Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return modules;
         } catch (IOException e) {
-            throw new OperationException(
-                    ErrorCode.AGENT_RUNTIME,
-                    "cannot keep the agent's module list in %s: %s; check that the folder is writable, or set FLOTILLA_CACHE to one that is"
-                            .formatted(dir, e.getMessage()),
-                    e);
+            throw cacheNotWritable("cannot keep the agent's module list in " + dir, e);
         }
+    }
+
+    /** What failed in the cache folder, why, and the two ways out. */
+    private static OperationException cacheNotWritable(String failure, IOException e) {
+        return new OperationException(
+                ErrorCode.AGENT_RUNTIME,
+                "%s: %s; check that the folder is writable, or set FLOTILLA_CACHE to one that is"
+                        .formatted(failure, e.getMessage()),
+                e);
     }
 
     /** A hash of every class path entry's bytes (a class directory's files, in order), with the JDK's version. */

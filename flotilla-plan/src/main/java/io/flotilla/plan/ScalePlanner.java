@@ -90,23 +90,12 @@ public final class ScalePlanner {
             plan.then(Step.parallel(
                     "Start agents",
                     newHosts.stream()
-                            .map(host -> (Step) Step.action(
-                                    "scale-out/start-agent/" + host,
-                                    "start agent on " + host,
-                                    host,
-                                    () -> afterPlanner.agents().startAgent(host)))
+                            .map(host -> afterPlanner.agents().startStep("scale-out", host))
                             .toList()));
         }
-        List<Step> reach = oldHosts.stream()
-                .filter(hosts::contains)
-                .map(host -> (Step) Step.action(
-                        "scale-out/reach-agent/" + host,
-                        "reach agent on " + host,
-                        host,
-                        () -> afterPlanner.agents().startAgent(host)))
-                .toList();
+        List<String> reach = oldHosts.stream().filter(hosts::contains).toList();
         if (!reach.isEmpty()) {
-            plan.then(Step.parallel("Reach agents", reach));
+            plan.then(afterPlanner.agents().reachAgents("scale-out", reach));
         }
         List<Instance> replicas =
                 added.stream().filter(after.catalog()::isReplica).toList();
@@ -169,15 +158,7 @@ public final class ScalePlanner {
     public Plan scaleIn(List<Instance> leaving) {
         Plan.Builder plan = Plan.builder(OperationName.SCALE_IN, before.name());
         List<String> hosts = leaving.stream().map(Instance::host).distinct().toList();
-        plan.then(Step.parallel(
-                "Reach agents",
-                hosts.stream()
-                        .map(host -> Step.action(
-                                "scale-in/reach-agent/" + host,
-                                "reach agent on " + host,
-                                host,
-                                () -> beforePlanner.agents().startAgent(host)))
-                        .toList()));
+        plan.then(beforePlanner.agents().reachAgents("scale-in", hosts));
         List<Step> reloads = reloads("scale-in", List.of(), leaving);
         if (!reloads.isEmpty()) {
             plan.then(Step.parallel("Reload gateway and monitoring", reloads));
@@ -188,34 +169,18 @@ public final class ScalePlanner {
         plan.then(Step.parallel(
                 "Stop instances",
                 leaving.stream()
-                        .map(instance -> Step.action(
-                                "scale-in/stop/" + instance.id(),
-                                "stop %s %s".formatted(instance.component(), instance.id()),
-                                instance.host(),
+                        .map(instance -> ClusterPlanner.onInstance(
+                                "scale-in/stop",
+                                "stop",
+                                instance,
                                 () -> beforePlanner.stopInstance("destroy", instance)))
                         .toList()));
-        plan.then(Step.parallel(
-                "Remove instances",
-                leaving.stream()
-                        .map(instance -> Step.action(
-                                "scale-in/remove/" + instance.id(),
-                                "remove %s %s".formatted(instance.component(), instance.id()),
-                                instance.host(),
-                                () -> beforePlanner.removeInstance(instance)))
-                        .toList()));
+        plan.then(beforePlanner.removeInstances("scale-in", leaving));
         Set<String> remaining = after.topology().hosts();
         List<String> emptied =
                 hosts.stream().filter(host -> !remaining.contains(host)).toList();
         if (!emptied.isEmpty()) {
-            plan.then(Step.parallel(
-                    "Remove agents",
-                    emptied.stream()
-                            .map(host -> Step.action(
-                                    "scale-in/remove-agent/" + host,
-                                    "remove agent on " + host,
-                                    host,
-                                    () -> beforePlanner.agents().removeAgent(host)))
-                            .toList()));
+            plan.then(beforePlanner.agents().removeAgents("scale-in", emptied));
         }
         return plan.build();
     }
@@ -298,20 +263,15 @@ public final class ScalePlanner {
 
     /** A cloned replica starts replicating at the backup's GTID position, then is ready like any replica. */
     private Step.Action awaitClone(Instance replica) {
-        return Step.action(
-                "scale-out/ready/" + replica.id(),
-                "wait for %s %s".formatted(replica.component(), replica.id()),
-                replica.host(),
-                () -> {
-                    ComponentKind kind = after.kind(replica);
-                    AgentClient agent = after.agent(replica.host());
-                    InstanceContext context = after.instanceContext(replica);
-                    Readiness.await(agent, replica, kind.serving(context), kind.readyTimeout(), "did not serve");
-                    replication(replica).resumeFromClone(after, replica);
-                    kind.configure(context, agent);
-                    Readiness.await(
-                            agent, replica, kind.readiness(context), kind.readyTimeout(), "did not become ready");
-                });
+        return ClusterPlanner.onInstance("scale-out/ready", "wait for", replica, () -> {
+            ComponentKind kind = after.kind(replica);
+            AgentClient agent = after.agent(replica.host());
+            InstanceContext context = after.instanceContext(replica);
+            Readiness.await(agent, replica, kind.serving(context), kind.readyTimeout(), "did not serve");
+            replication(replica).resumeFromClone(after, replica);
+            kind.configure(context, agent);
+            Readiness.await(agent, replica, kind.readiness(context), kind.readyTimeout(), "did not become ready");
+        });
     }
 
     /**
@@ -347,11 +307,8 @@ public final class ScalePlanner {
                     .filter(marker -> !present.contains(marker))
                     .distinct()
                     .toList();
-            steps.add(Step.action(
-                    "%s/reload/%s".formatted(operation, instance.id()),
-                    "reload %s %s".formatted(instance.component(), instance.id()),
-                    instance.host(),
-                    () -> reload(instance, present, absent)));
+            steps.add(ClusterPlanner.onInstance(
+                    operation + "/reload", "reload", instance, () -> reload(instance, present, absent)));
         }
         return steps;
     }

@@ -1,6 +1,5 @@
 package io.flotilla.testing;
 
-import io.flotilla.wait.Wait;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -61,19 +60,13 @@ final class NamespaceProcesses {
             throw new IllegalArgumentException("refusing to kill the processes of this JVM's own network namespace");
         }
         AtomicReference<List<Long>> alive = new AtomicReference<>();
-        boolean gone;
-        try {
-            // Polled while the kernel tears the killed processes down.
-            gone = Wait.until(KILL_TIMEOUT, KILL_POLL_INTERVAL, () -> {
-                List<Long> pids = pidsIn(namespaces);
-                pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
-                alive.set(pids);
-                return pids.isEmpty();
-            });
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TestHostsException("interrupted while killing processes", e);
-        }
+        // Polled while the kernel tears the killed processes down.
+        boolean gone = Await.until(KILL_TIMEOUT, KILL_POLL_INTERVAL, "killing processes", () -> {
+            List<Long> pids = pidsIn(namespaces);
+            pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            alive.set(pids);
+            return pids.isEmpty();
+        });
         if (!gone) {
             throw new TestHostsException("processes %s of %s are still alive %d s after SIGKILL"
                     .formatted(alive.get(), what, KILL_TIMEOUT.toSeconds()));

@@ -2,7 +2,6 @@ package io.flotilla.testing;
 
 import static io.flotilla.testing.TestHosts.createDirectories;
 
-import io.flotilla.wait.Wait;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,7 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -223,28 +222,18 @@ final class SystemdHost {
         if (Files.exists(kill)) {
             write(kill, "1");
         }
-        AtomicReference<IOException> busy = new AtomicReference<>();
-        boolean removed;
-        try {
-            removed = Wait.until(CGROUP_REMOVE_TIMEOUT, CGROUP_REMOVE_POLL_INTERVAL, () -> {
-                try (Stream<Path> walk = Files.walk(root)) {
-                    for (Path each : walk.filter(Files::isDirectory)
-                            .sorted(Comparator.reverseOrder())
-                            .toList()) {
-                        Files.deleteIfExists(each);
+        // EBUSY while the kernel still tears the killed processes down.
+        Optional<IOException> busy = Await.untilNoIoError(
+                CGROUP_REMOVE_TIMEOUT, CGROUP_REMOVE_POLL_INTERVAL, "removing a test host's cgroup", () -> {
+                    try (Stream<Path> walk = Files.walk(root)) {
+                        for (Path each : walk.filter(Files::isDirectory)
+                                .sorted(Comparator.reverseOrder())
+                                .toList()) {
+                            Files.deleteIfExists(each);
+                        }
                     }
-                    return true;
-                } catch (IOException e) {
-                    // EBUSY while the kernel still tears the killed processes down.
-                    busy.set(e);
-                    return false;
-                }
-            });
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TestHostsException("interrupted while removing a test host's cgroup", e);
-        }
-        if (!removed) {
+                });
+        if (busy.isPresent()) {
             throw new TestHostsException(
                     "cannot remove cgroup %s of test host %s: %s"
                             .formatted(root, name, busy.get().getMessage()),

@@ -2,7 +2,6 @@ package io.flotilla.testing;
 
 import static java.util.Objects.requireNonNull;
 
-import io.flotilla.wait.Wait;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -11,8 +10,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One host of {@link TestHosts}: a network namespace with its own address, a real sshd on port 22
@@ -161,24 +160,14 @@ public final class TestHost {
     }
 
     private void awaitSshd() {
-        AtomicReference<IOException> last = new AtomicReference<>();
-        boolean listening;
-        try {
-            // Polled: sshd gives no other sign that it listens.
-            listening = Wait.until(SSHD_READY_TIMEOUT, SSHD_POLL_INTERVAL, () -> {
-                try (Socket socket = new Socket()) {
-                    socket.connect(new InetSocketAddress(address, SSH_PORT), (int) CONNECT_TIMEOUT.toMillis());
-                    return true;
-                } catch (IOException e) {
-                    last.set(e);
-                    return false;
-                }
-            });
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TestHostsException("interrupted while waiting for sshd of test host " + name, e);
-        }
-        if (!listening) {
+        // Polled: sshd gives no other sign that it listens.
+        Optional<IOException> failure = Await.untilNoIoError(
+                SSHD_READY_TIMEOUT, SSHD_POLL_INTERVAL, "waiting for sshd of test host " + name, () -> {
+                    try (Socket socket = new Socket()) {
+                        socket.connect(new InetSocketAddress(address, SSH_PORT), (int) CONNECT_TIMEOUT.toMillis());
+                    }
+                });
+        if (failure.isPresent()) {
             throw new TestHostsException(
                     "sshd of test host %s did not listen on %s:%d within %d s: %s; its log %s ends with: %s"
                             .formatted(
@@ -186,7 +175,7 @@ public final class TestHost {
                                     address,
                                     SSH_PORT,
                                     SSHD_READY_TIMEOUT.toSeconds(),
-                                    last.get().getMessage(),
+                                    failure.get().getMessage(),
                                     dir.resolve("sshd.log"),
                                     logTail()));
         }

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 
 /**
  * The rules that look across instances: ports, directories, platforms, exporter settings and
@@ -118,14 +119,8 @@ final class TopologyValidator {
 
     /** All instances on one host agree on os and arch: it is one machine. */
     private static void platforms(List<Instance> instances, List<Problem> problems) {
-        Map<String, Instance> firstOnHost = new HashMap<>();
-        for (Instance instance : instances) {
-            if (Claim.isExporter(instance)) {
-                continue;
-            }
-            Instance first = firstOnHost.putIfAbsent(instance.host(), instance);
-            if (first != null
-                    && !(first.os().equals(instance.os()) && first.arch().equals(instance.arch()))) {
+        withFirstOnHost(instances, (first, instance) -> {
+            if (!(first.os().equals(instance.os()) && first.arch().equals(instance.arch()))) {
                 problems.add(problem(
                         first,
                         instance,
@@ -141,18 +136,13 @@ final class TopologyValidator {
                                         instance.arch(),
                                         both(first, instance))));
             }
-        }
+        });
     }
 
     /** All instances on one host agree on ignore_exporter, as TiUP requires: the exporters serve the host. */
     private static void exporterSettings(List<Instance> instances, List<Problem> problems) {
-        Map<String, Instance> firstOnHost = new HashMap<>();
-        for (Instance instance : instances) {
-            if (Claim.isExporter(instance)) {
-                continue;
-            }
-            Instance first = firstOnHost.putIfAbsent(instance.host(), instance);
-            if (first != null && ignoresExporter(first) != ignoresExporter(instance)) {
+        withFirstOnHost(instances, (first, instance) -> {
+            if (ignoresExporter(first) != ignoresExporter(instance)) {
                 problems.add(problem(
                         first,
                         instance,
@@ -165,6 +155,23 @@ final class TopologyValidator {
                                         instance.schema().section(),
                                         ignoresExporter(instance),
                                         both(first, instance))));
+            }
+        });
+    }
+
+    /**
+     * Hands each instance after the first of its host to {@code check}, with that first one: for the
+     * settings every instance of a host agrees on. The exporters take theirs from the host.
+     */
+    private static void withFirstOnHost(List<Instance> instances, BiConsumer<Instance, Instance> check) {
+        Map<String, Instance> firstOnHost = new HashMap<>();
+        for (Instance instance : instances) {
+            if (Claim.isExporter(instance)) {
+                continue;
+            }
+            Instance first = firstOnHost.putIfAbsent(instance.host(), instance);
+            if (first != null) {
+                check.accept(first, instance);
             }
         }
     }

@@ -172,22 +172,12 @@ final class Inspection {
                                 .add(instance);
                     }
                 });
-                if (byValue.size() < 2) {
-                    continue;
-                }
-                String common = byValue.entrySet().stream()
-                        .max(Map.Entry.comparingByValue(java.util.Comparator.comparingInt(List::size)))
-                        .orElseThrow()
-                        .getKey();
-                byValue.forEach((value, holders) -> {
-                    if (!value.equals(common)) {
-                        holders.forEach(instance -> add(
-                                "config",
-                                key,
-                                instance,
-                                value,
-                                common,
-                                "warning",
+                addOutliers(
+                        "config",
+                        key,
+                        "warning",
+                        byValue,
+                        (instance, value, common) ->
                                 "%s is %s on %s and %s on most %s instances; set it the same everywhere with SET CONFIG %s %s = '%s'"
                                         .formatted(
                                                 key,
@@ -197,9 +187,7 @@ final class Inspection {
                                                 type.getKey(),
                                                 type.getKey(),
                                                 key,
-                                                common)));
-                    }
-                });
+                                                common));
             }
         }
     }
@@ -224,28 +212,40 @@ final class Inspection {
                     .computeIfAbsent(answer.getValue().version(), ignored -> new ArrayList<>())
                     .add(answer.getKey());
         }
-        byType.forEach((type, versions) -> {
-            if (versions.size() < 2) {
-                return;
+        byType.forEach((type, versions) -> addOutliers(
+                "version",
+                "version",
+                "critical",
+                versions,
+                (instance, version, common) -> "%s runs %s %s while the other %s instances run %s"
+                        .formatted(instance.id(), type, version, type, common)));
+    }
+
+    /**
+     * Where instances of one type hold different values, a row for each instance that holds another
+     * value than most of them do.
+     */
+    private void addOutliers(
+            String rule, String item, String severity, Map<String, List<Instance>> holders, Outlier details) {
+        if (holders.size() < 2) {
+            return;
+        }
+        String common = holders.entrySet().stream()
+                .max(Map.Entry.comparingByValue(java.util.Comparator.comparingInt(List::size)))
+                .orElseThrow()
+                .getKey();
+        holders.forEach((value, holding) -> {
+            if (!value.equals(common)) {
+                holding.forEach(instance ->
+                        add(rule, item, instance, value, common, severity, details.of(instance, value, common)));
             }
-            String common = versions.entrySet().stream()
-                    .max(Map.Entry.comparingByValue(java.util.Comparator.comparingInt(List::size)))
-                    .orElseThrow()
-                    .getKey();
-            versions.forEach((version, holders) -> {
-                if (!version.equals(common)) {
-                    holders.forEach(instance -> add(
-                            "version",
-                            "version",
-                            instance,
-                            version,
-                            common,
-                            "critical",
-                            "%s runs %s %s while the other %s instances run %s"
-                                    .formatted(instance.id(), type, version, type, common)));
-                }
-            });
         });
+    }
+
+    /** The details of a row for an instance whose value is not the common one. */
+    @FunctionalInterface
+    private interface Outlier {
+        String of(Instance instance, String value, String common);
     }
 
     private void load() {
