@@ -124,6 +124,14 @@ public interface ComponentKind {
         return Optional.empty();
     }
 
+    /**
+     * What {@code SET CONFIG} may change while the component runs; empty leaves the answer to the
+     * instance's agent (a component that does not speak SQL changes nothing while it runs).
+     */
+    default Optional<Settings> settings() {
+        return Optional.empty();
+    }
+
     /** The facet of a component that runs as pods on Kubernetes; a component without it is not rendered. */
     default Optional<KubernetesPods> kubernetes() {
         return Optional.empty();

@@ -271,6 +271,11 @@ public final class MariaDbKind extends PackagedKind {
     }
 
     @Override
+    public Optional<Settings> settings() {
+        return Optional.of(MariaDbSettings.SETTINGS);
+    }
+
+    @Override
     public Optional<Replication> replication() {
         return Optional.of(replication);
     }

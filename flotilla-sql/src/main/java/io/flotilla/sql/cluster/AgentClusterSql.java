@@ -106,6 +106,17 @@ public final class AgentClusterSql implements ClusterSql, AutoCloseable {
         int changed = 0;
         ClusterNodes nodes = nodes(store);
         List<Instance> targets = targets(nodes.topology(), store.name(), target);
+        Optional<String> refusal = refusal(targets, key);
+        if (refusal.isPresent()) {
+            String id = Operation.newId();
+            audit.begin(
+                    id,
+                    store.name(),
+                    "SET CONFIG %s %s = '%s' by %s".formatted(target, key, value, user),
+                    Instant.now().toString());
+            audit.end(id, Instant.now().toString(), false, refusal.get(), null);
+            throw new SqlError(SqlError.ER_SPECIFIC_ACCESS_DENIED_ERROR, "42000", refusal.get());
+        }
         for (Instance instance : targets) {
             String command = "SET CONFIG %s %s = '%s' on %s by %s".formatted(target, key, value, instance.id(), user);
             String id = Operation.newId();
@@ -136,6 +147,17 @@ public final class AgentClusterSql implements ClusterSql, AutoCloseable {
             }
         }
         return changed;
+    }
+
+    /**
+     * Why the catalog says a target's component does not change {@code key} while it runs; the whole
+     * statement is refused then, before any instance changes.
+     */
+    private Optional<String> refusal(List<Instance> targets, String key) {
+        return targets.stream()
+                .flatMap(instance ->
+                        catalog.kind(instance).settings().flatMap(settings -> settings.refusal(key)).stream())
+                .findFirst();
     }
 
     // "agent 127.0.0.1:9760: mariadb ... refused ..." reads better without the agent's address.

@@ -434,6 +434,66 @@ class AgentClusterSqlTest {
     }
 
     @Test
+    @Order(9)
+    void aSettingThatGuardsTheServerIsRefusedAndNothingChanges() throws Exception {
+        Path myCnf = root.resolve("deploy/mariadb-14307/conf/my.cnf");
+        String before = Files.readString(myCnf);
+        int audited = clusters.home().audit().entries().size();
+
+        assertThatThrownBy(() -> sql.setConfig(NAME, "mariadb", "skip_grant_tables", "ON", "tester", new Warnings()))
+                .isInstanceOfSatisfying(
+                        SqlError.class,
+                        error -> assertThat(error.code()).isEqualTo(SqlError.ER_SPECIFIC_ACCESS_DENIED_ERROR))
+                .hasMessage("SET CONFIG does not change skip_grant_tables on mariadb: it turns authentication off for"
+                        + " every client. Nothing was changed");
+        assertThatThrownBy(() -> sql.setConfig(NAME, REPLICA_1, "Init-File", "/tmp/x.sql", "tester", new Warnings()))
+                .hasMessageStartingWith(
+                        "SET CONFIG does not change init_file on mariadb: it makes the server run code");
+        assertThatThrownBy(
+                        () -> sql.setConfig(NAME, "mariadb", "plugin_load_add", "auth_pam", "tester", new Warnings()))
+                .hasMessageStartingWith("SET CONFIG does not change plugin_load_add on mariadb: it makes the server");
+        assertThatThrownBy(() -> sql.setConfig(NAME, "mariadb", "innodb_force_recovery", "6", "tester", new Warnings()))
+                .hasMessageStartingWith(
+                        "SET CONFIG does not change innodb_force_recovery on mariadb: it is not one of the"
+                                + " settings Flotilla changes on a running cluster");
+
+        for (int port : MARIADB_PORTS) {
+            assertThat(variable(port, "skip_grant_tables")).as("port %d", port).isEqualTo("0");
+            assertThat(variable(port, "init_file")).as("port %d", port).isNull();
+        }
+        assertThat(Files.readString(myCnf)).isEqualTo(before);
+        assertThat(clusters.home()
+                        .audit()
+                        .entries()
+                        .subList(audited, clusters.home().audit().entries().size()))
+                .extracting(AuditLog.Entry::command, AuditLog.Entry::result)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple(
+                                "SET CONFIG mariadb skip_grant_tables = 'ON' by tester", "failed"),
+                        org.assertj.core.groups.Tuple.tuple(
+                                "SET CONFIG 127.0.0.1:14307 Init-File = '/tmp/x.sql' by tester", "failed"),
+                        org.assertj.core.groups.Tuple.tuple(
+                                "SET CONFIG mariadb plugin_load_add = 'auth_pam' by tester", "failed"),
+                        org.assertj.core.groups.Tuple.tuple(
+                                "SET CONFIG mariadb innodb_force_recovery = '6' by tester", "failed"));
+
+        Set<String> settable =
+                Catalog.standard().kind("mariadb").settings().orElseThrow().settable();
+        Set<String> known = new java.util.HashSet<>();
+        try (Connection connection = mariadb(14306);
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery(
+                        "SELECT LOWER(VARIABLE_NAME) FROM information_schema.SYSTEM_VARIABLES")) {
+            while (rows.next()) {
+                known.add(rows.getString(1));
+            }
+        }
+        assertThat(settable)
+                .as("every setting the catalog lets change is a variable of this MariaDB")
+                .isSubsetOf(known);
+    }
+
+    @Test
     @Order(10)
     void aStoppedAgentIsAWarningPerInstance() throws Exception {
         try (AgentClient agent = new AgentClient(
