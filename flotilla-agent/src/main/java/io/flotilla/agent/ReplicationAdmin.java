@@ -169,11 +169,7 @@ final class ReplicationAdmin implements AutoCloseable {
      */
     ReplicationState promote(String id) {
         InstanceSpec spec = supervisor.spec(id);
-        if (fences.containsKey(id)) {
-            throw new AgentException(
-                    Code.REFUSED,
-                    "%s %s is fenced by this agent; release it before promoting it".formatted(spec.component(), id));
-        }
+        refuseWhileFenced(spec, "promoting it");
         return withSql(spec, statement -> {
             statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
             ReplicaStatus source = replica(statement);
@@ -219,8 +215,7 @@ final class ReplicationAdmin implements AutoCloseable {
                     && !current.ioRunning().equals("No")
                     && current.sqlRunning().equals("Yes");
             if (!there) {
-                // The password's backslashes are doubled below: the session must read them as escapes.
-                statement.execute("SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+                readBackslashEscapes(statement);
                 statement.execute("STOP SLAVE");
                 statement.execute(("CHANGE MASTER TO MASTER_HOST = '%s', MASTER_PORT = %d, MASTER_USER = '%s',"
                                 + " MASTER_PASSWORD = '%s', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1")
@@ -239,8 +234,7 @@ final class ReplicationAdmin implements AutoCloseable {
         InstanceSpec spec = supervisor.spec(id);
         String password = readPassword(spec, Path.of(user.passwordFile()));
         return withSql(spec, statement -> {
-            // The password's backslashes are doubled below: the session must read them as escapes.
-            statement.execute("SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+            readBackslashEscapes(statement);
             statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
             statement.execute(
                     "CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'".formatted(user.user(), escape(password)));
@@ -257,12 +251,7 @@ final class ReplicationAdmin implements AutoCloseable {
      */
     ReplicationState position(String id, GtidPosition position) {
         InstanceSpec spec = supervisor.spec(id);
-        if (fences.containsKey(id)) {
-            throw new AgentException(
-                    Code.REFUSED,
-                    "%s %s is fenced by this agent; release it before setting its replication position"
-                            .formatted(spec.component(), id));
-        }
+        refuseWhileFenced(spec, "setting its replication position");
         return withSql(spec, statement -> {
             statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
             statement.execute("SET GLOBAL read_only = ON");
@@ -312,6 +301,14 @@ final class ReplicationAdmin implements AutoCloseable {
         expiries.shutdownNow();
         fences.values().forEach(fence -> closeQuietly(fence.session()));
         fences.clear();
+    }
+
+    private void refuseWhileFenced(InstanceSpec spec, String what) {
+        if (fences.containsKey(spec.id())) {
+            throw new AgentException(
+                    Code.REFUSED,
+                    "%s %s is fenced by this agent; release it before %s".formatted(spec.component(), spec.id(), what));
+        }
     }
 
     private ReentrantLock lock(String id) {
@@ -472,7 +469,12 @@ final class ReplicationAdmin implements AutoCloseable {
         }
     }
 
-    /** A string literal's body, read with backslash escapes on. */
+    /** Makes the session read the backslashes {@link #escape} doubles as escapes, whatever the server's sql_mode. */
+    private static void readBackslashEscapes(Statement statement) throws SQLException {
+        statement.execute("SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+    }
+
+    /** A string literal's body, read with backslash escapes on ({@link #readBackslashEscapes}). */
     private static String escape(String value) {
         return value.replace("\\", "\\\\").replace("'", "''");
     }
