@@ -274,10 +274,6 @@ public final class AgentServer implements AutoCloseable {
                                     default -> supervisor.restart(id);
                                 });
                     }
-                    case "ready" -> {
-                        expect(method, path, "GET");
-                        return Reply.ok(ready(id));
-                    }
                     case "config" -> {
                         if (method.equals("POST")) {
                             ConfigItem change = read(exchange, ConfigItem.class, "config change");
@@ -290,17 +286,15 @@ public final class AgentServer implements AutoCloseable {
                         expect(method, path, "GET");
                         return Reply.ok(admin.config(id));
                     }
-                    case "details" -> {
+                    case "ready", "details", "sessions", "replication" -> {
                         expect(method, path, "GET");
-                        return Reply.ok(admin.details(id));
-                    }
-                    case "sessions" -> {
-                        expect(method, path, "GET");
-                        return Reply.ok(admin.sessions(id));
-                    }
-                    case "replication" -> {
-                        expect(method, path, "GET");
-                        return Reply.ok(admin.replication(id));
+                        return Reply.ok(
+                                switch (action) {
+                                    case "ready" -> ready(id);
+                                    case "details" -> admin.details(id);
+                                    case "sessions" -> admin.sessions(id);
+                                    default -> admin.replication(id);
+                                });
                     }
                     case "slow-queries" -> {
                         expect(method, path, "GET");
@@ -393,22 +387,15 @@ public final class AgentServer implements AutoCloseable {
     }
 
     private static long longParameter(HttpExchange exchange, String name, long fallback) {
-        String query = exchange.getRequestURI().getRawQuery();
-        if (query == null) {
+        String value = parameter(exchange, name);
+        if (value == null) {
             return fallback;
         }
-        for (String pair : query.split("&")) {
-            int equals = pair.indexOf('=');
-            if (equals > 0 && pair.substring(0, equals).equals(name)) {
-                try {
-                    return Long.parseLong(pair.substring(equals + 1));
-                } catch (NumberFormatException e) {
-                    throw new AgentException(
-                            Code.BAD_REQUEST, "%s=%s is not a number".formatted(name, pair.substring(equals + 1)));
-                }
-            }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new AgentException(Code.BAD_REQUEST, "%s=%s is not a number".formatted(name, value));
         }
-        return fallback;
     }
 
     private InstanceSpec readSpec(HttpExchange exchange) throws IOException {
@@ -470,27 +457,34 @@ public final class AgentServer implements AutoCloseable {
     }
 
     private static int intParameter(HttpExchange exchange, String name, int fallback, int min, int max) {
+        String value = parameter(exchange, name);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            int parsed = Integer.parseInt(value);
+            if (parsed >= min && parsed <= max) {
+                return parsed;
+            }
+        } catch (NumberFormatException ignored) {
+            // Reported below with the allowed range.
+        }
+        throw new AgentException(Code.BAD_REQUEST, "%s=%s is not a number in %d..%d".formatted(name, value, min, max));
+    }
+
+    /** The raw value of the first {@code name=...} of the query; null when there is none. */
+    private static String parameter(HttpExchange exchange, String name) {
         String query = exchange.getRequestURI().getRawQuery();
         if (query == null) {
-            return fallback;
+            return null;
         }
         for (String pair : query.split("&")) {
             int equals = pair.indexOf('=');
             if (equals > 0 && pair.substring(0, equals).equals(name)) {
-                String value = pair.substring(equals + 1);
-                try {
-                    int parsed = Integer.parseInt(value);
-                    if (parsed >= min && parsed <= max) {
-                        return parsed;
-                    }
-                } catch (NumberFormatException ignored) {
-                    // Reported below with the allowed range.
-                }
-                throw new AgentException(
-                        Code.BAD_REQUEST, "%s=%s is not a number in %d..%d".formatted(name, value, min, max));
+                return pair.substring(equals + 1);
             }
         }
-        return fallback;
+        return null;
     }
 
     private static void expect(String method, String path, String expected) {

@@ -22,6 +22,11 @@ import java.util.concurrent.TimeUnit;
 public final class HostSampler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HostSampler.class.getName());
     private static final long SECTOR_BYTES = 512;
+    /** The names of the rates of a network interface's counters, in the order {@link #counters} reads them. */
+    private static final List<String> NET_RATES = List.of("rx-bytes/s", "rx-packets/s", "tx-bytes/s", "tx-packets/s");
+    /** Likewise for a disk's. */
+    private static final List<String> DISK_RATES =
+            List.of("read-ops/s", "read-bytes/s", "write-ops/s", "write-bytes/s");
 
     private final Path proc;
     private final ScheduledExecutorService loop;
@@ -77,26 +82,8 @@ public final class HostSampler implements AutoCloseable {
                 long busy = current.cpuBusy - before.cpuBusy;
                 long all = current.cpuTotal - before.cpuTotal;
                 items.add(new HostItem("cpu", "cpu", "usage", all <= 0 ? "0.00" : twoDecimals(100.0 * busy / all)));
-                for (Map.Entry<String, long[]> net : current.net.entrySet()) {
-                    long[] old = before.net.get(net.getKey());
-                    if (old != null) {
-                        String[] names = {"rx-bytes/s", "rx-packets/s", "tx-bytes/s", "tx-packets/s"};
-                        for (int i = 0; i < names.length; i++) {
-                            items.add(new HostItem(
-                                    "net", net.getKey(), names[i], rate(net.getValue()[i] - old[i], seconds)));
-                        }
-                    }
-                }
-                for (Map.Entry<String, long[]> disk : current.disks.entrySet()) {
-                    long[] old = before.disks.get(disk.getKey());
-                    if (old != null) {
-                        String[] names = {"read-ops/s", "read-bytes/s", "write-ops/s", "write-bytes/s"};
-                        for (int i = 0; i < names.length; i++) {
-                            items.add(new HostItem(
-                                    "disk", disk.getKey(), names[i], rate(disk.getValue()[i] - old[i], seconds)));
-                        }
-                    }
-                }
+                addRates(items, "net", NET_RATES, current.net, before.net, seconds);
+                addRates(items, "disk", DISK_RATES, current.disks, before.disks, seconds);
             }
             previous = current;
             last = List.copyOf(items);
@@ -155,6 +142,25 @@ public final class HostSampler implements AutoCloseable {
 
     private String read(String file) throws IOException {
         return Files.readString(proc.resolve(file));
+    }
+
+    /** The rate of each counter of each device that both samples have, named by {@code names}. */
+    private static void addRates(
+            List<HostItem> items,
+            String type,
+            List<String> names,
+            Map<String, long[]> now,
+            Map<String, long[]> before,
+            double seconds) {
+        for (Map.Entry<String, long[]> device : now.entrySet()) {
+            long[] old = before.get(device.getKey());
+            if (old != null) {
+                for (int i = 0; i < names.size(); i++) {
+                    items.add(new HostItem(
+                            type, device.getKey(), names.get(i), rate(device.getValue()[i] - old[i], seconds)));
+                }
+            }
+        }
     }
 
     private static String rate(long delta, double seconds) {

@@ -80,7 +80,7 @@ final class ReplicationAdmin implements AutoCloseable {
 
     ReplicationState state(String id) {
         InstanceSpec spec = supervisor.spec(id);
-        return withSql(spec, statement -> state(id, statement));
+        return stateAfter(spec, statement -> {});
     }
 
     /**
@@ -98,10 +98,7 @@ final class ReplicationAdmin implements AutoCloseable {
             if (held != null && isOpen(held)) {
                 held.expiry().cancel(false);
                 fences.put(id, schedule(id, held.session(), held.sessionId(), request.holdSeconds()));
-                return withSql(spec, statement -> {
-                    killClients(statement, id, held.sessionId(), request.keepUser());
-                    return state(id, statement);
-                });
+                return stateAfter(spec, statement -> killClients(statement, id, held.sessionId(), request.keepUser()));
             }
             Connection session = SqlConnections.open(spec, STATEMENT_TIMEOUT);
             try (Statement statement = session.createStatement()) {
@@ -141,11 +138,10 @@ final class ReplicationAdmin implements AutoCloseable {
                 held.expiry().cancel(false);
                 closeQuietly(held.session());
             }
-            return withSql(spec, statement -> {
+            return stateAfter(spec, statement -> {
                 if (writable) {
                     statement.execute("SET GLOBAL read_only = OFF");
                 }
-                return state(id, statement);
             });
         } finally {
             lock.unlock();
@@ -156,10 +152,8 @@ final class ReplicationAdmin implements AutoCloseable {
     ReplicationState endSessions(String id, String keepUser) {
         InstanceSpec spec = supervisor.spec(id);
         Fence held = fences.get(id);
-        return withSql(spec, statement -> {
-            killClients(statement, id, held == null ? -1 : held.sessionId(), keepUser);
-            return state(id, statement);
-        });
+        return stateAfter(
+                spec, statement -> killClients(statement, id, held == null ? -1 : held.sessionId(), keepUser));
     }
 
     /**
@@ -169,12 +163,8 @@ final class ReplicationAdmin implements AutoCloseable {
      */
     ReplicationState promote(String id) {
         InstanceSpec spec = supervisor.spec(id);
-        if (fences.containsKey(id)) {
-            throw new AgentException(
-                    Code.REFUSED,
-                    "%s %s is fenced by this agent; release it before promoting it".formatted(spec.component(), id));
-        }
-        return withSql(spec, statement -> {
+        refuseWhileFenced(spec, "promoting it");
+        return stateAfter(spec, statement -> {
             statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
             ReplicaStatus source = replica(statement);
             if (source != null) {
@@ -196,7 +186,6 @@ final class ReplicationAdmin implements AutoCloseable {
                 statement.execute("RESET SLAVE ALL");
             }
             statement.execute("SET GLOBAL read_only = OFF");
-            return state(id, statement);
         });
     }
 
@@ -210,7 +199,7 @@ final class ReplicationAdmin implements AutoCloseable {
     ReplicationState source(String id, ReplicationSource source) {
         InstanceSpec spec = supervisor.spec(id);
         String password = readPassword(spec, Path.of(source.passwordFile()));
-        return withSql(spec, statement -> {
+        return stateAfter(spec, statement -> {
             ReplicaStatus current = replica(statement);
             boolean there = current != null
                     && current.primaryHost().equals(source.host())
@@ -219,15 +208,13 @@ final class ReplicationAdmin implements AutoCloseable {
                     && !current.ioRunning().equals("No")
                     && current.sqlRunning().equals("Yes");
             if (!there) {
-                // The password's backslashes are doubled below: the session must read them as escapes.
-                statement.execute("SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+                readBackslashEscapes(statement);
                 statement.execute("STOP SLAVE");
                 statement.execute(("CHANGE MASTER TO MASTER_HOST = '%s', MASTER_PORT = %d, MASTER_USER = '%s',"
                                 + " MASTER_PASSWORD = '%s', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1")
                         .formatted(source.host(), source.port(), source.user(), escape(password)));
                 statement.execute("START SLAVE");
             }
-            return state(id, statement);
         });
     }
 
@@ -238,14 +225,12 @@ final class ReplicationAdmin implements AutoCloseable {
     ReplicationState ensureUser(String id, ReplicationUser user) {
         InstanceSpec spec = supervisor.spec(id);
         String password = readPassword(spec, Path.of(user.passwordFile()));
-        return withSql(spec, statement -> {
-            // The password's backslashes are doubled below: the session must read them as escapes.
-            statement.execute("SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+        return stateAfter(spec, statement -> {
+            readBackslashEscapes(statement);
             statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
             statement.execute(
                     "CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'".formatted(user.user(), escape(password)));
             statement.execute("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'@'%%'".formatted(user.user()));
-            return state(id, statement);
         });
     }
 
@@ -257,18 +242,12 @@ final class ReplicationAdmin implements AutoCloseable {
      */
     ReplicationState position(String id, GtidPosition position) {
         InstanceSpec spec = supervisor.spec(id);
-        if (fences.containsKey(id)) {
-            throw new AgentException(
-                    Code.REFUSED,
-                    "%s %s is fenced by this agent; release it before setting its replication position"
-                            .formatted(spec.component(), id));
-        }
-        return withSql(spec, statement -> {
+        refuseWhileFenced(spec, "setting its replication position");
+        return stateAfter(spec, statement -> {
             statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
             statement.execute("SET GLOBAL read_only = ON");
             statement.execute("STOP SLAVE");
             statement.execute("SET GLOBAL gtid_slave_pos = '%s'".formatted(position.gtid()));
-            return state(id, statement);
         });
     }
 
@@ -312,6 +291,14 @@ final class ReplicationAdmin implements AutoCloseable {
         expiries.shutdownNow();
         fences.values().forEach(fence -> closeQuietly(fence.session()));
         fences.clear();
+    }
+
+    private void refuseWhileFenced(InstanceSpec spec, String what) {
+        if (fences.containsKey(spec.id())) {
+            throw new AgentException(
+                    Code.REFUSED,
+                    "%s %s is fenced by this agent; release it before %s".formatted(spec.component(), spec.id(), what));
+        }
     }
 
     private ReentrantLock lock(String id) {
@@ -441,11 +428,13 @@ final class ReplicationAdmin implements AutoCloseable {
         return ProbeRunner.readPassword(file);
     }
 
-    private <T> T withSql(InstanceSpec spec, SqlStep<T> step) {
+    /** Runs {@code change} on a session of the agent's own, then answers the replication state it sees. */
+    private ReplicationState stateAfter(InstanceSpec spec, SqlChange change) {
         try (Connection connection = SqlConnections.open(spec, STATEMENT_TIMEOUT);
                 Statement statement = connection.createStatement()) {
             try (OwnSession ignored = own(spec, statement)) {
-                return step.run(statement);
+                change.run(statement);
+                return state(spec.id(), statement);
             }
         } catch (SQLException e) {
             throw SqlConnections.down(spec, e);
@@ -472,7 +461,12 @@ final class ReplicationAdmin implements AutoCloseable {
         }
     }
 
-    /** A string literal's body, read with backslash escapes on. */
+    /** Makes the session read the backslashes {@link #escape} doubles as escapes, whatever the server's sql_mode. */
+    private static void readBackslashEscapes(Statement statement) throws SQLException {
+        statement.execute("SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+    }
+
+    /** A string literal's body, read with backslash escapes on ({@link #readBackslashEscapes}). */
     private static String escape(String value) {
         return value.replace("\\", "\\\\").replace("'", "''");
     }
@@ -490,7 +484,7 @@ final class ReplicationAdmin implements AutoCloseable {
     }
 
     @FunctionalInterface
-    private interface SqlStep<T> {
-        T run(Statement statement) throws SQLException;
+    private interface SqlChange {
+        void run(Statement statement) throws SQLException;
     }
 }

@@ -133,7 +133,9 @@ class AgentMainTest {
                     5,
                     List.of(),
                     List.of(),
-                    ""));
+                    "",
+                    List.of(),
+                    null));
             long component = client.start("127.0.0.1:7201").pid();
             components.add(component);
 

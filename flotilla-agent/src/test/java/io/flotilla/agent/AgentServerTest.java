@@ -286,7 +286,9 @@ class AgentServerTest {
                     5,
                     List.of(),
                     List.of(),
-                    "");
+                    "",
+                    List.of(),
+                    null);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

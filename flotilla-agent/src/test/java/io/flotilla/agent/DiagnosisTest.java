@@ -127,7 +127,9 @@ class DiagnosisTest {
                 5,
                 List.of(),
                 List.of(),
-                "");
+                "",
+                List.of(),
+                null);
 
         assertThat(Diagnosis.diagnose(spec, running(1)))
                 .containsExactly(
@@ -185,7 +187,9 @@ class DiagnosisTest {
                 5,
                 List.of(),
                 List.of(),
-                "");
+                "",
+                List.of(),
+                null);
 
         assertThat(Diagnosis.report(spec, stopped(), 1))
                 .isEqualTo(new DiagnosisReport(List.of("the instance is stopped"), List.of("failed: port in use")));
@@ -207,7 +211,9 @@ class DiagnosisTest {
                 5,
                 ports,
                 dataDirs,
-                "mariadb-server");
+                "mariadb-server",
+                List.of(),
+                null);
     }
 
     private static InstanceStatus stopped() {

@@ -67,7 +67,9 @@ class HaproxyProbeTest {
                 5,
                 List.of(),
                 List.of(),
-                "haproxy"));
+                "haproxy",
+                List.of(),
+                null));
         probes = new ProbeRunner();
         assertThat(supervisor.start(ID).state()).isEqualTo(State.RUNNING);
     }

@@ -39,7 +39,9 @@ class HealthCheckServerTest {
                     5,
                     List.of(),
                     List.of(),
-                    "");
+                    "",
+                    List.of(),
+                    null);
             supervisor.put(spec);
             assertThat(ask(server, "127.0.0.1:7101")).as("stopped").isEqualTo("down\n");
             assertThat(ask(server, "nobody:1")).as("unknown").isEqualTo("down\n");

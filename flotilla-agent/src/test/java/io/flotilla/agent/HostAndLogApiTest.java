@@ -228,7 +228,9 @@ class HostAndLogApiTest {
                 5,
                 List.of(2379),
                 List.of(),
-                "etcd-server"));
+                "etcd-server",
+                List.of(),
+                null));
 
         assertThat(client.config("127.0.0.1:2379"))
                 .containsExactly(
@@ -300,7 +302,9 @@ class HostAndLogApiTest {
                 5,
                 List.of(),
                 List.of(),
-                "");
+                "",
+                List.of(),
+                null);
     }
 
     /** A /proc/sys value as `cat` shows it (read as a stream: these files report size 0). */

@@ -92,7 +92,9 @@ class SupervisorTest {
                 5,
                 List.of(),
                 List.of(),
-                "");
+                "",
+                List.of(),
+                null);
         supervisor.put(spec);
         long pid = remember(supervisor.start(spec.id())).pid();
 
@@ -313,7 +315,9 @@ class SupervisorTest {
                 5,
                 List.of(),
                 List.of(),
-                "");
+                "",
+                List.of(),
+                null);
     }
 
     private Path logOf(String port) {
@@ -332,7 +336,9 @@ class SupervisorTest {
                 seconds,
                 spec.ports(),
                 spec.dataDirs(),
-                spec.binaryPackage());
+                spec.binaryPackage(),
+                List.of(),
+                null);
     }
 
     private static List<String> arguments(long pid) throws IOException {

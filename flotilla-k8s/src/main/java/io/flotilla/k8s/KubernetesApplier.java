@@ -10,15 +10,18 @@ import static io.flotilla.k8s.ManifestObjects.tiers;
 import static io.flotilla.k8s.ManifestObjects.workloadComponent;
 import static java.util.Objects.requireNonNull;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
@@ -186,27 +189,8 @@ public final class KubernetesApplier {
     public ClusterStatus status(String cluster, String namespace) {
         requireNonNull(cluster, "cluster is null");
         requireNonNull(namespace, "namespace is null");
-        Map<String, String> labels = ownedLabels(cluster);
-        List<HasMetadata> workloads = new ArrayList<>();
-        workloads.addAll(client.apps()
-                .statefulSets()
-                .inNamespace(namespace)
-                .withLabels(labels)
-                .list()
-                .getItems());
-        workloads.addAll(client.apps()
-                .deployments()
-                .inNamespace(namespace)
-                .withLabels(labels)
-                .list()
-                .getItems());
-        workloads.addAll(client.batch()
-                .v1()
-                .jobs()
-                .inNamespace(namespace)
-                .withLabels(labels)
-                .list()
-                .getItems());
+        List<HasMetadata> workloads =
+                owned(cluster, namespace, List.of(StatefulSet.class, Deployment.class, Job.class));
         return new ClusterStatus(
                 cluster,
                 namespace,
@@ -327,56 +311,18 @@ public final class KubernetesApplier {
     public DeleteSummary delete(String cluster, String namespace, boolean deleteVolumes) {
         requireNonNull(cluster, "cluster is null");
         requireNonNull(namespace, "namespace is null");
-        Map<String, String> labels = ownedLabels(cluster);
-        List<HasMetadata> objects = new ArrayList<>();
-        objects.addAll(client.batch()
-                .v1()
-                .jobs()
-                .inNamespace(namespace)
-                .withLabels(labels)
-                .list()
-                .getItems());
-        objects.addAll(client.autoscaling()
-                .v2()
-                .horizontalPodAutoscalers()
-                .inNamespace(namespace)
-                .withLabels(labels)
-                .list()
-                .getItems());
-        objects.addAll(client.apps()
-                .deployments()
-                .inNamespace(namespace)
-                .withLabels(labels)
-                .list()
-                .getItems());
-        objects.addAll(client.apps()
-                .statefulSets()
-                .inNamespace(namespace)
-                .withLabels(labels)
-                .list()
-                .getItems());
-        objects.addAll(client.policy()
-                .v1()
-                .podDisruptionBudget()
-                .inNamespace(namespace)
-                .withLabels(labels)
-                .list()
-                .getItems());
-        objects.addAll(client.services()
-                .inNamespace(namespace)
-                .withLabels(labels)
-                .list()
-                .getItems());
-        objects.addAll(client.configMaps()
-                .inNamespace(namespace)
-                .withLabels(labels)
-                .list()
-                .getItems());
-        objects.addAll(client.secrets()
-                .inNamespace(namespace)
-                .withLabels(labels)
-                .list()
-                .getItems());
+        List<HasMetadata> objects = owned(
+                cluster,
+                namespace,
+                List.of(
+                        Job.class,
+                        HorizontalPodAutoscaler.class,
+                        Deployment.class,
+                        StatefulSet.class,
+                        PodDisruptionBudget.class,
+                        Service.class,
+                        ConfigMap.class,
+                        Secret.class));
         List<String> deleted = new ArrayList<>();
         List<String> kept = new ArrayList<>();
         for (List<HasMetadata> layer :
@@ -479,8 +425,18 @@ public final class KubernetesApplier {
         }
     }
 
-    private static Map<String, String> ownedLabels(String cluster) {
-        return Map.of(INSTANCE_LABEL, cluster, MANAGED_BY_LABEL, "flotilla");
+    /** The objects flotilla made for the cluster in the namespace, of each of {@code kinds}, kind after kind. */
+    private List<HasMetadata> owned(String cluster, String namespace, List<Class<? extends HasMetadata>> kinds) {
+        Map<String, String> labels = Map.of(INSTANCE_LABEL, cluster, MANAGED_BY_LABEL, "flotilla");
+        List<HasMetadata> objects = new ArrayList<>();
+        for (Class<? extends HasMetadata> kind : kinds) {
+            objects.addAll(client.resources(kind)
+                    .inNamespace(namespace)
+                    .withLabels(labels)
+                    .list()
+                    .getItems());
+        }
+        return objects;
     }
 
     private static void refuseIf(Optional<String> refusal) {

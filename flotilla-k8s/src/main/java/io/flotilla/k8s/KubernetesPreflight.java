@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -161,17 +162,13 @@ final class KubernetesPreflight {
         if (named.isEmpty() && !unnamed) {
             return;
         }
-        List<StorageClass> classes;
-        try {
-            classes = client.storage().v1().storageClasses().list().getItems();
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 403) {
-                throw e;
-            }
-            progress.report("storage classes not checked: this account may not list them (%s)"
-                    .formatted(KubernetesApplier.reason(e)));
+        Optional<List<StorageClass>> listed = listIfAllowed(
+                () -> client.storage().v1().storageClasses().list().getItems(),
+                "storage classes not checked: this account may not list them");
+        if (listed.isEmpty()) {
             return;
         }
+        List<StorageClass> classes = listed.get();
         Set<String> existing = classes.stream()
                 .map(storageClass -> storageClass.getMetadata().getName())
                 .collect(Collectors.toCollection(TreeSet::new));
@@ -197,21 +194,15 @@ final class KubernetesPreflight {
 
     /** A pod that asks for more than any schedulable node can give stays Pending for ever. */
     private void checkNodes(List<HasMetadata> objects, List<String> problems) {
-        List<Node> nodes;
-        try {
-            nodes = client.nodes().list().getItems().stream()
-                    .filter(node -> node.getSpec() == null
-                            || !Boolean.TRUE.equals(node.getSpec().getUnschedulable()))
-                    .filter(node -> node.getStatus() != null && node.getStatus().getAllocatable() != null)
-                    .toList();
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 403) {
-                throw e;
-            }
-            progress.report("node sizes not checked: this account may not list nodes (%s)"
-                    .formatted(KubernetesApplier.reason(e)));
-            return;
-        }
+        List<Node> nodes = listIfAllowed(
+                        () -> client.nodes().list().getItems(),
+                        "node sizes not checked: this account may not list nodes")
+                .orElse(List.of())
+                .stream()
+                .filter(node -> node.getSpec() == null
+                        || !Boolean.TRUE.equals(node.getSpec().getUnschedulable()))
+                .filter(node -> node.getStatus() != null && node.getStatus().getAllocatable() != null)
+                .toList();
         if (nodes.isEmpty()) {
             return;
         }
@@ -255,6 +246,22 @@ final class KubernetesPreflight {
                                                 .getAllocatable()
                                                 .get("memory"))))));
             }
+        }
+    }
+
+    /**
+     * What {@code list} lists, or empty when this account may not list it: the check is then not
+     * made, and {@code notChecked} says so with the API server's reason.
+     */
+    private <T> Optional<List<T>> listIfAllowed(Supplier<List<T>> list, String notChecked) {
+        try {
+            return Optional.of(list.get());
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 403) {
+                throw e;
+            }
+            progress.report("%s (%s)".formatted(notChecked, KubernetesApplier.reason(e)));
+            return Optional.empty();
         }
     }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * How a topology becomes manifests: where they go and what the cluster around them offers.
@@ -52,91 +53,77 @@ public record RenderOptions(
     }
 
     public RenderOptions withNamespace(String namespace) {
-        return new RenderOptions(
-                clusterName,
-                namespace,
-                storageClass,
-                imageRegistry,
-                nodePortComponents,
-                existingSecret,
-                storageSizes,
-                clusterDomain);
+        return with(parts -> parts.namespace = namespace);
     }
 
     public RenderOptions withStorageClass(String storageClass) {
-        return new RenderOptions(
-                clusterName,
-                namespace,
-                Optional.of(storageClass),
-                imageRegistry,
-                nodePortComponents,
-                existingSecret,
-                storageSizes,
-                clusterDomain);
+        return with(parts -> parts.storageClass = Optional.of(storageClass));
     }
 
     public RenderOptions withImageRegistry(String imageRegistry) {
-        return new RenderOptions(
-                clusterName,
-                namespace,
-                storageClass,
-                Optional.of(imageRegistry),
-                nodePortComponents,
-                existingSecret,
-                storageSizes,
-                clusterDomain);
+        return with(parts -> parts.imageRegistry = Optional.of(imageRegistry));
     }
 
     public RenderOptions withNodePorts(Set<String> components) {
-        return new RenderOptions(
-                clusterName,
-                namespace,
-                storageClass,
-                imageRegistry,
-                components,
-                existingSecret,
-                storageSizes,
-                clusterDomain);
+        return with(parts -> parts.nodePortComponents = components);
     }
 
     public RenderOptions withExistingSecret(String secret) {
-        return new RenderOptions(
-                clusterName,
-                namespace,
-                storageClass,
-                imageRegistry,
-                nodePortComponents,
-                Optional.of(secret),
-                storageSizes,
-                clusterDomain);
+        return with(parts -> parts.existingSecret = Optional.of(secret));
     }
 
     public RenderOptions withStorageSizes(Map<String, String> sizes) {
-        return new RenderOptions(
-                clusterName,
-                namespace,
-                storageClass,
-                imageRegistry,
-                nodePortComponents,
-                existingSecret,
-                sizes,
-                clusterDomain);
+        return with(parts -> parts.storageSizes = sizes);
     }
 
     public RenderOptions withClusterDomain(String domain) {
-        return new RenderOptions(
-                clusterName,
-                namespace,
-                storageClass,
-                imageRegistry,
-                nodePortComponents,
-                existingSecret,
-                storageSizes,
-                domain);
+        return with(parts -> parts.clusterDomain = domain);
     }
 
     /** The Secret that holds the cluster's passwords, generated or given. */
     public String secretName() {
         return existingSecret.orElse(clusterName + "-root");
+    }
+
+    /** These options with some parts changed: the one place the withers name every component. */
+    private RenderOptions with(Consumer<Parts> change) {
+        Parts parts = new Parts(this);
+        change.accept(parts);
+        return parts.options();
+    }
+
+    /** The components of options being changed; the new options check them as any others. */
+    private static final class Parts {
+        private final String clusterName;
+        private String namespace;
+        private Optional<String> storageClass;
+        private Optional<String> imageRegistry;
+        private Set<String> nodePortComponents;
+        private Optional<String> existingSecret;
+        private Map<String, String> storageSizes;
+        private String clusterDomain;
+
+        private Parts(RenderOptions options) {
+            clusterName = options.clusterName;
+            namespace = options.namespace;
+            storageClass = options.storageClass;
+            imageRegistry = options.imageRegistry;
+            nodePortComponents = options.nodePortComponents;
+            existingSecret = options.existingSecret;
+            storageSizes = options.storageSizes;
+            clusterDomain = options.clusterDomain;
+        }
+
+        private RenderOptions options() {
+            return new RenderOptions(
+                    clusterName,
+                    namespace,
+                    storageClass,
+                    imageRegistry,
+                    nodePortComponents,
+                    existingSecret,
+                    storageSizes,
+                    clusterDomain);
+        }
     }
 }

@@ -108,12 +108,7 @@ public final class AgentClient implements AutoCloseable {
     }
 
     public List<InstanceStatus> instances() {
-        return call(
-                "GET",
-                "v1/instances",
-                null,
-                timeout,
-                json.getTypeFactory().constructCollectionType(List.class, InstanceStatus.class));
+        return call("GET", "v1/instances", null, timeout, listOf(InstanceStatus.class));
     }
 
     /** Stores the spec on the agent, replacing an earlier one; a running instance keeps running. */
@@ -128,25 +123,19 @@ public final class AgentClient implements AutoCloseable {
     }
 
     public InstanceStatus start(String id) {
-        return call("POST", instancePath(id) + "/start", new byte[0], timeout, type(InstanceStatus.class));
+        return lifecycle(id, "start", timeout);
     }
 
     public InstanceStatus stop(String id) {
-        return call(
-                "POST",
-                instancePath(id) + "/stop",
-                new byte[0],
-                timeout.plus(STOP_ALLOWANCE),
-                type(InstanceStatus.class));
+        return lifecycle(id, "stop", timeout.plus(STOP_ALLOWANCE));
     }
 
     public InstanceStatus restart(String id) {
-        return call(
-                "POST",
-                instancePath(id) + "/restart",
-                new byte[0],
-                timeout.plus(STOP_ALLOWANCE),
-                type(InstanceStatus.class));
+        return lifecycle(id, "restart", timeout.plus(STOP_ALLOWANCE));
+    }
+
+    private InstanceStatus lifecycle(String id, String action, Duration requestTimeout) {
+        return call("POST", instancePath(id) + "/" + action, new byte[0], requestTimeout, type(InstanceStatus.class));
     }
 
     public InstanceStatus status(String id) {

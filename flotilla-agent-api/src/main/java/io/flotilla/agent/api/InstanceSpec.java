@@ -58,35 +58,6 @@ public record InstanceSpec(
         }
     }
 
-    /** A spec without log files besides {@code logFile} and without SQL access. */
-    public InstanceSpec(
-            String id,
-            String component,
-            List<String> command,
-            Map<String, String> environment,
-            String workDir,
-            String logFile,
-            Probe probe,
-            int stopTimeoutSeconds,
-            List<Integer> ports,
-            List<String> dataDirs,
-            String binaryPackage) {
-        this(
-                id,
-                component,
-                command,
-                environment,
-                workDir,
-                logFile,
-                probe,
-                stopTimeoutSeconds,
-                ports,
-                dataDirs,
-                binaryPackage,
-                List.of(),
-                null);
-    }
-
     /** Every log of the instance, its output first. */
     public List<String> allLogFiles() {
         List<String> all = new ArrayList<>();

@@ -21,7 +21,9 @@ class AgentValueTypesTest {
                         30,
                         List.of(3306),
                         List.of("/data/mariadb-3306"),
-                        "mariadb-server"))
+                        "mariadb-server",
+                        List.of(),
+                        null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("instance 10.0.0.1:3306 has an empty command");
     }
