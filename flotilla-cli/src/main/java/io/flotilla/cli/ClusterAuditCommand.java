@@ -9,20 +9,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "audit",
         mixinStandardHelpOptions = true,
         description = "List every operation run from this machine, or show one with its steps.")
-final class ClusterAuditCommand implements Callable<Integer> {
-    @ParentCommand
-    private ClusterCommand parent;
-
+final class ClusterAuditCommand extends OutputCommand {
     @Parameters(arity = "0..1", paramLabel = "ID", description = "An operation id from the list.")
     private String id;
 
@@ -30,8 +25,7 @@ final class ClusterAuditCommand implements Callable<Integer> {
     private FormatOption format;
 
     @Override
-    public Integer call() throws Exception {
-        Output output = parent.output();
+    int run(Output output) throws Exception {
         AuditLog audit = Services.clusters(output).home().audit();
         List<AuditLog.Entry> entries = audit.entries();
         if (id == null) {

@@ -12,14 +12,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "check",
@@ -43,10 +41,7 @@ import picocli.CommandLine.ParentCommand;
             "kernel's default back unless its command line has transparent_hugepage=never).",
             "It says what it changed, and leaves swap, packages and processes alone."
         })
-final class ClusterCheckCommand implements Callable<Integer> {
-    @ParentCommand
-    private ClusterCommand parent;
-
+final class ClusterCheckCommand extends OutputCommand {
     @Parameters(paramLabel = "FILE|NAME", description = "A topology file, or the name of a deployed cluster.")
     private String subject;
 
@@ -70,8 +65,7 @@ final class ClusterCheckCommand implements Callable<Integer> {
     private SshLoginOptions sshLogin;
 
     @Override
-    public Integer call() throws Exception {
-        Output output = parent.output();
+    int run(Output output) throws Exception {
         var checks = new ClusterCheck(FlotillaHome.fromEnvironment(), Catalog.standard());
         Predicate<String> selected = only.isEmpty() ? check -> true : Set.copyOf(only)::contains;
         ClusterCheck.Progress progress = new ClusterCheck.Progress() {

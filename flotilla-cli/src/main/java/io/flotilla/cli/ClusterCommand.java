@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "cluster",
@@ -39,13 +38,6 @@ import picocli.CommandLine.ParentCommand;
             ClusterAuditCommand.class
         })
 final class ClusterCommand {
-    @ParentCommand
-    private FlotillaCommand parent;
-
-    Output output() {
-        return parent.output();
-    }
-
     static String instanceTable(Topology topology) {
         return instanceTable(topology.instances());
     }

@@ -4,21 +4,16 @@ import io.flotilla.exec.CommandResult;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "exec",
         mixinStandardHelpOptions = true,
         description = "Run a shell command on every host of the cluster (or the --host ones) side by side.")
-final class ClusterExecCommand implements Callable<Integer> {
-    @ParentCommand
-    private ClusterCommand parent;
-
+final class ClusterExecCommand extends OutputCommand {
     @Parameters(paramLabel = "NAME", description = "The cluster's name.")
     private String name;
 
@@ -35,8 +30,7 @@ final class ClusterExecCommand implements Callable<Integer> {
     private FormatOption format;
 
     @Override
-    public Integer call() {
-        Output output = parent.output();
+    int run(Output output) {
         Map<String, CommandResult> results = Services.clusters(output)
                 .exec(name, command, Set.copyOf(hosts), java.time.Duration.ofSeconds(timeoutSeconds));
         if (format.json()) {

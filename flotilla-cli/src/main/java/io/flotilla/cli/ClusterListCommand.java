@@ -5,22 +5,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.ParentCommand;
 
 @Command(name = "list", mixinStandardHelpOptions = true, description = "List the clusters managed from this machine.")
-final class ClusterListCommand implements Callable<Integer> {
-    @ParentCommand
-    private ClusterCommand parent;
-
+final class ClusterListCommand extends OutputCommand {
     @Mixin
     private FormatOption format;
 
     @Override
-    public Integer call() {
-        Output output = parent.output();
+    int run(Output output) {
         List<ClusterStore> stores = Services.clusters(output).list();
         List<Map<String, Object>> clusters = new ArrayList<>();
         for (ClusterStore store : stores) {

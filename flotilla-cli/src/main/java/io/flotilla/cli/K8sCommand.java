@@ -21,13 +21,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "k8s",
@@ -41,13 +39,6 @@ import picocli.CommandLine.ParentCommand;
             K8sCommand.Delete.class
         })
 final class K8sCommand {
-    @ParentCommand
-    private FlotillaCommand parent;
-
-    Output output() {
-        return parent.output();
-    }
-
     /** The topology file and the options that turn it into manifests, shared by render, apply and scale. */
     static final class RenderArguments {
         @Parameters(
@@ -188,16 +179,12 @@ final class K8sCommand {
     }
 
     /** render, apply and scale: they work on the manifests of a topology file, and stop when the file is missing. */
-    abstract static class FromTopology implements Callable<Integer> {
-        @ParentCommand
-        private K8sCommand parent;
-
+    abstract static class FromTopology extends OutputCommand {
         @Mixin
         RenderArguments render;
 
         @Override
-        public Integer call() throws Exception {
-            Output output = parent.output();
+        final int run(Output output) throws Exception {
             Manifests manifests;
             try {
                 manifests = render.render();
@@ -297,10 +284,7 @@ final class K8sCommand {
             mixinStandardHelpOptions = true,
             description = "Show a cluster's StatefulSets, Deployments and Jobs in start order, with ready counts and"
                     + " pods.")
-    static final class Status implements Callable<Integer> {
-        @ParentCommand
-        private K8sCommand parent;
-
+    static final class Status extends OutputCommand {
         @Mixin
         private Deployed cluster;
 
@@ -311,8 +295,7 @@ final class K8sCommand {
         private FormatOption format;
 
         @Override
-        public Integer call() throws Exception {
-            Output output = parent.output();
+        int run(Output output) throws Exception {
             ClusterStatus status;
             try (KubernetesClient client = connection.connect()) {
                 status = new KubernetesApplier(client, Duration.ZERO, Duration.ZERO, line -> {})
@@ -400,10 +383,7 @@ final class K8sCommand {
                 "Its volume claims and the Secret with the passwords their data was created with are kept unless"
                         + " --delete-volumes."
             })
-    static final class Delete implements Callable<Integer> {
-        @ParentCommand
-        private K8sCommand parent;
-
+    static final class Delete extends OutputCommand {
         @Mixin
         private Deployed cluster;
 
@@ -417,8 +397,7 @@ final class K8sCommand {
         private Connection connection;
 
         @Override
-        public Integer call() throws Exception {
-            Output output = parent.output();
+        int run(Output output) throws Exception {
             if (!yes) {
                 output.err()
                         .printf(

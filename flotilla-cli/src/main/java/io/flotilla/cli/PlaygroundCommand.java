@@ -24,12 +24,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "playground",
@@ -42,12 +40,9 @@ import picocli.CommandLine.ParentCommand;
             "Its files live under $FLOTILLA_HOME (default ~/.flotilla). Stays in the foreground until Ctrl-C, which",
             "stops it; run it again to start it again. `flotilla cluster destroy playground --yes` removes it."
         })
-final class PlaygroundCommand implements Callable<Integer> {
+final class PlaygroundCommand extends OutputCommand {
     static final String NAME = "playground";
     private static final List<Integer> AUTOMATIC_OFFSETS = List.of(0, 10000, 20000, 30000, 40000);
-
-    @ParentCommand
-    private FlotillaCommand parent;
 
     @Option(names = "--replicas", defaultValue = "2", description = "MariaDB replicas (default: ${DEFAULT-VALUE}).")
     private int replicas;
@@ -65,8 +60,7 @@ final class PlaygroundCommand implements Callable<Integer> {
     private FormatOption format;
 
     @Override
-    public Integer call() throws Exception {
-        Output output = parent.output();
+    int run(Output output) throws Exception {
         if (replicas < 0 || replicas > 20) {
             throw new OperationException(ErrorCode.BAD_OPTION, "--replicas must be between 0 and 20, got " + replicas);
         }

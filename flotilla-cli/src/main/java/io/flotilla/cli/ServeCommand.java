@@ -17,10 +17,8 @@ import io.flotilla.step.OperationException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "serve",
@@ -38,11 +36,8 @@ import picocli.CommandLine.ParentCommand;
             "sslMode=trust, or sslMode=verify-ca with serverSslCert=cert.pem. Stays in",
             "the foreground until Ctrl-C."
         })
-final class ServeCommand implements Callable<Integer> {
+final class ServeCommand extends OutputCommand {
     static final int DEFAULT_PORT = 4406;
-
-    @ParentCommand
-    private FlotillaCommand parent;
 
     @Option(
             names = "--listen",
@@ -54,13 +49,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--cluster", paramLabel = "NAME", description = "Serve this cluster only.")
     private String cluster;
 
-    Output output() {
-        return parent.output();
-    }
-
     @Override
-    public Integer call() throws Exception {
-        Output output = parent.output();
+    int run(Output output) throws Exception {
         InetSocketAddress address = parseListen(listen);
         ClusterManager clusters = Services.clusters(output);
         ClusterSql sql = new AgentClusterSql(clusters, SqlCommand.NODE_TIMEOUT);
@@ -160,16 +150,12 @@ final class ServeCommand implements Callable<Integer> {
             mixinStandardHelpOptions = true,
             description =
                     "Print the password of `flotilla serve` (without --cluster) for root, or with --read-only for flotilla_ro.")
-    static final class Password implements Callable<Integer> {
-        @ParentCommand
-        private ServeCommand parent;
-
+    static final class Password extends OutputCommand {
         @Option(names = "--read-only", description = "The password of the read-only user flotilla_ro.")
         private boolean readOnly;
 
         @Override
-        public Integer call() {
-            Output output = parent.output();
+        int run(Output output) {
             PasswordFile passwords = homePasswords(Services.clusters(output));
             output.out().println(passwords.password(readOnly ? Account.READ_ONLY : Account.ROOT));
             return 0;

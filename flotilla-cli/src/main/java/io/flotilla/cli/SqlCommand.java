@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import org.jline.reader.EndOfFileException;
 import org.jline.reader.LineReader;
 import org.jline.reader.LineReaderBuilder;
@@ -27,7 +26,6 @@ import org.jline.terminal.TerminalBuilder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "sql",
@@ -39,12 +37,9 @@ import picocli.CommandLine.ParentCommand;
             "1 at the first error); without it, an interactive shell with history. For",
             "MySQL clients and drivers, see `flotilla serve`."
         })
-final class SqlCommand implements Callable<Integer> {
+final class SqlCommand extends OutputCommand {
     /** How long one agent may take before its instances become a warning. */
     static final Duration NODE_TIMEOUT = Duration.ofSeconds(5);
-
-    @ParentCommand
-    private FlotillaCommand parent;
 
     @Parameters(paramLabel = "NAME", description = "The cluster (the SQL database).")
     private String name;
@@ -62,8 +57,7 @@ final class SqlCommand implements Callable<Integer> {
     private Format format;
 
     @Override
-    public Integer call() throws Exception {
-        Output output = parent.output();
+    int run(Output output) throws Exception {
         ClusterManager clusters = Services.clusters(output);
         ClusterSql sql = new AgentClusterSql(clusters, NODE_TIMEOUT);
         if (!sql.databases().contains(name)) {

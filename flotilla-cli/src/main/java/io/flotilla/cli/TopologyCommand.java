@@ -12,11 +12,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 @Command(
         name = "topology",
@@ -24,9 +22,6 @@ import picocli.CommandLine.ParentCommand;
         description = "Work with topology files.",
         subcommands = TopologyCommand.Validate.class)
 final class TopologyCommand {
-    @ParentCommand
-    private FlotillaCommand parent;
-
     @Command(
             name = "validate",
             mixinStandardHelpOptions = true,
@@ -34,10 +29,7 @@ final class TopologyCommand {
                 "Check a topology file and report every problem at once, each as FILE:LINE:COL: message.",
                 "Exits 0 when the file is valid, 1 otherwise."
             })
-    static final class Validate implements Callable<Integer> {
-        @ParentCommand
-        private TopologyCommand parent;
-
+    static final class Validate extends OutputCommand {
         @Parameters(paramLabel = "FILE", description = "The topology file (TiUP's format plus Flotilla's sections).")
         private Path file;
 
@@ -45,8 +37,7 @@ final class TopologyCommand {
         private FormatOption format;
 
         @Override
-        public Integer call() throws Exception {
-            Output output = parent.parent.output();
+        int run(Output output) throws Exception {
             List<Problem> problems = new ArrayList<>();
             Topology topology = null;
             try {
