@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
 import picocli.CommandLine.Option;
@@ -25,6 +24,8 @@ import picocli.CommandLine.Option;
  * never from the command line or the environment.
  */
 final class SshLoginOptions {
+    private static final Set<PosixFilePermission> GROUP_OR_OTHERS = PosixFilePermissions.fromString("---rwxrwx");
+
     @Option(
             names = "--user",
             paramLabel = "USER",
@@ -194,15 +195,7 @@ final class SshLoginOptions {
                     ErrorCode.BAD_OPTION, "%s file %s does not exist or is not a file".formatted(secret, absolute));
         }
         Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(absolute);
-        Set<PosixFilePermission> others = EnumSet.of(
-                PosixFilePermission.GROUP_READ,
-                PosixFilePermission.GROUP_WRITE,
-                PosixFilePermission.GROUP_EXECUTE,
-                PosixFilePermission.OTHERS_READ,
-                PosixFilePermission.OTHERS_WRITE,
-                PosixFilePermission.OTHERS_EXECUTE);
-        others.retainAll(permissions);
-        if (!others.isEmpty()) {
+        if (permissions.stream().anyMatch(GROUP_OR_OTHERS::contains)) {
             throw new OperationException(
                     ErrorCode.BAD_OPTION,
                     "%1$s file %2$s has mode %3$s: others than its owner may read or change it; run `chmod 600 %2$s` (and change the %1$s if others could read it)"
