@@ -20,6 +20,19 @@ public final class HaproxyKind extends PackagedKind {
     static final String REPLICA_BACKEND = "mariadb_replicas";
     private static final KubernetesPods PODS = new HaproxyPods();
 
+    /**
+     * The {@code defaults} section of every haproxy.cfg the catalog writes, on hosts and on
+     * Kubernetes; it ends inside the {@code default-server} line, so that a config can add to it.
+     */
+    static final String DEFAULTS = """
+            defaults
+                mode tcp
+                timeout connect 5s
+                timeout client 1h
+                timeout server 1h
+                timeout check 2s
+                default-server inter 1s fall 2 rise 1""";
+
     public HaproxyKind() {
         super(Schemas.HAPROXY, "/usr/sbin/haproxy", "haproxy", Duration.ofSeconds(20));
     }
@@ -57,13 +70,7 @@ public final class HaproxyKind extends PackagedKind {
                     stats socket %s mode 600 level admin
                     stats timeout 10s
 
-                defaults
-                    mode tcp
-                    timeout connect 5s
-                    timeout client 1h
-                    timeout server 1h
-                    timeout check 2s
-                    default-server inter 1s fall 2 rise 1
+                %s
 
                 frontend mysql_read_write
                     bind %s
@@ -82,6 +89,7 @@ public final class HaproxyKind extends PackagedKind {
 
                 """.formatted(
                         adminSocket(context),
+                        DEFAULTS,
                         context.listen("port"),
                         PRIMARY_BACKEND,
                         context.listen("read_port"),

@@ -63,13 +63,7 @@ final class HaproxyPods implements KubernetesPods {
                     parse-resolv-conf
                     hold valid 10s
 
-                defaults
-                    mode tcp
-                    timeout connect 5s
-                    timeout client 1h
-                    timeout server 1h
-                    timeout check 2s
-                    default-server inter 1s fall 2 rise 1 resolvers kubernetes init-addr none
+                %s resolvers kubernetes init-addr none
 
                 frontend mysql_read_write
                     bind :%d
@@ -86,7 +80,8 @@ final class HaproxyPods implements KubernetesPods {
                     http-request use-service prometheus-exporter if { path /metrics }
                     http-request return status 404 content-type text/plain string "metrics are at /metrics\\n" unless { path /metrics }
 
-                """.formatted(tier.port("port"), tier.port("read_port"), tier.port("stats_port")));
+                """.formatted(
+                        HaproxyKind.DEFAULTS, tier.port("port"), tier.port("read_port"), tier.port("stats_port")));
         String primaryHost = "%s.%s.svc.%s:%d"
                 .formatted(addresses.workload(MariaDbKind.PRIMARY_TIER), namespace, domain, primary.mainPort());
         cfg.append("backend mariadb_primary\n");
