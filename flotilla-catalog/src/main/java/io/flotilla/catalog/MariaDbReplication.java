@@ -135,17 +135,9 @@ record MariaDbReplication(MariaDbKind kind) implements Replication {
             Executor executor, Instance instance, List<String> command, Duration timeout, String what) {
         CommandResult result = executor.run(command, timeout);
         if (!result.succeeded()) {
-            String output = (result.stdout() + "\n" + result.stderr()).strip();
             throw new OperationException(
                     ErrorCode.CLONE,
-                    "%s %s: %s failed (%s exited with %d):\n    %s"
-                            .formatted(
-                                    instance.component(),
-                                    instance.id(),
-                                    what,
-                                    command.getFirst(),
-                                    result.exitCode(),
-                                    Executor.lastLines(output, 20).replace("\n", "\n    ")));
+                    result.failure("%s %s: %s failed".formatted(instance.component(), instance.id(), what), command));
         }
     }
 

@@ -423,16 +423,11 @@ public final class ClusterPlanner {
         try {
             var result = executor.run(bootstrap.command(), BOOTSTRAP_TIMEOUT);
             if (!result.succeeded()) {
-                String output = (result.stdout() + "\n" + result.stderr()).strip();
                 throw new OperationException(
                         ErrorCode.BOOTSTRAP,
-                        "%s %s: initialising its data failed (%s exited with %d):\n    %s"
-                                .formatted(
-                                        instance.component(),
-                                        instance.id(),
-                                        bootstrap.command().getFirst(),
-                                        result.exitCode(),
-                                        Executor.lastLines(output, 20).replace("\n", "\n    ")));
+                        result.failure(
+                                "%s %s: initialising its data failed".formatted(instance.component(), instance.id()),
+                                bootstrap.command()));
             }
             executor.put(bootstrap.marker(), new byte[0], "0644");
         } finally {
