@@ -1,6 +1,7 @@
 package io.flotilla.topology;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -166,9 +167,9 @@ final class TopologyReader {
                 user,
                 group,
                 sshPort,
-                global.string("deploy_dir").orElse("deploy"),
-                global.string("data_dir").orElse("data"),
-                global.string("log_dir").orElse("log"),
+                dir(global, "deploy_dir").orElse("deploy"),
+                dir(global, "data_dir").orElse("data"),
+                dir(global, "log_dir").orElse("log"),
                 globalListenHost.orElse("0.0.0.0"),
                 global.bool("enable_tls").orElse(false),
                 global.string("arch").map(TopologyReader::arch).orElse("amd64"),
@@ -205,9 +206,9 @@ final class TopologyReader {
                         "blackbox_exporter_port",
                         Schemas.BLACKBOX_EXPORTER.mainPort().defaultPort(),
                         "monitored"),
-                monitored.string("deploy_dir"),
-                monitored.string("data_dir"),
-                monitored.string("log_dir"));
+                dir(monitored, "deploy_dir"),
+                dir(monitored, "data_dir"),
+                dir(monitored, "log_dir"));
     }
 
     /** A port of {@code global} or {@code monitored}; one out of range is reported and replaced by the default. */
@@ -273,6 +274,37 @@ final class TopologyReader {
     }
 
     /** One list item; empty when it is too broken to take part in the checks across instances. */
+    /**
+     * A directory as the topology gives it, refused (with the problem at its value) when it holds a
+     * control character or, relative, climbs out of its folder with {@code ..}. Where an absolute one
+     * leads is checked once it is resolved (see {@link SystemFolders}).
+     */
+    private Optional<String> dir(YamlMapping mapping, String field) {
+        Optional<String> dir = mapping.string(field);
+        if (dir.isEmpty()) {
+            return dir;
+        }
+        String value = dir.get();
+        if (value.chars().anyMatch(Character::isISOControl)) {
+            problems.add(
+                    mapping.valuePosition(field),
+                    "%s.%s holds a control character; write the folder's name without it"
+                            .formatted(mapping.path(), field));
+        } else if (Arrays.stream(value.split(",")).map(String::strip).anyMatch(TopologyReader::climbsOut)) {
+            problems.add(
+                    mapping.valuePosition(field),
+                    "%s.%s '%s' climbs out of the folder it is relative to with '..'; write the folder it means"
+                            .formatted(mapping.path(), field, value));
+        }
+        return dir;
+    }
+
+    /** A relative path whose {@code ..} lead above the folder it is placed in; an absolute one cannot. */
+    private static boolean climbsOut(String path) {
+        String clean = DirectoryLayout.clean(path);
+        return !DirectoryLayout.isAbsolute(path) && (clean.equals("..") || clean.startsWith("../"));
+    }
+
     private Optional<Instance> instance(
             ComponentSchema schema,
             YamlMapping item,
@@ -303,9 +335,9 @@ final class TopologyReader {
         if (sshPort < 1 || sshPort > 65535) {
             problems.add(item.valuePosition("ssh_port"), outOfRange("ssh_port", sshPort, where), ids);
         }
-        Optional<String> ownDeployDir = item.string("deploy_dir");
-        Optional<String> ownDataDir = schema.stateful() ? item.string("data_dir") : Optional.empty();
-        Optional<String> ownLogDir = item.string("log_dir");
+        Optional<String> ownDeployDir = dir(item, "deploy_dir");
+        Optional<String> ownDataDir = schema.stateful() ? dir(item, "data_dir") : Optional.empty();
+        Optional<String> ownLogDir = dir(item, "log_dir");
         Map<String, Object> ownConfig = item.mapping("config")
                 .map(config -> FlatConfig.of(config.plain()))
                 .orElse(Map.of());

@@ -2,10 +2,12 @@ package io.flotilla.topology;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.BiConsumer;
 
 /**
@@ -21,6 +23,7 @@ final class TopologyValidator {
         ports(instances, problems);
         directories(instances, problems);
         nestedDirectories(instances, problems);
+        systemFolders(instances, problems);
         platforms(instances, problems);
         exporterSettings(instances, problems);
         names(instances, problems);
@@ -105,6 +108,27 @@ final class TopologyValidator {
                                             ownerAndLine(outer.instance()))));
                     break;
                 }
+            }
+        }
+    }
+
+    /** No directory of an instance is a system folder, or the data of the system's own packages. */
+    private static void systemFolders(List<Instance> instances, List<Problem> problems) {
+        Set<String> reported = new HashSet<>();
+        for (Instance instance : instances) {
+            for (DirClaim claim : DirClaim.of(instance)) {
+                SystemFolders.why(claim.dir())
+                        .filter(why -> reported.add(claim.key() + " " + claim.kind()))
+                        .ifPresent(why -> problems.add(new Problem(
+                                instance.position(),
+                                "%s of %s: %s; give the instance a folder of its own, such as /srv/%s-%d"
+                                        .formatted(
+                                                claim.label(),
+                                                claim.owner(),
+                                                why,
+                                                instance.schema().dirRole(),
+                                                instance.mainPort()),
+                                List.of(instance.id()))));
             }
         }
     }

@@ -1,0 +1,82 @@
+package io.flotilla.topology;
+
+import static io.flotilla.topology.TopologyValidationTest.messages;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** An instance's directories are folders of its own: never a system folder, never climbing out with '..'. */
+class OwnFoldersTest {
+    @Test
+    void systemFoldersAndThePackagesDataAreRefused() {
+        assertThat(messages("""
+                mariadb_servers:
+                  - host: 10.0.0.1
+                    deploy_dir: /
+                    data_dir: /var/lib/mysql
+                  - host: 10.0.0.2
+                    deploy_dir: /etc/mariadb
+                    data_dir: /srv
+                """))
+                .containsExactly(
+                        "t.yaml:2:5: mariadb_servers:10.0.0.1.deploy_dir of mariadb 10.0.0.1:3306: '/' is a folder the"
+                                + " whole system shares; give the instance a folder of its own, such as /srv/mariadb-3306",
+                        "t.yaml:2:5: mariadb_servers:10.0.0.1.data_dir of mariadb 10.0.0.1:3306: '/var/lib/mysql' holds"
+                                + " the data of the system's own packages (/var/lib/mysql); give the instance a folder of"
+                                + " its own, such as /srv/mariadb-3306",
+                        "t.yaml:5:5: mariadb_servers:10.0.0.2.deploy_dir of mariadb 10.0.0.2:3306: '/etc/mariadb' is"
+                                + " inside the system's folder /etc; give the instance a folder of its own, such as"
+                                + " /srv/mariadb-3306",
+                        "t.yaml:5:5: mariadb_servers:10.0.0.2.data_dir of mariadb 10.0.0.2:3306: '/srv' is a folder the"
+                                + " whole system shares; give the instance a folder of its own, such as /srv/mariadb-3306",
+                        "t.yaml:5:5: mariadb_servers:10.0.0.2.log_dir of mariadb 10.0.0.2:3306: '/etc/mariadb/log' is"
+                                + " inside the system's folder /etc; give the instance a folder of its own, such as"
+                                + " /srv/mariadb-3306");
+    }
+
+    @Test
+    void aGlobalDirInASystemFolderIsRefusedForEveryInstanceBelowIt() {
+        assertThat(messages("""
+                global:
+                  deploy_dir: /usr/local/flotilla
+                etcd_servers:
+                  - host: 10.0.0.1
+                """))
+                .allSatisfy(message -> assertThat(message).contains("inside the system's folder /usr"))
+                .anySatisfy(message ->
+                        assertThat(message).contains("etcd_servers:10.0.0.1.deploy_dir of etcd 10.0.0.1:2379"));
+    }
+
+    @Test
+    void dotDotThatClimbsOutAndControlCharactersAreRefusedAtTheirValue() {
+        assertThat(messages("""
+                mariadb_servers:
+                  - host: 10.0.0.1
+                    data_dir: ../../etc
+                    log_dir: "log\\nbind-address = 0.0.0.0"
+                  - host: 10.0.0.2
+                    data_dir: /srv/data/../../etc
+                """))
+                .containsExactly(
+                        "t.yaml:3:15: mariadb_servers[0].data_dir '../../etc' climbs out of the folder it is relative"
+                                + " to with '..'; write the folder it means",
+                        "t.yaml:4:14: mariadb_servers[0].log_dir holds a control character; write the folder's name"
+                                + " without it",
+                        "t.yaml:5:5: mariadb_servers:10.0.0.2.data_dir of mariadb 10.0.0.2:3306: '/etc' is the"
+                                + " system's folder /etc; give the instance a folder of its own, such as /srv/mariadb-3306");
+    }
+
+    @Test
+    void foldersOfTheirOwnBelowSharedRootsAreFine() {
+        TopologyParser.parse("""
+                global:
+                  deploy_dir: /srv/flotilla
+                  data_dir: /var/lib/flotilla
+                mariadb_servers:
+                  - host: 10.0.0.1
+                    log_dir: /var/log/flotilla/mariadb-3306
+                  - host: 10.0.0.2
+                    data_dir: /tmp/test/mariadb
+                """, "t.yaml");
+    }
+}
