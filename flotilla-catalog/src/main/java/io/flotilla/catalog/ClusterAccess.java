@@ -22,4 +22,10 @@ public interface ClusterAccess {
     InstanceContext instanceContext(Instance instance);
 
     ClusterSecrets secrets();
+
+    /**
+     * Empties {@code dir}, one of {@code instance}'s own, on its host, keeping what says it is this
+     * cluster's; refused for a dir that is not.
+     */
+    void emptyDir(Instance instance, String dir);
 }

@@ -61,8 +61,7 @@ record MariaDbReplication(MariaDbKind kind) implements Replication {
             return;
         }
         String dataDir = context.dataDir().toString();
-        target.remove(dataDir);
-        target.mkdirs(dataDir, "0750");
+        after.emptyDir(replica, dataDir);
         copyBackup(after, primary, replica, dataDir);
         check(target, replica, MariaDbKind.prepareCommand(dataDir), CLONE_TIMEOUT, "preparing the backup");
         check(

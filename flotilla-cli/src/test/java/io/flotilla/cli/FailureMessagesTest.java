@@ -168,4 +168,78 @@ class FailureMessagesTest {
                         .filter(command -> command.contains(root.toString())))
                 .isEmpty();
     }
+
+    @Test
+    void aDataDirThatHoldsFilesIsRefusedAndKeepsItsFileAndItsProcess() throws Exception {
+        Path file = topology("""
+                etcd_servers:
+                  - host: 127.0.0.1
+                    client_port: 25679
+                    peer_port: 25680
+                """);
+        Path dataDir = Files.createDirectories(root.resolve("data/etcd-25679"));
+        Path kept = Files.writeString(dataDir.resolve("keep.txt"), "an operator's file\n");
+        Process holder = new ProcessBuilder("tail", "-f", kept.toString()).start();
+        try {
+            Cli.Result deploy = new Cli(root.resolve("home")).run("cluster", "deploy", "fm", file.toString(), "--yes");
+
+            assertThat(deploy.exitCode()).isEqualTo(1);
+            assertThat(deploy.err())
+                    .contains("etcd 127.0.0.1:25679: %s already holds files (keep.txt) that Flotilla did not put there;"
+                                    .formatted(dataDir)
+                            + " empty it or choose another folder in the topology");
+            assertThat(kept).hasContent("an operator's file");
+            assertThat(holder.isAlive())
+                    .as("the process with a file open there")
+                    .isTrue();
+            assertThat(dataDir).isDirectoryNotContaining(path -> !path.equals(kept));
+            assertThat(root.resolve("deploy")).doesNotExist();
+            assertThat(root.resolve("home/clusters/fm")).doesNotExist();
+            assertThat(ProcessHandle.allProcesses()
+                            .filter(process -> process.pid() != holder.pid())
+                            .map(process -> process.info().commandLine().orElse(""))
+                            .filter(command -> command.contains(root.toString())))
+                    .as("nothing started")
+                    .isEmpty();
+        } finally {
+            holder.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void destroyRemovesOnlyTheDirsMarkedAsTheClustersOwn() throws Exception {
+        Path file = topology("""
+                etcd_servers:
+                  - host: 127.0.0.1
+                    client_port: 25779
+                    peer_port: 25780
+                """);
+        Path dataDir = Files.createDirectories(root.resolve("data/etcd-25779"));
+        Cli cli = new Cli(root.resolve("home"));
+        Cli.Result deploy = cli.run("cluster", "deploy", "fm", file.toString(), "--yes");
+        assertThat(deploy.exitCode())
+                .as("an empty dir is taken: " + deploy.all())
+                .isZero();
+        Path marker = dataDir.resolve(".flotilla-owner");
+        String ours = Files.readString(marker);
+        assertThat(ours).startsWith("flotilla cluster fm created ");
+        Cli.Result again = cli.run("cluster", "deploy", "fm", file.toString(), "--yes");
+        assertThat(again.err()).doesNotContain("Flotilla did not put there");
+
+        Files.writeString(marker, "flotilla cluster other created 2020-01-01T00:00:00Z\n");
+        Files.writeString(dataDir.resolve("keep.txt"), "kept");
+        Cli.Result refused = cli.run("cluster", "destroy", "fm", "--yes");
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.err())
+                .contains("etcd 127.0.0.1:25779 on 127.0.0.1: %s is not marked as this cluster's in %s;"
+                                .formatted(dataDir, marker)
+                        + " Flotilla changes only what it made for this cluster");
+        assertThat(dataDir.resolve("keep.txt")).hasContent("kept");
+
+        Files.writeString(marker, ours);
+        Cli.Result destroy = cli.run("cluster", "destroy", "fm", "--yes");
+        assertThat(destroy.exitCode()).as(destroy.all()).isZero();
+        assertThat(dataDir).doesNotExist();
+        assertThat(root.resolve("deploy")).doesNotExist();
+    }
 }

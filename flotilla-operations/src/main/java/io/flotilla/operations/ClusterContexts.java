@@ -68,7 +68,8 @@ final class ClusterContexts {
                 meta.checkPorts(),
                 executors,
                 AgentRuntime.current(home.cache()),
-                meta.osUser());
+                meta.osUser(),
+                meta.createdAt());
     }
 
     static Hosts hosts(ClusterStore store, ClusterMeta meta) {

@@ -45,6 +45,8 @@ public final class ClusterContext implements ClusterAccess {
     private final Function<String, Executor> executorFactory;
     private final AgentRuntime agentRuntime;
     private final String osUser;
+    private final String createdAt;
+    private final InstanceDirs dirs;
     private final Map<String, Executor> executors = new ConcurrentHashMap<>();
     private final Map<String, AgentClient> agents = new ConcurrentHashMap<>();
     private final Map<String, SourceTarball> tarballs = new ConcurrentHashMap<>();
@@ -58,7 +60,8 @@ public final class ClusterContext implements ClusterAccess {
             Map<String, Integer> checkPorts,
             Function<String, Executor> executorFactory,
             AgentRuntime agentRuntime,
-            String osUser) {
+            String osUser,
+            String createdAt) {
         this.name = requireNonNull(name, "name is null");
         this.topology = requireNonNull(topology, "topology is null");
         this.catalog = requireNonNull(catalog, "catalog is null");
@@ -68,6 +71,8 @@ public final class ClusterContext implements ClusterAccess {
         this.executorFactory = requireNonNull(executorFactory, "executorFactory is null");
         this.agentRuntime = requireNonNull(agentRuntime, "agentRuntime is null");
         this.osUser = requireNonNull(osUser, "osUser is null");
+        this.createdAt = requireNonNull(createdAt, "createdAt is null");
+        this.dirs = new InstanceDirs(name, createdAt);
     }
 
     /**
@@ -76,7 +81,7 @@ public final class ClusterContext implements ClusterAccess {
      */
     public ClusterContext withTopology(Topology other) {
         return new ClusterContext(
-                name, other, catalog, secrets, agentPorts, checkPorts, this::executor, agentRuntime, osUser);
+                name, other, catalog, secrets, agentPorts, checkPorts, this::executor, agentRuntime, osUser, createdAt);
     }
 
     @Override
@@ -96,6 +101,16 @@ public final class ClusterContext implements ClusterAccess {
     @Override
     public ClusterSecrets secrets() {
         return secrets;
+    }
+
+    /** The instances' dirs on their hosts, and the marker that says they are this cluster's. */
+    InstanceDirs dirs() {
+        return dirs;
+    }
+
+    @Override
+    public void emptyDir(Instance instance, String dir) {
+        dirs.empty(executor(instance.host()), instance, dir);
     }
 
     public AgentRuntime agentRuntime() {

@@ -260,6 +260,7 @@ public final class ClusterPlanner {
         for (Instance instance : onHost) {
             checkProgram(executor, instance, checkedBinaries, problems);
         }
+        problems.addAll(cluster.dirs().problems(executor, onHost));
         // The agent brings its own Java; unpacking it takes tar and gzip, which every Debian host has unless removed.
         for (String tool : List.of("tar", "gzip")) {
             if (!executor.run(List.of("sh", "-c", "command -v " + tool), Duration.ofSeconds(10))
@@ -349,16 +350,13 @@ public final class ClusterPlanner {
             ComponentKind kind = cluster.kind(instance);
             InstanceContext context = cluster.instanceContext(instance);
             Path deploy = Path.of(instance.deployDir());
+            cluster.dirs().claim(executor, instance);
             for (String sub : List.of("conf", "run", "scripts", "tmp")) {
                 executor.mkdirs(deploy.resolve(sub).toString(), "0755");
             }
-            executor.mkdirs(instance.logDir(), "0755");
             cluster.tarball(instance.component())
                     .ifPresent(tarball ->
                             tarball.install(executor, deploy.resolve("bin").toString()));
-            if (instance.dataDir() != null) {
-                executor.mkdirs(instance.dataDir(), "0750");
-            }
             for (Map.Entry<String, String> file : kind.configFiles(context).entrySet()) {
                 executor.put(
                         deploy.resolve(file.getKey()).toString(),
@@ -382,46 +380,52 @@ public final class ClusterPlanner {
     }
 
     /**
-     * Kills, and waits for, every process with a file open under the directory "$1". Only processes
-     * that see the same mounts count: a container's (or a test host's) {@code /srv/data} is another
-     * folder than this one's, though /proc shows both under the same name.
+     * Runs the bootstrap "$2..." in a process group of its own, whose id it leaves in the file "$1",
+     * so that a later run finds what this one started, and only that.
      */
-    private static final String KILL_WRITERS = """
-            dir=$(realpath -m "$1")
-            mounts=$(readlink /proc/$$/ns/mnt)
-            writers() {
-              for fd in /proc/[0-9]*/fd; do
-                pid=${fd#/proc/}; pid=${pid%/fd}
-                [ "$pid" = "$$" ] && continue
-                [ "$(readlink /proc/$pid/ns/mnt 2>/dev/null)" = "$mounts" ] || continue
-                ls -l "$fd" 2>/dev/null | grep -q -- "-> $dir/" && echo "$pid"
-              done
-            }
-            for attempt in 1 2 3 4 5 6 7 8 9 10; do
-              pids=$(writers)
-              [ -z "$pids" ] && exit 0
+    private static final String IN_OWN_GROUP = """
+            pidfile=$1; shift
+            exec setsid --wait sh -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "$@"
+            """;
+
+    /**
+     * Kills, and waits for, what is left of a bootstrap an earlier run started: the members of the
+     * process group named in the file "$1" that work on the data dir "$2". Nothing else is touched.
+     */
+    private static final String KILL_OWN_BOOTSTRAP = """
+            pidfile=$1 dir=$2
+            [ -f "$pidfile" ] || exit 0
+            group=$(cat -- "$pidfile")
+            case "$group" in ''|*[!0-9]*) rm -f -- "$pidfile"; exit 0 ;; esac
+            for attempt in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+              pids=$(pgrep -g "$group" -f -- "$dir")
+              [ -z "$pids" ] && break
               kill -9 $pids 2>/dev/null
-              sleep 0.5
+              sleep 0.25
             done
-            exit 0
+            rm -f -- "$pidfile"
             """;
 
     /**
      * Initialises an instance's data once. A bootstrap cut short leaves a partial data dir with
-     * no marker: it never held data anyone wrote, so it is emptied and the bootstrap runs again.
+     * no marker: it never held data anyone wrote, so it is emptied (keeping the mark that it is this
+     * cluster's) and the bootstrap runs again.
      */
-    private static void runBootstrap(Executor executor, Instance instance, Bootstrap bootstrap) {
-        // A CLI killed mid-bootstrap leaves its bootstrap process running (mariadbd --bootstrap keeps
-        // writing): it must be gone before the data dir is emptied, or both write into the new one.
+    private void runBootstrap(Executor executor, Instance instance, Bootstrap bootstrap) {
+        // A CLI killed mid-bootstrap leaves its bootstrap running (mariadbd --bootstrap keeps writing):
+        // it must be gone before the data dir is emptied, or both write into the new one.
+        String pidFile = Path.of(instance.deployDir(), "run", "bootstrap.pid").toString();
         executor.run(
-                List.of("sh", "-c", KILL_WRITERS, "flotilla-bootstrap", bootstrap.dataDir()), Duration.ofSeconds(30));
-        executor.remove(bootstrap.dataDir());
-        executor.mkdirs(bootstrap.dataDir(), "0750");
+                List.of("sh", "-c", KILL_OWN_BOOTSTRAP, "flotilla-bootstrap", pidFile, bootstrap.dataDir()),
+                Duration.ofSeconds(30));
+        cluster.dirs().empty(executor, instance, bootstrap.dataDir());
         bootstrap
                 .secretFiles()
                 .forEach((path, content) -> executor.put(path, content.getBytes(StandardCharsets.UTF_8), "0600"));
         try {
-            var result = executor.run(bootstrap.command(), BOOTSTRAP_TIMEOUT);
+            List<String> command = new ArrayList<>(List.of("sh", "-c", IN_OWN_GROUP, "flotilla-bootstrap", pidFile));
+            command.addAll(bootstrap.command());
+            var result = executor.run(command, BOOTSTRAP_TIMEOUT);
             if (!result.succeeded()) {
                 throw new OperationException(
                         ErrorCode.BOOTSTRAP,
@@ -430,6 +434,7 @@ public final class ClusterPlanner {
                                 bootstrap.command()));
             }
             executor.put(bootstrap.marker(), new byte[0], "0644");
+            executor.remove(pidFile);
         } finally {
             bootstrap.secretFiles().keySet().forEach(executor::remove);
         }
@@ -468,10 +473,6 @@ public final class ClusterPlanner {
         } catch (AgentException ignored) {
             // The agent is already gone; its processes were stopped before this step.
         }
-        if (instance.dataDir() != null) {
-            executor.remove(instance.dataDir());
-        }
-        executor.remove(instance.logDir());
-        executor.remove(instance.deployDir());
+        cluster.dirs().remove(executor, instance);
     }
 }

@@ -230,7 +230,7 @@ public final class ScalePlanner {
         return List.copyOf(leaving);
     }
 
-    /** The binaries are there, and no port of a new instance is taken on its host. */
+    /** The binaries are there, and no port or directory of a new instance is taken on its host. */
     private void checkHost(String host, List<Instance> added, boolean known) {
         if (!known) {
             afterPlanner.preflight(host);
@@ -246,6 +246,12 @@ public final class ScalePlanner {
                 ClusterPlanner.checkPorts(listening, instance, problems);
             }
         }
+        problems.addAll(after.dirs()
+                .problems(
+                        executor,
+                        added.stream()
+                                .filter(instance -> instance.host().equals(host))
+                                .toList()));
         if (!problems.isEmpty()) {
             throw new OperationException(
                     ErrorCode.PREFLIGHT,

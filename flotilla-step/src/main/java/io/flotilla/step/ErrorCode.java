@@ -28,6 +28,7 @@ public enum ErrorCode {
     NO_CLUSTER,
     NO_OPERATION,
     NO_PRIMARY,
+    NOT_OURS,
     PLAYGROUND_EXISTS,
     PORTS_BUSY,
     PREFLIGHT,
