@@ -179,19 +179,22 @@ final class InstanceDirs {
         if (!result.succeeded()) {
             throw new OperationException(
                     ErrorCode.NOT_OURS,
-                    "%s %s on %s: %s; Flotilla changes only what it made for this cluster"
+                    "%s on %s: %s; Flotilla changes only what it made for this cluster"
                             .formatted(
-                                    instance.component(),
-                                    instance.id(),
+                                    name(instance),
                                     instance.host(),
                                     result.stderr().strip()));
         }
     }
 
+    private static String name(Instance instance) {
+        return "%s %s".formatted(instance.component(), instance.id());
+    }
+
     private static String owner(List<Instance> instances, String dir) {
         return instances.stream()
                 .filter(instance -> of(instance).contains(dir))
-                .map(instance -> "%s %s".formatted(instance.component(), instance.id()))
+                .map(InstanceDirs::name)
                 .findFirst()
                 .orElse(dir);
     }
