@@ -88,22 +88,9 @@ public interface ComponentKind {
         return 30;
     }
 
-    /** The signal that makes a running instance re-read its configuration files without a restart, when there is one. */
-    default Optional<String> reloadSignal() {
+    /** How a running instance re-reads its configuration files without a restart, when it can. */
+    default Optional<Reload> reload() {
         return Optional.empty();
-    }
-
-    /**
-     * An HTTP URL, read from the control machine, whose body shows what the running instance has
-     * loaded; with {@link #loadedMarkers} it confirms that a reload took effect.
-     */
-    default Optional<String> loadedUrl(InstanceContext context) {
-        return Optional.empty();
-    }
-
-    /** The texts that appear at {@link #loadedUrl} exactly when the loaded configuration includes {@code other}. */
-    default List<String> loadedMarkers(Instance other) {
-        return List.of();
     }
 
     /**

@@ -124,20 +124,16 @@ public final class HaproxyKind extends PackagedKind {
                 .formatted(server.host(), port, server.id());
     }
 
-    /** The master process re-reads its file and starts new workers; old ones finish their connections. */
+    /**
+     * The master process re-reads its file on USR2 and starts new workers (old ones finish their
+     * connections); its stats page lists the servers it has loaded.
+     */
     @Override
-    public Optional<String> reloadSignal() {
-        return Optional.of("USR2");
+    public Optional<Reload> reload() {
+        return Optional.of(new Reload("USR2", "stats_port", "/metrics", HaproxyKind::loadedMarkers));
     }
 
-    @Override
-    public Optional<String> loadedUrl(InstanceContext context) {
-        Instance instance = context.instance();
-        return Optional.of("http://%s:%d/metrics".formatted(instance.host(), instance.port("stats_port")));
-    }
-
-    @Override
-    public List<String> loadedMarkers(Instance other) {
+    private static List<String> loadedMarkers(Instance other) {
         if (!other.component().equals("mariadb")) {
             return List.of();
         }

@@ -90,20 +90,14 @@ public final class PrometheusKind extends PackagedKind {
         return Map.of("conf/prometheus.yml", yaml.toString());
     }
 
+    /** Prometheus re-reads its file on HUP; its status page shows the configuration it has loaded. */
     @Override
-    public Optional<String> reloadSignal() {
-        return Optional.of("HUP");
-    }
-
-    @Override
-    public Optional<String> loadedUrl(InstanceContext context) {
-        Instance instance = context.instance();
-        return Optional.of("http://%s:%d/api/v1/status/config".formatted(instance.host(), instance.port("port")));
+    public Optional<Reload> reload() {
+        return Optional.of(new Reload("HUP", "port", "/api/v1/status/config", PrometheusKind::loadedMarkers));
     }
 
     /** The addresses Prometheus scrapes on {@code other}, as its loaded configuration lists them. */
-    @Override
-    public List<String> loadedMarkers(Instance other) {
+    private static List<String> loadedMarkers(Instance other) {
         return TARGETS.stream()
                 .filter(target -> target.component().equals(other.component()))
                 .map(target -> "- %s:%d\\n".formatted(other.host(), other.port(target.portField())))

@@ -8,6 +8,7 @@ import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ComponentKind;
 import io.flotilla.catalog.InstanceContext;
 import io.flotilla.catalog.Membership;
+import io.flotilla.catalog.Reload;
 import io.flotilla.catalog.Replication;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
@@ -300,16 +301,16 @@ public final class ScalePlanner {
         Set<Instance> skipped = new HashSet<>(skip);
         List<Step> steps = new ArrayList<>();
         for (Instance instance : after.topology().instances()) {
-            ComponentKind kind = after.kind(instance);
-            if (skipped.contains(instance) || kind.reloadSignal().isEmpty()) {
+            Optional<Reload> reload = after.kind(instance).reload();
+            if (skipped.contains(instance) || reload.isEmpty()) {
                 continue;
             }
             List<String> present = shown.stream()
-                    .flatMap(each -> kind.loadedMarkers(each).stream())
+                    .flatMap(each -> reload.get().markers(each).stream())
                     .distinct()
                     .toList();
             List<String> absent = gone.stream()
-                    .flatMap(each -> kind.loadedMarkers(each).stream())
+                    .flatMap(each -> reload.get().markers(each).stream())
                     .filter(marker -> !present.contains(marker))
                     .distinct()
                     .toList();
@@ -323,9 +324,8 @@ public final class ScalePlanner {
         ComponentKind kind = after.kind(instance);
         InstanceContext context = after.instanceContext(instance);
         Executor executor = after.executor(instance.host());
-        boolean changed = false;
         for (Map.Entry<String, String> file : kind.configFiles(context).entrySet()) {
-            changed |= executor.put(
+            executor.put(
                     Path.of(instance.deployDir()).resolve(file.getKey()).toString(),
                     file.getValue().getBytes(StandardCharsets.UTF_8),
                     "0644");
@@ -334,23 +334,16 @@ public final class ScalePlanner {
         if (status.state() != InstanceStatus.State.RUNNING) {
             return; // it reads the new files when it starts
         }
-        Optional<String> url = kind.loadedUrl(context);
-        if (url.isPresent() && present.isEmpty() && absent.isEmpty()) {
+        Reload reload = kind.reload().orElseThrow();
+        String url = reload.loadedUrl(instance);
+        if (present.isEmpty() && absent.isEmpty()) {
             return; // nothing it shows changes
         }
-        if (url.isPresent() && loaded(url.get(), present, absent)) {
+        if (loaded(url, present, absent)) {
             return;
         }
-        if (url.isEmpty() && !changed) {
-            return;
-        }
-        executor.check(
-                List.of("kill", "-" + kind.reloadSignal().orElseThrow(), String.valueOf(status.pid())),
-                COMMAND_TIMEOUT);
-        if (url.isEmpty()) {
-            return;
-        }
-        if (!Wait.until(RELOAD_TIMEOUT, RELOAD_POLL, () -> loaded(url.get(), present, absent))) {
+        executor.check(List.of("kill", "-" + reload.signal(), String.valueOf(status.pid())), COMMAND_TIMEOUT);
+        if (!Wait.until(RELOAD_TIMEOUT, RELOAD_POLL, () -> loaded(url, present, absent))) {
             throw new OperationException(
                     ErrorCode.RELOAD,
                     "%s %s did not load its new configuration within %d s (%s does not show it); see %s"
@@ -358,7 +351,7 @@ public final class ScalePlanner {
                                     instance.component(),
                                     instance.id(),
                                     RELOAD_TIMEOUT.toSeconds(),
-                                    url.get(),
+                                    url,
                                     ClusterContext.logFile(instance)));
         }
     }
