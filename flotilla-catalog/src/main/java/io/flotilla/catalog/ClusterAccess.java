@@ -24,8 +24,9 @@ public interface ClusterAccess {
     ClusterSecrets secrets();
 
     /**
-     * Empties {@code dir}, one of {@code instance}'s own, on its host, keeping what says it is this
-     * cluster's; refused for a dir that is not.
+     * Makes {@code dir}, one of {@code instance}'s own, an empty dir on its host: the instance's dirs
+     * are made where missing, marked as this cluster's, and {@code dir} is emptied but for that mark;
+     * refused for a dir that is not this cluster's.
      */
     void emptyDir(Instance instance, String dir);
 }

@@ -61,7 +61,15 @@ final class HostBootstrap {
             keys="$home/.ssh/authorized_keys"
             [ -e "$keys" ] || install -m 0600 -o "$user" -g "$group" /dev/null "$keys"
             grep -qxF "$key" "$keys" || printf '%s\\n' "$key" >> "$keys"
-            for dir in "$@"; do mkdir -p "$dir"; chown "$user:$group" "$dir"; done
+            # Only a folder that is missing is made and given to the user (without following a link); one
+            # that exists stays as it is, whoever owns it.
+            for dir in "$@"; do
+              if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
+                mkdir -p -- "$(dirname -- "$dir")"
+                mkdir -- "$dir"
+                chown -h -- "$user:$group" "$dir"
+              fi
+            done
             # Where systemd runs, the user's own systemd (lingering: it runs with no login) keeps the agent
             # running as a user unit, with no sudo. A marker says Flotilla turned it on, so that destroy turns
             # it off again; where it cannot be turned on, the agent runs detached.
@@ -275,7 +283,7 @@ final class HostBootstrap {
                 user,
                 topology.global().group(),
                 publicKey(store)));
-        command.addAll(folders(topology, host));
+        command.addAll(parents(topology, host));
         Executor executor = hosts.apply(host);
         CommandResult result = switch (privilege(host)) {
             case ROOT -> executor.run(command, TIMEOUT);
@@ -336,6 +344,31 @@ final class HostBootstrap {
             }
         }
         return List.copyOf(folders);
+    }
+
+    /**
+     * What the root bootstrap makes for the deploy user where missing: the global deploy and data
+     * roots and the folders that hold the instances' own dirs. The instances' dirs themselves are
+     * made by the deploy, as the deploy user, with the mark that they are the cluster's.
+     */
+    static List<String> parents(Topology topology, String host) {
+        Set<String> ownDirs = new LinkedHashSet<>();
+        topology.instances().stream()
+                .filter(instance -> instance.host().equals(host))
+                .forEach(instance -> {
+                    ownDirs.add(instance.deployDir());
+                    ownDirs.addAll(instance.dataDirs());
+                    ownDirs.add(instance.logDir());
+                });
+        Set<String> parents = new LinkedHashSet<>();
+        for (String folder : folders(topology, host)) {
+            String made = ownDirs.contains(folder) ? Path.of(folder).getParent().toString() : folder;
+            boolean insideOwn = ownDirs.stream().anyMatch(own -> made.equals(own) || made.startsWith(own + "/"));
+            if (!insideOwn) {
+                parents.add(made);
+            }
+        }
+        return List.copyOf(parents);
     }
 
     private static String absolute(String dir, String user) {

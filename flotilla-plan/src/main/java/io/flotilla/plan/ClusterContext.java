@@ -110,7 +110,9 @@ public final class ClusterContext implements ClusterAccess {
 
     @Override
     public void emptyDir(Instance instance, String dir) {
-        dirs.empty(executor(instance.host()), instance, dir);
+        Executor executor = executor(instance.host());
+        dirs.claim(executor, instance);
+        dirs.empty(executor, instance, dir);
     }
 
     public AgentRuntime agentRuntime() {
