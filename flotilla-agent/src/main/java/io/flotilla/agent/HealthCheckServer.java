@@ -14,24 +14,30 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 
 /**
  * Answers HAProxy's {@code agent-check}: HAProxy connects, sends an instance id and a newline, and
  * reads {@code up} or {@code down}. "Up" is the instance's full readiness (for a replica: its IO
  * and SQL threads run), so the gateway takes a replica whose replication broke out of the read
  * pool even while it still accepts connections. It reveals nothing but that one word, so it
- * needs no token; answers are cached briefly so that frequent checks cost one probe.
+ * needs no token. Since anyone who reaches the port may ask, what it holds is bounded: answers are
+ * cached briefly, and only for the instances the agent supervises, so that frequent checks cost
+ * one probe; at most {@value #MAX_CONNECTIONS} connections are answered at once, and more are
+ * closed at once.
  */
 public final class HealthCheckServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HealthCheckServer.class.getName());
     private static final int MAX_REQUEST = 256;
     private static final int READ_TIMEOUT_MILLIS = 2000;
     private static final long CACHE_NANOS = 500_000_000L;
+    static final int MAX_CONNECTIONS = 64;
 
     private final ServerSocket socket;
     private final Supervisor supervisor;
     private final ProbeRunner probes;
     private final Map<String, Answer> cache = new ConcurrentHashMap<>();
+    private final Semaphore answering = new Semaphore(MAX_CONNECTIONS);
 
     private record Answer(boolean up, long at) {}
 
@@ -59,7 +65,17 @@ public final class HealthCheckServer implements AutoCloseable {
         while (!socket.isClosed()) {
             try {
                 Socket connection = socket.accept();
-                Thread.ofVirtual().name("agent-check").start(() -> answer(connection));
+                if (!answering.tryAcquire()) {
+                    connection.close();
+                    continue;
+                }
+                Thread.ofVirtual().name("agent-check").start(() -> {
+                    try {
+                        answer(connection);
+                    } finally {
+                        answering.release();
+                    }
+                });
             } catch (SocketException closed) {
                 return;
             } catch (Throwable e) {
@@ -101,10 +117,15 @@ public final class HealthCheckServer implements AutoCloseable {
             up = supervisor.status(id).state() == InstanceStatus.State.RUNNING
                     && probes.run(supervisor.spec(id).probe()).ready();
         } catch (AgentException unknown) {
-            up = false;
+            return false; // not cached: only the instances the agent supervises hold an answer
         }
         cache.put(id, new Answer(up, now));
         return up;
+    }
+
+    /** How many answers are cached; tests read it to see that what anyone may ask stays bounded. */
+    int cachedAnswers() {
+        return cache.size();
     }
 
     @Override

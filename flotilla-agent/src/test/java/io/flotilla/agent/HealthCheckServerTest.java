@@ -59,6 +59,55 @@ class HealthCheckServerTest {
         }
     }
 
+    @Test
+    void aFloodOfUnknownIdsHoldsNothingAndTheKnownOnesStillGetTheirAnswer() throws Exception {
+        Supervisor supervisor = Supervisor.open(dir, RestartPolicy.DEFAULT);
+        try (HealthCheckServer server = HealthCheckServer.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), supervisor, new ProbeRunner())) {
+            supervisor.put(new InstanceSpec(
+                    "127.0.0.1:7102",
+                    "test",
+                    List.of("sleep", "300"),
+                    Map.of(),
+                    dir.toString(),
+                    dir.resolve("7102.log").toString(),
+                    new Probe.PortOpen("127.0.0.1", 1),
+                    5,
+                    List.of(),
+                    List.of(),
+                    "",
+                    List.of(),
+                    null));
+            java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+            try (var flood = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+                for (int client = 0; client < 8; client++) {
+                    int first = client * 1000;
+                    flood.submit(() -> {
+                        for (int i = first; i < first + 1000; i++) {
+                            String id = "%0255d".formatted(i);
+                            try {
+                                if (ask(server, id).equals("down\n")) {
+                                    answered.incrementAndGet();
+                                }
+                            } catch (Exception refused) {
+                                // closed at once while 64 others were being answered
+                            }
+                        }
+                        return null;
+                    });
+                }
+            }
+            assertThat(answered.get()).as("unknown ids are answered down").isPositive();
+            assertThat(server.cachedAnswers())
+                    .as("answers held after 8000 distinct ids")
+                    .isZero();
+            assertThat(ask(server, "127.0.0.1:7102")).isEqualTo("down\n");
+            assertThat(server.cachedAnswers()).isEqualTo(1);
+        } finally {
+            supervisor.close();
+        }
+    }
+
     private static String ask(HealthCheckServer server, String id) throws Exception {
         // Answers are cached for half a second, so a change shows on a later ask.
         try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port())) {

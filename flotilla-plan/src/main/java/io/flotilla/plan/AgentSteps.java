@@ -196,6 +196,9 @@ final class AgentSteps {
                 "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1",
                 "-XX:ReservedCodeCacheSize=16m",
+                // An agent out of memory exits, to be started again (systemd, or the next command),
+                // rather than live on with threads that died.
+                "-XX:+ExitOnOutOfMemoryError",
                 "-cp",
                 dir.resolve("lib").toString() + "/*:" + classDirs(dir),
                 "io.flotilla.agent.AgentMain",
