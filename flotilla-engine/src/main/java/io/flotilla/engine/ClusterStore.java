@@ -21,6 +21,7 @@ import java.util.stream.Stream;
  * 0600), its journal and its lock. Every write is atomic.
  */
 public final class ClusterStore {
+    private static final String SECRETS = "secrets.json";
     private static final Pattern NAME = Pattern.compile("^[a-zA-Z0-9\\-_.]+$");
     private static final String ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -89,29 +90,61 @@ public final class ClusterStore {
         write("topology.yaml", yaml, "0644");
     }
 
-    /** The cluster's secrets, generated on first use: never empty, readable by the owner only. */
-    public ClusterSecrets secrets() {
-        Path file = dir.resolve("secrets.json");
-        try {
-            if (Files.exists(file)) {
-                Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
-                if (!permissions.equals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE))) {
-                    throw new OperationException(
-                            ErrorCode.SECRETS_EXPOSED,
-                            "%s is readable by others (%s); run `chmod 600 %s`"
-                                    .formatted(
-                                            file,
-                                            java.nio.file.attribute.PosixFilePermissions.toString(permissions),
-                                            file));
-                }
-                return Json.MAPPER.readValue(Files.readString(file), ClusterSecrets.class);
-            }
-            ClusterSecrets secrets = new ClusterSecrets(generate(24), generate(24), generate(40));
-            write("secrets.json", Json.MAPPER.writeValueAsString(secrets), "0600");
-            return secrets;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the secrets of cluster '%s'".formatted(name), e);
+    /**
+     * Makes the cluster's secrets when it has none yet, for a deploy, which is the only command that
+     * may: never empty, readable by the owner only from the first byte.
+     */
+    public ClusterSecrets createSecrets() {
+        if (Files.exists(dir.resolve(SECRETS)) || Files.isSymbolicLink(dir.resolve(SECRETS))) {
+            return secrets();
         }
+        ClusterSecrets secrets = new ClusterSecrets(generate(24), generate(24), generate(40));
+        write(SECRETS, Json.MAPPER.writeValueAsString(secrets), "0600");
+        return secrets;
+    }
+
+    /**
+     * The cluster's secrets (its root password and agent token): read only, since a new set would
+     * lock the cluster out of its own instances and agents. A missing or damaged file stops the
+     * command with what to do.
+     */
+    public ClusterSecrets secrets() {
+        Path file = dir.resolve(SECRETS);
+        if (!Files.exists(file)) {
+            throw new OperationException(
+                    ErrorCode.SECRETS_MISSING,
+                    ("cluster '%s' has lost its secrets: %s is missing. Restore it from a backup of this folder"
+                                    + " (mode 600); the agent token is also in each host's agent folder, file 'token'")
+                            .formatted(name, file));
+        }
+        Set<PosixFilePermission> permissions;
+        String text;
+        try {
+            permissions = Files.getPosixFilePermissions(file);
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw damagedSecrets(file, e);
+        }
+        if (!permissions.equals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE))) {
+            throw new OperationException(
+                    ErrorCode.SECRETS_EXPOSED,
+                    "%s is readable by others (%s); run `chmod 600 %s`"
+                            .formatted(file, java.nio.file.attribute.PosixFilePermissions.toString(permissions), file));
+        }
+        try {
+            return Json.MAPPER.readValue(text, ClusterSecrets.class);
+        } catch (RuntimeException e) {
+            throw damagedSecrets(file, e);
+        }
+    }
+
+    private OperationException damagedSecrets(Path file, Exception e) {
+        String message = String.valueOf(e.getMessage());
+        int newline = message.indexOf('\n');
+        return new OperationException(
+                ErrorCode.SECRETS_MISSING,
+                "cannot read the secrets of cluster '%s' in %s: %s. Restore the file from a backup of this folder"
+                        .formatted(name, file, newline < 0 ? message : message.substring(0, newline)));
     }
 
     static String generate(int length) {

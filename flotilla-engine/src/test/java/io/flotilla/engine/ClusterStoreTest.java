@@ -17,11 +17,12 @@ class ClusterStoreTest {
     @Test
     void secretsAreGeneratedOnceNeverEmptyAndOwnerOnly() throws Exception {
         ClusterStore store = new FlotillaHome(home).cluster("c1");
-        ClusterSecrets first = store.secrets();
+        ClusterSecrets first = store.createSecrets();
         assertThat(first.rootPassword()).hasSize(24);
         assertThat(first.agentToken()).hasSize(40);
         assertThat(first.rootPassword()).isNotEqualTo(first.replicationPassword());
         assertThat(store.secrets().rootPassword()).isEqualTo(first.rootPassword());
+        assertThat(store.createSecrets().agentToken()).as("made once").isEqualTo(first.agentToken());
         Path file = store.dir().resolve("secrets.json");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
                 .isEqualTo("rw-------");
@@ -31,11 +32,32 @@ class ClusterStoreTest {
     @Test
     void secretsReadableByOthersAreRefused() throws Exception {
         ClusterStore store = new FlotillaHome(home).cluster("c1");
-        store.secrets();
+        store.createSecrets();
         Path file = store.dir().resolve("secrets.json");
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         assertThatThrownBy(store::secrets)
                 .hasMessage("%s is readable by others (rw-r--r--); run `chmod 600 %s`".formatted(file, file));
+    }
+
+    @Test
+    void lostOrDamagedSecretsStopTheCommandAndAreNeverMadeAgainByAReader() throws Exception {
+        ClusterStore store = new FlotillaHome(home).cluster("c1");
+        Files.createDirectories(store.dir());
+        Path file = store.dir().resolve("secrets.json");
+        assertThatThrownBy(store::secrets)
+                .hasMessage(("cluster 'c1' has lost its secrets: %s is missing. Restore it from a backup of this folder"
+                                + " (mode 600); the agent token is also in each host's agent folder, file 'token'")
+                        .formatted(file));
+        assertThat(file).doesNotExist();
+
+        store.createSecrets();
+        Files.writeString(file, "{\"rootPassword\": \"abc");
+        assertThatThrownBy(store::secrets)
+                .hasMessageStartingWith("cannot read the secrets of cluster 'c1' in %s: ".formatted(file))
+                .hasMessageEndingWith(". Restore the file from a backup of this folder")
+                .message()
+                .doesNotContain("\n");
+        assertThat(file).hasContent("{\"rootPassword\": \"abc");
     }
 
     @Test

@@ -156,6 +156,7 @@ public final class ClusterManager {
                 new ClusterPlanner(contexts.of(store, topology, meta, new ClusterSecrets("-", "-", "-"), hosts::apply))
                         .checkHosts();
                 preflighted = true;
+                store.createSecrets();
                 store.writeTopology(yaml);
                 store.writeMeta(meta);
             } catch (RuntimeException e) {

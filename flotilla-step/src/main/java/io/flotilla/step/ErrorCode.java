@@ -36,6 +36,7 @@ public enum ErrorCode {
     REMOTE_HOST,
     SCALE_IN_REFUSED,
     SECRETS_EXPOSED,
+    SECRETS_MISSING,
     SOURCE,
     SOURCE_CHECKSUM,
     STEP_FAILED,
