@@ -19,6 +19,10 @@ final class MariaDbSettings {
             "it opens the server's files to clients, or moves the instance's own files, which are the topology's dirs";
     private static final String REPLICATION =
             "Flotilla's replication, switchover and fencing rely on it; `flotilla cluster switchover` changes roles";
+    private static final String DURABILITY =
+            "an acknowledged write must survive a crash of the primary and reach the replicas, which this setting"
+                    + " can undo";
+    private static final String BINLOGS = "replicas and clones need the binary logs it would purge";
     private static final String TRANSPORT = "it weakens or moves the server's TLS, which deploy configures";
 
     static final Settings SETTINGS = new Settings(
@@ -30,7 +34,6 @@ final class MariaDbSettings {
                     "max_connect_errors",
                     "max_allowed_packet",
                     "max_prepared_stmt_count",
-                    "max_statement_time",
                     "back_log",
                     "thread_cache_size",
                     "thread_pool_size",
@@ -69,7 +72,6 @@ final class MariaDbSettings {
                     "default_storage_engine",
                     "tx_isolation",
                     "time_zone",
-                    "event_scheduler",
                     "div_precision_increment",
                     "group_concat_max_len",
                     "optimizer_switch",
@@ -78,7 +80,6 @@ final class MariaDbSettings {
                     "innodb_buffer_pool_size",
                     "innodb_log_file_size",
                     "innodb_log_buffer_size",
-                    "innodb_flush_log_at_trx_commit",
                     "innodb_flush_method",
                     "innodb_io_capacity",
                     "innodb_io_capacity_max",
@@ -94,12 +95,9 @@ final class MariaDbSettings {
                     "innodb_open_files",
                     "innodb_file_per_table",
                     // binary log and replication performance
-                    "sync_binlog",
                     "binlog_cache_size",
                     "binlog_stmt_cache_size",
                     "max_binlog_size",
-                    "expire_logs_days",
-                    "binlog_expire_logs_seconds",
                     "slave_parallel_threads",
                     "slave_parallel_mode",
                     "slave_parallel_max_queued",
@@ -143,6 +141,12 @@ final class MariaDbSettings {
                     Map.entry("read_only", REPLICATION),
                     Map.entry("rpl_semi_sync_*", REPLICATION),
                     Map.entry("skip_slave_start", REPLICATION),
+                    Map.entry("sync_binlog", DURABILITY),
+                    Map.entry("innodb_flush_log_at_trx_commit", DURABILITY),
+                    Map.entry("expire_logs_days", BINLOGS),
+                    Map.entry("binlog_expire_logs_seconds", BINLOGS),
+                    Map.entry("event_scheduler", "it runs the stored events of every database on a schedule"),
+                    Map.entry("max_statement_time", "it would also cut short the statements of Flotilla's own agent"),
                     Map.entry("require_secure_transport", TRANSPORT),
                     Map.entry("ssl*", TRANSPORT),
                     Map.entry("tls_version", TRANSPORT)));

@@ -223,17 +223,16 @@ class FailureMessagesTest {
         Path marker = dataDir.resolve(".flotilla-owner");
         String ours = Files.readString(marker);
         assertThat(ours).startsWith("flotilla cluster fm created ");
-        Cli.Result again = cli.run("cluster", "deploy", "fm", file.toString(), "--yes");
-        assertThat(again.err()).doesNotContain("Flotilla did not put there");
 
         Files.writeString(marker, "flotilla cluster other created 2020-01-01T00:00:00Z\n");
         Files.writeString(dataDir.resolve("keep.txt"), "kept");
         Cli.Result refused = cli.run("cluster", "destroy", "fm", "--yes");
         assertThat(refused.exitCode()).isEqualTo(1);
         assertThat(refused.err())
-                .contains("etcd 127.0.0.1:25779 on 127.0.0.1: %s is not marked as this cluster's in %s;"
-                                .formatted(dataDir, marker)
-                        + " Flotilla changes only what it made for this cluster");
+                .contains(
+                        "etcd 127.0.0.1:25779: %s belongs to another cluster (%s says: flotilla cluster other created 2020-01-01T00:00:00Z);"
+                                        .formatted(dataDir, marker)
+                                + " Flotilla changes only what it made for this cluster");
         assertThat(dataDir.resolve("keep.txt")).hasContent("kept");
 
         Files.writeString(marker, ours);

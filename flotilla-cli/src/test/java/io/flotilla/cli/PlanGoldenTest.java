@@ -164,6 +164,7 @@ class PlanGoldenTest {
     /** The stored state of a finished deploy, as deploy writes it, with fixed agent ports and times. */
     private static void markDeployed(FlotillaHome home, Case example, boolean ssh, Path root) {
         ClusterStore store = home.cluster(example.name());
+        store.createSecrets();
         store.writeTopology(example.topology());
         Map<String, Integer> agentPorts = new LinkedHashMap<>();
         Map<String, Integer> checkPorts = new LinkedHashMap<>();

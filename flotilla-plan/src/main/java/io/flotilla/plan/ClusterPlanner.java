@@ -6,6 +6,7 @@ import io.flotilla.catalog.Bootstrap;
 import io.flotilla.catalog.ComponentKind;
 import io.flotilla.catalog.InstanceContext;
 import io.flotilla.catalog.Support;
+import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.step.ErrorCode;
@@ -173,13 +174,19 @@ public final class ClusterPlanner {
         return plan.build();
     }
 
-    /** Removes the instances' directories, and each from its agent; they were stopped before. */
+    /**
+     * Removes the instances' directories, and each from its agent; they were stopped before. A dir
+     * that holds one of an instance that stays is refused.
+     */
     Step removeInstances(String operation, List<Instance> instances) {
+        List<Instance> stays = cluster.topology().instances().stream()
+                .filter(instance -> !instances.contains(instance))
+                .toList();
         return Step.parallel(
                 "Remove instances",
                 instances.stream()
-                        .map(instance ->
-                                onInstance(operation + "/remove", "remove", instance, () -> removeInstance(instance)))
+                        .map(instance -> onInstance(
+                                operation + "/remove", "remove", instance, () -> removeInstance(instance, stays)))
                         .toList());
     }
 
@@ -380,30 +387,35 @@ public final class ClusterPlanner {
     }
 
     /**
-     * Runs the bootstrap "$2..." in a process group of its own, whose id it leaves in the file "$1",
-     * so that a later run finds what this one started, and only that.
+     * Runs the bootstrap "$2..." in a process group of its own, and leaves in the file "$1" the
+     * group's id and its leader's start time, so that a later run finds what this one started, and
+     * only that.
      */
     private static final String IN_OWN_GROUP = """
             pidfile=$1; shift
-            exec setsid --wait sh -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "$@"
+            exec setsid --wait sh -c 'echo "$$ $(cut -d " " -f 22 /proc/$$/stat)" > "$0"; exec "$@"' "$pidfile" "$@"
             """;
 
     /**
-     * Kills, and waits for, what is left of a bootstrap an earlier run started: the members of the
-     * process group named in the file "$1" that work on the data dir "$2". Nothing else is touched.
+     * Kills, and waits for, the whole process group a bootstrap of an earlier run left (the file "$1"
+     * names it), unless its leader is alive with another start time: then the id is another
+     * process's now. Fails when the group outlives 10 s.
      */
     private static final String KILL_OWN_BOOTSTRAP = """
-            pidfile=$1 dir=$2
+            pidfile=$1
             [ -f "$pidfile" ] || exit 0
-            group=$(cat -- "$pidfile")
+            read -r group started < "$pidfile" || true
             case "$group" in ''|*[!0-9]*) rm -f -- "$pidfile"; exit 0 ;; esac
-            for attempt in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-              pids=$(pgrep -g "$group" -f -- "$dir")
-              [ -z "$pids" ] && break
-              kill -9 $pids 2>/dev/null
+            if [ -r "/proc/$group/stat" ] && [ "$(cut -d ' ' -f 22 "/proc/$group/stat")" != "$started" ]; then
+              rm -f -- "$pidfile"; exit 0
+            fi
+            for attempt in $(seq 1 40); do
+              kill -0 "-$group" 2>/dev/null || { rm -f -- "$pidfile"; exit 0; }
+              kill -9 "-$group" 2>/dev/null
               sleep 0.25
             done
-            rm -f -- "$pidfile"
+            echo "the bootstrap's process group $group is still there after 10 s" >&2
+            exit 1
             """;
 
     /**
@@ -415,9 +427,16 @@ public final class ClusterPlanner {
         // A CLI killed mid-bootstrap leaves its bootstrap running (mariadbd --bootstrap keeps writing):
         // it must be gone before the data dir is emptied, or both write into the new one.
         String pidFile = Path.of(instance.deployDir(), "run", "bootstrap.pid").toString();
-        executor.run(
-                List.of("sh", "-c", KILL_OWN_BOOTSTRAP, "flotilla-bootstrap", pidFile, bootstrap.dataDir()),
-                Duration.ofSeconds(30));
+        CommandResult killed = executor.run(
+                List.of("sh", "-c", KILL_OWN_BOOTSTRAP, "flotilla-bootstrap", pidFile), Duration.ofSeconds(30));
+        if (!killed.succeeded()) {
+            throw new OperationException(
+                    ErrorCode.BOOTSTRAP,
+                    killed.failure(
+                            "%s %s: an earlier bootstrap could not be stopped"
+                                    .formatted(instance.component(), instance.id()),
+                            List.of("kill")));
+        }
         cluster.dirs().empty(executor, instance, bootstrap.dataDir());
         bootstrap
                 .secretFiles()
@@ -434,6 +453,7 @@ public final class ClusterPlanner {
                                 bootstrap.command()));
             }
             executor.put(bootstrap.marker(), new byte[0], "0644");
+            // A failed bootstrap keeps it: what it may have left running is stopped by the next run.
             executor.remove(pidFile);
         } finally {
             bootstrap.secretFiles().keySet().forEach(executor::remove);
@@ -466,13 +486,13 @@ public final class ClusterPlanner {
         });
     }
 
-    private void removeInstance(Instance instance) {
+    private void removeInstance(Instance instance, List<Instance> stays) {
         Executor executor = cluster.executor(instance.host());
         try {
             cluster.agent(instance.host()).remove(instance.id());
         } catch (AgentException ignored) {
             // The agent is already gone; its processes were stopped before this step.
         }
-        cluster.dirs().remove(executor, instance);
+        cluster.dirs().remove(executor, instance, stays);
     }
 }

@@ -25,37 +25,48 @@ final class InstanceDirs {
 
     /**
      * For each dir after the marker's file name ($1) and text ($2): its state, the dir, where it
-     * resolves to and what the state needs said, tab-separated. A dir's first names are enough to
-     * recognise it.
+     * resolves to and what the state needs said, tab-separated (names in the last field are
+     * separated by '/', which no name holds). A dir's first names are enough to recognise it; a
+     * marker that a run cut short left half-written ($1.PID) does not count.
      */
     private static final String INSPECT = """
             file=$1 marker=$2; shift 2
             for dir in "$@"; do
               real=$(realpath -m -- "$dir")
-              if [ -L "$dir" ]; then printf 'symlink\t%s\t%s\t%s\n' "$dir" "$real" "$(readlink -- "$dir")"
-              elif [ ! -e "$dir" ]; then printf 'absent\t%s\t%s\t\n' "$dir" "$real"
-              elif [ ! -d "$dir" ]; then printf 'file\t%s\t%s\t\n' "$dir" "$real"
+              if [ -L "$dir" ]; then printf 'symlink\\t%s\\t%s\\t%s\\n' "$dir" "$real" "$(readlink -- "$dir" | tr '\\t\\n' '  ')"
+              elif [ ! -e "$dir" ]; then printf 'absent\\t%s\\t%s\\t\\n' "$dir" "$real"
+              elif [ ! -d "$dir" ]; then printf 'file\\t%s\\t%s\\t\\n' "$dir" "$real"
+              elif ! names=$(ls -A -- "$dir" 2>&1); then printf 'unreadable\\t%s\\t%s\\t%s\\n' "$dir" "$real" "$(printf '%s' "$names" | head -n 1 | tr '\\t' ' ')"
               elif [ -f "$dir/$file" ]; then
-                owner=$(head -n 1 -- "$dir/$file" | cut -c 1-200)
-                if [ "$owner" = "$marker" ]; then state=ours; else state=other; fi
-                printf '%s\t%s\t%s\t%s\n' "$state" "$dir" "$real" "$owner"
-              elif [ -z "$(ls -A -- "$dir")" ]; then printf 'empty\t%s\t%s\t\n' "$dir" "$real"
-              else printf 'foreign\t%s\t%s\t%s\n' "$dir" "$real" "$(ls -A -- "$dir" | head -n 3 | tr '\n' ' ')"
+                if [ "$(head -n 1 -- "$dir/$file")" = "$marker" ]; then state=ours; else state=other; fi
+                printf '%s\\t%s\\t%s\\t%s\\n' "$state" "$dir" "$real" "$(head -n 1 -- "$dir/$file" | cut -c 1-200 | tr '\\t' ' ')"
+              else
+                names=$(printf '%s\\n' "$names" | grep -v -x -e '' -e "$file\\.[0-9]*")
+                if [ -z "$names" ]; then printf 'empty\\t%s\\t%s\\t\\n' "$dir" "$real"
+                else printf 'foreign\\t%s\\t%s\\t%s\\n' "$dir" "$real" "$(printf '%s\\n' "$names" | head -n 3 | tr '\\t\\n' ' /')"; fi
               fi
             done
             """;
 
-    /** Makes the dir $4 (mode $3) marked with $2 in the file $1, or marks it when empty; any other is refused. */
+    /**
+     * Makes the dir $4 (mode $3) marked with $2 in the file $1, or marks it when empty (but for a
+     * half-written marker a run cut short left); any other is refused.
+     */
     private static final String CLAIM = """
             file=$1 marker=$2 mode=$3 dir=$4
             if [ -L "$dir" ]; then echo "$dir is a symbolic link Flotilla did not make" >&2; exit 3; fi
             [ -e "$dir" ] || mkdir -p -m "$mode" -- "$dir"
-            if [ -f "$dir/$file" ] && [ "$(head -n 1 -- "$dir/$file")" = "$marker" ]; then exit 0; fi
-            if [ -e "$dir/$file" ] || [ -n "$(ls -A -- "$dir")" ]; then
+            if [ -f "$dir/$file" ]; then
+              [ "$(head -n 1 -- "$dir/$file")" = "$marker" ] && exit 0
+              echo "$dir belongs to another cluster ($dir/$file says: $(head -n 1 -- "$dir/$file" | cut -c 1-200))" >&2; exit 3
+            fi
+            names=$(ls -A -- "$dir") || exit 3
+            if [ -n "$(printf '%s\\n' "$names" | grep -v -x -e '' -e "$file\\.[0-9]*")" ]; then
               echo "$dir already holds files Flotilla did not put there for this cluster" >&2; exit 3
             fi
+            rm -f -- "$dir/$file".[0-9]*
             umask 022
-            printf '%s\n' "$marker" > "$dir/$file.$$" && mv -f -- "$dir/$file.$$" "$dir/$file"
+            printf '%s\\n' "$marker" > "$dir/$file.$$" && mv -f -- "$dir/$file.$$" "$dir/$file"
             """;
 
     /**
@@ -65,13 +76,17 @@ final class InstanceDirs {
     private static final String RELEASE = """
             file=$1 marker=$2 how=$3 dir=$4
             [ -e "$dir" ] || [ -L "$dir" ] || exit 0
-            if [ ! -L "$dir" ] && [ -f "$dir/$file" ] && [ "$(head -n 1 -- "$dir/$file")" = "$marker" ]; then
-              if [ "$how" = empty ]; then find "$dir" -mindepth 1 -maxdepth 1 ! -name "$file" -exec rm -rf -- {} +
-              else rm -rf -- "$dir"; fi
-              exit 0
+            if [ -L "$dir" ]; then echo "$dir is a symbolic link Flotilla did not make" >&2; exit 3; fi
+            if [ -f "$dir/$file" ]; then
+              if [ "$(head -n 1 -- "$dir/$file")" = "$marker" ]; then
+                if [ "$how" = empty ]; then find "$dir" -mindepth 1 -maxdepth 1 ! -name "$file" -exec rm -rf -- {} +
+                else rm -rf -- "$dir"; fi
+                exit 0
+              fi
+              echo "$dir belongs to another cluster ($dir/$file says: $(head -n 1 -- "$dir/$file" | cut -c 1-200))" >&2; exit 3
             fi
-            if [ -d "$dir" ] && [ ! -L "$dir" ] && [ -z "$(ls -A -- "$dir")" ]; then exit 0; fi
-            echo "$dir is not marked as this cluster's in $dir/$file" >&2; exit 3
+            if [ -d "$dir" ] && [ -z "$(ls -A -- "$dir")" ]; then exit 0; fi
+            echo "$dir has no $file that says it is this cluster's" >&2; exit 3
             """;
 
     private final String marker;
@@ -109,8 +124,11 @@ final class InstanceDirs {
         }
         List<String> problems = new ArrayList<>();
         for (String line : result.stdout().lines().toList()) {
-            String[] parts = line.split("\t", -1);
+            String[] parts = line.split("\t", 4);
             if (parts.length != 4) {
+                problems.add(
+                        "cannot tell what is in a directory on %s (it said '%s'); check the instances' directories there"
+                                .formatted(executor.host(), line));
                 continue;
             }
             String state = parts[0];
@@ -121,7 +139,7 @@ final class InstanceDirs {
             switch (state) {
                 case "foreign" ->
                     problems.add("%s: %s already holds files (%s) that Flotilla did not put there; empty it or choose"
-                                    .formatted(owner, dir, detail.replace(" ", ", "))
+                                    .formatted(owner, dir, String.join(", ", detail.split("/")))
                             + " another folder in the topology");
                 case "other" ->
                     problems.add("%s: %s belongs to another cluster (%s says '%s'); choose another folder"
@@ -132,6 +150,11 @@ final class InstanceDirs {
                                     .formatted(owner, dir, detail));
                 case "file" ->
                     problems.add("%s: %s is a file, not a folder; choose another path".formatted(owner, dir));
+                case "unreadable" ->
+                    problems.add(
+                            "%s: %s cannot be read by the deploy user (%s); Flotilla uses only a folder it can see is"
+                                            .formatted(owner, dir, detail)
+                                    + " empty or its own");
                 default ->
                     SystemFolders.why(real)
                             .ifPresent(why -> problems.add("%s: %s resolves to %s: %s; choose another folder"
@@ -156,8 +179,26 @@ final class InstanceDirs {
         run(executor, instance, RELEASE, "empty", dir);
     }
 
-    /** Removes the instance's dirs that are this cluster's, innermost first; any other is refused. */
-    void remove(Executor executor, Instance instance) {
+    /**
+     * Removes the instance's dirs that are this cluster's, innermost first; any other is refused, and
+     * so is one that holds a dir of an instance that {@code stays}.
+     */
+    void remove(Executor executor, Instance instance, List<Instance> stays) {
+        for (String dir : of(instance)) {
+            for (Instance other : stays) {
+                if (other.host().equals(instance.host()) && !other.equals(instance)) {
+                    of(other).stream()
+                            .filter(held -> held.equals(dir) || held.startsWith(dir + "/"))
+                            .findFirst()
+                            .ifPresent(held -> {
+                                throw new OperationException(
+                                        ErrorCode.NOT_OURS,
+                                        "%s: %s holds %s of %s, which stays; move that one first"
+                                                .formatted(name(instance), dir, held, name(other)));
+                            });
+                }
+            }
+        }
         for (String dir : of(instance).reversed()) {
             run(executor, instance, RELEASE, "remove", dir);
         }
@@ -179,11 +220,8 @@ final class InstanceDirs {
         if (!result.succeeded()) {
             throw new OperationException(
                     ErrorCode.NOT_OURS,
-                    "%s on %s: %s; Flotilla changes only what it made for this cluster"
-                            .formatted(
-                                    name(instance),
-                                    instance.host(),
-                                    result.stderr().strip()));
+                    "%s: %s; Flotilla changes only what it made for this cluster"
+                            .formatted(name(instance), result.stderr().strip()));
         }
     }
 

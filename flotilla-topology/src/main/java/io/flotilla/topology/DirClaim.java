@@ -15,6 +15,10 @@ record DirClaim(Instance instance, Kind kind, String dir) implements Claim {
         Kind(String field) {
             this.field = field;
         }
+
+        String field() {
+            return field;
+        }
     }
 
     static List<DirClaim> of(Instance instance) {

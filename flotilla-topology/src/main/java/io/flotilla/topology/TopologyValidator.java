@@ -24,6 +24,7 @@ final class TopologyValidator {
         directories(instances, problems);
         nestedDirectories(instances, problems);
         systemFolders(instances, problems);
+        ownDataDirs(instances, problems);
         platforms(instances, problems);
         exporterSettings(instances, problems);
         names(instances, problems);
@@ -129,6 +130,33 @@ final class TopologyValidator {
                                                 instance.schema().dirRole(),
                                                 instance.mainPort()),
                                 List.of(instance.id()))));
+            }
+        }
+    }
+
+    /**
+     * An instance's data dir does not hold its deploy dir (its program, config and run files): a
+     * bootstrap or a clone empties the data dir. A log dir inside it is TiUP's to allow.
+     */
+    private static void ownDataDirs(List<Instance> instances, List<Problem> problems) {
+        for (Instance instance : instances) {
+            for (String data : instance.dataDirs()) {
+                for (DirClaim other : DirClaim.of(instance)) {
+                    boolean inside = other.kind() == DirClaim.Kind.DEPLOY
+                            && (other.dir().equals(data) || other.dir().startsWith(data + "/"));
+                    if (inside) {
+                        problems.add(new Problem(
+                                instance.position(),
+                                "data_dir '%s' of %s holds its %s '%s', which a bootstrap or a clone would empty;"
+                                                .formatted(
+                                                        data,
+                                                        ownerAndLine(instance),
+                                                        other.kind().field(),
+                                                        other.dir())
+                                        + " give the data a folder of its own",
+                                List.of(instance.id())));
+                    }
+                }
             }
         }
     }

@@ -67,6 +67,19 @@ class OwnFoldersTest {
     }
 
     @Test
+    void aDataDirThatHoldsTheInstancesDeployDirIsRefused() {
+        assertThat(messages("""
+                mariadb_servers:
+                  - host: 10.0.0.1
+                    data_dir: .
+                """))
+                .containsExactly(
+                        "t.yaml:2:5: data_dir '/home/tidb/deploy/mariadb-3306' of mariadb 10.0.0.1:3306 at line 2"
+                                + " holds its deploy_dir '/home/tidb/deploy/mariadb-3306', which a bootstrap or a clone would"
+                                + " empty; give the data a folder of its own");
+    }
+
+    @Test
     void foldersOfTheirOwnBelowSharedRootsAreFine() {
         TopologyParser.parse("""
                 global:
