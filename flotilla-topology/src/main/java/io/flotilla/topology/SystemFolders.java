@@ -29,7 +29,13 @@ public final class SystemFolders {
             "/var/log",
             "/var/tmp",
             "/var/cache",
-            "/var/spool");
+            "/var/spool",
+            "/lost+found",
+            "/snap",
+            "/var/backups",
+            "/var/local",
+            "/var/mail",
+            "/var/opt");
 
     /** The data of the distribution's own packages of the engines Flotilla runs. */
     private static final List<String> PACKAGE_TREES = List.of(

@@ -273,7 +273,6 @@ final class TopologyReader {
         return schema.equals(Schemas.MARIADB) ? mariadbRoles(read, sectionPosition) : read;
     }
 
-    /** One list item; empty when it is too broken to take part in the checks across instances. */
     /**
      * A directory as the topology gives it, refused (with the problem at its value) when it holds a
      * control character or, relative, climbs out of its folder with {@code ..}. Where an absolute one
@@ -305,6 +304,7 @@ final class TopologyReader {
         return !DirectoryLayout.isAbsolute(path) && (clean.equals("..") || clean.startsWith("../"));
     }
 
+    /** One list item; empty when it is too broken to take part in the checks across instances. */
     private Optional<Instance> instance(
             ComponentSchema schema,
             YamlMapping item,
