@@ -19,7 +19,10 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.schema.CoreSchema;
 
 /**
@@ -141,7 +144,42 @@ final class TopologyReader {
         if (document.isEmpty()) {
             return YamlMapping.empty("the topology", problems);
         }
+        controlCharacters(document.get());
         return YamlMapping.root(document.get(), problems).orElseThrow(() -> new TopologyException(problems.sorted()));
+    }
+
+    /**
+     * No key or value holds a control character: values end up in config files and command lines,
+     * where a line break would add a line of its own.
+     */
+    private void controlCharacters(Node node) {
+        switch (node) {
+            case ScalarNode scalar ->
+                scalar.getValue()
+                        .codePoints()
+                        .filter(Character::isISOControl)
+                        .findFirst()
+                        .ifPresent(control -> problems.add(
+                                problems.at(scalar),
+                                "'%s' holds a control character (U+%04X); write the value without it"
+                                        .formatted(printable(scalar.getValue()), control)));
+            case MappingNode mapping ->
+                mapping.getValue().forEach(tuple -> {
+                    controlCharacters(tuple.getKeyNode());
+                    controlCharacters(tuple.getValueNode());
+                });
+            case SequenceNode sequence -> sequence.getValue().forEach(this::controlCharacters);
+            default -> {}
+        }
+    }
+
+    /** A value as a message shows it: control characters escaped, at most 60 characters. */
+    private static String printable(String value) {
+        StringBuilder shown = new StringBuilder();
+        value.codePoints()
+                .limit(60)
+                .forEach(c -> shown.append(Character.isISOControl(c) ? "\\u%04x".formatted(c) : Character.toString(c)));
+        return value.codePointCount(0, value.length()) > 60 ? shown + "..." : shown.toString();
     }
 
     private YamlMapping section(YamlMapping top, String key) {
@@ -274,8 +312,8 @@ final class TopologyReader {
     }
 
     /**
-     * A directory as the topology gives it, refused (with the problem at its value) when it holds a
-     * control character or, relative, climbs out of its folder with {@code ..}. Where an absolute one
+     * A directory as the topology gives it, refused (with the problem at its value) when, relative,
+     * it climbs out of its folder with {@code ..}. Where an absolute one
      * leads is checked once it is resolved (see {@link SystemFolders}).
      */
     private Optional<String> dir(YamlMapping mapping, String field) {
@@ -284,12 +322,7 @@ final class TopologyReader {
             return dir;
         }
         String value = dir.get();
-        if (value.chars().anyMatch(Character::isISOControl)) {
-            problems.add(
-                    mapping.valuePosition(field),
-                    "%s.%s holds a control character; write the folder's name without it"
-                            .formatted(mapping.path(), field));
-        } else if (Arrays.stream(value.split(",")).map(String::strip).anyMatch(TopologyReader::climbsOut)) {
+        if (Arrays.stream(value.split(",")).map(String::strip).anyMatch(TopologyReader::climbsOut)) {
             problems.add(
                     mapping.valuePosition(field),
                     "%s.%s '%s' climbs out of the folder it is relative to with '..'; write the folder it means"

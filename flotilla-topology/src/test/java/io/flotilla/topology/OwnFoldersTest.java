@@ -60,8 +60,8 @@ class OwnFoldersTest {
                 .containsExactly(
                         "t.yaml:3:15: mariadb_servers[0].data_dir '../../etc' climbs out of the folder it is relative"
                                 + " to with '..'; write the folder it means",
-                        "t.yaml:4:14: mariadb_servers[0].log_dir holds a control character; write the folder's name"
-                                + " without it",
+                        "t.yaml:4:14: 'log\\u000abind-address = 0.0.0.0' holds a control character (U+000A); write the"
+                                + " value without it",
                         "t.yaml:5:5: mariadb_servers:10.0.0.2.data_dir of mariadb 10.0.0.2:3306: '/etc' is the"
                                 + " system's folder /etc; give the instance a folder of its own, such as /srv/mariadb-3306");
     }
@@ -77,6 +77,19 @@ class OwnFoldersTest {
                         "t.yaml:2:5: data_dir '/home/tidb/deploy/mariadb-3306' of mariadb 10.0.0.1:3306 at line 2"
                                 + " holds its deploy_dir '/home/tidb/deploy/mariadb-3306', which a bootstrap or a clone would"
                                 + " empty; give the data a folder of its own");
+    }
+
+    @Test
+    void aControlCharacterInAnyKeyOrValueIsRefusedWhereItStands() {
+        assertThat(messages("""
+                server_configs:
+                  mariadb:
+                    init_connect: "SET x = 1\\r\\n[mysqld]\\nskip_grant_tables = ON"
+                mariadb_servers:
+                  - host: 10.0.0.1
+                """))
+                .containsExactly("t.yaml:3:19: 'SET x = 1\\u000d\\u000a[mysqld]\\u000askip_grant_tables = ON' holds a"
+                        + " control character (U+000D); write the value without it");
     }
 
     @Test
