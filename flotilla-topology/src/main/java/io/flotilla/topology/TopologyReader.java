@@ -349,6 +349,12 @@ final class TopologyReader {
         Optional<String> host = item.string("host");
         if (host.isEmpty()) {
             problems.add(item.position(), "%s has no host; add 'host: <address>' to it".formatted(item.path()));
+        } else if (!HostNames.valid(host.get())) {
+            problems.add(
+                    item.valuePosition("host"),
+                    "%s.host '%s' is neither an IP address nor a host name (letters, digits and '-' in dot-separated"
+                                    .formatted(item.path(), host.get())
+                            + " labels of at most 63); write the host's address");
         }
         Map<String, Long> ports = new LinkedHashMap<>();
         for (PortSpec spec : schema.ports()) {

@@ -93,6 +93,37 @@ class OwnFoldersTest {
     }
 
     @Test
+    void aHostIsAnAddressOrAHostName() {
+        assertThat(messages("""
+                etcd_servers:
+                  - host: "10.0.0.1; rm -rf /"
+                  - host: 10.0.0.256
+                  - host: -oProxyCommand=x
+                  - host: db_1.example
+                """))
+                .containsExactly(
+                        "t.yaml:2:11: etcd_servers[0].host '10.0.0.1; rm -rf /' is neither an IP address nor a host"
+                                + " name (letters, digits and '-' in dot-separated labels of at most 63); write the host's"
+                                + " address",
+                        "t.yaml:3:11: etcd_servers[1].host '10.0.0.256' is neither an IP address nor a host name"
+                                + " (letters, digits and '-' in dot-separated labels of at most 63); write the host's"
+                                + " address",
+                        "t.yaml:4:11: etcd_servers[2].host '-oProxyCommand=x' is neither an IP address nor a host name"
+                                + " (letters, digits and '-' in dot-separated labels of at most 63); write the host's"
+                                + " address",
+                        "t.yaml:5:11: etcd_servers[3].host 'db_1.example' is neither an IP address nor a host name"
+                                + " (letters, digits and '-' in dot-separated labels of at most 63); write the host's"
+                                + " address");
+        TopologyParser.parse("""
+                etcd_servers:
+                  - { host: 10.0.0.1, client_port: 2379 }
+                  - { host: db-1.example.com, client_port: 2380, peer_port: 2381 }
+                  - { host: "fd00::1", client_port: 2382, peer_port: 2383 }
+                  - { host: localhost, client_port: 2384, peer_port: 2385 }
+                """, "t.yaml");
+    }
+
+    @Test
     void foldersOfTheirOwnBelowSharedRootsAreFine() {
         TopologyParser.parse("""
                 global:
