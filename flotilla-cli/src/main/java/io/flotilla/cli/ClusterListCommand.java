@@ -1,6 +1,7 @@
 package io.flotilla.cli;
 
 import io.flotilla.engine.ClusterStore;
+import io.flotilla.step.OperationException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,11 +19,18 @@ final class ClusterListCommand extends OutputCommand {
         List<ClusterStore> stores = Services.clusters(output).list();
         List<Map<String, Object>> clusters = new ArrayList<>();
         for (ClusterStore store : stores) {
-            var meta = store.meta();
             Map<String, Object> each = new LinkedHashMap<>();
             each.put("name", store.name());
-            each.put("status", meta.status());
-            each.put("created", meta.createdAt());
+            try {
+                var meta = store.meta();
+                each.put("status", meta.status());
+                each.put("created", meta.createdAt());
+            } catch (OperationException damaged) {
+                // One cluster's damaged state is said on its own row; the others still list.
+                each.put("status", "damaged");
+                each.put("created", "-");
+                output.err().println("Warning: " + damaged.getMessage());
+            }
             each.put("path", store.dir().toString());
             clusters.add(each);
         }

@@ -66,12 +66,27 @@ public final class ClusterStore {
         return dir.resolve("topology.yaml");
     }
 
+    /**
+     * What the control machine keeps about the cluster; a file that cannot be read or is damaged
+     * stops the command with one line that names it.
+     */
     public ClusterMeta meta() {
+        Path file = dir.resolve("meta.json");
         try {
-            return Json.MAPPER.readValue(Files.readString(dir.resolve("meta.json")), ClusterMeta.class);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the state of cluster '%s' in %s".formatted(name, dir), e);
+            return Json.MAPPER.readValue(Files.readString(file), ClusterMeta.class);
+        } catch (IOException | RuntimeException e) {
+            throw new OperationException(
+                    ErrorCode.STATE_DAMAGED,
+                    "the state of cluster '%s' in %s cannot be read: %s. Restore the file from a backup of this folder"
+                            .formatted(name, file, firstLine(e)));
         }
+    }
+
+    /** An exception's message up to its first line break: parsers add a trace of where they were. */
+    private static String firstLine(Exception e) {
+        String message = String.valueOf(e.getMessage());
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
     }
 
     public void writeMeta(ClusterMeta meta) {
@@ -139,12 +154,10 @@ public final class ClusterStore {
     }
 
     private OperationException damagedSecrets(Path file, Exception e) {
-        String message = String.valueOf(e.getMessage());
-        int newline = message.indexOf('\n');
         return new OperationException(
                 ErrorCode.SECRETS_MISSING,
                 "cannot read the secrets of cluster '%s' in %s: %s. Restore the file from a backup of this folder"
-                        .formatted(name, file, newline < 0 ? message : message.substring(0, newline)));
+                        .formatted(name, file, firstLine(e)));
     }
 
     static String generate(int length) {

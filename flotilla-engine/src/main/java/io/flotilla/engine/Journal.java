@@ -158,10 +158,13 @@ public final class Journal implements AutoCloseable {
         }
     }
 
-    /** Reads every event of a journal file, skipping a torn last line. */
+    /**
+     * Reads every event of a journal file, skipping a torn line; a character a crash cut in two
+     * reads as U+FFFD instead of failing the whole file.
+     */
     public static List<JsonNode> events(Path file) throws IOException {
         List<JsonNode> events = new ArrayList<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        for (String line : new String(Files.readAllBytes(file), StandardCharsets.UTF_8).split("\n")) {
             if (line.isBlank()) {
                 continue;
             }

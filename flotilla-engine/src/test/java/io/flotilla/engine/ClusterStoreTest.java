@@ -61,6 +61,30 @@ class ClusterStoreTest {
     }
 
     @Test
+    void aTornStateFileGetsOneLineNamingIt() throws Exception {
+        ClusterStore store = new FlotillaHome(home).cluster("c1");
+        Files.createDirectories(store.dir());
+        Path meta = store.dir().resolve("meta.json");
+        Files.writeString(meta, "{\"name\": \"c1\", \"vers");
+        assertThatThrownBy(store::meta)
+                .hasMessageStartingWith("the state of cluster 'c1' in %s cannot be read: ".formatted(meta))
+                .hasMessageEndingWith(". Restore the file from a backup of this folder")
+                .message()
+                .doesNotContain("\n");
+    }
+
+    @Test
+    void aJournalWithATornCharacterStillReadsItsOtherEvents() throws Exception {
+        Path journal = home.resolve("journal.jsonl");
+        byte[] torn = "{\"event\":\"step\",\"title\":\"caf\u00e9\"}\n{\"event\":\"done\",\"x\":\"\u00e9"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Files.write(journal, java.util.Arrays.copyOf(torn, torn.length - 1));
+        assertThat(Journal.events(journal))
+                .extracting(event -> event.path("event").asString())
+                .containsExactly("step");
+    }
+
+    @Test
     void clusterNamesFollowTiupsRule() {
         FlotillaHome flotilla = new FlotillaHome(home);
         assertThat(flotilla.cluster("prod-1_a.b").name()).isEqualTo("prod-1_a.b");
