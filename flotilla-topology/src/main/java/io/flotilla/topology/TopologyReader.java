@@ -442,6 +442,8 @@ final class TopologyReader {
     }
 
     /** The instance's fields beyond host, ports, dirs and config; see {@link Instance#fields()}. */
+    private static final long MAX_SERVER_ID = 4_294_967_295L;
+
     private Map<String, Object> fields(ComponentSchema schema, YamlMapping item, GlobalOptions global) {
         Map<String, Object> fields = new LinkedHashMap<>();
         OPTIONAL_STRINGS.forEach(key -> item.string(key).ifPresent(value -> fields.put(key, value)));
@@ -453,7 +455,16 @@ final class TopologyReader {
         fields.put("arch", item.string("arch").map(TopologyReader::arch).orElse(global.arch()));
         fields.put("os", item.string("os").map(TopologyReader::os).orElse(global.os()));
         for (String key : item.keys()) {
-            if (schema.extraFields().contains(key)) {
+            if (key.equals("server_id") && schema.extraFields().contains(key)) {
+                item.integer(key).ifPresent(id -> {
+                    if (id < 1 || id > MAX_SERVER_ID) {
+                        problems.add(
+                                item.valuePosition(key),
+                                "server_id %d is outside 1..%d, the ids MariaDB takes".formatted(id, MAX_SERVER_ID));
+                    }
+                    fields.put(key, id);
+                });
+            } else if (schema.extraFields().contains(key)) {
                 Optional<?> value = key.equals("name")
                                 || key.equals("role")
                                 || key.equals("initial_cluster_state")

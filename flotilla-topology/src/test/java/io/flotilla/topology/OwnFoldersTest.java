@@ -124,6 +124,18 @@ class OwnFoldersTest {
     }
 
     @Test
+    void aServerIdIsCheckedAtValidate() {
+        assertThat(messages("""
+                mariadb_servers:
+                  - { host: 10.0.0.1, server_id: abc }
+                  - { host: 10.0.0.2, server_id: 0 }
+                """))
+                .containsExactly(
+                        "t.yaml:2:34: expected a number for server_id, got 'abc'",
+                        "t.yaml:3:34: server_id 0 is outside 1..4294967295, the ids MariaDB takes");
+    }
+
+    @Test
     void foldersOfTheirOwnBelowSharedRootsAreFine() {
         TopologyParser.parse("""
                 global:
