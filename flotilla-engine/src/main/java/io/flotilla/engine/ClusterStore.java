@@ -75,18 +75,8 @@ public final class ClusterStore {
         try {
             return Json.MAPPER.readValue(Files.readString(file), ClusterMeta.class);
         } catch (IOException | RuntimeException e) {
-            throw new OperationException(
-                    ErrorCode.STATE_DAMAGED,
-                    "the state of cluster '%s' in %s cannot be read: %s. Restore the file from a backup of this folder"
-                            .formatted(name, file, firstLine(e)));
+            throw unreadable(ErrorCode.STATE_DAMAGED, "state", file, e);
         }
-    }
-
-    /** An exception's message up to its first line break: parsers add a trace of where they were. */
-    private static String firstLine(Exception e) {
-        String message = String.valueOf(e.getMessage());
-        int newline = message.indexOf('\n');
-        return newline < 0 ? message : message.substring(0, newline);
     }
 
     public void writeMeta(ClusterMeta meta) {
@@ -138,7 +128,7 @@ public final class ClusterStore {
             permissions = Files.getPosixFilePermissions(file);
             text = Files.readString(file);
         } catch (IOException e) {
-            throw damagedSecrets(file, e);
+            throw unreadable(ErrorCode.SECRETS_MISSING, "secrets", file, e);
         }
         if (!permissions.equals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE))) {
             throw new OperationException(
@@ -149,15 +139,18 @@ public final class ClusterStore {
         try {
             return Json.MAPPER.readValue(text, ClusterSecrets.class);
         } catch (RuntimeException e) {
-            throw damagedSecrets(file, e);
+            throw unreadable(ErrorCode.SECRETS_MISSING, "secrets", file, e);
         }
     }
 
-    private OperationException damagedSecrets(Path file, Exception e) {
+    /** One of the cluster's files that cannot be read or parsed, said in one line with what to do. */
+    private OperationException unreadable(ErrorCode code, String what, Path file, Exception e) {
+        String message = String.valueOf(e.getMessage());
+        int newline = message.indexOf('\n');
         return new OperationException(
-                ErrorCode.SECRETS_MISSING,
-                "cannot read the secrets of cluster '%s' in %s: %s. Restore the file from a backup of this folder"
-                        .formatted(name, file, firstLine(e)));
+                code,
+                "cannot read the %s of cluster '%s' in %s: %s. Restore the file from a backup of this folder"
+                        .formatted(what, name, file, newline < 0 ? message : message.substring(0, newline)));
     }
 
     static String generate(int length) {

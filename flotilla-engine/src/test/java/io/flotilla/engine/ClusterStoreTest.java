@@ -67,7 +67,7 @@ class ClusterStoreTest {
         Path meta = store.dir().resolve("meta.json");
         Files.writeString(meta, "{\"name\": \"c1\", \"vers");
         assertThatThrownBy(store::meta)
-                .hasMessageStartingWith("the state of cluster 'c1' in %s cannot be read: ".formatted(meta))
+                .hasMessageStartingWith("cannot read the state of cluster 'c1' in %s: ".formatted(meta))
                 .hasMessageEndingWith(". Restore the file from a backup of this folder")
                 .message()
                 .doesNotContain("\n");
