@@ -86,8 +86,7 @@ public final class HealthCheckServer implements AutoCloseable {
 
     private void answer(Socket connection) {
         try (connection) {
-            connection.setSoTimeout(READ_TIMEOUT_MILLIS);
-            String id = readLine(connection.getInputStream());
+            String id = readLine(connection, System.nanoTime() + READ_TIMEOUT_MILLIS * 1_000_000L);
             OutputStream out = connection.getOutputStream();
             out.write((isUp(id) ? "up\n" : "down\n").getBytes(US_ASCII));
             out.flush();
@@ -96,9 +95,23 @@ public final class HealthCheckServer implements AutoCloseable {
         }
     }
 
-    private static String readLine(InputStream in) throws IOException {
+    /**
+     * The id the check sends, read by {@code deadline} for the whole line: a client sending a byte
+     * now and then holds its connection no longer than one that sends nothing.
+     */
+    private static String readLine(Socket connection, long deadline) throws IOException {
+        InputStream in = connection.getInputStream();
         StringBuilder line = new StringBuilder();
-        for (int read = in.read(); read != -1 && read != '\n' && line.length() < MAX_REQUEST; read = in.read()) {
+        while (line.length() < MAX_REQUEST) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0) {
+                throw new java.net.SocketTimeoutException("no id within %d ms".formatted(READ_TIMEOUT_MILLIS));
+            }
+            connection.setSoTimeout((int) left);
+            int read = in.read();
+            if (read == -1 || read == '\n') {
+                break;
+            }
             if (read != '\r') {
                 line.append((char) read);
             }
@@ -117,7 +130,8 @@ public final class HealthCheckServer implements AutoCloseable {
             up = supervisor.status(id).state() == InstanceStatus.State.RUNNING
                     && probes.run(supervisor.spec(id).probe()).ready();
         } catch (AgentException unknown) {
-            return false; // not cached: only the instances the agent supervises hold an answer
+            cache.remove(id); // an instance removed since: only the supervised ones hold an answer
+            return false;
         }
         cache.put(id, new Answer(up, now));
         return up;

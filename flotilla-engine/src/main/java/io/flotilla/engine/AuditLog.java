@@ -108,8 +108,9 @@ public final class AuditLog {
     private synchronized void append(Map<String, Object> line) {
         try {
             Files.createDirectories(directory);
-            try (FileOutputStream stream =
-                    new FileOutputStream(directory.resolve("audit.log").toFile(), true)) {
+            Path file = directory.resolve("audit.log");
+            try (FileOutputStream stream = new FileOutputStream(file.toFile(), true)) {
+                Journal.endTornLine(file, stream);
                 stream.write((Json.MAPPER.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
                 stream.getFD().sync();
             }

@@ -40,6 +40,25 @@ public final class Journal implements AutoCloseable {
         this.resumedFrom = resumedFrom;
         this.done.addAll(resumedDone);
         this.stream = new FileOutputStream(file.toFile(), true);
+        endTornLine(file, stream);
+    }
+
+    /**
+     * Ends a line a crash cut short, so that the next event is a line of its own rather than the
+     * end of that broken one (which a reader skips, and the event with it).
+     */
+    static void endTornLine(Path file, FileOutputStream stream) throws IOException {
+        long size = Files.size(file);
+        if (size == 0) {
+            return;
+        }
+        try (var read = java.nio.channels.FileChannel.open(file)) {
+            java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+            read.read(last, size - 1);
+            if (last.get(0) != '\n') {
+                stream.write('\n');
+            }
+        }
     }
 
     /**

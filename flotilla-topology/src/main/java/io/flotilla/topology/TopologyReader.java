@@ -144,31 +144,36 @@ final class TopologyReader {
         if (document.isEmpty()) {
             return YamlMapping.empty("the topology", problems);
         }
-        controlCharacters(document.get());
+        controlCharacters(document.get(), java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
         return YamlMapping.root(document.get(), problems).orElseThrow(() -> new TopologyException(problems.sorted()));
     }
 
     /**
-     * No key or value holds a control character: values end up in config files and command lines,
-     * where a line break would add a line of its own.
+     * No key or value holds a control character but a tab: values end up in config files and
+     * command lines, where a line break would add a line of its own. A node an alias names again is
+     * walked once.
      */
-    private void controlCharacters(Node node) {
+    private void controlCharacters(Node node, Set<Node> walked) {
+        if (!walked.add(node)) {
+            return;
+        }
         switch (node) {
             case ScalarNode scalar ->
                 scalar.getValue()
                         .codePoints()
-                        .filter(Character::isISOControl)
+                        .filter(c -> Character.isISOControl(c) && c != '\t')
                         .findFirst()
                         .ifPresent(control -> problems.add(
                                 problems.at(scalar),
-                                "'%s' holds a control character (U+%04X); write the value without it"
-                                        .formatted(printable(scalar.getValue()), control)));
+                                "'%s' holds a control character (U+%04X); write the value without it (a YAML block"
+                                                .formatted(printable(scalar.getValue()), control)
+                                        + " scalar keeps its last line break unless written '|-')"));
             case MappingNode mapping ->
                 mapping.getValue().forEach(tuple -> {
-                    controlCharacters(tuple.getKeyNode());
-                    controlCharacters(tuple.getValueNode());
+                    controlCharacters(tuple.getKeyNode(), walked);
+                    controlCharacters(tuple.getValueNode(), walked);
                 });
-            case SequenceNode sequence -> sequence.getValue().forEach(this::controlCharacters);
+            case SequenceNode sequence -> sequence.getValue().forEach(item -> controlCharacters(item, walked));
             default -> {}
         }
     }

@@ -61,7 +61,7 @@ class OwnFoldersTest {
                         "t.yaml:3:15: mariadb_servers[0].data_dir '../../etc' climbs out of the folder it is relative"
                                 + " to with '..'; write the folder it means",
                         "t.yaml:4:14: 'log\\u000abind-address = 0.0.0.0' holds a control character (U+000A); write the"
-                                + " value without it",
+                                + " value without it (a YAML block scalar keeps its last line break unless written '|-')",
                         "t.yaml:5:5: mariadb_servers:10.0.0.2.data_dir of mariadb 10.0.0.2:3306: '/etc' is the"
                                 + " system's folder /etc; give the instance a folder of its own, such as /srv/mariadb-3306");
     }
@@ -89,7 +89,11 @@ class OwnFoldersTest {
                   - host: 10.0.0.1
                 """))
                 .containsExactly("t.yaml:3:19: 'SET x = 1\\u000d\\u000a[mysqld]\\u000askip_grant_tables = ON' holds a"
-                        + " control character (U+000D); write the value without it");
+                        + " control character (U+000D); write the value without it (a YAML block scalar keeps its"
+                        + " last line break unless written '|-')");
+        assertThat(messages("x: &a [*a]\n"))
+                .as("a self-referencing alias is walked once")
+                .anySatisfy(message -> assertThat(message).contains("unknown key 'x'"));
     }
 
     @Test
