@@ -85,6 +85,22 @@ class ClusterStoreTest {
     }
 
     @Test
+    void anAuditLineACrashCutShortDoesNotSwallowTheNextOperation() throws Exception {
+        FlotillaHome flotilla = new FlotillaHome(home);
+        AuditLog audit = flotilla.audit();
+        audit.begin("a1", "c1", "first", "2026-01-01T00:00:00Z");
+        Path file = home.resolve("audit/audit.log");
+        Files.writeString(file, "{\"event\":\"end\",\"id\":\"a1\",\"res", java.nio.file.StandardOpenOption.APPEND);
+        audit.begin("a2", "c1", "second", "2026-01-01T00:00:01Z");
+        audit.end("a2", "2026-01-01T00:00:02Z", true, null, null);
+        assertThat(audit.entries())
+                .extracting(AuditLog.Entry::command, AuditLog.Entry::result)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("first", ""),
+                        org.assertj.core.groups.Tuple.tuple("second", "ok"));
+    }
+
+    @Test
     void clusterNamesFollowTiupsRule() {
         FlotillaHome flotilla = new FlotillaHome(home);
         assertThat(flotilla.cluster("prod-1_a.b").name()).isEqualTo("prod-1_a.b");
