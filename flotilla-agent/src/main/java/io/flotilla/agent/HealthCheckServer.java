@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -105,7 +106,7 @@ public final class HealthCheckServer implements AutoCloseable {
         while (line.length() < MAX_REQUEST) {
             long left = (deadline - System.nanoTime()) / 1_000_000L;
             if (left <= 0) {
-                throw new java.net.SocketTimeoutException("no id within %d ms".formatted(READ_TIMEOUT_MILLIS));
+                throw new SocketTimeoutException("no id within %d ms".formatted(READ_TIMEOUT_MILLIS));
             }
             connection.setSoTimeout((int) left);
             int read = in.read();

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,8 +54,8 @@ public final class Journal implements AutoCloseable {
         if (size == 0) {
             return;
         }
-        try (var read = java.nio.channels.FileChannel.open(file)) {
-            java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+        try (FileChannel read = FileChannel.open(file)) {
+            ByteBuffer last = ByteBuffer.allocate(1);
             read.read(last, size - 1);
             if (last.get(0) != '\n') {
                 stream.write('\n');

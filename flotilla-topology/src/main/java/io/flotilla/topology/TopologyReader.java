@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -144,7 +145,7 @@ final class TopologyReader {
         if (document.isEmpty()) {
             return YamlMapping.empty("the topology", problems);
         }
-        controlCharacters(document.get(), java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+        controlCharacters(document.get(), Collections.newSetFromMap(new IdentityHashMap<>()));
         return YamlMapping.root(document.get(), problems).orElseThrow(() -> new TopologyException(problems.sorted()));
     }
 
