@@ -119,14 +119,9 @@ public final class MariaDbKind extends PackagedKind {
         return context.deployDir().resolve("run/mariadb.sock").toString();
     }
 
-    /** The instance's {@code server_id} field, else its position among the cluster's MariaDB instances. */
+    /** See {@link io.flotilla.topology.Topology#serverId}. */
     static long serverId(InstanceContext context) {
-        Optional<String> explicit = context.instance().field("server_id");
-        if (explicit.isPresent()) {
-            return Long.parseLong(explicit.get());
-        }
-        List<Instance> all = context.topology().instances("mariadb");
-        return all.indexOf(context.instance()) + 1L;
+        return context.topology().serverId(context.instance());
     }
 
     @Override

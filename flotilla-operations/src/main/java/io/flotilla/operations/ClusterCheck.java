@@ -94,11 +94,34 @@ public final class ClusterCheck {
     /** Checks the hosts of a deployed cluster, with its own login: its own ports and files are expected. */
     public Report cluster(String name, boolean apply, Predicate<String> selected, Progress progress) {
         ClusterStore store = home.cluster(name);
-        Topology topology =
-                TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
+        Topology topology = TopologyParser.parseStored(
+                store.topologyText(), store.topologyFile().toString());
+        Report report;
         try (Hosts hosts = new Hosts(store.meta().ssh(), store.dir().resolve("known_hosts"))) {
-            return run(name, topology, hosts, true, apply, selected, progress);
+            report = run(name, topology, hosts, true, apply, selected, progress);
         }
+        List<CheckResult> rows = new ArrayList<>(admissionWarnings(topology));
+        rows.addAll(report.rows());
+        return new Report(report.subject(), report.hosts(), rows);
+    }
+
+    /**
+     * What a rule added since the cluster was deployed would refuse in its stored topology: the
+     * cluster still works, but the same file would not deploy today.
+     */
+    private static List<CheckResult> admissionWarnings(Topology topology) {
+        return topology.admissionProblems().stream()
+                .map(problem -> new CheckResult(
+                        problem.instances().stream()
+                                .flatMap(id -> topology.instance(id).stream())
+                                .map(Instance::host)
+                                .findFirst()
+                                .orElse(topology.source()),
+                        "topology",
+                        CheckResult.Verdict.WARN,
+                        problem + " (a deploy would refuse this file today)",
+                        ""))
+                .toList();
     }
 
     private Report run(

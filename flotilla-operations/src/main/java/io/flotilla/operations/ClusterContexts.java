@@ -43,8 +43,8 @@ final class ClusterContexts {
     }
 
     ClusterContext of(ClusterStore store) {
-        Topology topology =
-                TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
+        Topology topology = TopologyParser.parseStored(
+                store.topologyText(), store.topologyFile().toString());
         return of(store, topology, store.meta(), store.secrets());
     }
 

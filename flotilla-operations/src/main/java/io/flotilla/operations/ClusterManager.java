@@ -333,7 +333,7 @@ public final class ClusterManager {
             List<Plan> plans = new ArrayList<>();
             switchover.ifPresent(each -> plans.add(switchoverPlan(context, store, each.to())));
             ClusterContext before = context.withTopology(current);
-            Topology after = TopologyParser.parse(
+            Topology after = TopologyParser.parseStored(
                     ScaleOut.without(currentYaml, store.topologyFile().toString(), leaving.getFirst()),
                     store.topologyFile().toString());
             plans.add(new ScalePlanner(before, before.withTopology(after)).scaleIn(leaving));
@@ -362,7 +362,8 @@ public final class ClusterManager {
             List<Instance> leaving = ScalePlanner.leaving(catalog, name, topology(name), node);
             String yaml =
                     ScaleOut.without(store.topologyText(), store.topologyFile().toString(), leaving.getFirst());
-            Topology after = TopologyParser.parse(yaml, store.topologyFile().toString());
+            Topology after =
+                    TopologyParser.parseStored(yaml, store.topologyFile().toString());
             ClusterContext before = contexts.of(store);
             try {
                 Plan plan = new ScalePlanner(before, before.withTopology(after)).scaleIn(leaving);
@@ -482,7 +483,8 @@ public final class ClusterManager {
     }
 
     private static Topology swapped(ClusterStore store, Instance to) {
-        return TopologyParser.parse(swappedYaml(store, to), store.topologyFile().toString());
+        return TopologyParser.parseStored(
+                swappedYaml(store, to), store.topologyFile().toString());
     }
 
     private static void requireDeployed(ClusterStore store) {
@@ -540,7 +542,8 @@ public final class ClusterManager {
 
     public Topology topology(String name) {
         ClusterStore store = contexts.existing(name);
-        return TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
+        return TopologyParser.parseStored(
+                store.topologyText(), store.topologyFile().toString());
     }
 
     /** The status of every instance, asked of the agents in parallel; an unreachable agent's instances are Disconnected. */
@@ -568,7 +571,7 @@ public final class ClusterManager {
             if (!other.name().equals(name)) {
                 others.put(
                         other.name(),
-                        TopologyParser.parse(
+                        TopologyParser.parseStored(
                                 other.topologyText(), other.topologyFile().toString()));
             }
         }

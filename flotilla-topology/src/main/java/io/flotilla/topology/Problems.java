@@ -10,11 +10,20 @@ import java.util.Set;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.nodes.Node;
 
-/** The problems found while reading one topology file; reading goes on after each of them. */
+/**
+ * The problems found while reading one topology file; reading goes on after each of them.
+ *
+ * <p>Admission problems are those of the rules that guard new input (hosts, control characters,
+ * system folders, server ids): a file given to deploy, scale-out or check is refused for them like
+ * for any other, but a cluster's stored topology, written before a rule existed, is still read, so
+ * that it can be displayed, stopped and destroyed; {@code cluster check} lists them.
+ */
 final class Problems {
     private final String file;
     /** A set: reading the same value twice must not report its problem twice. */
     private final Set<Problem> problems = new LinkedHashSet<>();
+
+    private final Set<Problem> admission = new LinkedHashSet<>();
 
     Problems(String file) {
         this.file = requireNonNull(file, "file is null");
@@ -44,6 +53,20 @@ final class Problems {
 
     void addAll(List<Problem> found) {
         problems.addAll(found);
+    }
+
+    /** A problem of a rule that guards new input; see the class's comment. */
+    void admission(SourcePosition position, String message) {
+        admission(new Problem(position, message, List.of()));
+    }
+
+    void admission(Problem problem) {
+        admission.add(problem);
+    }
+
+    /** The admission problems, in file order. */
+    List<Problem> admissionSorted() {
+        return admission.stream().sorted(IN_FILE_ORDER).toList();
     }
 
     int count() {

@@ -51,7 +51,7 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
             String fragmentYaml,
             String fragmentFile,
             Map<String, Topology> otherClusters) {
-        Topology existing = TopologyParser.parse(clusterYaml, clusterFile);
+        Topology existing = TopologyParser.parseStored(clusterYaml, clusterFile);
         Problems problems = new Problems(fragmentFile);
         checkSections(cluster, fragmentYaml, fragmentFile, problems);
         if (problems.count() > 0) {
@@ -62,7 +62,8 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
         shared.keySet().removeIf(key -> Schemas.bySection(key).isPresent());
         String text = fragmentYaml.endsWith("\n") || fragmentYaml.isEmpty() ? fragmentYaml : fragmentYaml + "\n";
         // The cluster's settings go after the file's own lines, so that positions in it stay true.
-        Topology fragment = new TopologyReader(fragmentFile, true).read(text + (shared.isEmpty() ? "" : dump(shared)));
+        Topology fragment =
+                new TopologyReader(fragmentFile, true, false).read(text + (shared.isEmpty() ? "" : dump(shared)));
 
         Set<String> oldHosts = existing.hosts();
         List<Instance> fresh = fragment.instances().stream()
@@ -102,7 +103,8 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
                 fragment.componentVersions(),
                 fragment.componentSources(),
                 fragment.autoscale(),
-                fresh);
+                fresh,
+                List.of());
         List<Problem> all = new ArrayList<>(problems.sorted());
         all.addAll(TopologyConflicts.between(candidate, Map.of(cluster, existing)));
         all.addAll(TopologyConflicts.between(candidate, otherClusters));
@@ -113,12 +115,20 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
 
         Map<String, Object> mergedMap = withExplicitRoles(clusterMap, existing);
         Map<String, Object> fragmentMap = plain(fragmentYaml);
+        long nextServerId = existing.instances("mariadb").stream()
+                        .mapToLong(existing::serverId)
+                        .max()
+                        .orElse(0)
+                + 1;
         for (Map.Entry<String, Object> section : fragmentMap.entrySet()) {
             List<Object> items = new ArrayList<>(listOrEmpty(mergedMap.get(section.getKey())));
             for (Object item : listOrEmpty(section.getValue())) {
                 Map<String, Object> copy = new LinkedHashMap<>(mapOrEmpty(item));
                 if (section.getKey().equals("mariadb_servers")) {
                     copy.putIfAbsent("role", "replica");
+                    if (!copy.containsKey("server_id")) {
+                        copy.put("server_id", nextServerId++);
+                    }
                 }
                 if (section.getKey().equals("etcd_servers")
                         && !existing.instances("etcd").isEmpty()) {
@@ -130,12 +140,29 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
             mergedMap.put(section.getKey(), items);
         }
         String mergedYaml = dump(mergedMap);
-        Topology merged = TopologyParser.parse(mergedYaml, clusterFile);
+        Topology merged = TopologyParser.parseStored(mergedYaml, clusterFile);
         Set<String> old = new HashSet<>();
         existing.instances().forEach(instance -> old.add(instance.component() + "/" + instance.id()));
         List<Instance> added = merged.instances().stream()
                 .filter(instance -> !old.contains(instance.component() + "/" + instance.id()))
                 .toList();
+        // The cluster's own lines may hold what a rule added since refuses; a new instance may not.
+        Set<String> addedIds = new HashSet<>();
+        added.forEach(instance -> addedIds.add(instance.id()));
+        List<Problem> refused = merged.admissionProblems().stream()
+                .filter(problem -> problem.instances().stream().anyMatch(addedIds::contains))
+                .map(problem -> new Problem(
+                        fresh.stream()
+                                .filter(instance -> problem.instances().contains(instance.id()))
+                                .map(Instance::position)
+                                .findFirst()
+                                .orElse(new SourcePosition(fragmentFile, 1, 1)),
+                        problem.message(),
+                        problem.instances()))
+                .toList();
+        if (!refused.isEmpty()) {
+            throw new TopologyException(refused);
+        }
         return new ScaleOut(merged, mergedYaml, added);
     }
 
@@ -144,7 +171,7 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
      * instance, since they are derived).
      */
     public static String without(String clusterYaml, String clusterFile, Instance leaving) {
-        Topology existing = TopologyParser.parse(clusterYaml, clusterFile);
+        Topology existing = TopologyParser.parseStored(clusterYaml, clusterFile);
         Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing);
         String section = leaving.schema().section();
         int index = existing.instances(leaving.component()).indexOf(leaving);
@@ -167,7 +194,7 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
      * each instance's server id, does not change.
      */
     public static String withPrimary(String clusterYaml, String clusterFile, Instance primary) {
-        Topology existing = TopologyParser.parse(clusterYaml, clusterFile);
+        Topology existing = TopologyParser.parseStored(clusterYaml, clusterFile);
         Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing);
         List<Instance> mariadb = existing.instances("mariadb");
         int index = mariadb.indexOf(primary);
@@ -185,7 +212,10 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
         return dump(map);
     }
 
-    /** Every MariaDB item says its role, so that appending or removing one never moves the primary. */
+    /**
+     * Every MariaDB item says its role and its server_id, so that appending or removing one never
+     * moves the primary or gives a running instance's id to another.
+     */
     private static Map<String, Object> withExplicitRoles(Map<String, Object> map, Topology topology) {
         Map<String, Object> copy = new LinkedHashMap<>(map);
         List<Instance> mariadb = topology.instances("mariadb");
@@ -195,6 +225,7 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
             for (int i = 0; i < items.size(); i++) {
                 Map<String, Object> item = new LinkedHashMap<>(mapOrEmpty(items.get(i)));
                 item.put("role", mariadb.get(i).field("role").orElse("replica"));
+                item.putIfAbsent("server_id", topology.serverId(mariadb.get(i)));
                 withRoles.add(item);
             }
             copy.put("mariadb_servers", withRoles);

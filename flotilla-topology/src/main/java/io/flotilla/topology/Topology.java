@@ -15,6 +15,8 @@ import java.util.Set;
  * @param source the file the topology was read from, as positions name it
  * @param serverConfigs {@code server_configs} per component, flattened to dotted keys
  * @param instances the declared instances in file order, then the exporters host by host
+ * @param admissionProblems for a cluster's stored topology, what the rules added since it was stored
+ *     would refuse in it as new input; empty otherwise
  */
 public record Topology(
         String source,
@@ -24,7 +26,8 @@ public record Topology(
         Map<String, String> componentVersions,
         Map<String, Object> componentSources,
         Map<String, Object> autoscale,
-        List<Instance> instances) {
+        List<Instance> instances,
+        List<Problem> admissionProblems) {
     public Topology {
         requireNonNull(source, "source is null");
         requireNonNull(global, "global is null");
@@ -34,6 +37,7 @@ public record Topology(
         componentSources = Map.copyOf(componentSources);
         autoscale = Map.copyOf(autoscale);
         instances = List.copyOf(instances);
+        admissionProblems = List.copyOf(admissionProblems);
     }
 
     /** Where a component's binaries come from; {@code system} when {@code component_sources} does not say. */
@@ -46,6 +50,25 @@ public record Topology(
         return instances.stream()
                 .filter(instance -> instance.component().equals(component))
                 .toList();
+    }
+
+    /**
+     * A MariaDB instance's {@code server_id}: its {@code server_id} field, else its place among the
+     * topology's instances of its component, counted from 1.
+     */
+    public long serverId(Instance instance) {
+        return serverId(instance, instances);
+    }
+
+    static long serverId(Instance instance, List<Instance> all) {
+        Optional<String> explicit = instance.field("server_id");
+        if (explicit.isPresent()) {
+            return Long.parseLong(explicit.get());
+        }
+        List<Instance> same = all.stream()
+                .filter(other -> other.component().equals(instance.component()))
+                .toList();
+        return same.indexOf(instance) + 1L;
     }
 
     public Optional<Instance> instance(String id) {

@@ -58,17 +58,20 @@ final class TopologyReader {
     private final Problems problems;
     /** A scale-out file: only new instances, so no primary and no database instance are required of it. */
     private final boolean fragment;
+    /** A cluster's stored topology: admission problems are kept on it, not refused (see {@link Problems}). */
+    private final boolean stored;
 
     private Optional<String> globalListenHost = Optional.empty();
 
     TopologyReader(String fileName) {
-        this(fileName, false);
+        this(fileName, false, false);
     }
 
-    TopologyReader(String fileName, boolean fragment) {
+    TopologyReader(String fileName, boolean fragment, boolean stored) {
         this.fileName = fileName;
         this.problems = new Problems(fileName);
         this.fragment = fragment;
+        this.stored = stored;
     }
 
     Topology read(String yaml) {
@@ -113,10 +116,24 @@ final class TopologyReader {
         }
         instances.addAll(exporters(instances, monitored, monitoredSection, global));
         problems.addAll(TopologyValidator.validate(instances));
+        TopologyValidator.admission(instances).forEach(problems::admission);
+        List<Problem> admission = problems.admissionSorted();
+        if (!stored) {
+            problems.addAll(admission);
+        }
         if (problems.count() > 0) {
             throw new TopologyException(problems.sorted());
         }
-        return new Topology(fileName, global, monitored, serverConfigs, versions, sources, autoscale, instances);
+        return new Topology(
+                fileName,
+                global,
+                monitored,
+                serverConfigs,
+                versions,
+                sources,
+                autoscale,
+                instances,
+                stored ? admission : List.of());
     }
 
     /** The top-level mapping; a syntax error or a document that is not a map ends reading at once. */
@@ -164,7 +181,7 @@ final class TopologyReader {
                         .codePoints()
                         .filter(c -> Character.isISOControl(c) && c != '\t')
                         .findFirst()
-                        .ifPresent(control -> problems.add(
+                        .ifPresent(control -> problems.admission(
                                 problems.at(scalar),
                                 "'%s' holds a control character (U+%04X); write the value without it (a YAML block"
                                                 .formatted(printable(scalar.getValue()), control)
@@ -329,7 +346,7 @@ final class TopologyReader {
         }
         String value = dir.get();
         if (Arrays.stream(value.split(",")).map(String::strip).anyMatch(TopologyReader::climbsOut)) {
-            problems.add(
+            problems.admission(
                     mapping.valuePosition(field),
                     "%s.%s '%s' climbs out of the folder it is relative to with '..'; write the folder it means"
                             .formatted(mapping.path(), field, value));
@@ -356,7 +373,7 @@ final class TopologyReader {
         if (host.isEmpty()) {
             problems.add(item.position(), "%s has no host; add 'host: <address>' to it".formatted(item.path()));
         } else if (!HostNames.valid(host.get())) {
-            problems.add(
+            problems.admission(
                     item.valuePosition("host"),
                     "%s.host '%s' is neither an IP address nor a host name (letters, digits and '-' in dot-separated"
                                     .formatted(item.path(), host.get())
@@ -464,7 +481,7 @@ final class TopologyReader {
             if (key.equals("server_id") && schema.extraFields().contains(key)) {
                 item.integer(key).ifPresent(id -> {
                     if (id < 1 || id > MAX_SERVER_ID) {
-                        problems.add(
+                        problems.admission(
                                 item.valuePosition(key),
                                 "server_id %d is outside 1..%d, the ids MariaDB takes".formatted(id, MAX_SERVER_ID));
                     }

@@ -23,11 +23,18 @@ final class TopologyValidator {
         ports(instances, problems);
         directories(instances, problems);
         nestedDirectories(instances, problems);
-        systemFolders(instances, problems);
-        ownDataDirs(instances, problems);
         platforms(instances, problems);
         exporterSettings(instances, problems);
         names(instances, problems);
+        return problems;
+    }
+
+    /** The rules across instances that guard new input (see {@link Problems}). */
+    static List<Problem> admission(List<Instance> instances) {
+        List<Problem> problems = new ArrayList<>();
+        systemFolders(instances, problems);
+        ownDataDirs(instances, problems);
+        serverIds(instances, problems);
         return problems;
     }
 
@@ -253,6 +260,29 @@ final class TopologyValidator {
                                         instance.schema().section(),
                                         instance.host(),
                                         both(first, instance))));
+            }
+        }
+    }
+
+    /**
+     * No two instances of a replicating component share a server_id, given or taken from their
+     * place: a replica with its source's id skips the source's events as its own.
+     */
+    private static void serverIds(List<Instance> instances, List<Problem> problems) {
+        Map<String, Instance> taken = new HashMap<>();
+        for (Instance instance : instances) {
+            if (!instance.schema().extraFields().contains("server_id")) {
+                continue;
+            }
+            long id = Topology.serverId(instance, instances);
+            Instance first = taken.putIfAbsent(instance.component() + ":" + id, instance);
+            if (first != null) {
+                problems.add(problem(
+                        first,
+                        instance,
+                        ("server_id conflict for %d between '%s' and '%s': %s; give each its own server_id"
+                                        + " (an instance without one takes its place in the list, from 1)")
+                                .formatted(id, first.id(), instance.id(), both(first, instance))));
             }
         }
     }
