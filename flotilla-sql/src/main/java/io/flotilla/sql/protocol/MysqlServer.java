@@ -143,7 +143,7 @@ public final class MysqlServer implements AutoCloseable {
     private static void refuse(SocketChannel ch) {
         ch.pipeline().addLast(new PacketEncoder());
         ch.config().setAutoRead(false);
-        ch.writeAndFlush(new MysqlPacket(0, Responses.error(ER_CON_COUNT_ERROR, "08004", "Too many connections")))
+        ch.writeAndFlush(new MysqlPacket(0, Responses.errorBeforeGreeting(ER_CON_COUNT_ERROR, "Too many connections")))
                 .addListener(ChannelFutureListener.CLOSE);
     }
 
