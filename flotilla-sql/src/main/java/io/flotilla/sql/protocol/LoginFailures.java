@@ -9,8 +9,8 @@ import java.util.Map;
 
 /**
  * Consecutive failed logins per client address, for the login delay. The addresses are the
- * clients' to choose, so the table holds at most {@code capacity} of them and forgets the one
- * that failed least recently first.
+ * clients' to choose, so the table holds at most {@code capacity} of them and forgets first the
+ * one least recently heard from.
  */
 final class LoginFailures {
     static final int CAPACITY = 10_000;
