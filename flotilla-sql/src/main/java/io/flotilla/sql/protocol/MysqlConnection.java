@@ -66,6 +66,7 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
     private boolean tlsActive;
     private ScheduledFuture<?> connectTimer;
     private ScheduledFuture<?> idleTimer;
+    private ScheduledFuture<?> loginDelayTimer;
     private int running;
     private final List<MysqlPacket> heldDuringDelay = new ArrayList<>();
 
@@ -257,7 +258,7 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
         }
         state = State.LOGIN_DELAY;
         ctx.channel().config().setAutoRead(false);
-        schedule(
+        loginDelayTimer = schedule(
                 ctx,
                 () -> {
                     if (state != State.LOGIN_DELAY) {
@@ -460,6 +461,7 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
         state = State.CLOSED;
         cancel(connectTimer);
         cancel(idleTimer);
+        cancel(loginDelayTimer);
         heldDuringDelay.clear();
         previous.thenRunAsync(
                 () -> {

@@ -24,11 +24,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What clients that never log in cost {@code flotilla serve}: the real command in a process of its
- * own, started with the JVM options of the {@code bin/flotilla} launcher (no heap cap: the JVM's
- * default maximum, a quarter of the machine's memory), its resident memory read from /proc.
+ * {@code flotilla serve}'s limits: their options, and what clients that never log in cost the real
+ * command in a process of its own, started with the JVM options of the {@code bin/flotilla}
+ * launcher (no heap cap: the JVM's default maximum, a quarter of the machine's memory), its
+ * resident memory read from /proc.
  */
-class ServeMemoryTest {
+class ServeCommandTest {
     private static final int CLIENTS = 50;
     private static final int ANNOUNCED = 0xFFFFFF;
     private static final long LIMIT_KB = 300 * 1024;
@@ -50,6 +51,24 @@ class ServeMemoryTest {
                 serve.destroyForcibly();
             }
         }
+    }
+
+    @Test
+    void limitsOutsideMysqlsRangesAreRefusedWithTheOptionNamed() {
+        Cli cli = new Cli(home);
+        Cli.Result zero = cli.run("serve", "--wait-timeout", "0");
+        assertThat(zero.exitCode()).isEqualTo(1);
+        assertThat(zero.out()).isEmpty();
+        assertThat(zero.err()).isEqualTo("Error: --wait-timeout must be between 1 and 31536000, got 0\n");
+        Cli.Result delays = cli.run(
+                "serve",
+                "--connection-control-min-connection-delay",
+                "5000",
+                "--connection-control-max-connection-delay",
+                "2000");
+        assertThat(delays.err())
+                .isEqualTo("Error: --connection-control-max-connection-delay must be between 5000 and 2147483647,"
+                        + " got 2000\n");
     }
 
     @Test
