@@ -5,6 +5,7 @@ import io.flotilla.operations.ClusterManager;
 import io.flotilla.sql.ClusterSql;
 import io.flotilla.sql.cluster.AgentClusterSql;
 import io.flotilla.sql.protocol.MysqlServer;
+import io.flotilla.sql.protocol.ServerSettings;
 import io.flotilla.sql.protocol.ServerTls;
 import io.flotilla.sql.session.Account;
 import io.flotilla.sql.session.ClusterFrontend;
@@ -16,6 +17,7 @@ import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,8 +35,9 @@ import picocli.CommandLine.Option;
             "$FLOTILLA_HOME/sql/passwords.json). TLS uses a self-signed certificate",
             "generated on first use (key 0600; in the cluster's sql-tls folder or",
             "$FLOTILLA_HOME/sql/tls): `mariadb --ssl`; MariaDB Connector/J 4 needs",
-            "sslMode=trust, or sslMode=verify-ca with serverSslCert=cert.pem. Stays in",
-            "the foreground until Ctrl-C."
+            "sslMode=trust, or sslMode=verify-ca with serverSslCert=cert.pem. Until a",
+            "client logs in, a packet over 16 KB closes its connection (after it,",
+            "max_allowed_packet, 64 MB). Stays in the foreground until Ctrl-C."
         })
 final class ServeCommand extends OutputCommand {
     static final int DEFAULT_PORT = 4406;
@@ -49,9 +52,67 @@ final class ServeCommand extends OutputCommand {
     @Option(names = "--cluster", paramLabel = "NAME", description = "Serve this cluster only.")
     private String cluster;
 
+    @Option(
+            names = "--connect-timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "10",
+            description = "connect_timeout: a client not logged in this long after connecting is"
+                    + " closed (default: ${DEFAULT-VALUE}).")
+    private long connectTimeout;
+
+    @Option(
+            names = "--wait-timeout",
+            paramLabel = "SECONDS",
+            defaultValue = "28800",
+            description = "wait_timeout: a session that sends no command for this long is closed with"
+                    + " error 4031 (default: ${DEFAULT-VALUE}).")
+    private long waitTimeout;
+
+    @Option(
+            names = "--max-connections",
+            paramLabel = "N",
+            defaultValue = "151",
+            description = "max_connections, counted from accept, logged in or not; the next client"
+                    + " gets error 1040 Too many connections (default: ${DEFAULT-VALUE}).")
+    private int maxConnections;
+
+    @Option(
+            names = "--require-secure-transport",
+            arity = "0..1",
+            paramLabel = "true|false",
+            fallbackValue = "true",
+            description = "require_secure_transport: a login without TLS gets error 3159 (default: on"
+                    + " unless --listen is a loopback address).")
+    private Boolean requireSecureTransport;
+
+    @Option(
+            names = "--connection-control-failed-connections-threshold",
+            paramLabel = "N",
+            defaultValue = "3",
+            description = "After N consecutive failed logins from one address, its next logins are"
+                    + " answered late, right password or not, until one succeeds; 0: never"
+                    + " (default: ${DEFAULT-VALUE}).")
+    private int failedLoginThreshold;
+
+    @Option(
+            names = "--connection-control-min-connection-delay",
+            paramLabel = "MS",
+            defaultValue = "1000",
+            description = "The delay after the threshold is reached, and what each further failure"
+                    + " adds to it (default: ${DEFAULT-VALUE}).")
+    private long minLoginDelay;
+
+    @Option(
+            names = "--connection-control-max-connection-delay",
+            paramLabel = "MS",
+            defaultValue = "30000",
+            description = "The longest that delay gets (default: ${DEFAULT-VALUE}).")
+    private long maxLoginDelay;
+
     @Override
     int run(Output output) throws Exception {
         InetSocketAddress address = parseListen(listen);
+        ServerSettings settings = settings(address);
         ClusterManager clusters = Services.clusters(output);
         ClusterSql sql = new AgentClusterSql(clusters, SqlCommand.NODE_TIMEOUT);
         ClusterSql served;
@@ -78,7 +139,7 @@ final class ServeCommand extends OutputCommand {
                 ? clusters.home().root().resolve("sql").resolve("tls")
                 : clusters.home().cluster(cluster).dir().resolve("sql-tls");
         ServerTls tls = ServerTls.loadOrGenerate(tlsDir, "flotilla");
-        try (MysqlServer server = MysqlServer.start(address, new ClusterFrontend(served, accounts), tls)) {
+        try (MysqlServer server = MysqlServer.start(address, new ClusterFrontend(served, accounts), tls, settings)) {
             Path record =
                     cluster == null ? null : clusters.home().cluster(cluster).dir();
             if (record != null) {
@@ -103,6 +164,31 @@ final class ServeCommand extends OutputCommand {
             server.awaitClose();
         }
         return 0;
+    }
+
+    private ServerSettings settings(InetSocketAddress address) {
+        // MySQL's ranges for the variables, where it has them.
+        between("--connect-timeout", connectTimeout, 2, 31_536_000);
+        between("--wait-timeout", waitTimeout, 1, 31_536_000);
+        between("--max-connections", maxConnections, 1, 100_000);
+        between("--connection-control-failed-connections-threshold", failedLoginThreshold, 0, Integer.MAX_VALUE);
+        between("--connection-control-min-connection-delay", minLoginDelay, 1000, Integer.MAX_VALUE);
+        between("--connection-control-max-connection-delay", maxLoginDelay, minLoginDelay, Integer.MAX_VALUE);
+        return new ServerSettings(
+                Duration.ofSeconds(connectTimeout),
+                Duration.ofSeconds(waitTimeout),
+                maxConnections,
+                requireSecureTransport == null ? MysqlServer.requiresSecureTransport(address) : requireSecureTransport,
+                new ServerSettings.LoginDelay(
+                        failedLoginThreshold, Duration.ofMillis(minLoginDelay), Duration.ofMillis(maxLoginDelay)));
+    }
+
+    private static void between(String option, long value, long minimum, long maximum) {
+        if (value < minimum || value > maximum) {
+            throw new OperationException(
+                    ErrorCode.BAD_OPTION,
+                    "%s must be between %d and %d, got %d".formatted(option, minimum, maximum, value));
+        }
     }
 
     /** root with the cluster's root password; flotilla_ro with its own, kept 0600 in the cluster's folder. */

@@ -6,17 +6,25 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One client connection: the handshake and authentication on the event loop, then each command on
- * a virtual thread of its own, one after the other in the order the client sent them.
+ * a virtual thread of its own, one after the other in the order the client sent them. The timers
+ * (connect_timeout until the password is checked, wait_timeout while no command runs) and the
+ * login delay are scheduled on the connection's event loop, so a waiting client holds no thread.
  */
 final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
     static final String CACHING_SHA2 = "caching_sha2_password";
@@ -25,6 +33,8 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
     static final int ER_UNKNOWN_COM_ERROR = 1047;
     static final int ER_NET_PACKET_TOO_LARGE = 1153;
     static final int ER_HANDSHAKE_ERROR = 1043;
+    static final int ER_SECURE_TRANSPORT_REQUIRED = 3159;
+    static final int ER_CLIENT_INTERACTION_TIMEOUT = 4031;
 
     private static final int COM_QUIT = 0x01;
     private static final int COM_INIT_DB = 0x02;
@@ -39,6 +49,7 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
     private enum State {
         HANDSHAKE,
         AUTH_SWITCH,
+        LOGIN_DELAY,
         COMMAND,
         CLOSED
     }
@@ -48,8 +59,16 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
     private final long connectionId;
     private final Executor queries;
     private final ServerTls tls;
+    private final ServerSettings settings;
+    private final LoginFailures failures;
+    private final Map<String, String> variables;
     private final byte[] nonce = Scramble.nonce();
     private boolean tlsActive;
+    private ScheduledFuture<?> connectTimer;
+    private ScheduledFuture<?> idleTimer;
+    private ScheduledFuture<?> loginDelayTimer;
+    private int running;
+    private final List<MysqlPacket> heldDuringDelay = new ArrayList<>();
 
     private State state = State.HANDSHAKE;
     private int capabilities;
@@ -58,12 +77,24 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
     private SqlBackend.Session session;
     private CompletableFuture<Void> previous = CompletableFuture.completedFuture(null);
 
-    MysqlConnection(SqlBackend backend, String serverVersion, long connectionId, Executor queries, ServerTls tls) {
+    /** @param variables the server's values of the system variables its settings are, for sessions to report */
+    MysqlConnection(
+            SqlBackend backend,
+            String serverVersion,
+            long connectionId,
+            Executor queries,
+            ServerTls tls,
+            ServerSettings settings,
+            LoginFailures failures,
+            Map<String, String> variables) {
         this.backend = backend;
         this.serverVersion = serverVersion;
         this.connectionId = connectionId;
         this.queries = queries;
         this.tls = tls;
+        this.settings = settings;
+        this.failures = failures;
+        this.variables = variables;
     }
 
     private int offered() {
@@ -89,6 +120,25 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
                 .nulString(CACHING_SHA2)
                 .toByteArray();
         ctx.writeAndFlush(new MysqlPacket(0, handshake));
+        // MySQL's connect_timeout: a client that has not logged in by then is dropped silently, as
+        // MySQL does; one that never completes its TLS handshake could not read an error anyway.
+        connectTimer = schedule(
+                ctx,
+                () -> {
+                    state = State.CLOSED;
+                    ctx.close();
+                },
+                settings.connectTimeout());
+    }
+
+    private ScheduledFuture<?> schedule(ChannelHandlerContext ctx, Runnable task, Duration delay) {
+        return ctx.executor().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private static void cancel(ScheduledFuture<?> timer) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
     }
 
     @Override
@@ -96,6 +146,8 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
         switch (state) {
             case HANDSHAKE -> handshakeResponse(ctx, packet);
             case AUTH_SWITCH -> authSwitchResponse(ctx, packet);
+            // Reading stops during the delay; what was read before waits for the answer.
+            case LOGIN_DELAY -> heldDuringDelay.add(packet);
             case COMMAND -> command(ctx, packet);
             case CLOSED -> {}
         }
@@ -125,6 +177,15 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
             }
             // The decoder has put TLS in place; the handshake response comes through it.
             tlsActive = true;
+            return;
+        }
+        if (settings.requireSecureTransport() && !tlsActive) {
+            fail(
+                    ctx,
+                    packet.sequence() + 1,
+                    ER_SECURE_TRANSPORT_REQUIRED,
+                    "HY000",
+                    "Connections using insecure transport are prohibited while --require_secure_transport=ON.");
             return;
         }
         capabilities = clientCapabilities & offered();
@@ -167,7 +228,13 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
         verify(ctx, packet.sequence() + 1, packet.payload(), NATIVE);
     }
 
+    /**
+     * Checks the password at once and answers at once, or, from an address past the failed-login
+     * threshold, after the delay, whether the password was right or not (as MySQL's
+     * connection_control does). The delay is not connect_timeout's: the client has done its part.
+     */
     private void verify(ChannelHandlerContext ctx, int sequence, byte[] authResponse, String plugin) {
+        cancel(connectTimer);
         Optional<String> password = backend.password(user);
         boolean valid = password.isPresent()
                 && authResponse.length > 0
@@ -176,7 +243,40 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
                                 ? Scramble.nativePassword(password.get(), nonce)
                                 : Scramble.cachingSha2Password(password.get(), nonce),
                         authResponse);
-        if (!valid) {
+        InetAddress address = clientAddress(ctx);
+        Duration delay = address == null ? Duration.ZERO : failures.delayFor(address);
+        if (address != null) {
+            if (valid) {
+                failures.succeeded(address);
+            } else {
+                failures.failed(address);
+            }
+        }
+        if (delay.isZero()) {
+            answer(ctx, sequence, authResponse, plugin, valid ? password.get() : null);
+            return;
+        }
+        state = State.LOGIN_DELAY;
+        ctx.channel().config().setAutoRead(false);
+        loginDelayTimer = schedule(
+                ctx,
+                () -> {
+                    if (state != State.LOGIN_DELAY) {
+                        return;
+                    }
+                    ctx.channel().config().setAutoRead(true);
+                    answer(ctx, sequence, authResponse, plugin, valid ? password.get() : null);
+                    for (MysqlPacket held : heldDuringDelay) {
+                        channelRead0(ctx, held);
+                    }
+                    heldDuringDelay.clear();
+                },
+                delay);
+    }
+
+    /** @param password the account's password when the client gave it, else {@code null} */
+    private void answer(ChannelHandlerContext ctx, int sequence, byte[] authResponse, String plugin, String password) {
+        if (password == null) {
             fail(
                     ctx,
                     sequence,
@@ -187,6 +287,7 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
             return;
         }
         state = State.COMMAND;
+        ctx.pipeline().get(PacketDecoder.class).authenticated();
         int next = sequence;
         if (plugin.equals(CACHING_SHA2)) {
             // fast_auth_success: the scramble matched, no full authentication needed.
@@ -194,12 +295,12 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
         }
         int okSequence = next & 0xFF;
         byte[] proof = tlsActive && plugin.equals(NATIVE)
-                ? Scramble.certificateProof(password.get(), nonce, tls.fingerprint())
+                ? Scramble.certificateProof(password, nonce, tls.fingerprint())
                 : new byte[0];
         // Opening the session may read cluster state from disk: off the event loop.
         submit(ctx, () -> {
             try {
-                session = backend.open(user, clientHost(ctx), database);
+                session = backend.open(user, clientHost(ctx), database, variables);
             } catch (SqlError e) {
                 fail(ctx, okSequence, e.code(), e.sqlState(), e.getMessage());
                 return;
@@ -209,6 +310,15 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
     }
 
     private void command(ChannelHandlerContext ctx, MysqlPacket packet) {
+        cancel(idleTimer);
+        try {
+            dispatch(ctx, packet);
+        } finally {
+            waitForCommand(ctx);
+        }
+    }
+
+    private void dispatch(ChannelHandlerContext ctx, MysqlPacket packet) {
         byte[] payload = packet.payload();
         if (payload.length == 0) {
             reply(ctx, List.of(Responses.error(ER_UNKNOWN_COM_ERROR, "08S01", "an empty command packet was received")));
@@ -285,18 +395,55 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
         ctx.flush();
     }
 
+    /** Runs {@code task} after the ones before it; wait_timeout counts only while none is running. */
     private void submit(ChannelHandlerContext ctx, Runnable task) {
-        previous = previous.thenRunAsync(task, queries).exceptionally(e -> {
-            ctx.writeAndFlush(
-                    new MysqlPacket(1, Responses.error(SqlError.ER_UNKNOWN_ERROR, "HY000", String.valueOf(e))));
-            return null;
-        });
+        running++;
+        cancel(idleTimer);
+        previous = previous.thenRunAsync(task, queries)
+                .exceptionally(e -> {
+                    ctx.writeAndFlush(
+                            new MysqlPacket(1, Responses.error(SqlError.ER_UNKNOWN_ERROR, "HY000", String.valueOf(e))));
+                    return null;
+                })
+                .whenComplete((ignored, alsoIgnored) -> ctx.executor().execute(() -> {
+                    running--;
+                    waitForCommand(ctx);
+                }));
+    }
+
+    /**
+     * MySQL's wait_timeout: a session that sends no command for that long is told so (error 4031,
+     * as MySQL 8.0.24 and later send) and closed.
+     */
+    private void waitForCommand(ChannelHandlerContext ctx) {
+        if (state != State.COMMAND || running > 0) {
+            return;
+        }
+        cancel(idleTimer);
+        idleTimer = schedule(
+                ctx,
+                () -> {
+                    if (state == State.COMMAND && running == 0) {
+                        fail(
+                                ctx,
+                                0,
+                                ER_CLIENT_INTERACTION_TIMEOUT,
+                                "HY000",
+                                "The client was disconnected by the server because of inactivity."
+                                        + " See wait_timeout and interactive_timeout for configuring this behavior.");
+                    }
+                },
+                settings.waitTimeout());
     }
 
     private void fail(ChannelHandlerContext ctx, int sequence, int code, String sqlState, String message) {
         state = State.CLOSED;
         ctx.writeAndFlush(new MysqlPacket(sequence & 0xFF, Responses.error(code, sqlState, message)))
                 .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private static InetAddress clientAddress(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
     }
 
     private static String clientHost(ChannelHandlerContext ctx) {
@@ -312,6 +459,10 @@ final class MysqlConnection extends SimpleChannelInboundHandler<MysqlPacket> {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         state = State.CLOSED;
+        cancel(connectTimer);
+        cancel(idleTimer);
+        cancel(loginDelayTimer);
+        heldDuringDelay.clear();
         previous.thenRunAsync(
                 () -> {
                     if (session != null) {

@@ -54,6 +54,14 @@ final class Responses {
                 .toByteArray();
     }
 
+    /**
+     * An error sent in place of the greeting: before the client has said it speaks protocol 4.1, so
+     * without the SQLSTATE, as MySQL sends it (MariaDB Connector/J would show the SQLSTATE as text).
+     */
+    static byte[] errorBeforeGreeting(int code, String message) {
+        return new PayloadWriter().int1(0xFF).int2(code).string(message).toByteArray();
+    }
+
     static byte[] columnDefinition(Column column) {
         ColumnType type = column.type();
         int flags = type.numeric() ? 0x0020 /* BINARY */ | 0x8000 /* NUM */ : 0;

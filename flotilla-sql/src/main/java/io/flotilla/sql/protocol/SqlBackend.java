@@ -1,6 +1,7 @@
 package io.flotilla.sql.protocol;
 
 import io.flotilla.sql.SqlError;
+import java.util.Map;
 import java.util.Optional;
 
 /** What the wire protocol asks of the SQL front-end behind it: accounts, and sessions that run statements. */
@@ -12,9 +13,11 @@ public interface SqlBackend {
      * A session for an authenticated user.
      *
      * @param database the database the client asked for at connect, or {@code null}
+     * @param serverVariables the system variables the server enforces ({@code wait_timeout}, ...),
+     *     with their values, for the session to report
      * @throws SqlError when that database does not exist
      */
-    Session open(String user, String clientHost, String database);
+    Session open(String user, String clientHost, String database, Map<String, String> serverVariables);
 
     /** One client connection's state: its current database and its warnings. */
     interface Session {

@@ -30,13 +30,19 @@ public final class ClusterFrontend implements SqlBackend {
         return Optional.ofNullable(accounts.get(user)).map(Account::password);
     }
 
-    @Override
+    /** A session with the system variables' defaults (the in-process shell has no network limits). */
     public ClusterSession open(String user, String clientHost, String database) {
+        return open(user, clientHost, database, Map.of());
+    }
+
+    @Override
+    public ClusterSession open(String user, String clientHost, String database, Map<String, String> serverVariables) {
         Account account = accounts.get(user);
         if (account == null) {
             throw new IllegalArgumentException("there is no SQL user '%s'".formatted(user));
         }
-        ClusterSession session = new ClusterSession(clusters, account, clientHost, connectionIds.incrementAndGet());
+        ClusterSession session = new ClusterSession(
+                clusters, account, clientHost, connectionIds.incrementAndGet(), new SystemVariables(serverVariables));
         if (database != null) {
             session.use(database);
         } else if (clusters instanceof SingleCluster single) {

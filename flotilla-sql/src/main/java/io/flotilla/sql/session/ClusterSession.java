@@ -82,17 +82,19 @@ public final class ClusterSession implements SqlBackend.Session {
     private final String clientHost;
     private final long connectionId;
     private final Warnings warnings = new Warnings();
-    private final SystemVariables variables = new SystemVariables();
+    private final SystemVariables variables;
 
     private String database;
     private String cluster;
     private CalciteQueries calcite;
 
-    ClusterSession(ClusterSql clusters, Account account, String clientHost, long connectionId) {
+    ClusterSession(
+            ClusterSql clusters, Account account, String clientHost, long connectionId, SystemVariables variables) {
         this.clusters = requireNonNull(clusters, "clusters is null");
         this.account = requireNonNull(account, "account is null");
         this.clientHost = requireNonNull(clientHost, "clientHost is null");
         this.connectionId = connectionId;
+        this.variables = requireNonNull(variables, "variables is null");
         List<String> names = clusters.databases();
         this.cluster = names.size() == 1 ? names.getFirst() : null;
     }

@@ -1,6 +1,7 @@
 package io.flotilla.sql.session;
 
 import io.flotilla.sql.protocol.MysqlServer;
+import io.flotilla.sql.protocol.ServerSettings;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -16,6 +17,11 @@ final class SystemVariables {
 
     private final Map<String, String> values = new TreeMap<>(DEFAULTS);
 
+    /** @param server the values the server enforces, in place of the defaults */
+    SystemVariables(Map<String, String> server) {
+        server.forEach((name, value) -> values.put(name.toLowerCase(Locale.ROOT), value));
+    }
+
     private static Map<String, String> defaults() {
         Map<String, String> values = new LinkedHashMap<>();
         values.put("auto_increment_increment", "1");
@@ -30,13 +36,15 @@ final class SystemVariables {
         values.put("collation_connection", "utf8mb4_general_ci");
         values.put("collation_database", "utf8mb4_general_ci");
         values.put("collation_server", "utf8mb4_general_ci");
+        values.put("connect_timeout", String.valueOf(ServerSettings.DEFAULT_CONNECT_TIMEOUT.toSeconds()));
         values.put("error_count", "0");
         values.put("have_ssl", "DISABLED");
         values.put("init_connect", "");
-        values.put("interactive_timeout", "28800");
+        values.put("interactive_timeout", String.valueOf(ServerSettings.DEFAULT_WAIT_TIMEOUT.toSeconds()));
         values.put("license", "Apache-2.0");
         values.put("lower_case_table_names", "0");
         values.put("max_allowed_packet", String.valueOf(MysqlServer.MAX_ALLOWED_PACKET));
+        values.put("max_connections", String.valueOf(ServerSettings.DEFAULT_MAX_CONNECTIONS));
         values.put("max_execution_time", "0");
         values.put("net_buffer_length", "16384");
         values.put("net_read_timeout", "30");
@@ -45,6 +53,7 @@ final class SystemVariables {
         values.put("query_cache_size", "0");
         values.put("query_cache_type", "OFF");
         values.put("read_only", "0");
+        values.put("require_secure_transport", "OFF");
         values.put("session_track_gtids", "OFF");
         values.put("session_track_schema", "ON");
         values.put("session_track_state_change", "OFF");
@@ -65,7 +74,7 @@ final class SystemVariables {
         values.put("version_comment", "Flotilla cluster SQL");
         values.put("version_compile_machine", "x86_64");
         values.put("version_compile_os", "Linux");
-        values.put("wait_timeout", "28800");
+        values.put("wait_timeout", String.valueOf(ServerSettings.DEFAULT_WAIT_TIMEOUT.toSeconds()));
         return Map.copyOf(values);
     }
 

@@ -25,7 +25,7 @@ class PacketCodecTest {
         assertThat(wire.getUnsignedMediumLE(4 + PacketDecoder.MAX_PAYLOAD)).isEqualTo(10);
         assertThat(wire.getUnsignedByte(7 + PacketDecoder.MAX_PAYLOAD)).isEqualTo((short) 4);
 
-        EmbeddedChannel decoder = new EmbeddedChannel(new PacketDecoder(64 * 1024 * 1024, null));
+        EmbeddedChannel decoder = new EmbeddedChannel(authenticated(new PacketDecoder(64 * 1024 * 1024, null)));
         // Arrives in two TCP reads cut in the middle of the second header.
         decoder.writeInbound(wire.readRetainedSlice(PacketDecoder.MAX_PAYLOAD + 6));
         assertThat((Object) decoder.readInbound()).isNull();
@@ -38,7 +38,8 @@ class PacketCodecTest {
     @Test
     void aPayloadOfExactly16MegabytesEndsWithAnEmptyPacket() {
         byte[] payload = new byte[PacketDecoder.MAX_PAYLOAD];
-        EmbeddedChannel channel = new EmbeddedChannel(new PacketEncoder(), new PacketDecoder(64 * 1024 * 1024, null));
+        EmbeddedChannel channel =
+                new EmbeddedChannel(new PacketEncoder(), authenticated(new PacketDecoder(64 * 1024 * 1024, null)));
         channel.writeOutbound(new MysqlPacket(0, payload));
         ByteBuf wire = channel.readOutbound();
         assertThat(wire.readableBytes()).isEqualTo(payload.length + 8);
@@ -50,13 +51,50 @@ class PacketCodecTest {
 
     @Test
     void aMessageLargerThanMaxAllowedPacketIsRefused() {
-        EmbeddedChannel decoder = new EmbeddedChannel(new PacketDecoder(PacketDecoder.MAX_PAYLOAD, null));
+        EmbeddedChannel decoder =
+                new EmbeddedChannel(authenticated(new PacketDecoder(PacketDecoder.MAX_PAYLOAD, null)));
         ByteBuf wire = Unpooled.buffer();
         wire.writeMediumLE(PacketDecoder.MAX_PAYLOAD).writeByte(0).writeZero(PacketDecoder.MAX_PAYLOAD);
         wire.writeMediumLE(1).writeByte(1).writeZero(1);
         assertThatThrownBy(() -> decoder.writeInbound(wire))
                 .isInstanceOf(DecoderException.class)
                 .hasMessageEndingWith("a packet of more than 16777215 bytes (max_allowed_packet) was received");
+    }
+
+    @Test
+    void beforeLoginAPacketAnnouncedLargerThan16KilobytesIsRefusedFromItsHeaderAlone() {
+        EmbeddedChannel decoder = new EmbeddedChannel(new PacketDecoder(MysqlServer.MAX_ALLOWED_PACKET, null));
+        ByteBuf header =
+                Unpooled.buffer().writeMediumLE(PacketDecoder.MAX_PAYLOAD).writeByte(1);
+        assertThatThrownBy(() -> decoder.writeInbound(header))
+                .isInstanceOf(DecoderException.class)
+                .hasMessageEndingWith(
+                        "a packet of 16777215 bytes was announced before login, more than the 16384 bytes a handshake"
+                                + " may use");
+        // What the client trickles after the header is dropped, not kept for a packet never delivered.
+        ByteBuf trickle = Unpooled.buffer().writeZero(64 * 1024);
+        decoder.writeInbound(trickle);
+        assertThat((Object) decoder.readInbound()).isNull();
+    }
+
+    @Test
+    void beforeLoginAPacketOf16KilobytesPassesAndAfterLoginMaxAllowedPacketApplies() {
+        PacketDecoder packets = new PacketDecoder(MysqlServer.MAX_ALLOWED_PACKET, null);
+        EmbeddedChannel decoder = new EmbeddedChannel(packets);
+        decoder.writeInbound(Unpooled.buffer()
+                .writeMediumLE(PacketDecoder.MAX_BEFORE_AUTHENTICATION)
+                .writeByte(1)
+                .writeZero(PacketDecoder.MAX_BEFORE_AUTHENTICATION));
+        assertThat(((MysqlPacket) decoder.readInbound()).payload()).hasSize(PacketDecoder.MAX_BEFORE_AUTHENTICATION);
+        packets.authenticated();
+        decoder.writeInbound(
+                Unpooled.buffer().writeMediumLE(1024 * 1024).writeByte(0).writeZero(1024 * 1024));
+        assertThat(((MysqlPacket) decoder.readInbound()).payload()).hasSize(1024 * 1024);
+    }
+
+    private static PacketDecoder authenticated(PacketDecoder decoder) {
+        decoder.authenticated();
+        return decoder;
     }
 
     @Test
