@@ -270,6 +270,17 @@ class SqlCommandTest {
                 .containsExactly(List.of("flotilla"), List.of("information_schema"), List.of(NAME));
         StatementResult clusters = session.execute("SELECT NAME, STATUS FROM flotilla.CLUSTERS");
         assertThat(((StatementResult.Rows) clusters).rows()).containsExactly(List.of(NAME, "deployed"));
+        // A cluster whose state a crash cut short is a row of its own; the others still list.
+        Path broken = home.resolve("clusters").resolve("a-broken");
+        Files.createDirectories(broken);
+        Files.writeString(broken.resolve("meta.json"), "{\"name\": \"a-bro");
+        try {
+            assertThat(((StatementResult.Rows) session.execute("SELECT NAME, STATUS FROM flotilla.CLUSTERS")).rows())
+                    .containsExactly(List.of("a-broken", "damaged"), List.of(NAME, "deployed"));
+        } finally {
+            Files.delete(broken.resolve("meta.json"));
+            Files.delete(broken);
+        }
         Cli.Result root = cli.run("serve", "password");
         Cli.Result readOnly = cli.run("serve", "password", "--read-only");
         assertThat(root.out().strip()).hasSize(24).isNotEqualTo(readOnly.out().strip());

@@ -7,7 +7,10 @@ import io.flotilla.step.OperationException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
@@ -86,8 +89,8 @@ public final class ClusterStore {
     public String topologyText() {
         try {
             return Files.readString(topologyFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the topology of cluster '%s'".formatted(name), e);
+        } catch (IOException | RuntimeException e) {
+            throw unreadable(ErrorCode.STATE_DAMAGED, "topology", topologyFile(), e);
         }
     }
 
@@ -100,12 +103,17 @@ public final class ClusterStore {
      * may: never empty, readable by the owner only from the first byte.
      */
     public ClusterSecrets createSecrets() {
-        if (Files.exists(dir.resolve(SECRETS)) || Files.isSymbolicLink(dir.resolve(SECRETS))) {
+        if (hasSecrets()) {
             return secrets();
         }
         ClusterSecrets secrets = new ClusterSecrets(generate(24), generate(24), generate(40));
         write(SECRETS, Json.MAPPER.writeValueAsString(secrets), "0600");
         return secrets;
+    }
+
+    /** Whether the cluster's secrets file is there, readable or not. */
+    public boolean hasSecrets() {
+        return Files.exists(dir.resolve(SECRETS)) || Files.isSymbolicLink(dir.resolve(SECRETS));
     }
 
     /**
@@ -119,8 +127,10 @@ public final class ClusterStore {
             throw new OperationException(
                     ErrorCode.SECRETS_MISSING,
                     ("cluster '%s' has lost its secrets: %s is missing. Restore it from a backup of this folder"
-                                    + " (mode 600); the agent token is also in each host's agent folder, file 'token'")
-                            .formatted(name, file));
+                                    + " (mode 600); each host of the cluster also keeps them in its agent folder"
+                                    + " (flotilla-agent-%s under the deploy dir: 'token', 'secrets/root-password',"
+                                    + " 'secrets/replication-password')")
+                            .formatted(name, file, name));
         }
         Set<PosixFilePermission> permissions;
         String text;
@@ -139,18 +149,29 @@ public final class ClusterStore {
         try {
             return Json.MAPPER.readValue(text, ClusterSecrets.class);
         } catch (RuntimeException e) {
-            throw unreadable(ErrorCode.SECRETS_MISSING, "secrets", file, e);
+            throw unreadable(ErrorCode.STATE_DAMAGED, "secrets", file, e);
         }
     }
 
     /** One of the cluster's files that cannot be read or parsed, said in one line with what to do. */
     private OperationException unreadable(ErrorCode code, String what, Path file, Exception e) {
-        String message = String.valueOf(e.getMessage());
-        int newline = message.indexOf('\n');
+        String why;
+        String fix = "restore the file from a backup of this folder";
+        switch (e) {
+            case AccessDeniedException ignored -> {
+                why = "permission denied";
+                fix = "give the user running flotilla read access to it";
+            }
+            case NoSuchFileException ignored -> why = "it is missing";
+            case FileSystemException fs when fs.getReason() != null -> why = fs.getReason();
+            default -> {
+                String message = String.valueOf(e.getMessage());
+                int newline = message.indexOf('\n');
+                why = newline < 0 ? message : message.substring(0, newline);
+            }
+        }
         return new OperationException(
-                code,
-                "cannot read the %s of cluster '%s' in %s: %s. Restore the file from a backup of this folder"
-                        .formatted(what, name, file, newline < 0 ? message : message.substring(0, newline)));
+                code, "cannot read the %s of cluster '%s' in %s: %s; %s".formatted(what, name, file, why, fix));
     }
 
     static String generate(int length) {

@@ -46,7 +46,9 @@ class ClusterStoreTest {
         Path file = store.dir().resolve("secrets.json");
         assertThatThrownBy(store::secrets)
                 .hasMessage(("cluster 'c1' has lost its secrets: %s is missing. Restore it from a backup of this folder"
-                                + " (mode 600); the agent token is also in each host's agent folder, file 'token'")
+                                + " (mode 600); each host of the cluster also keeps them in its agent folder"
+                                + " (flotilla-agent-c1 under the deploy dir: 'token', 'secrets/root-password',"
+                                + " 'secrets/replication-password')")
                         .formatted(file));
         assertThat(file).doesNotExist();
 
@@ -54,7 +56,7 @@ class ClusterStoreTest {
         Files.writeString(file, "{\"rootPassword\": \"abc");
         assertThatThrownBy(store::secrets)
                 .hasMessageStartingWith("cannot read the secrets of cluster 'c1' in %s: ".formatted(file))
-                .hasMessageEndingWith(". Restore the file from a backup of this folder")
+                .hasMessageEndingWith("; restore the file from a backup of this folder")
                 .message()
                 .doesNotContain("\n");
         assertThat(file).hasContent("{\"rootPassword\": \"abc");
@@ -68,9 +70,24 @@ class ClusterStoreTest {
         Files.writeString(meta, "{\"name\": \"c1\", \"vers");
         assertThatThrownBy(store::meta)
                 .hasMessageStartingWith("cannot read the state of cluster 'c1' in %s: ".formatted(meta))
-                .hasMessageEndingWith(". Restore the file from a backup of this folder")
+                .hasMessageEndingWith("; restore the file from a backup of this folder")
                 .message()
                 .doesNotContain("\n");
+    }
+
+    @Test
+    void aTopologyThatIsAFolderOrMissingGetsOneLineNamingIt() throws Exception {
+        ClusterStore store = new FlotillaHome(home).cluster("c1");
+        Files.createDirectories(store.topologyFile());
+        assertThatThrownBy(store::topologyText)
+                .hasMessage("cannot read the topology of cluster 'c1' in %s: Is a directory; restore the file from a"
+                                .formatted(store.topologyFile())
+                        + " backup of this folder");
+        Files.delete(store.topologyFile());
+        assertThatThrownBy(store::topologyText)
+                .hasMessage("cannot read the topology of cluster 'c1' in %s: it is missing; restore the file from a"
+                                .formatted(store.topologyFile())
+                        + " backup of this folder");
     }
 
     @Test

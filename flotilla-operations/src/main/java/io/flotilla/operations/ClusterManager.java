@@ -28,6 +28,8 @@ import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyConflicts;
 import io.flotilla.topology.TopologyException;
 import io.flotilla.topology.TopologyParser;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -142,6 +144,10 @@ public final class ClusterManager {
                         ErrorCode.DEPLOY_CHANGED,
                         "cluster '%s' has an unfinished deploy of a different topology (%s); deploy that file again to finish it, or destroy the cluster"
                                 .formatted(name, store.topologyFile()));
+            }
+            if (!store.hasSecrets() && !anyStepBegan(store, "deploy/agent/")) {
+                // An earlier Flotilla made the secrets when first needed; its deploy stopped before that.
+                store.createSecrets();
             }
         } else {
             SshAccess ssh = login == null
@@ -485,6 +491,20 @@ public final class ClusterManager {
     private static Topology swapped(ClusterStore store, Instance to) {
         return TopologyParser.parseStored(
                 swappedYaml(store, to), store.topologyFile().toString());
+    }
+
+    /** Whether the cluster's current journal has a step whose id starts with {@code prefix} begun. */
+    private static boolean anyStepBegan(ClusterStore store, String prefix) {
+        Path journal = store.journalDir().resolve("current.jsonl");
+        if (!Files.exists(journal)) {
+            return false;
+        }
+        try {
+            return Journal.events(journal).stream()
+                    .anyMatch(event -> event.path("step").asString("").startsWith(prefix));
+        } catch (IOException e) {
+            return true; // unknown: the secrets are not made, and the deploy says they are missing
+        }
     }
 
     private static void requireDeployed(ClusterStore store) {

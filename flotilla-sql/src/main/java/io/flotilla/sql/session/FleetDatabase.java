@@ -7,6 +7,7 @@ import io.flotilla.operations.ClusterManager;
 import io.flotilla.sql.ClusterSql;
 import io.flotilla.sql.SqlError;
 import io.flotilla.sql.Warnings;
+import io.flotilla.step.OperationException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -92,10 +93,20 @@ public record FleetDatabase(ClusterSql clusters, ClusterManager manager) impleme
         public Enumerable<Object[]> scan(DataContext root) {
             List<Object[]> rows = new ArrayList<>();
             for (ClusterStore store : manager.list()) {
-                var meta = store.meta();
-                rows.add(new Object[] {
-                    store.name(), meta.status(), meta.createdAt(), store.dir().toString()
-                });
+                try {
+                    var meta = store.meta();
+                    rows.add(new Object[] {
+                        store.name(),
+                        meta.status(),
+                        meta.createdAt(),
+                        store.dir().toString()
+                    });
+                } catch (OperationException damaged) {
+                    // One cluster's damaged state is said on its own row, as `cluster list` does.
+                    rows.add(new Object[] {
+                        store.name(), "damaged", null, store.dir().toString()
+                    });
+                }
             }
             return Linq4j.asEnumerable(rows);
         }
