@@ -224,6 +224,7 @@ final class TopologyReader {
                     "global.systemd_mode '%s' is not valid; use 'system' or 'user'".formatted(systemdMode));
         }
         globalListenHost = global.string("listen_host");
+        globalListenHost.ifPresent(value -> checkHost(global, "listen_host", value));
         return new GlobalOptions(
                 user,
                 group,
@@ -354,6 +355,13 @@ final class TopologyReader {
         return dir;
     }
 
+    /** An address field names an IP address or a host name (an admission rule, see {@link Problems}). */
+    private void checkHost(YamlMapping mapping, String field, String value) {
+        HostNames.why(value)
+                .ifPresent(why -> problems.admission(
+                        mapping.valuePosition(field), "%s.%s '%s' %s".formatted(mapping.path(), field, value, why)));
+    }
+
     /** A relative path whose {@code ..} lead above the folder it is placed in; an absolute one cannot. */
     private static boolean climbsOut(String path) {
         String clean = DirectoryLayout.clean(path);
@@ -372,13 +380,10 @@ final class TopologyReader {
         Optional<String> host = item.string("host");
         if (host.isEmpty()) {
             problems.add(item.position(), "%s has no host; add 'host: <address>' to it".formatted(item.path()));
-        } else if (!HostNames.valid(host.get())) {
-            problems.admission(
-                    item.valuePosition("host"),
-                    "%s.host '%s' is neither an IP address nor a host name (letters, digits and '-' in dot-separated"
-                                    .formatted(item.path(), host.get())
-                            + " labels of at most 63); write the host's address");
         }
+        host.ifPresent(value -> checkHost(item, "host", value));
+        item.string("manage_host").ifPresent(value -> checkHost(item, "manage_host", value));
+        item.string("listen_host").ifPresent(value -> checkHost(item, "listen_host", value));
         Map<String, Long> ports = new LinkedHashMap<>();
         for (PortSpec spec : schema.ports()) {
             ports.put(spec.field(), item.integer(spec.field()).orElse((long) spec.defaultPort()));

@@ -124,7 +124,45 @@ class OwnFoldersTest {
                   - { host: db-1.example.com, client_port: 2380, peer_port: 2381 }
                   - { host: "fd00::1", client_port: 2382, peer_port: 2383 }
                   - { host: localhost, client_port: 2384, peer_port: 2385 }
+                  - { host: "::ffff:10.0.0.9", client_port: 2386, peer_port: 2387 }
+                  - { host: "2001:db8:0:0:0:0:0:1", client_port: 2388, peer_port: 2389 }
                 """, "t.yaml");
+    }
+
+    @Test
+    void anIpv6AddressIsCheckedGroupByGroupAndCommonSlipsGetTheirFix() {
+        assertThat(messages("""
+                global:
+                  listen_host: "0.0.0.0; x"
+                etcd_servers:
+                  - host: "[fd00::1]"
+                  - host: "fd00::1::2"
+                  - host: "fd00::12345"
+                  - host: "fe80::1%eth0"
+                  - host: db1.example.
+                  - host: 10.0.0.1:22
+                  - host: 10.0.0.2
+                    manage_host: "a b"
+                """))
+                .containsExactly(
+                        "t.yaml:2:16: global.listen_host '0.0.0.0; x' is neither an IP address nor a host name"
+                                + " (letters, digits and '-' in dot-separated labels of at most 63); write the host's"
+                                + " address",
+                        "t.yaml:4:11: etcd_servers[0].host '[fd00::1]' is an IPv6 address in brackets; write it"
+                                + " without them ('fd00::1')",
+                        "t.yaml:5:11: etcd_servers[1].host 'fd00::1::2' is not an IPv6 address (eight groups of 1 to 4"
+                                + " hex digits, '::' once at most); write the host's address without a port",
+                        "t.yaml:6:11: etcd_servers[2].host 'fd00::12345' is not an IPv6 address (eight groups of 1 to 4"
+                                + " hex digits, '::' once at most); write the host's address without a port",
+                        "t.yaml:7:11: etcd_servers[3].host 'fe80::1%eth0' names an interface after '%'; write an"
+                                + " address that needs no interface, such as a unique local or global one",
+                        "t.yaml:8:11: etcd_servers[4].host 'db1.example.' ends with '.'; write it without the dot"
+                                + " ('db1.example')",
+                        "t.yaml:9:11: etcd_servers[5].host '10.0.0.1:22' is not an IPv6 address (eight groups of 1 to 4"
+                                + " hex digits, '::' once at most); write the host's address without a port",
+                        "t.yaml:11:18: etcd_servers[6].manage_host 'a b' is neither an IP address nor a host name"
+                                + " (letters, digits and '-' in dot-separated labels of at most 63); write the host's"
+                                + " address");
     }
 
     @Test
