@@ -6,6 +6,7 @@ import io.flotilla.operations.ClusterCheck;
 import io.flotilla.plan.CheckResult;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
+import io.flotilla.topology.TopologyParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -87,7 +88,7 @@ final class ClusterCheckCommand extends OutputCommand {
         ClusterCheck.Report report;
         if (Files.isRegularFile(file)) {
             report = checks.file(
-                    file, Files.readString(file), sshLogin.login(Optional.empty()), apply, selected, progress);
+                    file, TopologyParser.read(file), sshLogin.login(Optional.empty()), apply, selected, progress);
         } else if (checks.exists(subject)) {
             if (sshLogin.given()) {
                 throw new OperationException(

@@ -6,7 +6,7 @@ import static io.flotilla.cli.ClusterCommand.instanceTable;
 import io.flotilla.operations.ClusterManager;
 import io.flotilla.operations.SshLogin;
 import io.flotilla.topology.Topology;
-import java.nio.file.Files;
+import io.flotilla.topology.TopologyParser;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Command;
@@ -48,7 +48,7 @@ final class ClusterDeployCommand extends NamedClusterCommand {
 
     @Override
     int run(Output output, ClusterManager clusters) throws Exception {
-        String yaml = Files.readString(file);
+        String yaml = TopologyParser.read(file);
         SshLogin ssh = sshLogin.login(Optional.empty());
         if (dryRun) {
             clusters.deployPlan(name, file, yaml, ssh)

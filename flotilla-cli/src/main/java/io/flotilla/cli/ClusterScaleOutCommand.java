@@ -7,7 +7,7 @@ import static io.flotilla.cli.ClusterCommand.instancesJson;
 
 import io.flotilla.operations.ClusterManager;
 import io.flotilla.operations.SshLogin;
-import java.nio.file.Files;
+import io.flotilla.topology.TopologyParser;
 import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -49,7 +49,7 @@ final class ClusterScaleOutCommand extends NamedClusterCommand {
 
     @Override
     int run(Output output, ClusterManager clusters) throws Exception {
-        String yaml = Files.readString(file);
+        String yaml = TopologyParser.read(file);
         // New hosts' keys are verified against the cluster's own known_hosts file unless another is given.
         SshLogin login = sshLogin.login(clusters.knownHosts(name));
         if (dryRun.given()) {

@@ -11,7 +11,6 @@ import io.flotilla.operations.KubernetesClusters;
 import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyParser;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,7 +115,7 @@ final class K8sCommand {
 
         /** @throws io.flotilla.k8s.RenderException with every problem, before anything is printed or applied */
         Manifests render() throws IOException {
-            Topology topology = TopologyParser.parse(Files.readString(file), file.toString());
+            Topology topology = TopologyParser.parse(TopologyParser.read(file), file.toString());
             return ManifestRenderer.standard().render(topology, options());
         }
     }

@@ -1,12 +1,9 @@
 package io.flotilla.cli;
 
 import io.flotilla.topology.Problem;
-import io.flotilla.topology.SourcePosition;
 import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyException;
 import io.flotilla.topology.TopologyParser;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,9 +38,7 @@ final class TopologyCommand {
             List<Problem> problems = new ArrayList<>();
             Topology topology = null;
             try {
-                topology = TopologyParser.parse(Files.readString(file), file.toString());
-            } catch (NoSuchFileException e) {
-                problems.add(new Problem(new SourcePosition(file.toString(), 0, 0), "no such file", List.of()));
+                topology = TopologyParser.parse(file);
             } catch (TopologyException e) {
                 problems.addAll(e.problems());
             }

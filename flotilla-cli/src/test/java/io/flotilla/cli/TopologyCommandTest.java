@@ -57,6 +57,40 @@ class TopologyCommandTest {
     }
 
     @Test
+    void aFileThatIsNoTopologyGetsOneLineNamingItAndNothingIsWritten() throws Exception {
+        Path binary = dir.resolve("binary.yaml");
+        Files.write(binary, new byte[] {'a', ':', ' ', '1', '\n', 'b', ':', ' ', (byte) 0xC3, (byte) 0x28});
+        Path nul = dir.resolve("nul.yaml");
+        Files.writeString(nul, "global:\n  user: t\u0000x\n");
+        Path folder = Files.createDirectories(dir.resolve("folder.yaml"));
+        Path big = dir.resolve("big.yaml");
+        Files.write(big, new byte[5 << 20]);
+        Path missing = dir.resolve("missing.yaml");
+        Cli cli = new Cli(dir.resolve("home"));
+        assertThat(cli.run("topology", "validate", binary.toString()).out())
+                .startsWith(binary + ":2:4: the file holds bytes that are not UTF-8 text; is it the right file?"
+                        + " (save it as UTF-8)\n");
+        assertThat(cli.run("topology", "validate", nul.toString()).out())
+                .startsWith(nul + ":2:10: the file holds a NUL byte, so it is no text file;");
+        assertThat(cli.run("topology", "validate", folder.toString()).out())
+                .startsWith(folder + ":1:1: the file is a folder; give the topology file in it\n");
+        assertThat(cli.run("topology", "validate", big.toString()).out())
+                .startsWith(big + ":1:1: the file is 5242880 bytes, more than the 4194304 a topology may have;");
+        assertThat(cli.run("topology", "validate", missing.toString()).out())
+                .startsWith(missing + ":1:1: the file does not exist\n");
+        for (Path file : new Path[] {binary, folder, big, missing}) {
+            Cli.Result deploy = cli.run("cluster", "deploy", "c1", file.toString(), "--yes");
+            assertThat(deploy.exitCode()).as("deploy of %s", file).isEqualTo(1);
+            assertThat(deploy.err().lines())
+                    .as("deploy of %s", file)
+                    .hasSize(3)
+                    .contains("Error: the topology has 1 problem:", "Nothing was changed.")
+                    .anySatisfy(line -> assertThat(line).startsWith(file + ":").contains(": the file "));
+            assertThat(dir.resolve("home").resolve("clusters").resolve("c1")).doesNotExist();
+        }
+    }
+
+    @Test
     void unknownOptionsAreUsageErrors() {
         Cli.Result result = new Cli(dir.resolve("home")).run("topology", "validate", "t.yaml", "--colour");
         assertThat(result.exitCode()).isEqualTo(2);

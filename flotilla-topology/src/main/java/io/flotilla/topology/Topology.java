@@ -57,15 +57,11 @@ public record Topology(
      * topology's instances of its component, counted from 1.
      */
     public long serverId(Instance instance) {
-        return serverId(instance, instances);
-    }
-
-    static long serverId(Instance instance, List<Instance> all) {
         Optional<String> explicit = instance.field("server_id");
         if (explicit.isPresent()) {
             return Long.parseLong(explicit.get());
         }
-        List<Instance> same = all.stream()
+        List<Instance> same = instances.stream()
                 .filter(other -> other.component().equals(instance.component()))
                 .toList();
         return same.indexOf(instance) + 1L;

@@ -270,11 +270,13 @@ final class TopologyValidator {
      */
     private static void serverIds(List<Instance> instances, List<Problem> problems) {
         Map<String, Instance> taken = new HashMap<>();
+        Map<String, Long> places = new HashMap<>();
         for (Instance instance : instances) {
             if (!instance.schema().extraFields().contains("server_id")) {
                 continue;
             }
-            long id = Topology.serverId(instance, instances);
+            long place = places.merge(instance.component(), 1L, Long::sum);
+            long id = instance.field("server_id").map(Long::parseLong).orElse(place);
             Instance first = taken.putIfAbsent(instance.component() + ":" + id, instance);
             if (first != null) {
                 problems.add(problem(
