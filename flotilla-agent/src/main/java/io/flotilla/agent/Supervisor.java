@@ -14,10 +14,14 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -208,13 +212,60 @@ public final class Supervisor implements AutoCloseable {
                     instance.run = stored.run();
                     instances.put(stored.spec().id(), instance);
                 } catch (JacksonException | IllegalArgumentException e) {
-                    // One damaged file must not keep the agent from supervising the others.
-                    LOG.log(Level.ERROR, "ignoring instance file %s: %s".formatted(file, e.getMessage()));
+                    // One damaged file must not keep the agent from supervising the others. Its pid
+                    // file stays: the spec put again adopts the process instead of starting another.
+                    quarantine(file, e);
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read instance specs in %s: %s".formatted(instancesDir, e), e);
         }
+    }
+
+    /** Moves a damaged instance file to {@code instances/damaged/}, where nothing reads it but people. */
+    private void quarantine(Path file, Exception why) {
+        Path damaged = instancesDir.resolve("damaged");
+        Path target = damaged.resolve(file.getFileName() + "." + System.currentTimeMillis());
+        try {
+            Files.createDirectories(damaged);
+            Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+            LOG.log(
+                    Level.ERROR,
+                    "instance file %s is damaged (%s); moved to %s, and the instance is adopted from its pid file once its spec is put again"
+                            .formatted(file, firstLine(why), target));
+        } catch (IOException e) {
+            LOG.log(
+                    Level.ERROR,
+                    "ignoring damaged instance file %s (%s); cannot move it: %s"
+                            .formatted(file, firstLine(why), e.getMessage()));
+        }
+    }
+
+    private static String firstLine(Exception e) {
+        String message = String.valueOf(e.getMessage());
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+
+    /** The live process the instance's pid file names, when it runs the spec's program. */
+    private Optional<ProcessHandle> fromPidFile(String id, InstanceSpec spec) {
+        return readPid(id)
+                .flatMap(ProcessHandle::of)
+                .filter(ProcessHandle::isAlive)
+                .filter(process -> Executables.runs(process, spec));
+    }
+
+    // Called with the operation lock held: takes over the process the pid file names, if any.
+    private boolean adopt(Instance instance, InstanceSpec spec) {
+        Optional<ProcessHandle> running = fromPidFile(instance.id, spec);
+        if (running.isEmpty()) {
+            return false;
+        }
+        ProcessHandle process = running.get();
+        instance.running(process, null, process.info().startInstant().orElseGet(Instant::now));
+        watch(instance, process, null);
+        LOG.log(Level.INFO, "instance %s adopted, pid %d".formatted(instance.id, process.pid()));
+        return true;
     }
 
     private void recover(Instance instance) {
@@ -227,17 +278,7 @@ public final class Supervisor implements AutoCloseable {
                 }
                 spec = instance.spec;
             }
-            Optional<ProcessHandle> running = readPid(instance.id)
-                    .flatMap(ProcessHandle::of)
-                    .filter(ProcessHandle::isAlive)
-                    .filter(process -> Executables.runs(process, spec));
-            if (running.isPresent()) {
-                ProcessHandle process = running.get();
-                Instant started = process.info().startInstant().orElseGet(Instant::now);
-                instance.running(process, null, started);
-                watch(instance, process, null);
-                LOG.log(Level.INFO, "instance %s adopted, pid %d".formatted(instance.id, process.pid()));
-            } else {
+            if (!adopt(instance, spec)) {
                 synchronized (instance) {
                     instance.generation++;
                 }
@@ -277,6 +318,13 @@ public final class Supervisor implements AutoCloseable {
             if (persistDesired) {
                 instance.run = false;
                 persist(instance);
+            }
+            if (instance.process == null) {
+                // A process this agent lost track of (its instance file was damaged) is still ours to stop.
+                fromPidFile(instance.id, instance.spec).ifPresent(orphan -> {
+                    instance.process = orphan;
+                    instance.child = null;
+                });
             }
             process = instance.process;
             child = instance.child;
@@ -337,9 +385,15 @@ public final class Supervisor implements AutoCloseable {
         synchronized (instance) {
             spec = instance.spec;
         }
+        if (adopt(instance, spec)) {
+            return;
+        }
         Process child;
         Instant started = Instant.now();
         try {
+            heldPort(spec).ifPresent(held -> {
+                throw new LaunchException(held + "; nothing was launched beside it");
+            });
             child = spawn(spec);
         } catch (LaunchException e) {
             LOG.log(Level.WARNING, "instance %s could not start: %s".formatted(spec.id(), e.getMessage()));
@@ -355,6 +409,26 @@ public final class Supervisor implements AutoCloseable {
         instance.running(process, child, started);
         LOG.log(Level.INFO, "instance %s started, pid %d: %s".formatted(spec.id(), process.pid(), spec.command()));
         watch(instance, process, child);
+    }
+
+    /**
+     * A port of the instance that a process listens on already, said with its holder: a second
+     * HAProxy would share it (SO_REUSEPORT) and a second MariaDB fail late. Empty when all are free.
+     */
+    private static Optional<String> heldPort(InstanceSpec spec) {
+        String host = spec.id().substring(0, Math.max(0, spec.id().lastIndexOf(':')));
+        for (int port : spec.ports()) {
+            try (ServerSocket probe = new ServerSocket()) {
+                probe.bind(new InetSocketAddress(host, port));
+            } catch (BindException e) {
+                if (String.valueOf(e.getMessage()).contains("in use")) {
+                    return Optional.of(Diagnosis.portOwner(port, 0).orElse("port %d is in use".formatted(port)));
+                }
+            } catch (IOException | IllegalArgumentException e) {
+                // An address this host cannot bind says nothing about who holds the port.
+            }
+        }
+        return Optional.empty();
     }
 
     private Process spawn(InstanceSpec spec) {

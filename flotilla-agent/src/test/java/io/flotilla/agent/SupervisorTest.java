@@ -12,6 +12,8 @@ import io.flotilla.agent.api.InstanceStatus.State;
 import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.RestartPolicy;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -160,6 +162,74 @@ class SupervisorTest {
                         .extracting(InstanceStatus::state, InstanceStatus::lastExit)
                         .containsExactly(
                                 State.FAILED, "could not start: binary /nonexistent/flotilla-test-binary not found"));
+    }
+
+    @Test
+    void nothingIsLaunchedWhileAnotherProcessHoldsTheInstancesPort() throws IOException {
+        Supervisor supervisor = open();
+        try (ServerSocket holder = new ServerSocket()) {
+            holder.bind(new InetSocketAddress("127.0.0.1", 0));
+            int port = holder.getLocalPort();
+            String id = "127.0.0.1:" + port;
+            supervisor.put(withPorts(spec(id, "sleep", "300"), port));
+            supervisor.start(id);
+            assertEventually(
+                    WAIT,
+                    () -> assertThat(supervisor.status(id))
+                            .extracting(InstanceStatus::state, InstanceStatus::lastExit)
+                            .containsExactly(
+                                    State.FAILED,
+                                    "could not start: port %d is in use by pid %d (java); nothing was launched beside it"
+                                            .formatted(
+                                                    port,
+                                                    ProcessHandle.current().pid())));
+            assertThat(supervisor.status(id).pid()).isZero();
+            holder.close();
+            assertThat(remember(supervisor.start(id)).state()).isEqualTo(State.RUNNING);
+        }
+    }
+
+    @Test
+    void aDamagedInstanceFileIsSetAsideAndItsProcessAdoptedInsteadOfStartedTwice() throws IOException {
+        Supervisor first = open();
+        InstanceSpec spec = spec("127.0.0.1:7030", "sleep", "302");
+        first.put(spec);
+        long pid = remember(first.start(spec.id())).pid();
+        first.close();
+        Path file = dir.resolve("agent/instances/127.0.0.1_7030.json");
+        Files.writeString(file, "{\"spec\": {\"id\": \"127.0.0.1:7");
+
+        Supervisor second = open();
+        second.recover();
+        assertThat(file).doesNotExist();
+        try (var damaged = Files.list(dir.resolve("agent/instances/damaged"))) {
+            assertThat(damaged.map(path -> path.getFileName().toString()))
+                    .singleElement()
+                    .satisfies(name -> assertThat(name).startsWith("127.0.0.1_7030.json."));
+        }
+        assertThatThrownBy(() -> second.status(spec.id())).isInstanceOf(AgentException.class);
+        assertThat(ProcessHandle.of(pid)).as("its process keeps running").isPresent();
+
+        // The deploy's start puts the spec again: the process the pid file names is taken over.
+        second.put(spec);
+        assertThat(second.start(spec.id()).pid()).isEqualTo(pid);
+        second.remove(spec.id());
+        assertEventually(WAIT, () -> assertThat(ProcessHandle.of(pid)).isEmpty());
+    }
+
+    @Test
+    void destroyStopsAProcessItsInstanceFileNoLongerNamed() throws IOException {
+        Supervisor first = open();
+        InstanceSpec spec = spec("127.0.0.1:7031", "sleep", "303");
+        first.put(spec);
+        long pid = remember(first.start(spec.id())).pid();
+        first.close();
+        Files.writeString(dir.resolve("agent/instances/127.0.0.1_7031.json"), "not json");
+
+        Supervisor second = open();
+        second.put(spec);
+        second.remove(spec.id());
+        assertEventually(WAIT, () -> assertThat(ProcessHandle.of(pid)).isEmpty());
     }
 
     @Test
@@ -322,6 +392,23 @@ class SupervisorTest {
 
     private Path logOf(String port) {
         return dir.resolve("log/%s.log".formatted(port));
+    }
+
+    private static InstanceSpec withPorts(InstanceSpec spec, int port) {
+        return new InstanceSpec(
+                spec.id(),
+                spec.component(),
+                spec.command(),
+                spec.environment(),
+                spec.workDir(),
+                spec.logFile(),
+                spec.probe(),
+                spec.stopTimeoutSeconds(),
+                List.of(port),
+                spec.dataDirs(),
+                spec.binaryPackage(),
+                List.of(),
+                null);
     }
 
     private static InstanceSpec withStopTimeout(InstanceSpec spec, int seconds) {
