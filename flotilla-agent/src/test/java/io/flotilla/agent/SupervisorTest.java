@@ -395,23 +395,14 @@ class SupervisorTest {
     }
 
     private static InstanceSpec withPorts(InstanceSpec spec, int port) {
-        return new InstanceSpec(
-                spec.id(),
-                spec.component(),
-                spec.command(),
-                spec.environment(),
-                spec.workDir(),
-                spec.logFile(),
-                spec.probe(),
-                spec.stopTimeoutSeconds(),
-                List.of(port),
-                spec.dataDirs(),
-                spec.binaryPackage(),
-                List.of(),
-                null);
+        return with(spec, spec.stopTimeoutSeconds(), List.of(port));
     }
 
     private static InstanceSpec withStopTimeout(InstanceSpec spec, int seconds) {
+        return with(spec, seconds, spec.ports());
+    }
+
+    private static InstanceSpec with(InstanceSpec spec, int stopTimeoutSeconds, List<Integer> ports) {
         return new InstanceSpec(
                 spec.id(),
                 spec.component(),
@@ -420,8 +411,8 @@ class SupervisorTest {
                 spec.workDir(),
                 spec.logFile(),
                 spec.probe(),
-                seconds,
-                spec.ports(),
+                stopTimeoutSeconds,
+                ports,
                 spec.dataDirs(),
                 spec.binaryPackage(),
                 List.of(),
