@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -121,8 +122,10 @@ public final class InstanceAdmin {
         String variable = key.replace('-', '_').toLowerCase(Locale.ROOT);
         return withSql(spec, connection -> {
             boolean dynamic;
+            Optional<String> problem;
             try (PreparedStatement statement = connection.prepareStatement(
-                    "SELECT READ_ONLY FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = ?")) {
+                    "SELECT READ_ONLY, VARIABLE_TYPE, NUMERIC_MIN_VALUE, NUMERIC_MAX_VALUE, ENUM_VALUE_LIST"
+                            + " FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = ?")) {
                 statement.setString(1, variable.toUpperCase(Locale.ROOT));
                 try (ResultSet rows = statement.executeQuery()) {
                     if (!rows.next()) {
@@ -130,9 +133,18 @@ public final class InstanceAdmin {
                                 Code.REFUSED, "%s %s has no variable %s".formatted(spec.component(), id, variable));
                     }
                     dynamic = rows.getString(1).equals("NO");
+                    problem = StaticValues.problem(
+                            rows.getString(2), rows.getString(3), rows.getString(4), rows.getString(5), value);
                 }
             }
             if (!dynamic) {
+                // The server reads it only at its next start, where a value it refuses keeps it down.
+                if (problem.isPresent()) {
+                    throw new AgentException(
+                            Code.REFUSED,
+                            "%s %s refused %s = %s: %s; it is read at start only, so nothing was written"
+                                    .formatted(spec.component(), id, variable, value, problem.get()));
+                }
                 persist(admin, variable, value);
                 return new ConfigResult(
                         id,

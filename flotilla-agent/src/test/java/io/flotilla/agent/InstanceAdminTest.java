@@ -130,6 +130,35 @@ class InstanceAdminTest {
     }
 
     @Test
+    void aStaticValueTheServerWouldRefuseAtItsNextStartIsNotWritten() throws Exception {
+        String before = Files.readString(optionFile, UTF_8);
+        assertThatThrownBy(() -> admin.set(ID, "innodb_flush_method", "garbage"))
+                .isInstanceOf(AgentException.class)
+                .hasMessageStartingWith(
+                        "mariadb %s refused innodb_flush_method = garbage: 'garbage' is not one of ".formatted(ID))
+                .hasMessageContaining("O_DIRECT")
+                .hasMessageEndingWith("; it is read at start only, so nothing was written");
+        assertThatThrownBy(() -> admin.set(ID, "back_log", "lots"))
+                .hasMessage("mariadb %s refused back_log = lots: it takes a whole number (with K, M or G for a size);"
+                                .formatted(ID)
+                        + " it is read at start only, so nothing was written");
+        assertThatThrownBy(() -> admin.set(ID, "back_log", "70000"))
+                .hasMessage("mariadb %s refused back_log = 70000: it takes 0 to 65535; it is read at start only, so"
+                                .formatted(ID)
+                        + " nothing was written");
+        assertThatThrownBy(() -> admin.set(ID, "performance_schema", "maybe"))
+                .hasMessageContaining("performance_schema = maybe: it takes ON or OFF;");
+        assertThat(Files.readString(optionFile, UTF_8)).isEqualTo(before);
+        assertThat(admin.set(ID, "innodb_flush_method", "fsync").needsRestart())
+                .isTrue();
+        assertThat(admin.set(ID, "aria_pagecache_buffer_size", "16M").needsRestart())
+                .isTrue();
+        assertThat(Files.readString(optionFile, UTF_8))
+                .contains("innodb_flush_method = fsync\n")
+                .contains("aria_pagecache_buffer_size = 16M\n");
+    }
+
+    @Test
     void aRefusedValueOrAnUnknownVariableSaysWhyAndChangesNothing() throws Exception {
         String before = Files.readString(optionFile, UTF_8);
         assertThatThrownBy(() -> admin.set(ID, "max_connections", "lots"))
