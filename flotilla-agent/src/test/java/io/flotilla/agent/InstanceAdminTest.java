@@ -149,8 +149,7 @@ class InstanceAdminTest {
         assertThatThrownBy(() -> admin.set(ID, "performance_schema", "maybe"))
                 .hasMessageContaining("performance_schema = maybe: it takes ON or OFF;");
         assertThat(Files.readString(optionFile, UTF_8)).isEqualTo(before);
-        assertThat(admin.set(ID, "innodb_flush_method", "fsync").needsRestart())
-                .isTrue();
+        assertThat(admin.set(ID, "innodb_flush_method", "fsync").needsRestart()).isTrue();
         assertThat(admin.set(ID, "aria_pagecache_buffer_size", "16M").needsRestart())
                 .isTrue();
         assertThat(Files.readString(optionFile, UTF_8))

@@ -112,8 +112,8 @@ public interface ComponentKind {
     }
 
     /**
-     * What {@code SET CONFIG} may change while the component runs; empty leaves the answer to the
-     * instance's agent (a component that does not speak SQL changes nothing while it runs).
+     * What {@code SET CONFIG} may change while the component runs; empty when nothing (deny by
+     * default: a component that speaks SQL must say which of its settings are safe to change).
      */
     default Optional<Settings> settings() {
         return Optional.empty();

@@ -155,8 +155,15 @@ public final class AgentClusterSql implements ClusterSql, AutoCloseable {
      */
     private Optional<String> refusal(List<Instance> targets, String key) {
         return targets.stream()
-                .flatMap(instance ->
-                        catalog.kind(instance).settings().flatMap(settings -> settings.refusal(key)).stream())
+                .flatMap(instance -> catalog
+                        .kind(instance)
+                        .settings()
+                        .map(settings -> settings.refusal(key))
+                        .orElseGet(() -> Optional.of(
+                                ("SET CONFIG does not change %s while it runs; change it in the topology and run"
+                                                + " `flotilla cluster reload`. Nothing was changed")
+                                        .formatted(instance.component())))
+                        .stream())
                 .findFirst();
     }
 

@@ -456,6 +456,10 @@ class AgentClusterSqlTest {
                 .hasMessageStartingWith(
                         "SET CONFIG does not change innodb_force_recovery on mariadb: it is not one of the"
                                 + " settings Flotilla changes on a running cluster");
+        // A component without an allow-list changes nothing while it runs, whatever the setting.
+        assertThatThrownBy(() -> sql.setConfig(NAME, "etcd", "quota-backend-bytes", "1", "tester", new Warnings()))
+                .hasMessage("SET CONFIG does not change etcd while it runs; change it in the topology and run"
+                        + " `flotilla cluster reload`. Nothing was changed");
 
         for (int port : MARIADB_PORTS) {
             assertThat(variable(port, "skip_grant_tables")).as("port %d", port).isEqualTo("0");
@@ -475,7 +479,9 @@ class AgentClusterSqlTest {
                         org.assertj.core.groups.Tuple.tuple(
                                 "SET CONFIG mariadb plugin_load_add = 'auth_pam' by tester", "failed"),
                         org.assertj.core.groups.Tuple.tuple(
-                                "SET CONFIG mariadb innodb_force_recovery = '6' by tester", "failed"));
+                                "SET CONFIG mariadb innodb_force_recovery = '6' by tester", "failed"),
+                        org.assertj.core.groups.Tuple.tuple(
+                                "SET CONFIG etcd quota-backend-bytes = '1' by tester", "failed"));
 
         Set<String> settable =
                 Catalog.standard().kind("mariadb").settings().orElseThrow().settable();
