@@ -237,6 +237,11 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
     private static void checkSections(String cluster, String yaml, String file, Problems problems) {
         Optional<Node> document;
         try {
+            Problems nesting = new Problems(file);
+            TopologyReader.nesting(yaml, settings(file), nesting);
+            if (nesting.count() > 0) {
+                return; // reading the file reports it, with its position
+            }
             document = new Compose(settings(file)).composeString(yaml);
         } catch (YamlEngineException e) {
             return; // reading the file reports it, with its position

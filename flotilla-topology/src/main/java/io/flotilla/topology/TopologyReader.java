@@ -1,5 +1,6 @@
 package io.flotilla.topology;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -18,6 +19,10 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.api.lowlevel.Parse;
+import org.snakeyaml.engine.v2.events.CollectionEndEvent;
+import org.snakeyaml.engine.v2.events.CollectionStartEvent;
+import org.snakeyaml.engine.v2.events.Event;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
@@ -145,6 +150,10 @@ final class TopologyReader {
                 .build();
         Optional<Node> document;
         try {
+            nesting(yaml, settings, problems);
+            if (problems.count() > 0) {
+                throw new TopologyException(problems.sorted());
+            }
             document = new Compose(settings).composeString(yaml);
         } catch (MarkedYamlEngineException e) {
             String context = e.getContext() == null || e.getContext().isBlank()
@@ -164,6 +173,28 @@ final class TopologyReader {
         }
         controlCharacters(document.get(), Collections.newSetFromMap(new IdentityHashMap<>()));
         return YamlMapping.root(document.get(), problems).orElseThrow(() -> new TopologyException(problems.sorted()));
+    }
+
+    /** How deep collections may nest: a topology needs five or six levels. */
+    static final int MAX_DEPTH = 64;
+
+    /**
+     * Refuses collections nested deeper than {@link #MAX_DEPTH}, found by the parser's events, which
+     * keep no stack; composing such a file (recursively) overflowed the stack.
+     */
+    static void nesting(String yaml, LoadSettings settings, Problems problems) {
+        int depth = 0;
+        for (Event event : new Parse(settings).parseString(yaml)) {
+            if (event instanceof CollectionStartEvent && ++depth > MAX_DEPTH) {
+                problems.add(
+                        problems.at(event.getStartMark()),
+                        "collections nest deeper than %d levels here; a topology needs a few".formatted(MAX_DEPTH));
+                return;
+            }
+            if (event instanceof CollectionEndEvent) {
+                depth--;
+            }
+        }
     }
 
     /**
@@ -346,6 +377,14 @@ final class TopologyReader {
             return dir;
         }
         String value = dir.get();
+        boolean tooLong = value.getBytes(StandardCharsets.UTF_8).length > 4095
+                || Arrays.stream(value.split("/")).anyMatch(name -> name.getBytes(StandardCharsets.UTF_8).length > 255);
+        if (tooLong) {
+            problems.admission(
+                    mapping.valuePosition(field),
+                    "%s.%s is longer than Linux allows a path (4095 bytes, 255 for each name in it); write a shorter one"
+                            .formatted(mapping.path(), field));
+        }
         if (Arrays.stream(value.split(",")).map(String::strip).anyMatch(TopologyReader::climbsOut)) {
             problems.admission(
                     mapping.valuePosition(field),
