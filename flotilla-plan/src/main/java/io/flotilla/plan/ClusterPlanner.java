@@ -303,7 +303,8 @@ public final class ClusterPlanner {
                                 .formatted(tool, host, tool));
             }
         }
-        if (agents.agentAnswers(host).isEmpty()) {
+        // A new cluster has no CA yet: no agent of it can answer.
+        if (cluster.tls().trusted().isEmpty() || agents.agentAnswers(host).isEmpty()) {
             ListeningPorts listening = ListeningPorts.of(executor);
             listening
                     .owner(cluster.agentPort(host))

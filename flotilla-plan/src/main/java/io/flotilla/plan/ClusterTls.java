@@ -48,6 +48,11 @@ public final class ClusterTls {
         });
     }
 
+    /** The CA certificates the agents' certificates may come from; empty for a cluster with no CA. */
+    public List<X509Certificate> trusted() {
+        return trusted;
+    }
+
     /** The client side: trusts the cluster's CAs and nothing else. */
     public SSLContext context() {
         if (trusted.isEmpty()) {
