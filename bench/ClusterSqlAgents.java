@@ -1,5 +1,6 @@
 import io.flotilla.agent.Agent;
 import io.flotilla.agent.api.AgentClient;
+import io.flotilla.agent.api.AgentTls;
 import io.flotilla.agent.api.InstanceSpec;
 import io.flotilla.agent.api.InstanceStatus;
 import io.flotilla.agent.api.RestartPolicy;
@@ -9,6 +10,9 @@ import io.flotilla.catalog.InstanceContext;
 import io.flotilla.engine.ClusterMeta;
 import io.flotilla.engine.ClusterStore;
 import io.flotilla.engine.FlotillaHome;
+import io.flotilla.exec.LocalExecutor;
+import io.flotilla.tls.CertificateAuthority;
+import io.flotilla.tls.IssuedCertificate;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyParser;
@@ -31,7 +35,7 @@ import java.util.concurrent.CountDownLatch;
  * (etcd on ALERTMANAGER_PORT + 2 and + 3).
  *
  * <p>Host {@code i} is the loopback address 127.77.0.i (all of 127.0.0.0/8 is loopback on Linux). On each,
- * a real {@link Agent} (its own directory, 0600 token, HTTP API on AGENT_PORT, load sampled every second)
+ * a real {@link Agent} (its own directory, 0600 token, a certificate of the clusters' CA, HTTPS API on AGENT_PORT, load sampled every second)
  * supervises one real Alertmanager, registered and started through the agent's API with the catalog's
  * spec, except that Alertmanager's clustering is off (no 100-member gossip mesh on two cores) and it
  * listens on its host's address. For each size {@code s} of SIZES (e.g. {@code 1,10,100}) it writes,
@@ -67,6 +71,8 @@ public final class ClusterSqlAgents {
         Map<Integer, Topology> topologies = new LinkedHashMap<>();
         Path secretsFile = null;
         String token = null;
+        CertificateAuthority ca = null;
+        Path caDir = null;
         for (int size : sizes) {
             String name = "agents" + size;
             ClusterStore store = home.cluster(name);
@@ -79,16 +85,26 @@ public final class ClusterSqlAgents {
             }
             store.writeMeta(new ClusterMeta(
                     name, "0.1.0", Instant.now().toString(), "deployed", agentPorts, Map.of(), user, null));
-            // One set of agents answers for every cluster: they share the agent token (and so the secrets).
+            // One set of agents answers for every cluster: they share the agent token (and so the secrets) and the CA.
             if (secretsFile == null) {
                 token = store.secrets().agentToken();
                 secretsFile = store.dir().resolve("secrets.json");
+                ca = store.createCa();
+                caDir = store.dir().resolve("tls");
             } else {
                 Files.copy(
                         secretsFile,
                         store.dir().resolve("secrets.json"),
                         StandardCopyOption.COPY_ATTRIBUTES,
                         StandardCopyOption.REPLACE_EXISTING);
+                Files.createDirectories(store.dir().resolve("tls"));
+                for (String file : List.of("ca.key", "ca.crt")) {
+                    Files.copy(
+                            caDir.resolve(file),
+                            store.dir().resolve("tls").resolve(file),
+                            StandardCopyOption.COPY_ATTRIBUTES,
+                            StandardCopyOption.REPLACE_EXISTING);
+                }
             }
         }
 
@@ -107,12 +123,19 @@ public final class ClusterSqlAgents {
             Path tokenFile = agentDir.resolve("token");
             Files.writeString(tokenFile, token + "\n");
             Files.setPosixFilePermissions(tokenFile, PosixFilePermissions.fromString("rw-------"));
+            IssuedCertificate issued = ca.issue(host(i));
+            Files.createDirectories(agentDir.resolve("tls"));
+            LocalExecutor.writeAtomically(agentDir.resolve(AgentTls.KEY_FILE), issued.keyPem(), "0600");
+            LocalExecutor.writeAtomically(agentDir.resolve(AgentTls.CERTIFICATE_FILE), issued.certificatePem(), "0644");
             Agent agent = Agent.start(agentDir, host(i) + ":" + agentPort, RestartPolicy.DEFAULT);
             synchronized (agents) {
                 agents.add(agent);
             }
-            AgentClient client =
-                    new AgentClient(URI.create("http://%s:%d".formatted(host(i), agentPort)), token, Duration.ofSeconds(10));
+            AgentClient client = new AgentClient(
+                    URI.create("https://%s:%d".formatted(host(i), agentPort)),
+                    token,
+                    AgentTls.pinned(List.of(ca.certificate())),
+                    Duration.ofSeconds(10));
             synchronized (agents) {
                 clients.add(client);
             }

@@ -172,7 +172,7 @@ ${rows}| playground: 1 agent | $(rows_of "$work/info-playground") | $(percentile
 | \`SET CONFIG mariadb max_connections = N\`, playground's 3 MariaDB ($set_runs runs after 2 untimed; $(warned "$work/set") with a warning) | $(percentile 50 "$work/set") ms | $(percentile 99 "$work/set") ms | < 1 s | |
 
 How the agents run: the $largest agents are real \`Agent\`s (flotilla-agent: their own directory, 0600 token,
-bearer-token HTTP API, load sampled every second) started in **one JVM** by \`bench/ClusterSqlAgents.java\`, host
+bearer-token HTTPS API with a certificate of the clusters' CA, load sampled every second) started in **one JVM** by \`bench/ClusterSqlAgents.java\`, host
 \`i\` on its own loopback address 127.77.0.x, all sharing this machine's $(nproc) cores with \`flotilla serve\`
 and the client: a fleet of real hosts would give each agent its own machine. Each agent supervises one real
 Alertmanager (the catalog's spec, clustering off), registered and started through the agent's API; host 1 also

@@ -6,6 +6,8 @@ import static java.util.Objects.requireNonNull;
 import io.flotilla.agent.api.AgentException;
 import io.flotilla.agent.api.AgentException.Code;
 import io.flotilla.agent.api.AgentInfo;
+import io.flotilla.agent.api.AgentTls;
+import io.flotilla.agent.api.Pem;
 import io.flotilla.agent.api.RestartPolicy;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -19,13 +21,16 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLContext;
 
 /**
- * One running agent: the lock on its directory, the supervisor and the HTTP API.
+ * One running agent: the lock on its directory, the supervisor and the HTTP API over TLS.
  * Closing it stops the API and the supervision; the component processes keep running.
  */
 public final class Agent implements AutoCloseable {
@@ -59,7 +64,8 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Starts the agent of {@code dir} on {@code listen} ({@code host:port}): checks the token file, takes
+     * Starts the agent of {@code dir} on {@code listen} ({@code host:port}): checks the token file and
+     * reads the TLS key and certificate (there is no plain HTTP), takes
      * the directory's lock, binds the address, writes {@code agent.pid}, then adopts or starts the
      * instances that should run.
      *
@@ -82,6 +88,7 @@ public final class Agent implements AutoCloseable {
             throw cannotStart("agent directory %s does not exist".formatted(dir));
         }
         String token = readToken(dir.resolve("token"));
+        SSLContext tls = readTls(dir);
         FileChannel lockChannel = null;
         Supervisor supervisor = null;
         AgentServer server = null;
@@ -101,7 +108,7 @@ public final class Agent implements AutoCloseable {
             AgentInfo info =
                     new AgentInfo(ProcessHandle.current().pid(), version(), startedAt, hostName(), dir.toString());
             try {
-                server = AgentServer.start(address, token, supervisor, probes, info, shutdownAsked::countDown);
+                server = AgentServer.start(address, tls, token, supervisor, probes, info, shutdownAsked::countDown);
             } catch (BindException e) {
                 throw cannotStart("agent cannot listen on %s: address in use".formatted(listen));
             }
@@ -115,7 +122,7 @@ public final class Agent implements AutoCloseable {
             AtomicFiles.write(dir.resolve("agent.pid"), (info.pid() + "\n").getBytes(UTF_8));
             LOG.log(
                     Level.INFO,
-                    "agent %s started, pid %d, listening on %s, dir %s"
+                    "agent %s started, pid %d, listening on https://%s, dir %s"
                             .formatted(info.version(), info.pid(), listen, dir));
             supervisor.recover();
             return new Agent(dir, lockChannel, lock, supervisor, server, healthChecks, shutdownAsked);
@@ -204,6 +211,49 @@ public final class Agent implements AutoCloseable {
             throw cannotStart("agent token file %s is empty; write a random token into it".formatted(file));
         }
         return token;
+    }
+
+    /**
+     * The API's TLS identity from {@link AgentTls#KEY_FILE} (mode 0600) and {@link
+     * AgentTls#CERTIFICATE_FILE}. Without them the agent does not start: it never serves its token's
+     * API in clear.
+     */
+    static SSLContext readTls(Path dir) {
+        Path keyFile = dir.resolve(AgentTls.KEY_FILE);
+        Path certificateFile = dir.resolve(AgentTls.CERTIFICATE_FILE);
+        String rotate = "run `flotilla cluster tls rotate %s` on the control machine".formatted(cluster(dir));
+        if (!Files.exists(keyFile) || !Files.exists(certificateFile)) {
+            throw cannotStart("agent TLS files %s and %s are missing (its API is served over TLS only); %s"
+                    .formatted(keyFile, certificateFile, rotate));
+        }
+        try {
+            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(keyFile);
+            if (permissions.stream().anyMatch(permission -> !permission.name().startsWith("OWNER_"))) {
+                throw cannotStart("agent TLS key %s has mode %s; it must be readable by its owner only: chmod 600 %s"
+                        .formatted(keyFile, octal(permissions), keyFile));
+            }
+            PrivateKey key = Pem.privateKey(Files.readString(keyFile, UTF_8), keyFile.toString());
+            X509Certificate certificate = Pem.certificates(
+                            Files.readString(certificateFile, UTF_8), certificateFile.toString())
+                    .getFirst();
+            if (!AgentTls.matches(key, certificate)) {
+                throw cannotStart("agent TLS key %s is not the key of the certificate %s; %s"
+                        .formatted(keyFile, certificateFile, rotate));
+            }
+            return AgentTls.server(key, certificate);
+        } catch (IOException e) {
+            throw cannotStart("cannot read agent TLS files %s and %s: %s".formatted(keyFile, certificateFile, e));
+        } catch (IllegalArgumentException e) {
+            throw cannotStart("%s; %s".formatted(e.getMessage(), rotate));
+        }
+    }
+
+    /** The cluster an agent's folder ({@code flotilla-agent-<cluster>}) belongs to, for what to run. */
+    private static String cluster(Path dir) {
+        String name = dir.getFileName() == null ? "" : dir.getFileName().toString();
+        return name.startsWith("flotilla-agent-") && name.length() > "flotilla-agent-".length()
+                ? name.substring("flotilla-agent-".length())
+                : "NAME";
     }
 
     static InetSocketAddress parseAddress(String listen) {

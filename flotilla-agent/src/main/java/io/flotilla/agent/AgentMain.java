@@ -5,7 +5,8 @@ import io.flotilla.agent.api.RestartPolicy;
 import java.nio.file.Path;
 
 /**
- * {@code flotilla-agent --dir <agentDir> --listen <host:port>}: runs the agent until it is asked to
+ * {@code flotilla-agent --dir <agentDir> --listen <host:port>}: runs the agent (its API over TLS with
+ * the key and certificate in {@code <agentDir>/tls}) until it is asked to
  * shut down or gets SIGTERM. Its instances keep running either way. Logs go to stderr, one line per event.
  */
 public final class AgentMain {

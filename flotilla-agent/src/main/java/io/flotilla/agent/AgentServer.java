@@ -4,11 +4,14 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import io.flotilla.agent.api.AgentException;
 import io.flotilla.agent.api.AgentException.Code;
 import io.flotilla.agent.api.AgentInfo;
 import io.flotilla.agent.api.AgentJson;
+import io.flotilla.agent.api.AgentTls;
 import io.flotilla.agent.api.ConfigItem;
 import io.flotilla.agent.api.EndSessionsRequest;
 import io.flotilla.agent.api.FenceRequest;
@@ -39,6 +42,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import javax.net.ssl.SSLContext;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DatabindException;
 import tools.jackson.databind.exc.InvalidTypeIdException;
@@ -46,7 +50,8 @@ import tools.jackson.databind.exc.UnrecognizedPropertyException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The agent's HTTP API. Every request must carry {@code Authorization: Bearer <token>}; errors are
+ * The agent's HTTP API, over TLS 1.3 only ({@link AgentTls}). Every request must carry
+ * {@code Authorization: Bearer <token>}; errors are
  * {@code {"error": {"code": ..., "message": ...}}} with the HTTP status of the {@link Code}.
  */
 public final class AgentServer implements AutoCloseable {
@@ -58,7 +63,7 @@ public final class AgentServer implements AutoCloseable {
     private static final Duration SAMPLE_INTERVAL = Duration.ofSeconds(1);
     private static final int DEFAULT_SLOW_QUERIES = 1000;
 
-    private final HttpServer server;
+    private final HttpsServer server;
     private final ExecutorService handlers;
     private final byte[] tokenDigest;
     private final Supervisor supervisor;
@@ -72,7 +77,7 @@ public final class AgentServer implements AutoCloseable {
     private final ReplicationAdmin replication;
 
     private AgentServer(
-            HttpServer server,
+            HttpsServer server,
             ExecutorService handlers,
             String token,
             Supervisor supervisor,
@@ -94,13 +99,15 @@ public final class AgentServer implements AutoCloseable {
     }
 
     /**
-     * Binds {@code address} and serves the API. {@code shutdown} runs, on a thread of its own, after the
+     * Binds {@code address} and serves the API over TLS with {@code tls} (the agent's key and
+     * certificate, {@link AgentTls#server}). {@code shutdown} runs, on a thread of its own, after the
      * answer to {@code POST /v1/shutdown} is sent.
      *
      * @throws java.net.BindException when the address is in use
      */
     public static AgentServer start(
             InetSocketAddress address,
+            SSLContext tls,
             String token,
             Supervisor supervisor,
             ProbeRunner probes,
@@ -112,7 +119,14 @@ public final class AgentServer implements AutoCloseable {
         if (token.isEmpty()) {
             throw new IllegalArgumentException("token is empty");
         }
-        HttpServer server = HttpServer.create(address, 0);
+        requireNonNull(tls, "tls is null");
+        HttpsServer server = HttpsServer.create(address, 0);
+        server.setHttpsConfigurator(new HttpsConfigurator(tls) {
+            @Override
+            public void configure(HttpsParameters parameters) {
+                parameters.setSSLParameters(AgentTls.parameters(tls));
+            }
+        });
         ExecutorService handlers = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("agent-http-", 0).factory());
         AgentServer agent = new AgentServer(

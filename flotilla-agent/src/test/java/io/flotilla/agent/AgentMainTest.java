@@ -7,11 +7,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.flotilla.agent.api.AgentClient;
 import io.flotilla.agent.api.AgentException;
 import io.flotilla.agent.api.AgentException.Code;
+import io.flotilla.agent.api.AgentTls;
 import io.flotilla.agent.api.InstanceSpec;
 import io.flotilla.agent.api.InstanceStatus;
 import io.flotilla.agent.api.InstanceStatus.State;
 import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.RestartPolicy;
+import io.flotilla.tls.CertificateAuthority;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -81,6 +83,7 @@ class AgentMainTest {
     @Test
     void refusesAnAddressInUse() throws IOException {
         writeToken(TOKEN, "rw-------");
+        TestingTls.writeAgentFiles(dir);
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             String listen = "127.0.0.1:" + taken.getLocalPort();
 
@@ -93,12 +96,81 @@ class AgentMainTest {
     @Test
     void refusesASecondAgentOnTheSameDirectory() throws IOException {
         writeToken(TOKEN, "rw-------");
+        TestingTls.writeAgentFiles(dir);
         Agent first = Agent.start(dir, "127.0.0.1:0", RestartPolicy.DEFAULT);
         inProcess.add(first);
 
         assertThatThrownBy(() -> Agent.start(dir, "127.0.0.1:0", RestartPolicy.DEFAULT))
                 .hasMessage("another agent already runs on %s (pid %d in %s)"
                         .formatted(dir, ProcessHandle.current().pid(), dir.resolve("agent.pid")));
+    }
+
+    @Test
+    void refusesToStartWithoutItsTlsFiles() throws IOException {
+        writeToken(TOKEN, "rw-------");
+
+        assertThatThrownBy(() -> Agent.start(dir, "127.0.0.1:0", RestartPolicy.DEFAULT))
+                .isInstanceOfSatisfying(
+                        AgentException.class, e -> assertThat(e.code()).isEqualTo(Code.CANNOT_START))
+                .hasMessage(
+                        "agent TLS files %s and %s are missing (its API is served over TLS only); run `flotilla cluster tls rotate NAME` on the control machine"
+                                .formatted(dir.resolve("tls/agent.key"), dir.resolve("tls/agent.crt")));
+        assertThat(dir.resolve("agent.pid")).doesNotExist();
+    }
+
+    @Test
+    void refusesATlsKeyOthersCanRead() throws IOException {
+        writeToken(TOKEN, "rw-------");
+        TestingTls.writeAgentFiles(dir);
+        Path key = dir.resolve("tls/agent.key");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
+
+        assertThatThrownBy(() -> Agent.start(dir, "127.0.0.1:0", RestartPolicy.DEFAULT))
+                .hasMessage("agent TLS key %s has mode 0644; it must be readable by its owner only: chmod 600 %s"
+                        .formatted(key, key));
+    }
+
+    @Test
+    void refusesAKeyThatIsNotTheCertificates() throws IOException {
+        writeToken(TOKEN, "rw-------");
+        TestingTls.writeAgentFiles(dir);
+        Files.write(
+                dir.resolve("tls/agent.crt"), TestingTls.CA.issue("127.0.0.1").certificatePem());
+
+        assertThatThrownBy(() -> Agent.start(dir, "127.0.0.1:0", RestartPolicy.DEFAULT))
+                .hasMessage(
+                        "agent TLS key %s is not the key of the certificate %s; run `flotilla cluster tls rotate NAME` on the control machine"
+                                .formatted(dir.resolve("tls/agent.key"), dir.resolve("tls/agent.crt")));
+    }
+
+    @Test
+    void theAgentProcessAnswersOverTlsToItsCaAndRefusesAClientOfAnotherCa() throws Exception {
+        writeToken(TOKEN, "rw-------");
+        TestingTls.writeAgentFiles(dir);
+        String listen = "127.0.0.1:" + freePort();
+        Process agent = startAgentProcess(listen);
+        try (AgentClient client = new AgentClient(
+                        URI.create("https://" + listen), TOKEN, TestingTls.client(), Duration.ofSeconds(5));
+                AgentClient other = new AgentClient(
+                        URI.create("https://" + listen),
+                        TOKEN,
+                        AgentTls.pinned(
+                                List.of(CertificateAuthority.create("other").certificate())),
+                        Duration.ofSeconds(5))) {
+            assertEventually(WAIT, () -> assertThat(client.info().pid()).isEqualTo(agent.pid()));
+
+            assertThatThrownBy(other::info)
+                    .isInstanceOfSatisfying(
+                            AgentException.class, e -> assertThat(e.code()).isEqualTo(Code.NOT_TRUSTED))
+                    .hasMessage(
+                            "agent %s was refused before anything was sent: its certificate is not from the cluster's CA;"
+                                            .formatted(listen)
+                                    + " if the cluster's agents were deployed before TLS or hold certificates of another CA,"
+                                    + " run `flotilla cluster tls rotate` for that cluster, otherwise find out what listens on that port");
+            client.shutdown();
+            assertThat(agent.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(Files.readString(dir.resolve("agent.log"))).doesNotContain(TOKEN);
     }
 
     @Test
@@ -117,9 +189,11 @@ class AgentMainTest {
     @Test
     void componentsOutliveTheAgentAndTheNextAgentAdoptsThem() throws Exception {
         writeToken(TOKEN + "\n", "rw-------");
+        TestingTls.writeAgentFiles(dir);
         String listen = "127.0.0.1:" + freePort();
         Process agent = startAgentProcess(listen);
-        try (AgentClient client = new AgentClient(URI.create("http://" + listen), TOKEN, Duration.ofSeconds(5))) {
+        try (AgentClient client =
+                new AgentClient(URI.create("https://" + listen), TOKEN, TestingTls.client(), Duration.ofSeconds(5))) {
             assertEventually(WAIT, () -> assertThat(client.info().pid()).isEqualTo(agent.pid()));
             assertThat(Files.readString(dir.resolve("agent.pid"))).isEqualTo(agent.pid() + "\n");
             client.put(new InstanceSpec(

@@ -67,13 +67,14 @@ class AgentServerTest {
                 ProcessHandle.current().pid(), "test", Instant.parse("2026-01-02T03:04:05Z"), "host1", dir.toString());
         server = AgentServer.start(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                TestingTls.server(),
                 TOKEN,
                 supervisor,
                 probes,
                 info,
                 shutdown::countDown);
         address = "127.0.0.1:" + server.address().getPort();
-        client = new AgentClient(URI.create("http://" + address), TOKEN, TIMEOUT);
+        client = new AgentClient(URI.create("https://" + address), TOKEN, TestingTls.client(), TIMEOUT);
         listening = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     }
 
@@ -169,7 +170,8 @@ class AgentServerTest {
         assertThat(response.body())
                 .isEqualTo("{\"error\":{\"code\":\"UNAUTHORIZED\",\"message\":\"wrong bearer token\"}}");
 
-        try (AgentClient wrong = new AgentClient(URI.create("http://" + address), "not-the-token", TIMEOUT)) {
+        try (AgentClient wrong =
+                new AgentClient(URI.create("https://" + address), "not-the-token", TestingTls.client(), TIMEOUT)) {
             assertThatThrownBy(() -> wrong.put(spec(Probe.allOf())))
                     .isInstanceOfSatisfying(
                             AgentException.class, e -> assertThat(e.code()).isEqualTo(Code.UNAUTHORIZED))
@@ -250,7 +252,8 @@ class AgentServerTest {
             closed = socket.getLocalPort();
         }
 
-        try (AgentClient nowhere = new AgentClient(URI.create("http://127.0.0.1:" + closed), TOKEN, TIMEOUT)) {
+        try (AgentClient nowhere =
+                new AgentClient(URI.create("https://127.0.0.1:" + closed), TOKEN, TestingTls.client(), TIMEOUT)) {
             assertThatThrownBy(nowhere::info)
                     .isInstanceOfSatisfying(
                             AgentException.class, e -> assertThat(e.code()).isEqualTo(Code.UNREACHABLE))
@@ -260,14 +263,18 @@ class AgentServerTest {
     }
 
     @Test
-    void aClientGivesUpOnAnAgentThatDoesNotAnswer() throws IOException {
+    void aClientGivesUpOnAListenerThatNeverCompletesTheHandshake() throws IOException {
+        // Connecting takes the TLS handshake too: a port that takes the connection and says nothing is not reachable.
         try (AgentClient slow = new AgentClient(
-                URI.create("http://127.0.0.1:" + listening.getLocalPort()), TOKEN, Duration.ofMillis(300))) {
+                URI.create("https://127.0.0.1:" + listening.getLocalPort()),
+                TOKEN,
+                TestingTls.client(),
+                Duration.ofMillis(300))) {
             assertThatThrownBy(slow::info)
                     .isInstanceOfSatisfying(
-                            AgentException.class, e -> assertThat(e.code()).isEqualTo(Code.TIMEOUT))
+                            AgentException.class, e -> assertThat(e.code()).isEqualTo(Code.UNREACHABLE))
                     .hasMessage(
-                            "agent 127.0.0.1:%d did not answer GET v1/agent within 300 ms; check the agent's log on that host"
+                            "agent 127.0.0.1:%d is not reachable: no answer to connect within 300 ms; check that the host is up and the agent runs"
                                     .formatted(listening.getLocalPort()));
         }
     }
@@ -310,7 +317,7 @@ class AgentServerTest {
     }
 
     private URI uri(String path) {
-        return URI.create("http://" + address + path);
+        return URI.create("https://" + address + path);
     }
 
     private HttpRequest.Builder authorized(String path) {
@@ -318,7 +325,7 @@ class AgentServerTest {
     }
 
     private static HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
-        try (HttpClient http = HttpClient.newHttpClient()) {
+        try (HttpClient http = TestingTls.http()) {
             return http.send(request.timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
         }
     }

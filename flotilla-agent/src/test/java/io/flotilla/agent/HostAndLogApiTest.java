@@ -54,13 +54,14 @@ class HostAndLogApiTest {
         supervisor = Supervisor.open(dir.resolve("agent"), RestartPolicy.DEFAULT);
         server = AgentServer.start(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                TestingTls.server(),
                 TOKEN,
                 supervisor,
                 new ProbeRunner(),
                 new AgentInfo(ProcessHandle.current().pid(), "test", Instant.now(), "host1", dir.toString()),
                 () -> {});
         address = "127.0.0.1:" + server.address().getPort();
-        client = new AgentClient(URI.create("http://" + address), TOKEN, TIMEOUT);
+        client = new AgentClient(URI.create("https://" + address), TOKEN, TestingTls.client(), TIMEOUT);
     }
 
     @AfterEach
@@ -248,7 +249,7 @@ class HostAndLogApiTest {
 
     @Test
     void everyNewRouteNeedsTheToken() throws Exception {
-        try (HttpClient http = HttpClient.newHttpClient()) {
+        try (HttpClient http = TestingTls.http()) {
             for (String path : List.of(
                     "/v1/host/load",
                     "/v1/host/hardware",
@@ -259,13 +260,13 @@ class HostAndLogApiTest {
                     "/v1/instances/x/details",
                     "/v1/instances/x/slow-queries")) {
                 HttpResponse<String> response = http.send(
-                        HttpRequest.newBuilder(URI.create("http://" + address + path))
+                        HttpRequest.newBuilder(URI.create("https://" + address + path))
                                 .build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(response.statusCode()).as(path).isEqualTo(401);
             }
             HttpResponse<String> logs = http.send(
-                    HttpRequest.newBuilder(URI.create("http://" + address + "/v1/logs"))
+                    HttpRequest.newBuilder(URI.create("https://" + address + "/v1/logs"))
                             .header("Authorization", "Bearer wrong")
                             .POST(HttpRequest.BodyPublishers.ofString("{}"))
                             .build(),

@@ -91,13 +91,17 @@ class ReplicationVerbsTest {
         supervisor.put(spec(REPLICA, replica, admin));
         server = AgentServer.start(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                TestingTls.server(),
                 TOKEN,
                 supervisor,
                 new ProbeRunner(),
                 new AgentInfo(ProcessHandle.current().pid(), "test", Instant.now(), "host1", dir.toString()),
                 () -> {});
         agent = new AgentClient(
-                URI.create("http://127.0.0.1:" + server.address().getPort()), TOKEN, Duration.ofSeconds(10));
+                URI.create("https://127.0.0.1:" + server.address().getPort()),
+                TOKEN,
+                TestingTls.client(),
+                Duration.ofSeconds(10));
     }
 
     @AfterAll

@@ -35,6 +35,7 @@ import picocli.CommandLine.Command;
             ClusterScaleInCommand.class,
             ClusterSwitchoverCommand.class,
             ClusterPasswordCommand.class,
+            ClusterTlsCommand.class,
             ClusterAuditCommand.class
         })
 final class ClusterCommand {

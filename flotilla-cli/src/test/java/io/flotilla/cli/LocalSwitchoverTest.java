@@ -307,8 +307,9 @@ class LocalSwitchoverTest {
         // root writes past read_only. Here it is released through the agent's API at once.
         ClusterStore store = new FlotillaHome(home).cluster(NAME);
         try (AgentClient agent = new AgentClient(
-                URI.create("http://127.0.0.1:" + store.meta().agentPorts().get("127.0.0.1")),
+                URI.create("https://127.0.0.1:" + store.meta().agentPorts().get("127.0.0.1")),
                 store.secrets().agentToken(),
+                store.tls().context(),
                 Duration.ofSeconds(10))) {
             assertThat(agent.replicationState(A).fenced())
                     .as("the fence outlives the command")

@@ -1,9 +1,13 @@
 package io.flotilla.engine;
 
+import io.flotilla.agent.api.Pem;
 import io.flotilla.catalog.ClusterSecrets;
 import io.flotilla.exec.LocalExecutor;
+import io.flotilla.plan.ClusterTls;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
+import io.flotilla.tls.CertificateAuthority;
+import io.flotilla.tls.IssuedCertificate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -12,19 +16,29 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * One cluster's folder on the control machine: its topology, its metadata, its secrets (mode
- * 0600), its journal and its lock. Every write is atomic.
+ * 0600), its TLS CA ({@code tls/}), its journal and its lock. Every write is atomic.
  */
 public final class ClusterStore {
     private static final String SECRETS = "secrets.json";
+    private static final String TLS = "tls";
+    private static final String NEXT = "next";
+    private static final String CA_KEY = "ca.key";
+    private static final String CA_CERTIFICATE = "ca.crt";
     private static final Pattern NAME = Pattern.compile("^[a-zA-Z0-9\\-_.]+$");
     private static final String ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -144,13 +158,142 @@ public final class ClusterStore {
             throw new OperationException(
                     ErrorCode.SECRETS_EXPOSED,
                     "%s is readable by others (%s); run `chmod 600 %s`"
-                            .formatted(file, java.nio.file.attribute.PosixFilePermissions.toString(permissions), file));
+                            .formatted(file, PosixFilePermissions.toString(permissions), file));
         }
         try {
             return Json.MAPPER.readValue(text, ClusterSecrets.class);
         } catch (RuntimeException e) {
             throw unreadable(ErrorCode.STATE_DAMAGED, "secrets", file, e);
         }
+    }
+
+    /**
+     * Makes the cluster's CA when it has none, for a new deploy beside {@link #createSecrets()}:
+     * {@code tls/ca.key} (mode 0600 from the first byte) and {@code tls/ca.crt}.
+     */
+    public CertificateAuthority createCa() {
+        Path current = dir.resolve(TLS);
+        if (Files.exists(current.resolve(CA_KEY)) || Files.exists(current.resolve(CA_CERTIFICATE))) {
+            return readCa(current);
+        }
+        return writeCa(current, CertificateAuthority.create(name));
+    }
+
+    /**
+     * How the cluster's agents are trusted: by the cluster's CA and, while a {@code tls rotate} is
+     * unfinished, by the next one too; none for a cluster deployed before agents had TLS. Only
+     * certificates are read here; the CA's key is read when a certificate is issued.
+     */
+    public ClusterTls tls() {
+        List<X509Certificate> trusted = trustedCas();
+        if (trusted.isEmpty()) {
+            return ClusterTls.none(name);
+        }
+        Path current = dir.resolve(TLS);
+        Path issuer = Files.exists(current.resolve(CA_CERTIFICATE)) ? current : current.resolve(NEXT);
+        return ClusterTls.of(name, trusted, () -> readCa(issuer));
+    }
+
+    /**
+     * The CA certificates the cluster's agents may show (see {@link #tls()}), for clients that only
+     * ask; a CA whose key is gone is not one.
+     */
+    public List<X509Certificate> trustedCas() {
+        Path current = dir.resolve(TLS);
+        List<X509Certificate> trusted = new ArrayList<>();
+        for (Path each : List.of(current, current.resolve(NEXT))) {
+            if (Files.exists(each.resolve(CA_CERTIFICATE)) && Files.exists(each.resolve(CA_KEY))) {
+                trusted.add(readCaCertificate(each));
+            }
+        }
+        return trusted;
+    }
+
+    /**
+     * The CA a {@code tls rotate} moves the agents to, kept in {@code tls/next} until {@link
+     * #replaceCa()}: made on the first run, read again by a run that resumes one cut short. A
+     * replacement cut short between its two renames is finished first (its rotation was done).
+     */
+    public CertificateAuthority nextCa() {
+        Path next = dir.resolve(TLS).resolve(NEXT);
+        boolean key = Files.exists(next.resolve(CA_KEY));
+        boolean certificate = Files.exists(next.resolve(CA_CERTIFICATE));
+        if (key && certificate) {
+            return readCa(next);
+        }
+        if (key || certificate) {
+            replaceCa();
+        }
+        return writeCa(next, CertificateAuthority.create(name));
+    }
+
+    /** Makes the next CA the cluster's: its key, then its certificate, each renamed over the old one. */
+    public void replaceCa() {
+        Path current = dir.resolve(TLS);
+        Path next = current.resolve(NEXT);
+        try {
+            for (String file : List.of(CA_KEY, CA_CERTIFICATE)) {
+                if (Files.exists(next.resolve(file))) {
+                    Files.move(
+                            next.resolve(file),
+                            current.resolve(file),
+                            StandardCopyOption.ATOMIC_MOVE,
+                            StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            Files.deleteIfExists(next);
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    "cannot make the new CA of cluster '%s' its CA in %s".formatted(name, current), e);
+        }
+    }
+
+    private CertificateAuthority writeCa(Path folder, CertificateAuthority ca) {
+        try {
+            Files.createDirectories(
+                    folder, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            // The key first: a certificate without its key is never taken for a CA.
+            LocalExecutor.writeAtomically(folder.resolve(CA_KEY), ca.identity().keyPem(), "0600");
+            LocalExecutor.writeAtomically(folder.resolve(CA_CERTIFICATE), ca.certificatePem(), "0644");
+            return ca;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the TLS CA of cluster '%s' in %s".formatted(name, folder), e);
+        }
+    }
+
+    private CertificateAuthority readCa(Path folder) {
+        Path keyFile = folder.resolve(CA_KEY);
+        Path certificateFile = folder.resolve(CA_CERTIFICATE);
+        try {
+            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(keyFile);
+            if (!permissions.equals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE))) {
+                throw new OperationException(
+                        ErrorCode.SECRETS_EXPOSED,
+                        "%s is readable by others (%s); run `chmod 600 %s`"
+                                .formatted(keyFile, PosixFilePermissions.toString(permissions), keyFile));
+            }
+            PrivateKey key = Pem.privateKey(Files.readString(keyFile), keyFile.toString());
+            return new CertificateAuthority(new IssuedCertificate(key, readCaCertificate(folder)));
+        } catch (IOException | IllegalArgumentException e) {
+            throw tlsDamaged(keyFile, e);
+        }
+    }
+
+    private X509Certificate readCaCertificate(Path folder) {
+        Path file = folder.resolve(CA_CERTIFICATE);
+        try {
+            return Pem.certificates(Files.readString(file), file.toString()).getFirst();
+        } catch (IOException | IllegalArgumentException e) {
+            throw tlsDamaged(file, e);
+        }
+    }
+
+    private OperationException tlsDamaged(Path file, Exception e) {
+        String message = e instanceof IOException ? e.toString() : e.getMessage();
+        return new OperationException(
+                ErrorCode.TLS,
+                "cannot read the TLS CA of cluster '%s' in %s: %s. Restore the file from a backup of this folder, or run `flotilla cluster tls rotate %s` to give the agents a new CA"
+                        .formatted(name, file, message, name));
     }
 
     /** One of the cluster's files that cannot be read or parsed, said in one line with what to do. */

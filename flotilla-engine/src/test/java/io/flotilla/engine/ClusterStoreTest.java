@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.flotilla.catalog.ClusterSecrets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -125,5 +126,68 @@ class ClusterStoreTest {
                 .hasMessage("cluster name 'bad/name' is invalid: use letters, digits, '-', '_' and '.'");
         assertThatThrownBy(() -> flotilla.cluster(".."))
                 .hasMessage("cluster name '..' is invalid: use letters, digits, '-', '_' and '.'");
+    }
+
+    @Test
+    void theCaIsMadeOnceWithItsKeyOwnerOnly() throws Exception {
+        ClusterStore store = new FlotillaHome(home).cluster("c1");
+        assertThat(store.tls().trusted()).as("a cluster from before TLS").isEmpty();
+
+        String id = store.createCa().id();
+
+        assertThat(Files.getPosixFilePermissions(store.dir().resolve("tls/ca.key")))
+                .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        assertThat(store.createCa().id()).as("made once").isEqualTo(id);
+        assertThat(store.tls().issuer().id()).isEqualTo(id);
+        assertThat(store.trustedCas()).hasSize(1);
+    }
+
+    @Test
+    void aRotationResumesWithTheSameNextCaAndIsTrustedBesideTheCurrentOneUntilDone() {
+        ClusterStore store = new FlotillaHome(home).cluster("c1");
+        String current = store.createCa().id();
+        String next = store.nextCa().id();
+
+        assertThat(store.nextCa().id()).as("a run that resumes").isEqualTo(next);
+        assertThat(store.trustedCas()).hasSize(2);
+        assertThat(store.tls().issuer().id())
+                .as("deploys still issue from the current CA")
+                .isEqualTo(current);
+
+        store.replaceCa();
+
+        assertThat(store.dir().resolve("tls/next")).doesNotExist();
+        assertThat(store.tls().issuer().id()).isEqualTo(next);
+        assertThat(store.trustedCas()).hasSize(1);
+    }
+
+    @Test
+    void aReplacementCutShortBetweenItsRenamesIsFinishedBeforeANewRotation() throws Exception {
+        ClusterStore store = new FlotillaHome(home).cluster("c1");
+        store.createCa();
+        String rotated = store.nextCa().id();
+        Path tls = store.dir().resolve("tls");
+        // The key was renamed over the old one; the certificate was not.
+        Files.move(tls.resolve("next/ca.key"), tls.resolve("ca.key"), StandardCopyOption.REPLACE_EXISTING);
+
+        String fresh = store.nextCa().id();
+
+        assertThat(fresh).isNotEqualTo(rotated);
+        assertThat(store.tls().trusted()).hasSize(2);
+        store.replaceCa();
+        assertThat(store.tls().issuer().id()).isEqualTo(fresh);
+    }
+
+    @Test
+    void aDamagedCaSaysWhichFileAndWhatToDo() throws Exception {
+        ClusterStore store = new FlotillaHome(home).cluster("c1");
+        store.createCa();
+        Path certificate = store.dir().resolve("tls/ca.crt");
+        Files.writeString(certificate, "not a certificate");
+
+        assertThatThrownBy(store::tls)
+                .hasMessage(
+                        "cannot read the TLS CA of cluster 'c1' in %s: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----). Restore the file from a backup of this folder, or run `flotilla cluster tls rotate c1` to give the agents a new CA"
+                                .formatted(certificate, certificate));
     }
 }

@@ -8,6 +8,7 @@ import io.flotilla.engine.FlotillaHome;
 import io.flotilla.exec.Executor;
 import io.flotilla.plan.AgentRuntime;
 import io.flotilla.plan.ClusterContext;
+import io.flotilla.plan.ClusterTls;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
 import io.flotilla.topology.Topology;
@@ -52,18 +53,29 @@ final class ClusterContexts {
         return of(store, topology, meta, secrets, hosts(store, meta));
     }
 
-    /** A context whose close() also closes {@code executors} when they are {@link AutoCloseable}. */
     ClusterContext of(
             ClusterStore store,
             Topology topology,
             ClusterMeta meta,
             ClusterSecrets secrets,
             Function<String, Executor> executors) {
+        return of(store, topology, meta, secrets, store.tls(), executors);
+    }
+
+    /** A context whose close() also closes {@code executors} when they are {@link AutoCloseable}. */
+    ClusterContext of(
+            ClusterStore store,
+            Topology topology,
+            ClusterMeta meta,
+            ClusterSecrets secrets,
+            ClusterTls tls,
+            Function<String, Executor> executors) {
         return new ClusterContext(
                 store.name(),
                 topology,
                 catalog,
                 secrets,
+                tls,
                 meta.agentPorts(),
                 meta.checkPorts(),
                 executors,

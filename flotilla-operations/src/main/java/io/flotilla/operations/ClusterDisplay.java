@@ -33,6 +33,8 @@ final class ClusterDisplay {
     ClusterView view(ClusterContext context) {
         String name = context.name();
         Topology topology = context.topology();
+        // A cluster with no CA yet says so once, with what to run, rather than once per host.
+        context.tls().context();
         Map<String, Map<String, InstanceStatus>> byHost = new ConcurrentHashMap<>();
         Map<String, String> unreachable = new ConcurrentHashMap<>();
         Map<String, ProbeResult> readiness = new ConcurrentHashMap<>();

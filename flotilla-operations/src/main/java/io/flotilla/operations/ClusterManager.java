@@ -15,6 +15,7 @@ import io.flotilla.engine.SshAccess;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.plan.ClusterContext;
 import io.flotilla.plan.ClusterPlanner;
+import io.flotilla.plan.ClusterTls;
 import io.flotilla.plan.ScalePlanner;
 import io.flotilla.plan.Selection;
 import io.flotilla.plan.SwitchoverPlanner;
@@ -22,6 +23,7 @@ import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
 import io.flotilla.step.OperationName;
 import io.flotilla.step.Plan;
+import io.flotilla.tls.CertificateAuthority;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.ScaleOut;
 import io.flotilla.topology.Topology;
@@ -94,7 +96,10 @@ public final class ClusterManager {
         if (login != null && !store.exists()) {
             HostBootstrap.plannedBootstrap(store, topology, login).ifPresent(plans::add);
         }
-        plans.add(new ClusterPlanner(contexts.of(store, topology, meta, preview)).deploy());
+        ClusterTls tls = store.exists() ? store.tls() : ClusterTls.none(name);
+        plans.add(
+                new ClusterPlanner(contexts.of(store, topology, meta, preview, tls, ClusterContexts.hosts(store, meta)))
+                        .deploy());
         return plans;
     }
 
@@ -159,10 +164,17 @@ public final class ClusterManager {
                     HostBootstrap.checkWritable(topology, ssh, hosts, remoteHosts(topology.hosts()));
                 }
                 meta = newMeta(store, topology, agentPortBase, ssh, hosts);
-                new ClusterPlanner(contexts.of(store, topology, meta, new ClusterSecrets("-", "-", "-"), hosts::apply))
+                new ClusterPlanner(contexts.of(
+                                store,
+                                topology,
+                                meta,
+                                new ClusterSecrets("-", "-", "-"),
+                                ClusterTls.none(name),
+                                hosts::apply))
                         .checkHosts();
                 preflighted = true;
                 store.createSecrets();
+                store.createCa();
                 store.writeTopology(yaml);
                 store.writeMeta(meta);
             } catch (RuntimeException e) {
@@ -200,7 +212,7 @@ public final class ClusterManager {
             case RESTART -> planner.restart(selection);
             case RELOAD -> planner.reload(selection);
             case DESTROY -> planner.destroy();
-            case BOOTSTRAP, DEPLOY, SCALE_OUT, SCALE_IN, SWITCHOVER, K8S_APPLY, K8S_SCALE, K8S_DELETE ->
+            case BOOTSTRAP, DEPLOY, SCALE_OUT, SCALE_IN, SWITCHOVER, TLS_ROTATE, K8S_APPLY, K8S_SCALE, K8S_DELETE ->
                 throw new IllegalArgumentException(
                         "%s is not run on the whole cluster this way; it has its own entry point".formatted(operation));
         };
@@ -541,6 +553,47 @@ public final class ClusterManager {
         ClusterMeta updated = meta.withPorts(agentPorts, checkPorts);
         store.writeMeta(updated);
         return updated;
+    }
+
+    /**
+     * Gives every agent of the cluster a certificate of a new CA and then makes it the cluster's CA
+     * (see {@link ClusterPlanner#rotateTls}). Over the hosts' executors, not the agents' API, so that it
+     * also serves a cluster deployed before agents had TLS, or one whose CA is lost. The instances keep
+     * running. Cut short, the same command finishes it with the same new CA.
+     *
+     * @return the new CA's id
+     */
+    public String rotateTls(String name, String command) {
+        ClusterStore store = contexts.existing(name);
+        try (ClusterLock ignored = ClusterLock.acquire(store.lockFile(), name, command)) {
+            CertificateAuthority next = store.nextCa();
+            ClusterContext context = rotationContext(store, ClusterTls.of(name, next));
+            try {
+                Plan plan = new ClusterPlanner(context).rotateTls(next.id(), store::replaceCa);
+                Operation.run(home, store, plan, command, engine, resumeListener);
+                return next.id();
+            } finally {
+                context.close();
+            }
+        }
+    }
+
+    /** The plan of {@link #rotateTls}, for {@code --dry-run}: no CA is made. */
+    public Plan rotateTlsPlan(String name) {
+        ClusterStore store = contexts.existing(name);
+        ClusterContext context = rotationContext(store, ClusterTls.none(name));
+        try {
+            return new ClusterPlanner(context).rotateTls("new", () -> {});
+        } finally {
+            context.close();
+        }
+    }
+
+    private ClusterContext rotationContext(ClusterStore store, ClusterTls tls) {
+        Topology topology =
+                TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
+        ClusterMeta meta = store.meta();
+        return contexts.of(store, topology, meta, store.secrets(), tls, ClusterContexts.hosts(store, meta));
     }
 
     public ClusterSecrets secrets(String name) {

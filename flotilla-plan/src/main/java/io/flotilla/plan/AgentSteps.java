@@ -2,11 +2,15 @@ package io.flotilla.plan;
 
 import io.flotilla.agent.api.AgentException;
 import io.flotilla.agent.api.AgentInfo;
+import io.flotilla.agent.api.AgentTls;
+import io.flotilla.agent.api.Pem;
 import io.flotilla.exec.CommandResult;
 import io.flotilla.exec.Executor;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
 import io.flotilla.step.Step;
+import io.flotilla.tls.CertificateAuthority;
+import io.flotilla.tls.IssuedCertificate;
 import io.flotilla.topology.Instance;
 import io.flotilla.wait.Wait;
 import java.io.IOException;
@@ -32,6 +36,20 @@ final class AgentSteps {
     private static final Duration AGENT_START_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration AGENT_POLL = Duration.ofMillis(100);
 
+    /** Stops the agent of the folder $1 by its agent.pid, if that process is this folder's agent. */
+    private static final String STOP_AGENT = """
+            pid=$(cat -- "$1/agent.pid" 2>/dev/null) || exit 0
+            case "$pid" in ''|*[!0-9]*) exit 0 ;; esac
+            tr '\\0' '\\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$1" || exit 0
+            kill -TERM "$pid" 2>/dev/null || exit 0
+            for attempt in $(seq 100); do
+              kill -0 "$pid" 2>/dev/null || exit 0
+              sleep 0.1
+            done
+            kill -KILL "$pid" 2>/dev/null
+            exit 0
+            """;
+
     private final ClusterContext cluster;
 
     AgentSteps(ClusterContext cluster) {
@@ -48,34 +66,109 @@ final class AgentSteps {
     }
 
     Step.Action prepareHost(String host) {
-        return Step.action("deploy/agent/" + host, "install agent on " + host, host, () -> {
-            Executor executor = cluster.executor(host);
-            Path dir = cluster.agentDir(host);
-            executor.mkdirs(dir.toString(), "0700");
-            for (String sub : List.of("lib", "secrets", "instances", "run")) {
-                executor.mkdirs(dir.resolve(sub).toString(), "0700");
-            }
-            installRuntime(executor, dir);
-            for (Path entry : cluster.agentRuntime().classpath()) {
-                copyTree(
-                        executor,
-                        entry,
-                        dir.resolve("lib").resolve(entry.getFileName().toString()));
-            }
-            executor.put(
-                    dir.resolve("token").toString(),
-                    cluster.secrets().agentToken().getBytes(StandardCharsets.UTF_8),
-                    "0600");
-            executor.put(
-                    dir.resolve("secrets/root-password").toString(),
-                    cluster.secrets().rootPassword().getBytes(StandardCharsets.UTF_8),
-                    "0600");
-            // The agent's replication verbs point a replica at its primary without the password in a request.
-            executor.put(
-                    dir.resolve("secrets/replication-password").toString(),
-                    cluster.secrets().replicationPassword().getBytes(StandardCharsets.UTF_8),
-                    "0600");
-        });
+        return Step.action("deploy/agent/" + host, "install agent on " + host, host, () -> install(host));
+    }
+
+    /**
+     * Puts the agent's runtime, program, token, secrets and TLS key and certificate on the host; each
+     * is left alone when it is already there.
+     */
+    private void install(String host) {
+        Executor executor = cluster.executor(host);
+        Path dir = cluster.agentDir(host);
+        executor.mkdirs(dir.toString(), "0700");
+        for (String sub : List.of("lib", "secrets", "instances", "run", "tls")) {
+            executor.mkdirs(dir.resolve(sub).toString(), "0700");
+        }
+        installRuntime(executor, dir);
+        for (Path entry : cluster.agentRuntime().classpath()) {
+            copyTree(
+                    executor,
+                    entry,
+                    dir.resolve("lib").resolve(entry.getFileName().toString()));
+        }
+        executor.put(
+                dir.resolve("token").toString(),
+                cluster.secrets().agentToken().getBytes(StandardCharsets.UTF_8),
+                "0600");
+        executor.put(
+                dir.resolve("secrets/root-password").toString(),
+                cluster.secrets().rootPassword().getBytes(StandardCharsets.UTF_8),
+                "0600");
+        // The agent's replication verbs point a replica at its primary without the password in a request.
+        executor.put(
+                dir.resolve("secrets/replication-password").toString(),
+                cluster.secrets().replicationPassword().getBytes(StandardCharsets.UTF_8),
+                "0600");
+        installCertificate(executor, dir, host);
+    }
+
+    /**
+     * Gives the agent a key and a certificate of the cluster's CA for the host, unless the ones it has
+     * are that CA's for this host and match: a resumed deploy issues nothing new.
+     */
+    private void installCertificate(Executor executor, Path dir, String host) {
+        CertificateAuthority ca = cluster.tls().issuer();
+        Path key = dir.resolve(AgentTls.KEY_FILE);
+        Path certificate = dir.resolve(AgentTls.CERTIFICATE_FILE);
+        CommandResult installed =
+                executor.run(List.of("cat", key.toString(), certificate.toString()), Duration.ofSeconds(30));
+        if (installed.succeeded() && issuedFor(ca, host, installed.stdout())) {
+            return;
+        }
+        IssuedCertificate issued = ca.issue(host);
+        executor.put(key.toString(), issued.keyPem(), "0600");
+        executor.put(certificate.toString(), issued.certificatePem(), "0644");
+    }
+
+    private static boolean issuedFor(CertificateAuthority ca, String host, String pem) {
+        try {
+            return ca.issuedFor(
+                    host,
+                    Pem.privateKey(pem, "agent TLS files"),
+                    Pem.certificates(pem, "agent TLS files").getFirst());
+        } catch (IllegalArgumentException ignored) {
+            return false;
+        }
+    }
+
+    /**
+     * Gives the host's agent a certificate of the rotation's CA (the one {@link ClusterContext#tls()}
+     * issues from and trusts alone) and restarts it, which leaves its instances running; done once the
+     * agent answers with that CA trusted. The agent's program is brought up to this Flotilla's too,
+     * since one from before TLS cannot serve it.
+     */
+    Step.Action rotateStep(String caId, String host) {
+        return Step.action(
+                "tls-rotate/%s/agent/%s".formatted(caId, host), "new certificate for agent on " + host, host, () -> {
+                    install(host);
+                    if (agentAnswers(host).isPresent()) {
+                        return;
+                    }
+                    stopAgent(host);
+                    startAgent(host);
+                });
+    }
+
+    /**
+     * Stops the host's agent, whatever it answers to (an agent from before TLS, or with a certificate
+     * of a CA that is lost): the process named in its {@code agent.pid}, and only when its command line
+     * names this agent's folder, so that a pid used again by another process is left alone. SIGTERM,
+     * then SIGKILL after 10 s; its instances keep running either way.
+     */
+    private void stopAgent(String host) {
+        Path dir = cluster.agentDir(host);
+        CommandResult stopped = cluster.executor(host)
+                .run(List.of("sh", "-c", STOP_AGENT, "stop-agent", dir.toString()), Duration.ofSeconds(30));
+        if (!stopped.succeeded()) {
+            throw new OperationException(
+                    ErrorCode.AGENT_START,
+                    "cannot stop the agent on %s to restart it (exit code %d): %s"
+                            .formatted(
+                                    host,
+                                    stopped.exitCode(),
+                                    Executor.lastLines(stopped.stderr().strip(), 5)));
+        }
     }
 
     /**

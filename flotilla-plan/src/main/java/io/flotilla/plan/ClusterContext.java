@@ -40,6 +40,7 @@ public final class ClusterContext implements ClusterAccess {
     private final Topology topology;
     private final Catalog catalog;
     private final ClusterSecrets secrets;
+    private final ClusterTls tls;
     private final Map<String, Integer> agentPorts;
     private final Map<String, Integer> checkPorts;
     private final Function<String, Executor> executorFactory;
@@ -56,6 +57,7 @@ public final class ClusterContext implements ClusterAccess {
             Topology topology,
             Catalog catalog,
             ClusterSecrets secrets,
+            ClusterTls tls,
             Map<String, Integer> agentPorts,
             Map<String, Integer> checkPorts,
             Function<String, Executor> executorFactory,
@@ -66,6 +68,7 @@ public final class ClusterContext implements ClusterAccess {
         this.topology = requireNonNull(topology, "topology is null");
         this.catalog = requireNonNull(catalog, "catalog is null");
         this.secrets = requireNonNull(secrets, "secrets is null");
+        this.tls = requireNonNull(tls, "tls is null");
         this.agentPorts = Map.copyOf(agentPorts);
         this.checkPorts = Map.copyOf(checkPorts);
         this.executorFactory = requireNonNull(executorFactory, "executorFactory is null");
@@ -81,7 +84,17 @@ public final class ClusterContext implements ClusterAccess {
      */
     public ClusterContext withTopology(Topology other) {
         return new ClusterContext(
-                name, other, catalog, secrets, agentPorts, checkPorts, this::executor, agentRuntime, osUser, createdAt);
+                name,
+                other,
+                catalog,
+                secrets,
+                tls,
+                agentPorts,
+                checkPorts,
+                this::executor,
+                agentRuntime,
+                osUser,
+                createdAt);
     }
 
     @Override
@@ -101,6 +114,11 @@ public final class ClusterContext implements ClusterAccess {
     @Override
     public ClusterSecrets secrets() {
         return secrets;
+    }
+
+    /** How the cluster's agents are trusted, and the CA that issues their certificates. */
+    public ClusterTls tls() {
+        return tls;
     }
 
     /** The instances' dirs on their hosts, and the marker that says they are this cluster's. */
@@ -141,15 +159,22 @@ public final class ClusterContext implements ClusterAccess {
         return host + ":" + agentPort(host);
     }
 
+    /**
+     * The client of the host's agent, over TLS that trusts the cluster's CA alone.
+     *
+     * @throws io.flotilla.step.OperationException with {@code NO_TLS} for a cluster that has no CA yet
+     */
     @Override
     public AgentClient agent(String host) {
         return agents.computeIfAbsent(
                 host,
                 ignored -> new AgentClient(
-                        URI.create("http://" + agentAddress(host)),
-                        secrets.agentToken(),
-                        AGENT_CONNECT_TIMEOUT,
-                        AGENT_TIMEOUT));
+                        agentUri(host), secrets.agentToken(), tls.context(), AGENT_CONNECT_TIMEOUT, AGENT_TIMEOUT));
+    }
+
+    private URI agentUri(String host) {
+        String literal = host.contains(":") ? "[" + host + "]" : host;
+        return URI.create("https://%s:%d".formatted(literal, agentPort(host)));
     }
 
     /** The agent's home on a host: beside the instances, under the global deploy dir. */

@@ -163,6 +163,32 @@ public final class ClusterPlanner {
         return plan.build();
     }
 
+    /**
+     * Gives every agent a certificate of a new CA, one host at a time so that at most one agent is
+     * restarting, then makes that CA the cluster's with {@code replaceCa}. The context trusts and issues
+     * from the new CA alone ({@link ClusterTls#of(String, io.flotilla.tls.CertificateAuthority)}); its
+     * id names the steps, so that a run resumes only a rotation to the same CA.
+     */
+    public Plan rotateTls(String caId, Task replaceCa) {
+        return Plan.builder(OperationName.TLS_ROTATE, cluster.name())
+                .then(Step.action(
+                        "tls-rotate/%s/agent-runtime".formatted(caId),
+                        "build the agent's Java runtime (once, then cached)",
+                        "localhost",
+                        () -> cluster.agentRuntime().image()))
+                .then(Step.serial(
+                        "New agent certificates, one host at a time",
+                        cluster.topology().hosts().stream()
+                                .map(host -> agents.rotateStep(caId, host))
+                                .toList()))
+                .then(Step.action(
+                        "tls-rotate/%s/replace-ca".formatted(caId),
+                        "make the new CA the cluster's; the old one is trusted no more",
+                        "localhost",
+                        replaceCa))
+                .build();
+    }
+
     /** Stops everything, then removes every instance's directories and the agents. */
     public Plan destroy() {
         Topology topology = cluster.topology();
@@ -277,7 +303,8 @@ public final class ClusterPlanner {
                                 .formatted(tool, host, tool));
             }
         }
-        if (agents.agentAnswers(host).isEmpty()) {
+        // A new cluster has no CA yet: no agent of it can answer.
+        if (cluster.tls().trusted().isEmpty() || agents.agentAnswers(host).isEmpty()) {
             ListeningPorts listening = ListeningPorts.of(executor);
             listening
                     .owner(cluster.agentPort(host))

@@ -28,6 +28,7 @@ public enum ErrorCode {
     NO_CLUSTER,
     NO_OPERATION,
     NO_PRIMARY,
+    NO_TLS,
     NOT_OURS,
     PLAYGROUND_EXISTS,
     PORTS_BUSY,
@@ -43,5 +44,6 @@ public enum ErrorCode {
     STEP_FAILED,
     SWITCHOVER_CATCH_UP,
     SWITCHOVER_DIVERGED,
-    SWITCHOVER_REFUSED
+    SWITCHOVER_REFUSED,
+    TLS
 }

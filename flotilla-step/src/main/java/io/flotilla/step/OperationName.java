@@ -15,6 +15,7 @@ public enum OperationName {
     SCALE_OUT("scale-out"),
     SCALE_IN("scale-in"),
     SWITCHOVER("switchover"),
+    TLS_ROTATE("tls-rotate"),
     K8S_APPLY("k8s-apply"),
     K8S_SCALE("k8s-scale"),
     K8S_DELETE("k8s-delete");

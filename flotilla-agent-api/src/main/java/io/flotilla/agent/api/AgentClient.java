@@ -13,18 +13,24 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateExpiredException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JavaType;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Calls one agent's HTTP API for the control process. Every failure is an {@link AgentException}
+ * Calls one agent's HTTP API for the control process, over TLS that trusts the agent's cluster CA
+ * alone ({@link AgentTls}). Every failure is an {@link AgentException}
  * whose message names the agent's address and what to do.
  */
 public final class AgentClient implements AutoCloseable {
@@ -41,33 +47,45 @@ public final class AgentClient implements AutoCloseable {
     private final JsonMapper json;
 
     /**
-     * @param base the agent's address, {@code http://127.0.0.1:9760}
+     * @param base the agent's address, {@code https://127.0.0.1:9760}
+     * @param tls trusts the agent's cluster CA alone ({@link AgentTls#pinned})
      * @param timeout bounds connecting and each request; requests that stop a process get that
      *     process's stop timeout on top
      */
-    public AgentClient(URI base, String token, Duration timeout) {
-        this(base, token, timeout, timeout);
+    public AgentClient(URI base, String token, SSLContext tls, Duration timeout) {
+        this(base, token, tls, timeout, timeout);
     }
 
     /**
      * @param connectTimeout bounds connecting: shorter than {@code timeout} when an unreachable
      *     host must be told apart quickly from an agent that is slow to answer
      */
-    public AgentClient(URI base, String token, Duration connectTimeout, Duration timeout) {
-        this(base, token, connectTimeout, timeout, null);
+    public AgentClient(URI base, String token, SSLContext tls, Duration connectTimeout, Duration timeout) {
+        this(base, token, connectTimeout, timeout, null, requireNonNull(tls, "tls is null"));
     }
 
     /**
-     * A client that sends through {@code http}, shared with the clients of other agents: one
-     * connection pool and one selector thread for all of them. Closing this client leaves
+     * A client that sends through {@code http}, shared with the clients of other agents of the same
+     * cluster: one connection pool and one selector thread for all of them. Closing this client leaves
      * {@code http} open; {@link #sharedHttp} builds one.
      */
     public AgentClient(URI base, String token, Duration timeout, HttpClient http) {
-        this(base, token, http.connectTimeout().orElse(timeout), timeout, requireNonNull(http, "http is null"));
+        this(
+                base,
+                token,
+                http.connectTimeout().orElse(timeout),
+                timeout,
+                requireNonNull(http, "http is null"),
+                http.sslContext());
     }
 
-    private AgentClient(URI base, String token, Duration connectTimeout, Duration timeout, HttpClient shared) {
+    private AgentClient(
+            URI base, String token, Duration connectTimeout, Duration timeout, HttpClient shared, SSLContext tls) {
         requireNonNull(base, "base is null");
+        if (!"https".equals(base.getScheme())) {
+            throw new IllegalArgumentException(
+                    "agent address %s is not https://: the token never goes to an agent in clear".formatted(base));
+        }
         this.base = base.getPath().endsWith("/") ? base : URI.create(base + "/");
         this.address = base.getAuthority();
         this.token = requireNonNull(token, "token is null");
@@ -76,11 +94,7 @@ public final class AgentClient implements AutoCloseable {
         if (shared == null) {
             this.executor = Executors.newThreadPerTaskExecutor(
                     Thread.ofVirtual().name("agent-client-", 0).factory());
-            this.http = HttpClient.newBuilder()
-                    .connectTimeout(connectTimeout)
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    .executor(executor)
-                    .build();
+            this.http = builder(connectTimeout, tls).executor(executor).build();
         } else {
             this.executor = null;
             this.http = shared;
@@ -89,18 +103,24 @@ public final class AgentClient implements AutoCloseable {
     }
 
     /**
-     * An HTTP client for {@link #AgentClient(URI, String, Duration, HttpClient)}: HTTP/1.1 (what the
-     * agent speaks), connecting within {@code connectTimeout}, its work on virtual threads. The caller
-     * closes it.
+     * An HTTP client for {@link #AgentClient(URI, String, Duration, HttpClient)}, for the agents of one
+     * cluster: HTTP/1.1 (what the agent speaks) over TLS trusting {@code tls} alone, connecting within
+     * {@code connectTimeout}, its work on virtual threads. The caller closes it.
      */
-    public static HttpClient sharedHttp(Duration connectTimeout) {
-        return HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(requireNonNull(connectTimeout, "connectTimeout is null"))
-                .followRedirects(HttpClient.Redirect.NEVER)
+    public static HttpClient sharedHttp(Duration connectTimeout, SSLContext tls) {
+        return builder(requireNonNull(connectTimeout, "connectTimeout is null"), requireNonNull(tls, "tls is null"))
                 .executor(Executors.newThreadPerTaskExecutor(
                         Thread.ofVirtual().name("agent-client-", 0).factory()))
                 .build();
+    }
+
+    private static HttpClient.Builder builder(Duration connectTimeout, SSLContext tls) {
+        return HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(connectTimeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .sslContext(tls)
+                .sslParameters(AgentTls.parameters(tls));
     }
 
     public AgentInfo info() {
@@ -335,6 +355,9 @@ public final class AgentClient implements AutoCloseable {
                     "agent %s is not reachable: connection refused; start the agent on that host".formatted(address),
                     e);
         } catch (IOException e) {
+            if (handshakeFailure(e) instanceof SSLException refused) {
+                throw notTrusted(refused);
+            }
             throw new AgentException(
                     Code.UNREACHABLE,
                     "agent %s is not reachable: %s; check that the agent runs".formatted(address, e),
@@ -356,6 +379,54 @@ public final class AgentClient implements AutoCloseable {
             }
         }
         throw error(method, path, status, response.body());
+    }
+
+    /** The TLS failure behind {@code e}, or null when it is another I/O failure. */
+    private static SSLException handshakeFailure(IOException e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SSLException ssl) {
+                return ssl;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The one line for an address that did not prove to be the cluster's agent. The request, and the
+     * token in it, is only written after the handshake, so nothing of it was sent.
+     */
+    private AgentException notTrusted(SSLException e) {
+        return new AgentException(
+                Code.NOT_TRUSTED,
+                ("agent %s was refused before anything was sent: %s; if the cluster's agents were deployed before"
+                                + " TLS or hold certificates of another CA, run `flotilla cluster tls rotate` for that"
+                                + " cluster, otherwise find out what listens on that port")
+                        .formatted(address, why(e)),
+                e);
+    }
+
+    private String why(SSLException e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            String message = String.valueOf(cause.getMessage());
+            if (cause instanceof CertificateExpiredException) {
+                return "its certificate has expired";
+            }
+            if (cause instanceof CertPathBuilderException || cause instanceof CertPathValidatorException) {
+                return "its certificate is not from the cluster's CA";
+            }
+            if (message.startsWith("No subject alternative")) {
+                return "its certificate is not for " + base.getHost();
+            }
+            if (message.contains("nrecognized SSL message")) {
+                return "it does not speak TLS";
+            }
+            if (message.contains("terminated the handshake") || cause instanceof java.io.EOFException) {
+                return "it closed the connection during the TLS handshake";
+            }
+        }
+        String message = String.valueOf(e.getMessage());
+        int newline = message.indexOf('\n');
+        return "the TLS handshake failed (%s)".formatted(newline < 0 ? message : message.substring(0, newline));
     }
 
     private AgentException error(String method, String path, int status, byte[] body) {

@@ -41,7 +41,7 @@ public final class AgentException extends RuntimeException {
         REFUSED(409),
         /** The instance does not answer the agent (its server is down or refuses the agent's login). */
         INSTANCE_DOWN(503),
-        /** The agent cannot start: its directory, token file or listen address is wrong. */
+        /** The agent cannot start: its directory, token file, TLS files or listen address is wrong. */
         CANNOT_START(500),
         /** The agent failed while doing what was asked. */
         INTERNAL(500),
@@ -49,6 +49,11 @@ public final class AgentException extends RuntimeException {
         AGENT_ERROR(502),
         /** The agent answered with something that is not the API's JSON. */
         BAD_RESPONSE(502),
+        /**
+         * The address answered, but not as the cluster's agent: the TLS handshake failed (a certificate not
+         * from the cluster's CA, or not for that host, or no TLS at all), so nothing was sent.
+         */
+        NOT_TRUSTED(502),
         /** The agent could not be reached. */
         UNREACHABLE(503),
         /** The agent did not answer in time. */

@@ -216,6 +216,7 @@ public final class AgentClusterSql implements ClusterSql, AutoCloseable {
                 clusters.topology(store.name()),
                 store.meta(),
                 store.secrets().agentToken(),
+                store.trustedCas(),
                 nodeTimeout,
                 agentCalls,
                 agents);

@@ -8,6 +8,7 @@ import io.flotilla.engine.ClusterMeta;
 import io.flotilla.sql.Warnings;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,6 +40,7 @@ final class ClusterNodes {
     private final Topology topology;
     private final ClusterMeta meta;
     private final String token;
+    private final List<X509Certificate> trusted;
     private final Duration timeout;
     private final AtomicLong calls;
     private final AgentClients agents;
@@ -48,6 +50,7 @@ final class ClusterNodes {
             Topology topology,
             ClusterMeta meta,
             String token,
+            List<X509Certificate> trusted,
             Duration timeout,
             AtomicLong calls,
             AgentClients agents) {
@@ -55,6 +58,7 @@ final class ClusterNodes {
         this.topology = requireNonNull(topology, "topology is null");
         this.meta = requireNonNull(meta, "meta is null");
         this.token = requireNonNull(token, "token is null");
+        this.trusted = List.copyOf(trusted);
         this.timeout = requireNonNull(timeout, "timeout is null");
         this.calls = requireNonNull(calls, "calls is null");
         this.agents = requireNonNull(agents, "agents is null");
@@ -89,7 +93,14 @@ final class ClusterNodes {
                     AgentException.Code.UNREACHABLE,
                     "cluster '%s' has no agent port for host %s".formatted(cluster, host));
         }
-        return agents.get(host.contains(":") ? "[%s]:%d".formatted(host, port) : host + ":" + port, token);
+        if (trusted.isEmpty()) {
+            throw new AgentException(
+                    AgentException.Code.NOT_TRUSTED,
+                    "the agents of cluster '%s' have no TLS certificates yet; run `flotilla cluster tls rotate %s`"
+                            .formatted(cluster, cluster));
+        }
+        return agents.get(
+                cluster, trusted, host.contains(":") ? "[%s]:%d".formatted(host, port) : host + ":" + port, token);
     }
 
     /** Asks each instance's agent about that instance; a failure is a warning and no rows. */

@@ -2,43 +2,25 @@ package io.flotilla.sql.protocol;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.agent.api.Pem;
 import io.flotilla.exec.LocalExecutor;
+import io.flotilla.tls.CertificateAuthority;
+import io.flotilla.tls.IssuedCertificate;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Base64;
-import java.util.Date;
 import java.util.Set;
 import javax.net.ssl.SSLException;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * The SQL endpoint's TLS identity: a self-signed certificate, as MariaDB 11.4 generates for itself.
@@ -68,24 +50,8 @@ public final class ServerTls {
 
     /** A new certificate kept in memory only (tests, one-off servers). */
     public static ServerTls generate(String commonName) {
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
-            KeyPair pair = generator.generateKeyPair();
-            Instant now = Instant.now();
-            X500Name name = new X500Name("CN=" + commonName);
-            X509CertificateHolder holder = new JcaX509v3CertificateBuilder(
-                            name,
-                            new BigInteger(64, new SecureRandom()),
-                            Date.from(now.minus(Duration.ofDays(1))),
-                            Date.from(now.plus(VALIDITY)),
-                            name,
-                            pair.getPublic())
-                    .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate()));
-            return new ServerTls(pair.getPrivate(), new JcaX509CertificateConverter().getCertificate(holder));
-        } catch (GeneralSecurityException | OperatorCreationException e) {
-            throw new IllegalStateException("cannot generate a TLS certificate: " + e.getMessage(), e);
-        }
+        IssuedCertificate generated = CertificateAuthority.selfSigned(commonName, VALIDITY);
+        return new ServerTls(generated.key(), generated.certificate());
     }
 
     /**
@@ -102,13 +68,13 @@ public final class ServerTls {
                     throw new IllegalStateException("%s is readable by others (%s); run `chmod 600 %s`"
                             .formatted(keyFile, PosixFilePermissions.toString(permissions), keyFile));
                 }
-                return new ServerTls(readKey(keyFile), readCertificate(certFile));
+                return new ServerTls(readKey(keyFile, certFile), readCertificate(certFile));
             }
-            ServerTls generated = generate(commonName);
+            IssuedCertificate generated = CertificateAuthority.selfSigned(commonName, VALIDITY);
             Files.createDirectories(dir);
-            LocalExecutor.writeAtomically(keyFile, pkcs8(generated.key), "0600");
-            LocalExecutor.writeAtomically(certFile, pem(generated.certificate), "0644");
-            return generated;
+            LocalExecutor.writeAtomically(keyFile, generated.keyPem(), "0600");
+            LocalExecutor.writeAtomically(certFile, generated.certificatePem(), "0644");
+            return new ServerTls(generated.key(), generated.certificate());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot keep the SQL endpoint's TLS certificate in " + dir, e);
         }
@@ -127,53 +93,28 @@ public final class ServerTls {
         return certificate;
     }
 
-    private static byte[] pem(Object object) throws IOException {
-        StringWriter text = new StringWriter();
-        try (JcaPEMWriter writer = new JcaPEMWriter(text)) {
-            writer.writeObject(object);
-        }
-        return text.toString().getBytes(StandardCharsets.US_ASCII);
-    }
-
-    // PKCS#8 ("PRIVATE KEY") as the JDK encodes it keeps the curve; the SEC1 form ("EC PRIVATE KEY")
-    // JcaPEMWriter makes of it holds neither the curve nor the public key, and cannot be read back.
-    private static byte[] pkcs8(PrivateKey key) {
-        String base64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                .encodeToString(key.getEncoded());
-        return "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n"
-                .formatted(base64)
-                .getBytes(StandardCharsets.US_ASCII);
-    }
-
-    private static PrivateKey readKey(Path file) throws IOException {
-        try (PEMParser parser = new PEMParser(new StringReader(Files.readString(file)))) {
-            Object parsed = parser.readObject();
-            if (parsed instanceof PrivateKeyInfo info) {
-                return new JcaPEMKeyConverter().getPrivateKey(info);
+    private static PrivateKey readKey(Path file, Path certFile) throws IOException {
+        String text = Files.readString(file);
+        String why;
+        if (text.contains("-----BEGIN EC PRIVATE KEY-----")) {
+            // Earlier versions wrote an EC key without its curve: it cannot be used.
+            why = "an EC key in the SEC1 form, without its curve";
+        } else {
+            try {
+                return Pem.privateKey(text, file.toString());
+            } catch (IllegalArgumentException e) {
+                why = e.getMessage();
             }
-            if (parsed instanceof org.bouncycastle.openssl.PEMKeyPair pair) {
-                try {
-                    return new JcaPEMKeyConverter().getKeyPair(pair).getPrivate();
-                } catch (org.bouncycastle.openssl.PEMException e) {
-                    // Earlier versions wrote an EC key without its curve: it cannot be used.
-                    throw new IOException(
-                            "%s cannot be read (%s); remove it and %s to have a new certificate generated"
-                                    .formatted(file, e.getMessage(), file.resolveSibling("cert.pem")),
-                            e);
-                }
-            }
-            throw new IOException("%s holds no private key".formatted(file));
         }
+        throw new IOException("%s cannot be read (%s); remove it and %s to have a new certificate generated"
+                .formatted(file, why, certFile));
     }
 
     private static X509Certificate readCertificate(Path file) throws IOException {
-        try (PEMParser parser = new PEMParser(new StringReader(Files.readString(file)))) {
-            if (parser.readObject() instanceof X509CertificateHolder holder) {
-                return new JcaX509CertificateConverter().getCertificate(holder);
-            }
-            throw new IOException("%s holds no certificate".formatted(file));
-        } catch (java.security.cert.CertificateException e) {
-            throw new IOException("%s holds a bad certificate: %s".formatted(file, e.getMessage()), e);
+        try {
+            return Pem.certificates(Files.readString(file), file.toString()).getFirst();
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
         }
     }
 }

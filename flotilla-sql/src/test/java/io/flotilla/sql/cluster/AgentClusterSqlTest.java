@@ -503,7 +503,10 @@ class AgentClusterSqlTest {
     @Order(10)
     void aStoppedAgentIsAWarningPerInstance() throws Exception {
         try (AgentClient agent = new AgentClient(
-                URI.create("http://127.0.0.1:14760"), clusters.secrets(NAME).agentToken(), Duration.ofSeconds(5))) {
+                URI.create("https://127.0.0.1:14760"),
+                clusters.secrets(NAME).agentToken(),
+                clusters.home().cluster(NAME).tls().context(),
+                Duration.ofSeconds(5))) {
             agent.shutdown();
         }
         assertEventually(Duration.ofSeconds(10), () -> {
