@@ -97,13 +97,20 @@ public final class ClusterSqlAgents {
                         store.dir().resolve("secrets.json"),
                         StandardCopyOption.COPY_ATTRIBUTES,
                         StandardCopyOption.REPLACE_EXISTING);
-                Files.createDirectories(store.dir().resolve("tls"));
-                for (String file : List.of("ca.key", "ca.crt")) {
-                    Files.copy(
-                            caDir.resolve(file),
-                            store.dir().resolve("tls").resolve(file),
-                            StandardCopyOption.COPY_ATTRIBUTES,
-                            StandardCopyOption.REPLACE_EXISTING);
+                // tls/current and the CA folder it names, modes kept.
+                try (var walk = Files.walk(caDir)) {
+                    for (Path source : walk.toList()) {
+                        Path target = store.dir().resolve("tls").resolve(caDir.relativize(source).toString());
+                        if (Files.isDirectory(source)) {
+                            Files.createDirectories(target);
+                        } else {
+                            Files.copy(
+                                    source,
+                                    target,
+                                    StandardCopyOption.COPY_ATTRIBUTES,
+                                    StandardCopyOption.REPLACE_EXISTING);
+                        }
+                    }
                 }
             }
         }

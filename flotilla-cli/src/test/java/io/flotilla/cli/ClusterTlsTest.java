@@ -93,7 +93,7 @@ class ClusterTlsTest {
     @Test
     @Order(1)
     void theFirstDeployMakesTheCaAndGivesTheAgentACertificateForItsHost() throws Exception {
-        Path tls = store().dir().resolve("tls");
+        Path tls = store().dir().resolve("tls").resolve(store().tls().issuer().id());
         assertThat(Files.getPosixFilePermissions(tls.resolve("ca.key")))
                 .isEqualTo(PosixFilePermissions.fromString("rw-------"));
         assertThat(Files.getPosixFilePermissions(agentDir.resolve("tls/agent.key")))
@@ -161,7 +161,7 @@ class ClusterTlsTest {
     @Order(4)
     void aClusterWithNoCaSaysToRotateAndRotateGivesItOne() throws Exception {
         // As a cluster deployed before agents had TLS, or one whose CA is lost: its agent still runs.
-        Path tls = store().dir().resolve("tls");
+        Path tls = store().dir().resolve("tls").resolve(store().tls().issuer().id());
         Files.delete(tls.resolve("ca.key"));
         Files.delete(tls.resolve("ca.crt"));
 

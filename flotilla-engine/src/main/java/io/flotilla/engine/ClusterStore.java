@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
@@ -24,7 +25,9 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -36,7 +39,9 @@ import java.util.stream.Stream;
 public final class ClusterStore {
     private static final String SECRETS = "secrets.json";
     private static final String TLS = "tls";
+    private static final String CURRENT = "current";
     private static final String NEXT = "next";
+    private static final Pattern CA_ID = Pattern.compile("[0-9a-f]{12}");
     private static final String CA_KEY = "ca.key";
     private static final String CA_CERTIFICATE = "ca.crt";
     private static final Pattern NAME = Pattern.compile("^[a-zA-Z0-9\\-_.]+$");
@@ -168,15 +173,22 @@ public final class ClusterStore {
     }
 
     /**
-     * Makes the cluster's CA when it has none, for a new deploy beside {@link #createSecrets()}:
-     * {@code tls/ca.key} (mode 0600 from the first byte) and {@code tls/ca.crt}.
+     * Makes the cluster's CA when it has none, for a new deploy beside {@link #createSecrets()}.
+     *
+     * <p>Each CA has a folder of its own, {@code tls/<id>/} ({@code ca.key}, mode 0600 from the first
+     * byte, and {@code ca.crt}), made whole under a temporary name and renamed into place; the files
+     * {@code tls/current} and {@code tls/next} name the cluster's CA and the one a {@code tls rotate}
+     * moves it to. Each change is one rename, so a crash never leaves a key beside another CA's
+     * certificate.
      */
     public CertificateAuthority createCa() {
-        Path current = dir.resolve(TLS);
-        if (Files.exists(current.resolve(CA_KEY)) || Files.exists(current.resolve(CA_CERTIFICATE))) {
-            return readCa(current);
+        Optional<Path> current = caFolder(CURRENT);
+        if (current.isPresent()) {
+            return readCa(current.get());
         }
-        return writeCa(current, CertificateAuthority.create(name));
+        CertificateAuthority ca = writeCa(CertificateAuthority.create(name));
+        point(CURRENT, ca.id());
+        return ca;
     }
 
     /**
@@ -189,75 +201,113 @@ public final class ClusterStore {
         if (trusted.isEmpty()) {
             return ClusterTls.none(name);
         }
-        Path current = dir.resolve(TLS);
-        Path issuer = Files.exists(current.resolve(CA_CERTIFICATE)) ? current : current.resolve(NEXT);
+        Path issuer = caFolder(CURRENT).or(() -> caFolder(NEXT)).orElseThrow();
         return ClusterTls.of(name, trusted, () -> readCa(issuer));
     }
 
-    /**
-     * The CA certificates the cluster's agents may show (see {@link #tls()}), for clients that only
-     * ask; a CA whose key is gone is not one.
-     */
+    /** The CA certificates the cluster's agents may show (see {@link #tls()}), for clients that only ask. */
     public List<X509Certificate> trustedCas() {
-        Path current = dir.resolve(TLS);
         List<X509Certificate> trusted = new ArrayList<>();
-        for (Path each : List.of(current, current.resolve(NEXT))) {
-            if (Files.exists(each.resolve(CA_CERTIFICATE)) && Files.exists(each.resolve(CA_KEY))) {
-                trusted.add(readCaCertificate(each));
-            }
+        Set<Path> seen = new HashSet<>();
+        for (String pointer : List.of(CURRENT, NEXT)) {
+            caFolder(pointer).filter(seen::add).ifPresent(folder -> trusted.add(readCaCertificate(folder)));
         }
         return trusted;
     }
 
     /**
-     * The CA a {@code tls rotate} moves the agents to, kept in {@code tls/next} until {@link
-     * #replaceCa()}: made on the first run, read again by a run that resumes one cut short. A
-     * replacement cut short between its two renames is finished first (its rotation was done).
+     * The CA a {@code tls rotate} moves the agents to, named by {@code tls/next} until {@link
+     * #replaceCa()}: made on the first run, read again by a run that resumes one cut short (also one
+     * cut short after the replacement, when it is already the cluster's CA).
      */
     public CertificateAuthority nextCa() {
-        Path next = dir.resolve(TLS).resolve(NEXT);
-        boolean key = Files.exists(next.resolve(CA_KEY));
-        boolean certificate = Files.exists(next.resolve(CA_CERTIFICATE));
-        if (key && certificate) {
-            return readCa(next);
+        Optional<Path> next = caFolder(NEXT);
+        if (next.isPresent()) {
+            return readCa(next.get());
         }
-        if (key || certificate) {
-            replaceCa();
-        }
-        return writeCa(next, CertificateAuthority.create(name));
+        CertificateAuthority ca = writeCa(CertificateAuthority.create(name));
+        point(NEXT, ca.id());
+        return ca;
     }
 
-    /** Makes the next CA the cluster's: its key, then its certificate, each renamed over the old one. */
+    /** Makes the next CA the cluster's (one rename of {@code tls/current}), then retires the old one. */
     public void replaceCa() {
-        Path current = dir.resolve(TLS);
-        Path next = current.resolve(NEXT);
+        Path tls = dir.resolve(TLS);
+        Optional<String> next = pointer(NEXT);
+        if (next.isEmpty()) {
+            return;
+        }
+        Optional<String> old = pointer(CURRENT);
+        point(CURRENT, next.get());
         try {
-            for (String file : List.of(CA_KEY, CA_CERTIFICATE)) {
-                if (Files.exists(next.resolve(file))) {
-                    Files.move(
-                            next.resolve(file),
-                            current.resolve(file),
-                            StandardCopyOption.ATOMIC_MOVE,
-                            StandardCopyOption.REPLACE_EXISTING);
-                }
+            Files.deleteIfExists(tls.resolve(NEXT));
+            if (old.isPresent() && !old.get().equals(next.get())) {
+                deleteTree(tls.resolve(old.get()));
             }
-            Files.deleteIfExists(next);
         } catch (IOException e) {
-            throw new UncheckedIOException(
-                    "cannot make the new CA of cluster '%s' its CA in %s".formatted(name, current), e);
+            throw new UncheckedIOException("cannot retire the old CA of cluster '%s' in %s".formatted(name, tls), e);
         }
     }
 
-    private CertificateAuthority writeCa(Path folder, CertificateAuthority ca) {
+    /** The folder {@code tls/<pointer>} names, when it names one that is whole. */
+    private Optional<Path> caFolder(String pointer) {
+        return pointer(pointer)
+                .map(id -> dir.resolve(TLS).resolve(id))
+                .filter(folder -> Files.exists(folder.resolve(CA_CERTIFICATE)));
+    }
+
+    private Optional<String> pointer(String pointer) {
+        Path file = dir.resolve(TLS).resolve(pointer);
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
         try {
-            Files.createDirectories(
-                    folder, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            // The key first: a certificate without its key is never taken for a CA.
-            LocalExecutor.writeAtomically(folder.resolve(CA_KEY), ca.identity().keyPem(), "0600");
-            LocalExecutor.writeAtomically(folder.resolve(CA_CERTIFICATE), ca.certificatePem(), "0644");
+            String id = Files.readString(file).strip();
+            if (!CA_ID.matcher(id).matches()) {
+                throw tlsDamaged(file, new IllegalArgumentException("it names no CA ('%s')".formatted(id)));
+            }
+            return Optional.of(id);
+        } catch (IOException e) {
+            throw tlsDamaged(file, e);
+        }
+    }
+
+    private void point(String pointer, String id) {
+        try {
+            LocalExecutor.writeAtomically(
+                    dir.resolve(TLS).resolve(pointer), (id + "\n").getBytes(StandardCharsets.UTF_8), "0644");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write %s of cluster '%s'".formatted(pointer, name), e);
+        }
+    }
+
+    /** Writes the CA's folder whole under a temporary name, then renames it to {@code tls/<id>}. */
+    private CertificateAuthority writeCa(CertificateAuthority ca) {
+        Path tls = dir.resolve(TLS);
+        Path folder = tls.resolve(ca.id());
+        FileAttribute<Set<PosixFilePermission>> owner =
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+        try {
+            Files.createDirectories(tls, owner);
+            Path temporary = Files.createTempDirectory(tls, ".ca-", owner);
+            LocalExecutor.writeAtomically(
+                    temporary.resolve(CA_KEY), ca.identity().keyPem(), "0600");
+            LocalExecutor.writeAtomically(temporary.resolve(CA_CERTIFICATE), ca.certificatePem(), "0644");
+            Files.move(temporary, folder, StandardCopyOption.ATOMIC_MOVE);
             return ca;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the TLS CA of cluster '%s' in %s".formatted(name, folder), e);
+        }
+    }
+
+    private static void deleteTree(Path folder) throws IOException {
+        if (!Files.exists(folder)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(folder)) {
+            for (Path each : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(each);
+            }
         }
     }
 
@@ -327,13 +377,8 @@ public final class ClusterStore {
 
     /** Removes the cluster's folder; the audit log keeps its history. */
     public void delete() {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path each : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(each);
-            }
+        try {
+            deleteTree(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove " + dir, e);
         }

@@ -135,7 +135,8 @@ class ClusterStoreTest {
 
         String id = store.createCa().id();
 
-        assertThat(Files.getPosixFilePermissions(store.dir().resolve("tls/ca.key")))
+        assertThat(store.dir().resolve("tls/current")).hasContent(id);
+        assertThat(Files.getPosixFilePermissions(store.dir().resolve("tls/" + id + "/ca.key")))
                 .isEqualTo(PosixFilePermissions.fromString("rw-------"));
         assertThat(store.createCa().id()).as("made once").isEqualTo(id);
         assertThat(store.tls().issuer().id()).isEqualTo(id);
@@ -157,37 +158,47 @@ class ClusterStoreTest {
         store.replaceCa();
 
         assertThat(store.dir().resolve("tls/next")).doesNotExist();
+        assertThat(store.dir().resolve("tls/" + current))
+                .as("the old CA is retired")
+                .doesNotExist();
         assertThat(store.tls().issuer().id()).isEqualTo(next);
         assertThat(store.trustedCas()).hasSize(1);
     }
 
     @Test
-    void aReplacementCutShortBetweenItsRenamesIsFinishedBeforeANewRotation() throws Exception {
+    void aRotationCutShortAnywhereLeavesEachCaWholeAndResumesWithoutANewOne() throws Exception {
         ClusterStore store = new FlotillaHome(home).cluster("c1");
-        store.createCa();
-        String rotated = store.nextCa().id();
+        String current = store.createCa().id();
         Path tls = store.dir().resolve("tls");
-        // The key was renamed over the old one; the certificate was not.
-        Files.move(tls.resolve("next/ca.key"), tls.resolve("ca.key"), StandardCopyOption.REPLACE_EXISTING);
 
-        String fresh = store.nextCa().id();
+        // Cut short while the next CA's folder was written: a temporary folder nothing names.
+        Files.createDirectories(tls.resolve(".ca-123"));
+        Files.writeString(tls.resolve(".ca-123/ca.key"), "half a key");
+        assertThat(store.trustedCas()).hasSize(1);
+        String next = store.nextCa().id();
+        assertThat(store.tls().issuer().id()).as("the current CA keeps its key").isEqualTo(current);
 
-        assertThat(fresh).isNotEqualTo(rotated);
-        assertThat(store.tls().trusted()).hasSize(2);
+        // Cut short after tls/current named the new CA, before tls/next was removed.
+        Files.copy(tls.resolve("next"), tls.resolve("current"), StandardCopyOption.REPLACE_EXISTING);
+        assertThat(store.trustedCas()).as("both names, one CA").hasSize(1);
+        assertThat(store.nextCa().id()).as("the re-run rotates to the same CA").isEqualTo(next);
         store.replaceCa();
-        assertThat(store.tls().issuer().id()).isEqualTo(fresh);
+        assertThat(store.tls().issuer().id()).isEqualTo(next);
+        assertThat(tls.resolve("next")).doesNotExist();
     }
 
     @Test
     void aDamagedCaSaysWhichFileAndWhatToDo() throws Exception {
         ClusterStore store = new FlotillaHome(home).cluster("c1");
-        store.createCa();
-        Path certificate = store.dir().resolve("tls/ca.crt");
+        String id = store.createCa().id();
+        Path certificate = store.dir().resolve("tls/" + id + "/ca.crt");
         Files.writeString(certificate, "not a certificate");
 
         assertThatThrownBy(store::tls)
                 .hasMessage(
                         "cannot read the TLS CA of cluster 'c1' in %s: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----). Restore the file from a backup of this folder, or run `flotilla cluster tls rotate c1` to give the agents a new CA"
                                 .formatted(certificate, certificate));
+        Files.writeString(store.dir().resolve("tls/current"), "../../etc\n");
+        assertThatThrownBy(store::tls).hasMessageContaining("it names no CA ('../../etc')");
     }
 }

@@ -150,9 +150,13 @@ public final class ClusterManager {
                         "cluster '%s' has an unfinished deploy of a different topology (%s); deploy that file again to finish it, or destroy the cluster"
                                 .formatted(name, store.topologyFile()));
             }
-            if (!store.hasSecrets() && !anyStepBegan(store, "deploy/agent/")) {
-                // An earlier Flotilla made the secrets when first needed; its deploy stopped before that.
-                store.createSecrets();
+            if (!anyStepBegan(store, "deploy/agent/")) {
+                // A deploy an earlier Flotilla began made the secrets when first needed, and no CA:
+                // stopped before any agent was installed, it gets them now.
+                if (!store.hasSecrets()) {
+                    store.createSecrets();
+                }
+                store.createCa();
             }
         } else {
             SshAccess ssh = login == null

@@ -40,13 +40,15 @@ final class AgentSteps {
     private static final String STOP_AGENT = """
             pid=$(cat -- "$1/agent.pid" 2>/dev/null) || exit 0
             case "$pid" in ''|*[!0-9]*) exit 0 ;; esac
-            tr '\\0' '\\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$1" || exit 0
+            ours() { tr '\\0' '\\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -A1 -xF -- --dir | grep -qxF -- "$1" \
+              && tr '\\0' '\\n' < "/proc/$pid/cmdline" | grep -qxF io.flotilla.agent.AgentMain; }
+            ours "$1" || exit 0
             kill -TERM "$pid" 2>/dev/null || exit 0
             for attempt in $(seq 100); do
               kill -0 "$pid" 2>/dev/null || exit 0
               sleep 0.1
             done
-            kill -KILL "$pid" 2>/dev/null
+            ours "$1" && kill -KILL "$pid" 2>/dev/null
             exit 0
             """;
 
@@ -104,16 +106,17 @@ final class AgentSteps {
     }
 
     /**
-     * Gives the agent a key and a certificate of the cluster's CA for the host, unless the ones it has
-     * are that CA's for this host and match: a resumed deploy issues nothing new.
+     * Gives the agent a key and a certificate of the cluster's CA for the host, unless it has a key
+     * and that CA's certificate for this host: a resumed deploy issues nothing new. The key is not
+     * read back (it never leaves the host once put); the agent refuses to start with a key that does
+     * not match its certificate.
      */
     private void installCertificate(Executor executor, Path dir, String host) {
         CertificateAuthority ca = cluster.tls().issuer();
         Path key = dir.resolve(AgentTls.KEY_FILE);
         Path certificate = dir.resolve(AgentTls.CERTIFICATE_FILE);
-        CommandResult installed =
-                executor.run(List.of("cat", key.toString(), certificate.toString()), Duration.ofSeconds(30));
-        if (installed.succeeded() && issuedFor(ca, host, installed.stdout())) {
+        CommandResult installed = executor.run(List.of("cat", certificate.toString()), Duration.ofSeconds(30));
+        if (installed.succeeded() && executor.exists(key.toString()) && issuedFor(ca, host, installed.stdout())) {
             return;
         }
         IssuedCertificate issued = ca.issue(host);
@@ -124,9 +127,7 @@ final class AgentSteps {
     private static boolean issuedFor(CertificateAuthority ca, String host, String pem) {
         try {
             return ca.issuedFor(
-                    host,
-                    Pem.privateKey(pem, "agent TLS files"),
-                    Pem.certificates(pem, "agent TLS files").getFirst());
+                    host, Pem.certificates(pem, "agent TLS certificate").getFirst());
         } catch (IllegalArgumentException ignored) {
             return false;
         }
@@ -270,8 +271,15 @@ final class AgentSteps {
      * is its user unit ({@link AgentUnit}); elsewhere it is started detached.
      */
     private void startAgent(String host) throws InterruptedException {
-        if (agentAnswers(host).isPresent()) {
+        try {
+            cluster.agent(host).info();
             return;
+        } catch (AgentException e) {
+            if (e.code() == AgentException.Code.NOT_TRUSTED) {
+                // Something holds the agent's port that is not the agent this cluster trusts: a second
+                // agent would only wait for the port; say so now.
+                throw e;
+            }
         }
         Path dir = cluster.agentDir(host);
         Executor executor = cluster.executor(host);

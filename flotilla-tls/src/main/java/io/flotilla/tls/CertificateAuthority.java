@@ -143,14 +143,17 @@ public record CertificateAuthority(IssuedCertificate identity) {
      * good for a month: then a deploy leaves them as they are.
      */
     public boolean issuedFor(String host, PrivateKey key, X509Certificate certificate) {
+        return issuedFor(host, certificate) && AgentTls.matches(key, certificate);
+    }
+
+    /** {@link #issuedFor(String, PrivateKey, X509Certificate)} without the key, which stays on its host. */
+    public boolean issuedFor(String host, X509Certificate certificate) {
         try {
             certificate.checkValidity(Date.from(Instant.now().plus(Duration.ofDays(30))));
         } catch (GeneralSecurityException e) {
             return false;
         }
-        return AgentTls.issuedBy(certificate, certificate())
-                && AgentTls.matches(key, certificate)
-                && namesHost(certificate, host);
+        return AgentTls.issuedBy(certificate, certificate()) && namesHost(certificate, host);
     }
 
     /** A self-signed certificate for a server that clients pin by its fingerprint (the SQL endpoint). */

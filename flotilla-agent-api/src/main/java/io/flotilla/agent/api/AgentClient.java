@@ -119,6 +119,8 @@ public final class AgentClient implements AutoCloseable {
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
+                // Straight to the agent: no proxy the JVM or the system names.
+                .proxy(HttpClient.Builder.NO_PROXY)
                 .sslContext(tls)
                 .sslParameters(AgentTls.parameters(tls));
     }

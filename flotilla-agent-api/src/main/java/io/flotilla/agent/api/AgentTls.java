@@ -76,10 +76,14 @@ public final class AgentTls {
         }
     }
 
-    /** What both sides allow: TLS 1.3 only. */
+    /**
+     * What both sides allow: TLS 1.3 only. A client also checks that the certificate names the host
+     * it connects to, set here so that no JVM-wide property can turn the check off.
+     */
     public static SSLParameters parameters(SSLContext context) {
         SSLParameters parameters = context.getDefaultSSLParameters();
         parameters.setProtocols(new String[] {PROTOCOL});
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");
         return parameters;
     }
 
