@@ -115,7 +115,7 @@ final class K8sCommand {
 
         /** @throws io.flotilla.k8s.RenderException with every problem, before anything is printed or applied */
         Manifests render() throws IOException {
-            Topology topology = TopologyParser.parse(TopologyParser.read(file), file.toString());
+            Topology topology = TopologyParser.parse(file);
             return ManifestRenderer.standard().render(topology, options());
         }
     }
@@ -177,20 +177,14 @@ final class K8sCommand {
         String namespace;
     }
 
-    /** render, apply and scale: they work on the manifests of a topology file, and stop when the file is missing. */
+    /** render, apply and scale: they work on the manifests of a topology file, and stop when it cannot be read. */
     abstract static class FromTopology extends OutputCommand {
         @Mixin
         RenderArguments render;
 
         @Override
         final int run(Output output) throws Exception {
-            Manifests manifests;
-            try {
-                manifests = render.render();
-            } catch (NoSuchFileException e) {
-                return missingFile(output, render.file);
-            }
-            return run(output, manifests);
+            return run(output, render.render());
         }
 
         /** The command's work on the rendered manifests; the exit code it returns is the command's. */
@@ -446,10 +440,5 @@ final class K8sCommand {
         return pod.restarts() == 0
                 ? "%s %s".formatted(pod.name(), state)
                 : "%s %s (%d restarts)".formatted(pod.name(), state, pod.restarts());
-    }
-
-    private static int missingFile(Output output, Path file) {
-        output.err().printf("Error: topology file %s does not exist%n", file);
-        return 1;
     }
 }

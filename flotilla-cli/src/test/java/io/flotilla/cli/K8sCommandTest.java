@@ -85,6 +85,8 @@ class K8sCommandTest {
         Cli.Result result = new Cli(dir.resolve("home")).run("k8s", "render", file.toString());
 
         assertThat(result.exitCode()).isEqualTo(1);
-        assertThat(result.err()).isEqualTo("Error: topology file %s does not exist\n".formatted(file));
+        assertThat(result.err())
+                .isEqualTo("Error: the topology has 1 problem:\n%s:1:1: the file does not exist\nNothing was changed.\n"
+                        .formatted(file));
     }
 }

@@ -288,19 +288,30 @@ class LocalSwitchoverTest {
     void writesThatReachTheOldPrimaryWhileASwitchoverIsInterruptedAreReportedNotReplicatedOver() throws Exception {
         Path journal = home.resolve("clusters").resolve(NAME).resolve("journal").resolve("current.jsonl");
         Process first = cli.start(root.resolve("switchover-2.log"), "cluster", "switchover", NAME, "--to", B);
-        // Killed right after the promotion: the journal is read every 2 ms, since the steps after it
-        // (the gateway's reload, then the old primary's repoint) may take less than a second here.
-        String promoted = "\"step\":\"switchover/promote/" + B + "\"}";
+        // Killed right after the promotion. The steps after it (the gateway's reload, then the old
+        // primary's repoint) may take less than a second here, and a busy machine may not let this
+        // test look in time: from the promotion's start the command runs in slices of 2 ms between
+        // SIGSTOPs, and the journal is read while it is stopped.
+        String promote = "\"step\":\"switchover/promote/" + B + "\"}";
         assertThat(Wait.until(
                         Duration.ofSeconds(60),
                         Duration.ofMillis(2),
                         () -> Files.exists(journal)
-                                && Files.readString(journal)
-                                        .lines()
-                                        .anyMatch(line ->
-                                                line.contains("\"event\":\"done\"") && line.contains(promoted))))
-                .as("the promotion of %s is journaled as done", B)
+                                && Files.readString(journal).lines().anyMatch(line -> line.contains(promote))))
+                .as("the promotion of %s begins", B)
                 .isTrue();
+        boolean promoted = false;
+        for (int slice = 0; slice < 30_000 && !promoted; slice++) {
+            signal(first, "STOP");
+            promoted = Files.readString(journal)
+                    .lines()
+                    .anyMatch(line -> line.contains("\"event\":\"done\"") && line.contains(promote));
+            if (!promoted) {
+                signal(first, "CONT");
+                Thread.sleep(2);
+            }
+        }
+        assertThat(promoted).as("the promotion of %s is journaled as done", B).isTrue();
         first.destroyForcibly();
         assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
         // The agent still holds the fence; once it lapses (its hold is over, or the agent restarted),
@@ -427,5 +438,12 @@ class LocalSwitchoverTest {
 
     private static int port(String instance) {
         return Integer.parseInt(instance.substring(instance.indexOf(':') + 1));
+    }
+
+    private static void signal(Process process, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+                .redirectErrorStream(true)
+                .start();
+        assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
     }
 }
