@@ -269,8 +269,10 @@ public final class ClusterContext implements ClusterAccess {
         return Path.of(instance.logDir(), instance.component() + ".log").toString();
     }
 
-    /** Releases pooled connections to hosts. */
+    /** Releases pooled connections to hosts and agents. */
     public void close() {
+        agents.values().forEach(AgentClient::close);
+        agents.clear();
         executors.values().forEach(Executor::close);
         if (executorFactory instanceof AutoCloseable pool) {
             try {
