@@ -63,6 +63,28 @@ class RenderedFilesTest {
     }
 
     @Test
+    void whatAnswersAnyoneListensOnTheAddressItsHostIsNamedBy() {
+        Topology topology = topology();
+        Map<String, List<String>> listens = new java.util.TreeMap<>();
+        for (Instance instance : topology.instances()) {
+            InstanceContext context = new InstanceContext(
+                    "c1", topology, instance, root.resolve("agent"), "root", Map.of("127.0.0.1", 9761));
+            listens.put(
+                    instance.id() + " " + instance.component(),
+                    Catalog.standard().kind(instance).commandLine(context).stream()
+                            .filter(argument -> argument.contains("listen-address="))
+                            .toList());
+        }
+        assertThat(listens)
+                .containsEntry("127.0.0.1:9100 node_exporter", List.of("--web.listen-address=127.0.0.1:9100"))
+                .containsEntry("127.0.0.1:9115 blackbox_exporter", List.of("--web.listen-address=127.0.0.1:9115"))
+                .containsEntry("127.0.0.1:9090 prometheus", List.of("--web.listen-address=127.0.0.1:9090"))
+                .containsEntry(
+                        "127.0.0.1:9093 alertmanager",
+                        List.of("--web.listen-address=127.0.0.1:9093", "--cluster.listen-address=127.0.0.1:9094"));
+    }
+
+    @Test
     void prometheusAndAlertmanagerAcceptTheirConfigs() throws Exception {
         Topology topology = topology();
         Path prometheus = render(topology, topology.instances("prometheus").getFirst(), "conf/prometheus.yml");

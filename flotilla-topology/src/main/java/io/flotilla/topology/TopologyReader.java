@@ -427,7 +427,7 @@ final class TopologyReader {
                 schema,
                 name,
                 (int) sshPort,
-                listenHost.orElseGet(() -> listenHost(name)),
+                listenHost.orElseGet(() -> listenHost(schema, name)),
                 intPorts,
                 deployDir,
                 dataDir,
@@ -607,7 +607,7 @@ final class TopologyReader {
                 schema,
                 first.host(),
                 first.sshPort(),
-                listenHost(first.host()),
+                listenHost(schema, first.host()),
                 Map.of(schema.mainPort().field(), port),
                 monitored.deployDir(),
                 null,
@@ -617,9 +617,20 @@ final class TopologyReader {
                 first.position());
     }
 
-    /** {@code global.listen_host} when set; otherwise every address of the host, IPv6 ones for an IPv6 host. */
-    private String listenHost(String host) {
-        return globalListenHost.orElse(host.contains(":") ? "::" : "0.0.0.0");
+    /**
+     * {@code global.listen_host} when set; otherwise every address of the host (IPv6 ones for an
+     * IPv6 host), as TiUP does, except for a component that answers anyone: that one listens on
+     * the host's address when the topology names the host by one (a name may resolve, on the host
+     * itself, to a loopback address its peers cannot reach).
+     */
+    private String listenHost(ComponentSchema schema, String host) {
+        if (globalListenHost.isPresent()) {
+            return globalListenHost.get();
+        }
+        if (schema.unauthenticated() && HostNames.address(host)) {
+            return host;
+        }
+        return host.contains(":") ? "::" : "0.0.0.0";
     }
 
     private static String id(String host, long mainPort) {
