@@ -205,7 +205,7 @@ public final class InstanceAdmin {
                 break;
             }
         }
-        String written = "%s = %s".formatted(key, value);
+        String written = "%s = %s".formatted(key, SqlAdmin.optionFileValue(value));
         if (start < 0) {
             lines.add(section);
             lines.add(written);

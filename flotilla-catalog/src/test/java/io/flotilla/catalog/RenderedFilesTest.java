@@ -99,6 +99,47 @@ class RenderedFilesTest {
     }
 
     @Test
+    void valuesWithCommentsQuotesBackslashesAndSpacesReadBackAsWritten() throws Exception {
+        Path odd = Files.createDirectories(root.resolve("odd #1 it's \"q\" back\\slash"));
+        String initConnect = "SET @note = '# not a comment', @q = \"x\", @b = 'back\\slash'";
+        Topology topology = TopologyParser.parse(
+                """
+                global:
+                  user: root
+                  deploy_dir: '%s/deploy'
+                  data_dir: '%s/data'
+                server_configs:
+                  mariadb:
+                    init_connect: '%s'
+                    ft_stopword_file: '  padded  '
+                mariadb_servers:
+                  - { host: 127.0.0.1, role: primary }
+                haproxy_servers: [ { host: 127.0.0.1 } ]
+                """.formatted(yamlQuoted(odd), yamlQuoted(odd), yamlQuoted(initConnect)), "t.yaml");
+        Path cnf = render(topology, topology.instances("mariadb").getFirst(), "conf/my.cnf");
+        assertThat(run("my_print_defaults", "--defaults-file=" + cnf, "mariadbd"))
+                .contains("--init_connect=" + initConnect + "\n")
+                .contains("--ft_stopword_file=  padded  \n")
+                .contains("--datadir=" + odd + "/data/mariadb-3306\n")
+                .contains("--slow_query_log_file=" + odd + "/deploy/mariadb-3306/log/mariadb-slow.log\n");
+
+        Path cfg = render(topology, topology.instances("haproxy").getFirst(), "conf/haproxy.cfg");
+        Files.createDirectories(odd.resolve("deploy/haproxy-4000/run"));
+        assertThat(run("haproxy", "-c", "-f", cfg.toString())).contains("Configuration file is valid");
+        String socket = odd + "/deploy/haproxy-4000/run/haproxy.sock";
+        assertThat(Files.readString(cfg)).contains("stats socket " + HaproxyKind.word(socket) + " mode 600");
+        // HAProxy prints a .notice's word as it read it: the socket's word reads back as the path.
+        Path echo = root.resolve("echo.cfg");
+        Files.writeString(echo, ".notice " + HaproxyKind.word(socket) + "\n" + Files.readString(cfg));
+        assertThat(run("haproxy", "-c", "-f", echo.toString())).contains("]: '" + socket + "'.");
+    }
+
+    /** A value inside single quotes in YAML: a single quote is written twice. */
+    private static String yamlQuoted(Object value) {
+        return value.toString().replace("'", "''");
+    }
+
+    @Test
     void mariadbOptionFilesCarryReplicationAndTheirOverrides() throws Exception {
         Topology topology = topology();
         List<Instance> mariadb = topology.instances("mariadb");

@@ -32,6 +32,8 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  * them.
  */
 final class TopologyReader {
+    private static final Pattern SETTING_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
+
     private static final List<String> COMPONENTS =
             Schemas.sections().stream().map(ComponentSchema::component).toList();
     private static final List<String> TOP_KEYS = Stream.of(
@@ -285,6 +287,24 @@ final class TopologyReader {
         owner.mapping("resource_control").ifPresent(limits -> limits.allowOnly(TopologyKeys.RESOURCE_CONTROL));
     }
 
+    /**
+     * A setting's name is written bare into the component's file: in an option file {@code =},
+     * {@code #}, a space or a quote would change what the line says, so a name holds only what
+     * every format takes bare (the values are quoted for their format instead).
+     */
+    private void refuseUnwritableKeys(YamlMapping config) {
+        for (String key : config.keys()) {
+            if (!SETTING_NAME.matcher(key).matches()) {
+                problems.add(
+                        config.keyPosition(key),
+                        "setting '%s' of %s is not a setting name: a name holds only letters, digits, '_', '-' and '.'"
+                                .formatted(printable(key), config.path()));
+            } else if (config.plain(key).orElse(null) instanceof Map<?, ?>) {
+                config.mapping(key).ifPresent(this::refuseUnwritableKeys);
+            }
+        }
+    }
+
     private Map<String, Map<String, Object>> serverConfigs(YamlMapping configs) {
         List<String> known = new ArrayList<>(COMPONENTS);
         known.add("tiflash-learner");
@@ -292,9 +312,10 @@ final class TopologyReader {
         Map<String, Map<String, Object>> flattened = new LinkedHashMap<>();
         for (String component : configs.keys()) {
             if (known.contains(component)) {
-                configs.mapping(component)
-                        .ifPresent(config ->
-                                flattened.put(component, Collections.unmodifiableMap(FlatConfig.of(config.plain()))));
+                configs.mapping(component).ifPresent(config -> {
+                    refuseUnwritableKeys(config);
+                    flattened.put(component, Collections.unmodifiableMap(FlatConfig.of(config.plain())));
+                });
             }
         }
         return flattened;
@@ -384,7 +405,10 @@ final class TopologyReader {
         Optional<String> ownDataDir = schema.stateful() ? dir(item, "data_dir") : Optional.empty();
         Optional<String> ownLogDir = dir(item, "log_dir");
         Map<String, Object> ownConfig = item.mapping("config")
-                .map(config -> FlatConfig.of(config.plain()))
+                .map(config -> {
+                    refuseUnwritableKeys(config);
+                    return FlatConfig.of(config.plain());
+                })
                 .orElse(Map.of());
         Map<String, Object> fields = fields(schema, item, global);
         Optional<String> listenHost = item.string("listen_host");
