@@ -21,6 +21,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -94,8 +95,10 @@ public final class Agent implements AutoCloseable {
         AgentServer server = null;
         HealthCheckServer healthChecks = null;
         try {
-            lockChannel =
-                    FileChannel.open(dir.resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            lockChannel = FileChannel.open(
+                    dir.resolve("agent.lock"),
+                    Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             FileLock lock = tryLock(lockChannel);
             if (lock == null) {
                 throw cannotStart("another agent already runs on %s (pid %s in %s)"

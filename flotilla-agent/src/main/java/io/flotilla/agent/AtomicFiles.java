@@ -8,18 +8,33 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /** Writes a file so that a reader sees the old content or the new one, never a torn one. */
 final class AtomicFiles {
     private AtomicFiles() {}
 
-    /** Writes to a temporary file beside {@code target}, forces it to disk, renames it over the target. */
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+
+    /** Writes to a temporary file beside {@code target}, forces it to disk, renames it over the target; mode 0600. */
     static void write(Path target, byte[] content) {
+        write(target, content, OWNER_ONLY);
+    }
+
+    /**
+     * Like {@link #write(Path, byte[])}, the file having {@code permissions} from its first byte:
+     * the temporary file is created with them (the umask can only narrow them, and they are set
+     * again before the rename), so the target never has another mode, not even for a moment.
+     */
+    static void write(Path target, byte[] content, Set<PosixFilePermission> permissions) {
         Path dir = target.toAbsolutePath().getParent();
         Path temp = null;
         try {
             Files.createDirectories(dir);
-            temp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+            temp = Files.createTempFile(
+                    dir, "." + target.getFileName(), ".tmp", PosixFilePermissions.asFileAttribute(permissions));
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 ByteBuffer buffer = ByteBuffer.wrap(content);
                 while (buffer.hasRemaining()) {
@@ -27,6 +42,7 @@ final class AtomicFiles {
                 }
                 channel.force(true);
             }
+            Files.setPosixFilePermissions(temp, permissions);
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             forceDirectory(dir);
         } catch (IOException e) {

@@ -20,7 +20,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -218,7 +217,7 @@ public final class InstanceAdmin {
                 break;
             }
         }
-        String written = "%s = %s".formatted(key, value);
+        String written = "%s = %s".formatted(key, SqlAdmin.optionFileValue(value));
         if (start < 0) {
             lines.add(section);
             lines.add(written);
@@ -244,9 +243,8 @@ public final class InstanceAdmin {
             }
         }
         try {
-            String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(file));
-            AtomicFiles.write(file, (String.join("\n", lines) + "\n").getBytes(UTF_8));
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+            AtomicFiles.write(
+                    file, (String.join("\n", lines) + "\n").getBytes(UTF_8), Files.getPosixFilePermissions(file));
         } catch (IOException | RuntimeException e) {
             throw new AgentException(Code.INTERNAL, "cannot write option file %s: %s".formatted(file, e.getMessage()));
         }

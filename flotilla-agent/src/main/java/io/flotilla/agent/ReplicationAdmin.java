@@ -10,14 +10,18 @@ import io.flotilla.agent.api.ReplicaStatus;
 import io.flotilla.agent.api.ReplicationSource;
 import io.flotilla.agent.api.ReplicationState;
 import io.flotilla.agent.api.ReplicationUser;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -220,16 +224,17 @@ final class ReplicationAdmin implements AutoCloseable {
 
     /**
      * Creates the replication account when missing ({@code CREATE USER IF NOT EXISTS}: an existing
-     * account keeps its password) and grants it what replicas need.
+     * account keeps its password) and grants it what replicas need. The account is created from the
+     * password's mysql_native_password hash, never the password itself: the statement goes to the
+     * binary log as written, and so to every replica and every binlog archive.
      */
     ReplicationState ensureUser(String id, ReplicationUser user) {
         InstanceSpec spec = supervisor.spec(id);
         String password = readPassword(spec, Path.of(user.passwordFile()));
         return stateAfter(spec, statement -> {
-            readBackslashEscapes(statement);
             statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
-            statement.execute(
-                    "CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'".formatted(user.user(), escape(password)));
+            statement.execute("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY PASSWORD '%s'"
+                    .formatted(user.user(), nativePasswordHash(password)));
             statement.execute("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'@'%%'".formatted(user.user()));
         });
     }
@@ -458,6 +463,20 @@ final class ReplicationAdmin implements AutoCloseable {
         try (ResultSet row = statement.executeQuery(query)) {
             row.next();
             return nullToEmpty(row.getString(1));
+        }
+    }
+
+    /**
+     * The mysql_native_password hash of a password, as {@code PASSWORD()} gives it: {@code '*'} and
+     * the upper-case hex of SHA-1 of SHA-1 of its UTF-8 bytes.
+     */
+    static String nativePasswordHash(String password) {
+        try {
+            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+            byte[] once = sha1.digest(password.getBytes(StandardCharsets.UTF_8));
+            return "*" + HexFormat.of().withUpperCase().formatHex(sha1.digest(once));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is missing from this JDK", e);
         }
     }
 

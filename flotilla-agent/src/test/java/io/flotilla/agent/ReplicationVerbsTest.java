@@ -278,6 +278,17 @@ class ReplicationVerbsTest {
             assertThat(grants.getString(1))
                     .startsWith("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `repl_new`@`%`");
         }
+        assertThat(replica.sql("SELECT PASSWORD('re''pl\\\\secret')").strip())
+                .as("the hash the agent computes is the server's own")
+                .isEqualTo(ReplicationAdmin.nativePasswordHash("re'pl\\secret"));
+        StringBuilder events = new StringBuilder();
+        for (String log : replica.sql("SHOW BINARY LOGS").lines().toList()) {
+            events.append(replica.sql("SHOW BINLOG EVENTS IN '%s'".formatted(log.split("\t")[0])));
+        }
+        assertThat(events.toString())
+                .as("the replica's binary logs")
+                .contains("repl_new")
+                .doesNotContainPattern("pl\\\\+secret");
         assertThatThrownBy(() -> agent.ensureReplicationUser(REPLICA, new ReplicationUser("repl_x", "/etc/shadow")))
                 .isInstanceOf(AgentException.class)
                 .hasMessageContaining("is not in the agent's secrets folder");

@@ -88,7 +88,7 @@ public final class HaproxyKind extends PackagedKind {
                     http-request return status 404 content-type text/plain string "metrics are at /metrics\\n" unless { path /metrics }
 
                 """.formatted(
-                        adminSocket(context),
+                        word(adminSocket(context)),
                         DEFAULTS,
                         context.listen("port"),
                         PRIMARY_BACKEND,
@@ -146,6 +146,20 @@ public final class HaproxyKind extends PackagedKind {
 
     private static String serverName(Instance server) {
         return server.id().replace(':', '_');
+    }
+
+    /**
+     * One word of haproxy.cfg as HAProxy reads it back: bare when it holds nothing HAProxy treats
+     * specially, else in single quotes, inside which HAProxy expands nothing (no escapes, no
+     * environment variables), a single quote itself written as {@code '\''}.
+     */
+    static String word(String text) {
+        if (!text.isEmpty()
+                && text.chars()
+                        .allMatch(c -> (c < 128 && Character.isLetterOrDigit(c)) || "_./:-@+,=".indexOf(c) >= 0)) {
+            return text;
+        }
+        return "'" + text.replace("'", "'\\''") + "'";
     }
 
     static String adminSocket(InstanceContext context) {

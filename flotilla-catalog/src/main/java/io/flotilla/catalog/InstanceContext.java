@@ -72,8 +72,9 @@ public record InstanceContext(
         return instance.host() + ":" + instance.port(portField);
     }
 
-    /** The address to bind a port of this instance to. */
+    /** The address to bind a port of this instance to, an IPv6 one in brackets. */
     public String listen(String portField) {
-        return instance.listenHost() + ":" + instance.port(portField);
+        String host = instance.listenHost();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + instance.port(portField);
     }
 }

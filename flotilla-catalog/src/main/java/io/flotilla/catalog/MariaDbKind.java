@@ -108,11 +108,11 @@ public final class MariaDbKind extends PackagedKind {
                 slowLog(context).toString()));
     }
 
-    private static String optionValue(Object value) {
+    static String optionValue(Object value) {
         if (value instanceof Boolean flag) {
             return flag ? "ON" : "OFF";
         }
-        return value.toString();
+        return SqlAdmin.optionFileValue(value.toString());
     }
 
     private static String socket(InstanceContext context) {

@@ -63,6 +63,28 @@ class RenderedFilesTest {
     }
 
     @Test
+    void whatAnswersAnyoneListensOnTheAddressItsHostIsNamedBy() {
+        Topology topology = topology();
+        Map<String, List<String>> listens = new java.util.TreeMap<>();
+        for (Instance instance : topology.instances()) {
+            InstanceContext context = new InstanceContext(
+                    "c1", topology, instance, root.resolve("agent"), "root", Map.of("127.0.0.1", 9761));
+            listens.put(
+                    instance.id() + " " + instance.component(),
+                    Catalog.standard().kind(instance).commandLine(context).stream()
+                            .filter(argument -> argument.contains("listen-address="))
+                            .toList());
+        }
+        assertThat(listens)
+                .containsEntry("127.0.0.1:9100 node_exporter", List.of("--web.listen-address=127.0.0.1:9100"))
+                .containsEntry("127.0.0.1:9115 blackbox_exporter", List.of("--web.listen-address=127.0.0.1:9115"))
+                .containsEntry("127.0.0.1:9090 prometheus", List.of("--web.listen-address=127.0.0.1:9090"))
+                .containsEntry(
+                        "127.0.0.1:9093 alertmanager",
+                        List.of("--web.listen-address=127.0.0.1:9093", "--cluster.listen-address=127.0.0.1:9094"));
+    }
+
+    @Test
     void prometheusAndAlertmanagerAcceptTheirConfigs() throws Exception {
         Topology topology = topology();
         Path prometheus = render(topology, topology.instances("prometheus").getFirst(), "conf/prometheus.yml");
@@ -74,6 +96,47 @@ class RenderedFilesTest {
         assertThat(run("promtool", "check", "config", prometheus.toString())).contains("SUCCESS");
         Path alertmanager = render(topology, topology.instances("alertmanager").getFirst(), "conf/alertmanager.yml");
         assertThat(run("amtool", "check-config", alertmanager.toString())).contains("SUCCESS");
+    }
+
+    @Test
+    void valuesWithCommentsQuotesBackslashesAndSpacesReadBackAsWritten() throws Exception {
+        Path odd = Files.createDirectories(root.resolve("odd #1 it's \"q\" back\\slash"));
+        String initConnect = "SET @note = '# not a comment', @q = \"x\", @b = 'back\\slash'";
+        Topology topology = TopologyParser.parse(
+                """
+                global:
+                  user: root
+                  deploy_dir: '%s/deploy'
+                  data_dir: '%s/data'
+                server_configs:
+                  mariadb:
+                    init_connect: '%s'
+                    ft_stopword_file: '  padded  '
+                mariadb_servers:
+                  - { host: 127.0.0.1, role: primary }
+                haproxy_servers: [ { host: 127.0.0.1 } ]
+                """.formatted(yamlQuoted(odd), yamlQuoted(odd), yamlQuoted(initConnect)), "t.yaml");
+        Path cnf = render(topology, topology.instances("mariadb").getFirst(), "conf/my.cnf");
+        assertThat(run("my_print_defaults", "--defaults-file=" + cnf, "mariadbd"))
+                .contains("--init_connect=" + initConnect + "\n")
+                .contains("--ft_stopword_file=  padded  \n")
+                .contains("--datadir=" + odd + "/data/mariadb-3306\n")
+                .contains("--slow_query_log_file=" + odd + "/deploy/mariadb-3306/log/mariadb-slow.log\n");
+
+        Path cfg = render(topology, topology.instances("haproxy").getFirst(), "conf/haproxy.cfg");
+        Files.createDirectories(odd.resolve("deploy/haproxy-4000/run"));
+        assertThat(run("haproxy", "-c", "-f", cfg.toString())).contains("Configuration file is valid");
+        String socket = odd + "/deploy/haproxy-4000/run/haproxy.sock";
+        assertThat(Files.readString(cfg)).contains("stats socket " + HaproxyKind.word(socket) + " mode 600");
+        // HAProxy prints a .notice's word as it read it: the socket's word reads back as the path.
+        Path echo = root.resolve("echo.cfg");
+        Files.writeString(echo, ".notice " + HaproxyKind.word(socket) + "\n" + Files.readString(cfg));
+        assertThat(run("haproxy", "-c", "-f", echo.toString())).contains("]: '" + socket + "'.");
+    }
+
+    /** A value inside single quotes in YAML: a single quote is written twice. */
+    private static String yamlQuoted(Object value) {
+        return value.toString().replace("'", "''");
     }
 
     @Test

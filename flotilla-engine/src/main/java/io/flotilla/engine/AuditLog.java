@@ -1,12 +1,13 @@
 package io.flotilla.engine;
 
+import io.flotilla.exec.LocalExecutor;
+import io.flotilla.exec.LocalFiles;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,7 +52,8 @@ public final class AuditLog {
         append(line);
         if (journal != null && Files.exists(journal)) {
             try {
-                Files.copy(journal, directory.resolve(id + ".journal.jsonl"), StandardCopyOption.REPLACE_EXISTING);
+                LocalExecutor.writeAtomically(
+                        directory.resolve(id + ".journal.jsonl"), Files.readAllBytes(journal), "0600");
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot keep the journal of " + id, e);
             }
@@ -109,7 +111,7 @@ public final class AuditLog {
         try {
             Files.createDirectories(directory);
             Path file = directory.resolve("audit.log");
-            try (FileOutputStream stream = new FileOutputStream(file.toFile(), true)) {
+            try (FileOutputStream stream = LocalFiles.append(file, "0600")) {
                 Journal.endTornLine(file, stream);
                 stream.write((Json.MAPPER.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8));
                 stream.getFD().sync();

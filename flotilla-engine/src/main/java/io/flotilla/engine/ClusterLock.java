@@ -1,5 +1,6 @@
 package io.flotilla.engine;
 
+import io.flotilla.exec.LocalFiles;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
 import java.io.IOException;
@@ -30,8 +31,8 @@ public final class ClusterLock implements AutoCloseable {
     public static ClusterLock acquire(Path file, String cluster, String command) {
         try {
             Files.createDirectories(file.getParent());
-            FileChannel channel = FileChannel.open(
-                    file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileChannel channel = LocalFiles.open(
+                    file, "0600", StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             FileLock lock;
             try {
                 lock = channel.tryLock();

@@ -2,6 +2,7 @@ package io.flotilla.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.exec.LocalFiles;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,7 +42,7 @@ public final class Journal implements AutoCloseable {
         this.resumedDone = Set.copyOf(resumedDone);
         this.resumedFrom = resumedFrom;
         this.done.addAll(resumedDone);
-        this.stream = new FileOutputStream(file.toFile(), true);
+        this.stream = LocalFiles.append(file, "0600");
         endTornLine(file, stream);
     }
 

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -100,6 +101,30 @@ class ClusterStoreTest {
         assertThat(Journal.events(journal))
                 .extracting(event -> event.path("event").asString())
                 .containsExactly("step");
+    }
+
+    @Test
+    void theJournalTheAuditLogAndTheLockAreOwnerOnlyFromTheirCreation() throws Exception {
+        // No chmod follows their creation, so the mode they have now is the mode they were made with.
+        Path journal;
+        try (Journal open = Journal.open(home.resolve("clusters/c1/journal"), "op1", "deploy", "fp", "test")) {
+            open.end(true, null);
+            journal = open.file();
+        }
+        AuditLog audit = new FlotillaHome(home).audit();
+        audit.begin("op1", "c1", "deploy", "2026-01-01T00:00:00Z");
+        audit.end("op1", "2026-01-01T00:00:01Z", true, null, journal);
+        try (ClusterLock ignored = ClusterLock.acquire(home.resolve("clusters/c1/lock"), "c1", "test")) {
+            for (Path file : List.of(
+                    journal,
+                    home.resolve("audit/audit.log"),
+                    home.resolve("audit/op1.journal.jsonl"),
+                    home.resolve("clusters/c1/lock"))) {
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+                        .as(file.toString())
+                        .isEqualTo("rw-------");
+            }
+        }
     }
 
     @Test

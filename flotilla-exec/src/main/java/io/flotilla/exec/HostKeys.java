@@ -162,8 +162,9 @@ public final class HostKeys implements ServerKeyVerifier {
             try {
                 Path parent = clusterKnownHosts.toAbsolutePath().getParent();
                 Files.createDirectories(parent);
-                try (FileChannel channel = FileChannel.open(
+                try (FileChannel channel = LocalFiles.open(
                                 clusterKnownHosts,
+                                "0600",
                                 StandardOpenOption.CREATE,
                                 StandardOpenOption.WRITE,
                                 StandardOpenOption.APPEND);

@@ -15,7 +15,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -24,7 +23,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -139,8 +137,9 @@ public final class LocalExecutor implements Executor {
             }
             for (Path create : missing) {
                 try {
-                    Files.createDirectory(create);
-                    Files.setPosixFilePermissions(create, permissions(mode));
+                    // Made no more open than asked; the chmod gives back what the umask took.
+                    Files.createDirectory(create, PosixFilePermissions.asFileAttribute(LocalFiles.permissions(mode)));
+                    Files.setPosixFilePermissions(create, LocalFiles.permissions(mode));
                 } catch (FileAlreadyExistsException ignored) {
                     // Created concurrently by another step: what we wanted.
                 }
@@ -159,7 +158,7 @@ public final class LocalExecutor implements Executor {
         try {
             if (Files.isRegularFile(target)
                     && Arrays.equals(sha256(Files.readAllBytes(target)), sha256(content))
-                    && Files.getPosixFilePermissions(target).equals(permissions(mode))) {
+                    && Files.getPosixFilePermissions(target).equals(LocalFiles.permissions(mode))) {
                 return false;
             }
             writeAtomically(target, content, mode);
@@ -174,13 +173,16 @@ public final class LocalExecutor implements Executor {
         Path parent = target.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path temporary = Files.createTempFile(
-                parent, "." + target.getFileName(), ".tmp", PosixFilePermissions.asFileAttribute(permissions(mode)));
+                parent,
+                "." + target.getFileName(),
+                ".tmp",
+                PosixFilePermissions.asFileAttribute(LocalFiles.permissions(mode)));
         try {
             try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
                 channel.write(ByteBuffer.wrap(content));
                 channel.force(true);
             }
-            Files.setPosixFilePermissions(temporary, permissions(mode));
+            Files.setPosixFilePermissions(temporary, LocalFiles.permissions(mode));
             Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(temporary);
@@ -245,16 +247,6 @@ public final class LocalExecutor implements Executor {
 
     @Override
     public void close() {}
-
-    static Set<PosixFilePermission> permissions(String mode) {
-        int bits = Integer.parseInt(mode, 8);
-        String symbolic = "";
-        String letters = "rwxrwxrwx";
-        for (int i = 0; i < 9; i++) {
-            symbolic += (bits & (1 << (8 - i))) != 0 ? letters.charAt(i) : '-';
-        }
-        return PosixFilePermissions.fromString(symbolic);
-    }
 
     private static byte[] sha256(byte[] content) {
         try {

@@ -9,9 +9,9 @@ import java.util.UUID;
 import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClient.Attributes;
 import org.apache.sshd.sftp.client.SftpClient.CloseableHandle;
-import org.apache.sshd.sftp.client.SftpClient.OpenMode;
 import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHFsyncExtension;
 import org.apache.sshd.sftp.client.extensions.openssh.OpenSSHPosixRenameExtension;
+import org.apache.sshd.sftp.client.impl.SftpOutputStreamAsync;
 import org.apache.sshd.sftp.common.SftpConstants;
 import org.apache.sshd.sftp.common.SftpException;
 
@@ -69,24 +69,29 @@ final class SftpFiles {
         }
     }
 
-    static void write(SftpClient sftp, String host, String path, int permissions, Content content) throws IOException {
+    /**
+     * Writes to a temporary name created with {@code permissions} in the open request (never
+     * the server's default), fsync'ed through the same handle where the server can, and renamed
+     * over the target.
+     */
+    static void write(FinalModeSftpClient sftp, String host, String path, int permissions, Content content)
+            throws IOException {
         String target = normalize(path);
         String directory = parent(target);
-        String temporary =
-                "%s/.%s.%s.tmp".formatted(directory.equals("/") ? "" : directory, name(target), UUID.randomUUID());
+        String temporary = temporaryName(target);
         if (statOrNull(sftp, directory) == null) {
             createDirectories(sftp, host, directory, 0755);
         }
         try {
-            try (InputStream in = content.open();
-                    OutputStream out = sftp.write(
-                            temporary, TRANSFER_BUFFER, OpenMode.Write, OpenMode.Create, OpenMode.Exclusive)) {
-                in.transferTo(out);
-            }
-            sftp.setStat(temporary, new Attributes().perms(permissions));
-            OpenSSHFsyncExtension fsync = sftp.getExtension(OpenSSHFsyncExtension.class);
-            if (fsync != null && fsync.isSupported()) {
-                try (CloseableHandle handle = sftp.open(temporary, OpenMode.Write)) {
+            try (CloseableHandle handle = sftp.createExclusive(temporary, permissions)) {
+                try (InputStream in = content.open();
+                        OutputStream out = new SftpOutputStreamAsync(sftp, TRANSFER_BUFFER, temporary, handle, false)) {
+                    in.transferTo(out);
+                }
+                // The server's umask may have taken bits the mode asks for (0644 under umask 077).
+                sftp.setStat(handle, new Attributes().perms(permissions));
+                OpenSSHFsyncExtension fsync = sftp.getExtension(OpenSSHFsyncExtension.class);
+                if (fsync != null && fsync.isSupported()) {
                     fsync.fsync(handle);
                 }
             }
@@ -108,12 +113,18 @@ final class SftpFiles {
         }
     }
 
+    /** A name beside the target that no one else uses, hidden from a plain listing. */
+    static String temporaryName(String target) {
+        String directory = parent(target);
+        return "%s/.%s.%s.tmp".formatted(directory.equals("/") ? "" : directory, name(target), UUID.randomUUID());
+    }
+
     static String normalize(String path) {
         String result = path.replaceAll("/+", "/");
         return result.length() > 1 && result.endsWith("/") ? result.substring(0, result.length() - 1) : result;
     }
 
-    private static String parent(String path) {
+    static String parent(String path) {
         int slash = path.lastIndexOf('/');
         return slash <= 0 ? (path.startsWith("/") ? "/" : "") : path.substring(0, slash);
     }

@@ -36,9 +36,7 @@ import org.apache.sshd.client.future.ConnectFuture;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.channel.exception.SshChannelOpenException;
 import org.apache.sshd.common.config.keys.KeyUtils;
-import org.apache.sshd.sftp.client.SftpClient;
 import org.apache.sshd.sftp.client.SftpClient.Attributes;
-import org.apache.sshd.sftp.client.SftpClientFactory;
 
 /**
  * The executor of one remote host over SSH. It holds one session (one TCP connection), opened
@@ -65,7 +63,10 @@ final class SshExecutor implements Executor {
      * dozens of small file operations per host. Only one is kept, so that the channels in use
      * (bounded by {@link #channels}) plus this one stay within OpenSSH's MaxSessions.
      */
-    private final AtomicReference<SftpClient> idleSftp = new AtomicReference<>();
+    private final AtomicReference<FinalModeSftpClient> idleSftp = new AtomicReference<>();
+
+    /** Null until a file operation found out whether the host's sshd serves SFTP. */
+    private volatile Boolean sftpServed;
 
     private volatile long lastUsed = System.nanoTime();
     private volatile ClientSession session;
@@ -107,7 +108,7 @@ final class SshExecutor implements Executor {
     /** Runs SFTP work on the kept SFTP channel when it is free, else on a new one (kept afterwards if none is). */
     private <T> T withSftp(String what, SftpWork<T> work) {
         return withChannel(what, session -> {
-            SftpClient sftp = idleSftp.getAndSet(null);
+            FinalModeSftpClient sftp = idleSftp.getAndSet(null);
             if (sftp != null && (!sftp.isOpen() || sftp.getClientSession() != session)) {
                 sftp.close();
                 sftp = null;
@@ -130,7 +131,7 @@ final class SshExecutor implements Executor {
 
     @FunctionalInterface
     private interface SftpWork<T> {
-        T apply(SftpClient sftp) throws IOException;
+        T apply(FinalModeSftpClient sftp) throws IOException;
     }
 
     private ClientSession session() {
@@ -279,7 +280,7 @@ final class SshExecutor implements Executor {
     }
 
     private void closeSession() {
-        SftpClient sftp = idleSftp.getAndSet(null);
+        FinalModeSftpClient sftp = idleSftp.getAndSet(null);
         if (sftp != null) {
             try {
                 sftp.close();
@@ -405,11 +406,18 @@ final class SshExecutor implements Executor {
 
     @Override
     public boolean exists(String path) {
+        if (!sftpServed()) {
+            return ShellFiles.exists(this, path, options.commandTimeout());
+        }
         return withSftp("exists " + path, sftp -> SftpFiles.statOrNull(sftp, path) != null);
     }
 
     @Override
     public void mkdirs(String path, String mode) {
+        if (!sftpServed()) {
+            ShellFiles.createDirectories(this, path, mode, options.commandTimeout());
+            return;
+        }
         int permissions = Integer.parseInt(mode, 8);
         withSftp("mkdir " + path, sftp -> {
             SftpFiles.createDirectories(sftp, host, path, permissions);
@@ -458,6 +466,17 @@ final class SshExecutor implements Executor {
     private boolean transfer(
             String path, String mode, long size, Supplier<String> checksum, SftpFiles.Content content) {
         int permissions = Integer.parseInt(mode, 8);
+        if (!sftpServed()) {
+            if (ShellFiles.unchanged(this, path, size, permissions, checksum, options.commandTimeout())) {
+                return false;
+            }
+            try (InputStream in = content.open()) {
+                ShellFiles.write(this, path, mode, in, options.commandTimeout());
+            } catch (IOException e) {
+                throw new ExecException(host, "cannot write %s on %s: %s".formatted(path, host, describe(e)), e);
+            }
+            return true;
+        }
         Attributes existing = withSftp("stat " + path, sftp -> SftpFiles.statOrNull(sftp, path));
         if (existing != null
                 && existing.isRegularFile()
@@ -513,8 +532,45 @@ final class SshExecutor implements Executor {
         }
     }
 
-    private SftpClient sftp(ClientSession session) throws IOException {
-        return retryingOpen(() -> SftpClientFactory.instance().createSftpClient(session));
+    private FinalModeSftpClient sftp(ClientSession session) throws IOException {
+        return retryingOpen(() -> FinalModeSftpClient.open(session));
+    }
+
+    /**
+     * Whether the host's sshd serves SFTP, found out by the first file operation (which keeps the
+     * channel it opened). A host without it gets its files through {@link ShellFiles}.
+     */
+    private boolean sftpServed() {
+        Boolean known = sftpServed;
+        if (known != null) {
+            return known;
+        }
+        known = withChannel("open SFTP", session -> {
+            FinalModeSftpClient sftp;
+            try {
+                sftp = sftp(session);
+            } catch (IOException e) {
+                if (!session.isOpen() || !subsystemRefused(e)) {
+                    throw e;
+                }
+                return false;
+            }
+            if (!idleSftp.compareAndSet(null, sftp)) {
+                sftp.close();
+            }
+            return true;
+        });
+        sftpServed = known;
+        return known;
+    }
+
+    private static boolean subsystemRefused(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause.getMessage() != null && cause.getMessage().contains("SftpChannelSubsystem")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @FunctionalInterface

@@ -25,29 +25,20 @@ class SshExecutorTest {
     Path dir;
 
     private static TestingSshd sshd;
-    private static SshConnections connections;
     private static Executor executor;
+    private static SshOptions options;
 
     @BeforeAll
     static void startServer() throws Exception {
         sshd = TestingSshd.start(serverDir);
-        Path knownHosts = serverDir.resolve("known_hosts");
-        Files.writeString(
-                knownHosts, sshd.knownHostsLine("127.0.0.1") + "\n" + sshd.knownHostsLine("127.0.0.2") + "\n");
-        connections = SshConnections.start(options(), 16, 16);
-        executor = connections.executor("127.0.0.1");
+        options = sshd.rootOptions();
+        executor = sshd.connect(16, 16).executor("127.0.0.1");
     }
 
     @AfterAll
     static void stopServer() {
-        try {
-            if (connections != null) {
-                connections.close();
-            }
-        } finally {
-            if (sshd != null) {
-                sshd.close();
-            }
+        if (sshd != null) {
+            sshd.close();
         }
     }
 
@@ -135,6 +126,25 @@ class SshExecutorTest {
         try (var files = Files.list(dir.resolve("conf"))) {
             assertThat(files.map(each -> each.getFileName().toString())).containsExactly("secret");
         }
+    }
+
+    @Test
+    void aFileHasItsModeFromItsFirstByte() throws Exception {
+        Path target = Files.createDirectories(dir.resolve("secrets")).resolve("sudo-password");
+        assertThat(TestingFifo.modeWhileCopying(executor, dir.resolve("source"), target, "0600", "s3cret", "-and-more"))
+                .as("the mode of the file while it is written")
+                .isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(target)))
+                .isEqualTo("rw-------");
+    }
+
+    @Test
+    void aModeTheHostsUmaskWouldNarrowIsStillTheFinalMode() throws Exception {
+        // sshd here runs with umask 022; 0777 asks for bits it takes away at the open.
+        String file = dir.resolve("tool").toString();
+        assertThat(executor.put(file, new byte[] {1}, "0777")).isTrue();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(Path.of(file))))
+                .isEqualTo("rwxrwxrwx");
     }
 
     @Test
@@ -271,7 +281,7 @@ class SshExecutorTest {
     void theChannelBoundHoldsAcrossCallers() throws Exception {
         String slots = dir.resolve("slots").toString();
         executor.mkdirs(slots, "0755");
-        try (SshConnections narrow = SshConnections.start(options(), 2, 4)) {
+        try (SshConnections narrow = SshConnections.start(options, 2, 4)) {
             Executor bounded = narrow.executor("127.0.0.1");
             List<Thread> threads = new java.util.ArrayList<>();
             java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -302,7 +312,7 @@ class SshExecutorTest {
     void theSessionBoundClosesAnIdleSessionToServeAnotherHost() throws Exception {
         executor.run(List.of("true"), TIMEOUT);
         int shared = sshd.connections();
-        try (SshConnections one = SshConnections.start(options(), 4, 1)) {
+        try (SshConnections one = SshConnections.start(options, 4, 1)) {
             for (int round = 0; round < 3; round++) {
                 for (String host : List.of("127.0.0.1", "127.0.0.2")) {
                     assertThat(one.executor(host)
@@ -315,15 +325,6 @@ class SshExecutorTest {
                 }
             }
         }
-    }
-
-    private static SshOptions options() {
-        return SshOptions.of(
-                        "root",
-                        List.of(sshd.ed25519),
-                        serverDir.resolve("known_hosts"),
-                        serverDir.resolve("cluster_known_hosts"))
-                .withPort(sshd.port);
     }
 
     private static long openFileDescriptors() throws Exception {

@@ -78,6 +78,10 @@ class SshHostKeysTest {
         assertThat(echo(options(knownHosts, true))).isEqualTo("hello\n");
         assertThat(Files.readAllLines(dir.resolve("cluster_known_hosts"))).containsExactly(sshd.knownHostsLine());
         assertThat(knownHosts).doesNotExist();
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(dir.resolve("cluster_known_hosts"))))
+                .as("made owner-only, like the cluster's other state")
+                .isEqualTo("rw-------");
 
         assertThat(echo(options(knownHosts, false)))
                 .as("the recorded key is trusted from now on")

@@ -30,6 +30,7 @@ final class TestingSshd implements AutoCloseable {
     final Path rsa;
     final Path strangerKey;
     private final Process process;
+    private final List<SshConnections> pools = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private TestingSshd(Path dir, int port, Process process) {
         this.dir = dir;
@@ -43,6 +44,15 @@ final class TestingSshd implements AutoCloseable {
     }
 
     static TestingSshd start(Path dir) throws Exception {
+        return start(dir, true);
+    }
+
+    /** A server whose sshd_config has no {@code Subsystem sftp} line, as some operators lock theirs down. */
+    static TestingSshd startWithoutSftp(Path dir) throws Exception {
+        return start(dir, false);
+    }
+
+    private static TestingSshd start(Path dir, boolean sftp) throws Exception {
         keygen(dir.resolve("ssh_host_ed25519_key"), "ed25519", "");
         keygen(dir.resolve("id_ed25519"), "ed25519", "");
         keygen(dir.resolve("id_ed25519_passphrase"), "ed25519", PASSPHRASE);
@@ -66,14 +76,14 @@ final class TestingSshd implements AutoCloseable {
                 StrictModes no
                 PasswordAuthentication no
                 KbdInteractiveAuthentication no
-                Subsystem sftp %s
+                %s
                 SetEnv SHLVL=1
                 """.formatted(
                         port,
                         dir.resolve("ssh_host_ed25519_key"),
                         dir.resolve("sshd.pid"),
                         dir.resolve("authorized_keys"),
-                        sftpServer(dir)));
+                        sftp ? "Subsystem sftp " + sftpServer(dir) : ""));
         // SHLVL=1 keeps bash from reading root's ~/.bashrc for each command, as it does for sshd's
         // top-level shells; on this machine that file runs pyenv and costs 250 ms a command.
         Files.createDirectories(Path.of("/run/sshd"));
@@ -120,6 +130,21 @@ final class TestingSshd implements AutoCloseable {
     int sftpChannelsOpened() throws IOException {
         Path starts = dir.resolve("sftp-starts");
         return Files.exists(starts) ? Files.readAllLines(starts).size() : 0;
+    }
+
+    /** A connection pool to this server as root, closed with the server. */
+    SshConnections connect(int channelsPerSession, int sessions) throws IOException {
+        SshConnections opened = SshConnections.start(rootOptions(), channelsPerSession, sessions);
+        pools.add(opened);
+        return opened;
+    }
+
+    /** Options for root with the ed25519 key, trusting this server's key on both its addresses. */
+    SshOptions rootOptions() throws IOException {
+        Path knownHosts = dir.resolve("known_hosts");
+        Files.writeString(knownHosts, knownHostsLine("127.0.0.1") + "\n" + knownHostsLine("127.0.0.2") + "\n");
+        return SshOptions.of("root", List.of(ed25519), knownHosts, dir.resolve("cluster_known_hosts"))
+                .withPort(port);
     }
 
     /** The host key's line for a known_hosts file, as OpenSSH names a host on a non-22 port. */
@@ -175,6 +200,7 @@ final class TestingSshd implements AutoCloseable {
     /** Stops the server and the session processes it forked, by pid. */
     @Override
     public void close() {
+        pools.forEach(SshConnections::close);
         ProcessHandle handle = process.toHandle();
         List<ProcessHandle> children = handle.descendants().toList();
         handle.destroy();

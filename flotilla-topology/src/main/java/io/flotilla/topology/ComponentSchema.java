@@ -15,6 +15,9 @@ import java.util.Set;
  * @param ports the port fields, main port first
  * @param stateful whether instances have a {@code data_dir}
  * @param extraFields section-specific fields beyond the common ones ({@code name} for pd)
+ * @param unauthenticated whether it answers anyone who reaches it (an exporter's metrics, Prometheus's
+ *     API): without a {@code listen_host} it listens on the address the topology names its host by,
+ *     the one its peers reach it at, rather than on every address of the host
  */
 public record ComponentSchema(
         String component,
@@ -22,7 +25,8 @@ public record ComponentSchema(
         String dirRole,
         List<PortSpec> ports,
         boolean stateful,
-        Set<String> extraFields) {
+        Set<String> extraFields,
+        boolean unauthenticated) {
     public ComponentSchema {
         requireNonNull(component, "component is null");
         requireNonNull(section, "section is null");

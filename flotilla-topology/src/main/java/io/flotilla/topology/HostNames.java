@@ -12,6 +12,11 @@ final class HostNames {
 
     private HostNames() {}
 
+    /** Whether the host is written as an address, not a name. */
+    static boolean address(String host) {
+        return IPV4.matcher(host).matches() || (valid(host) && host.contains(":"));
+    }
+
     static boolean valid(String host) {
         return why(host).isEmpty();
     }

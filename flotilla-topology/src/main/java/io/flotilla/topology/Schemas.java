@@ -83,7 +83,7 @@ public final class Schemas {
     public static final ComponentSchema KVCDC =
             schema("kvcdc", "kvcdc_servers", "tikv-cdc", true, Set.of("gc-ttl", "tz", "offline"), port("port", 8600));
     /** TiUP enables {@code ng_port} (NgMonitoring) by default since v5.4.0. */
-    public static final ComponentSchema PROMETHEUS = schema(
+    public static final ComponentSchema PROMETHEUS = unauthenticated(schema(
             "prometheus",
             "monitoring_servers",
             "prometheus",
@@ -99,7 +99,7 @@ public final class Schemas {
                     "scrape_timeout",
                     "additional_args"),
             port("port", 9090),
-            port("ng_port", 12020));
+            port("ng_port", 12020)));
 
     public static final ComponentSchema GRAFANA = schema(
             "grafana",
@@ -117,14 +117,14 @@ public final class Schemas {
                     "org_name",
                     "org_role"),
             port("port", 3000));
-    public static final ComponentSchema ALERTMANAGER = schema(
+    public static final ComponentSchema ALERTMANAGER = unauthenticated(schema(
             "alertmanager",
             "alertmanager_servers",
             "alertmanager",
             true,
             Set.of("config_file"),
             port("web_port", 9093),
-            port("cluster_port", 9094));
+            port("cluster_port", 9094)));
     public static final ComponentSchema MARIADB =
             schema("mariadb", "mariadb_servers", "mariadb", true, Set.of("role", "server_id"), port("port", 3306));
     public static final ComponentSchema HAPROXY = schema(
@@ -146,11 +146,11 @@ public final class Schemas {
             port("peer_port", 2380));
 
     /** The exporters under {@code monitored}, one per host; their ports come from {@code monitored}. */
-    public static final ComponentSchema NODE_EXPORTER =
-            schema("node_exporter", "monitored", "monitor", false, Set.of(), port("node_exporter_port", 9100));
+    public static final ComponentSchema NODE_EXPORTER = unauthenticated(
+            schema("node_exporter", "monitored", "monitor", false, Set.of(), port("node_exporter_port", 9100)));
 
-    public static final ComponentSchema BLACKBOX_EXPORTER =
-            schema("blackbox_exporter", "monitored", "monitor", false, Set.of(), port("blackbox_exporter_port", 9115));
+    public static final ComponentSchema BLACKBOX_EXPORTER = unauthenticated(
+            schema("blackbox_exporter", "monitored", "monitor", false, Set.of(), port("blackbox_exporter_port", 9115)));
 
     private static final Map<String, ComponentSchema> BY_SECTION = bySection(List.of(
             PD,
@@ -205,7 +205,19 @@ public final class Schemas {
 
     private static ComponentSchema schema(
             String component, String section, String dirRole, boolean stateful, Set<String> extra, PortSpec... ports) {
-        return new ComponentSchema(component, section, dirRole, List.of(ports), stateful, extra);
+        return new ComponentSchema(component, section, dirRole, List.of(ports), stateful, extra, false);
+    }
+
+    /** A component that answers anyone, such as an exporter: see {@link ComponentSchema#unauthenticated()}. */
+    private static ComponentSchema unauthenticated(ComponentSchema schema) {
+        return new ComponentSchema(
+                schema.component(),
+                schema.section(),
+                schema.dirRole(),
+                schema.ports(),
+                schema.stateful(),
+                schema.extraFields(),
+                true);
     }
 
     private static PortSpec port(String field, int defaultPort) {

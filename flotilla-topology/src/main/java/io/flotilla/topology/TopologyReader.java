@@ -37,6 +37,8 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  * them.
  */
 final class TopologyReader {
+    private static final Pattern SETTING_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
+
     private static final List<String> COMPONENTS =
             Schemas.sections().stream().map(ComponentSchema::component).toList();
     private static final List<String> TOP_KEYS = Stream.of(
@@ -334,6 +336,24 @@ final class TopologyReader {
         owner.mapping("resource_control").ifPresent(limits -> limits.allowOnly(TopologyKeys.RESOURCE_CONTROL));
     }
 
+    /**
+     * A setting's name is written bare into the component's file: in an option file {@code =},
+     * {@code #}, a space or a quote would change what the line says, so a name holds only what
+     * every format takes bare (the values are quoted for their format instead).
+     */
+    private void refuseUnwritableKeys(YamlMapping config) {
+        for (String key : config.keys()) {
+            if (!SETTING_NAME.matcher(key).matches()) {
+                problems.admission(
+                        config.keyPosition(key),
+                        "setting '%s' of %s is not a setting name: a name holds only letters, digits, '_', '-' and '.'"
+                                .formatted(printable(key), config.path()));
+            } else if (config.plain(key).orElse(null) instanceof Map<?, ?>) {
+                config.mapping(key).ifPresent(this::refuseUnwritableKeys);
+            }
+        }
+    }
+
     private Map<String, Map<String, Object>> serverConfigs(YamlMapping configs) {
         List<String> known = new ArrayList<>(COMPONENTS);
         known.add("tiflash-learner");
@@ -341,9 +361,10 @@ final class TopologyReader {
         Map<String, Map<String, Object>> flattened = new LinkedHashMap<>();
         for (String component : configs.keys()) {
             if (known.contains(component)) {
-                configs.mapping(component)
-                        .ifPresent(config ->
-                                flattened.put(component, Collections.unmodifiableMap(FlatConfig.of(config.plain()))));
+                configs.mapping(component).ifPresent(config -> {
+                    refuseUnwritableKeys(config);
+                    flattened.put(component, Collections.unmodifiableMap(FlatConfig.of(config.plain())));
+                });
             }
         }
         return flattened;
@@ -445,7 +466,10 @@ final class TopologyReader {
         Optional<String> ownDataDir = schema.stateful() ? dir(item, "data_dir") : Optional.empty();
         Optional<String> ownLogDir = dir(item, "log_dir");
         Map<String, Object> ownConfig = item.mapping("config")
-                .map(config -> FlatConfig.of(config.plain()))
+                .map(config -> {
+                    refuseUnwritableKeys(config);
+                    return FlatConfig.of(config.plain());
+                })
                 .orElse(Map.of());
         Map<String, Object> fields = fields(schema, item, global);
         Optional<String> listenHost = item.string("listen_host");
@@ -488,7 +512,7 @@ final class TopologyReader {
                 schema,
                 name,
                 (int) sshPort,
-                listenHost.orElseGet(() -> listenHost(name)),
+                listenHost.orElseGet(() -> listenHost(schema, name)),
                 intPorts,
                 deployDir,
                 dataDir,
@@ -668,7 +692,7 @@ final class TopologyReader {
                 schema,
                 first.host(),
                 first.sshPort(),
-                listenHost(first.host()),
+                listenHost(schema, first.host()),
                 Map.of(schema.mainPort().field(), port),
                 monitored.deployDir(),
                 null,
@@ -678,9 +702,20 @@ final class TopologyReader {
                 first.position());
     }
 
-    /** {@code global.listen_host} when set; otherwise every address of the host, IPv6 ones for an IPv6 host. */
-    private String listenHost(String host) {
-        return globalListenHost.orElse(host.contains(":") ? "::" : "0.0.0.0");
+    /**
+     * {@code global.listen_host} when set; otherwise every address of the host (IPv6 ones for an
+     * IPv6 host), as TiUP does, except for a component that answers anyone: that one listens on
+     * the host's address when the topology names the host by one (a name may resolve, on the host
+     * itself, to a loopback address its peers cannot reach).
+     */
+    private String listenHost(ComponentSchema schema, String host) {
+        if (globalListenHost.isPresent()) {
+            return globalListenHost.get();
+        }
+        if (schema.unauthenticated() && HostNames.address(host)) {
+            return host;
+        }
+        return host.contains(":") ? "::" : "0.0.0.0";
     }
 
     private static String id(String host, long mainPort) {

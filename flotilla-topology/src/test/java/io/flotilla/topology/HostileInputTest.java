@@ -95,6 +95,21 @@ class HostileInputTest {
                         "4:17:",
                         "U+000A"),
                 refused("config value: NUL escape", HOST + "    config:\n      x: \"a\\0b\"\n", "4:10:", "U+0000"),
+                refused(
+                        "config key: space",
+                        HOST + "    config:\n      max connections: 1\n",
+                        "4:7:",
+                        "not a setting name"),
+                refused(
+                        "config key: section",
+                        "server_configs:\n  mariadb:\n    \"[client]\": 1\n" + HOST,
+                        "3:5:",
+                        "not a setting name"),
+                refused("config key: '='", HOST + "    config:\n      \"a=b\": 1\n", "4:7:", "not a setting name"),
+                refused("config key: '#'", HOST + "    config:\n      \"log#bin\": 1\n", "4:7:", "not a setting name"),
+                readAs(
+                        "config value: '#', quotes and spaces are quoted in my.cnf",
+                        HOST + "    config:\n      sql_mode: \" a # \\\"b\\\" \"\n"),
                 // numbers
                 refused("port: 0", HOST + "    port: 0\n", "3:11:", "out of range"),
                 refused("port: 65536", HOST + "    port: 65536\n", "3:11:", "out of range"),

@@ -67,6 +67,31 @@ class OwnFoldersTest {
     }
 
     @Test
+    void aSettingNameAnOptionFileWouldReadOtherwiseIsRefusedAtTheName() {
+        assertThat(messages("""
+                server_configs:
+                  mariadb:
+                    "max connections": 10
+                    "log#bin": 1
+                    max_connections: 100
+                mariadb_servers:
+                  - host: 10.0.0.1
+                    config:
+                      "a=b": 1
+                      innodb: { "buffer pool": 1 }
+                """))
+                .containsExactly(
+                        "t.yaml:3:5: setting 'max connections' of server_configs.mariadb is not a setting name: a name"
+                                + " holds only letters, digits, '_', '-' and '.'",
+                        "t.yaml:4:5: setting 'log#bin' of server_configs.mariadb is not a setting name: a name holds"
+                                + " only letters, digits, '_', '-' and '.'",
+                        "t.yaml:9:7: setting 'a=b' of mariadb_servers[0].config is not a setting name: a name holds"
+                                + " only letters, digits, '_', '-' and '.'",
+                        "t.yaml:10:17: setting 'buffer pool' of mariadb_servers[0].config.innodb is not a setting"
+                                + " name: a name holds only letters, digits, '_', '-' and '.'");
+    }
+
+    @Test
     void aDataDirThatHoldsTheInstancesDeployDirIsRefused() {
         assertThat(messages("""
                 mariadb_servers:

@@ -106,7 +106,7 @@ class SchemasTest {
 
     @Test
     void refusesSchemaWithoutPort() {
-        assertThatThrownBy(() -> new ComponentSchema("x", "x_servers", "x", List.of(), false, Set.of()))
+        assertThatThrownBy(() -> new ComponentSchema("x", "x_servers", "x", List.of(), false, Set.of(), false))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("component x has no port");
         assertThatThrownBy(() -> new PortSpec("port", 70000))

@@ -309,7 +309,7 @@ class TopologyParserTest {
     }
 
     @Test
-    void listensWhereTheGlobalOrTheInstanceSaysOrOnEveryAddressOfTheHostsFamily() {
+    void listensWhereTheGlobalOrTheInstanceSaysOrOnEveryAddressOfTheHostsFamilyAndAnExporterOnItsAddress() {
         Topology defaults = TopologyParser.parse("""
                 tidb_servers:
                   - host: 10.0.0.1
@@ -321,7 +321,32 @@ class TopologyParserTest {
                 .extracting(Instance::listenHost)
                 .containsExactly("0.0.0.0", "::", "10.0.0.3");
         assertThat(defaults.instance("[fd00::2]:9100").orElseThrow().listenHost())
-                .isEqualTo("::");
+                .as("an exporter answers anyone: it listens on the address its host is named by")
+                .isEqualTo("fd00::2");
+        assertThat(defaults.instance("10.0.0.1:9100").orElseThrow().listenHost())
+                .isEqualTo("10.0.0.1");
+
+        Topology monitoring = TopologyParser.parse("""
+                mariadb_servers:
+                  - host: 127.0.0.1
+                monitoring_servers:
+                  - host: 127.0.0.1
+                  - host: db-1.example
+                  - host: 10.0.0.4
+                    listen_host: 0.0.0.0
+                alertmanager_servers:
+                  - host: 127.0.0.1
+                """, "t.yaml");
+        assertThat(monitoring.instances())
+                .extracting(Instance::id, Instance::listenHost)
+                .contains(
+                        org.assertj.core.groups.Tuple.tuple("127.0.0.1:3306", "0.0.0.0"),
+                        org.assertj.core.groups.Tuple.tuple("127.0.0.1:9090", "127.0.0.1"),
+                        org.assertj.core.groups.Tuple.tuple("db-1.example:9090", "0.0.0.0"),
+                        org.assertj.core.groups.Tuple.tuple("10.0.0.4:9090", "0.0.0.0"),
+                        org.assertj.core.groups.Tuple.tuple("127.0.0.1:9093", "127.0.0.1"),
+                        org.assertj.core.groups.Tuple.tuple("127.0.0.1:9100", "127.0.0.1"),
+                        org.assertj.core.groups.Tuple.tuple("db-1.example:9100", "0.0.0.0"));
 
         Topology global = TopologyParser.parse("""
                 global:

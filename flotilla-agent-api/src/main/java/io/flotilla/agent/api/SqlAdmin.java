@@ -32,4 +32,20 @@ public record SqlAdmin(
         requireNonNull(optionSection, "optionSection is null");
         slowLogFile = slowLogFile == null ? "" : slowLogFile;
     }
+
+    /**
+     * A value as a MySQL-compatible option file reads it back. The server ends a line at a
+     * {@code #} outside quotes, trims the spaces around a value, strips one pair of quotes around
+     * it and reads backslash escapes: a value with any of those is written in double quotes, its
+     * backslashes and double quotes escaped. A line break cannot be written at all; callers refuse it.
+     */
+    public static String optionFileValue(String value) {
+        if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) {
+            throw new IllegalArgumentException("an option file value cannot hold a line break");
+        }
+        boolean plain = !value.isEmpty()
+                && value.strip().equals(value)
+                && value.chars().noneMatch(c -> c == '#' || c == '"' || c == '\\' || c == '\'');
+        return plain ? value : '"' + value.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    }
 }
