@@ -642,14 +642,30 @@ public final class ClusterManager {
     }
 
     /** The topologies of every other cluster of this home, for the checks that a new one does not clash with them. */
+    /**
+     * The other clusters' topologies, which new instances must not share a port or a dir with. One
+     * that cannot be read stops the deploy or scale-out, saying why: its ports and dirs are unknown,
+     * and Flotilla does not deploy over what may be another cluster's.
+     */
     private Map<String, Topology> otherTopologies(String name) {
         Map<String, Topology> others = new LinkedHashMap<>();
         for (ClusterStore other : home.clusters()) {
-            if (!other.name().equals(name)) {
+            if (other.name().equals(name)) {
+                continue;
+            }
+            try {
                 others.put(
                         other.name(),
                         TopologyParser.parseStored(
                                 other.topologyText(), other.topologyFile().toString()));
+            } catch (OperationException | TopologyException e) {
+                throw new OperationException(
+                        ErrorCode.STATE_DAMAGED,
+                        ("cannot check the new instances against cluster '%s', whose ports and dirs they must not"
+                                        + " share: %s")
+                                .formatted(
+                                        other.name(),
+                                        e.getMessage().lines().findFirst().orElse("")));
             }
         }
         return others;
