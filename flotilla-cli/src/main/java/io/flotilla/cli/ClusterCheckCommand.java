@@ -24,22 +24,10 @@ import picocli.CommandLine.Parameters;
         name = "check",
         mixinStandardHelpOptions = true,
         description = {
-            "Check the hosts of a topology file (before a deploy) or of a deployed cluster,",
-            "all hosts at once: OS, CPU, memory, swap, clock and time sync, SELinux,",
-            "transparent hugepages, the nofile limit, sysctl fs.file-max, net.core.somaxconn",
-            "and vm.swappiness, the SSH user's privileges, and for the instances there: ports",
-            "free, dirs writable (data dirs empty), free disk, binaries installed (or their",
-            "tarball fetched and its sha256 checked). One Pass/Warn/Fail row per rule and",
-            "host; the exit code is 1 when any row is a Fail.",
-            "Hosts of a FILE are reached with the login options of deploy (--user with",
-            "-i KEY, a KEY with a passphrase, -p or --password-file); a deployed cluster's",
-            "hosts as its deploy user with the cluster's key.",
-            "--apply needs root or a passwordless sudoer (otherwise an 'apply' row fails on",
-            "each host). It sets the sysctl values now and keeps them in",
-            "/etc/sysctl.d/99-flotilla.conf, gives the deploy user soft and hard nofile",
-            "1000000 in /etc/security/limits.d/99-flotilla.conf (from its next login), and",
-            "sets transparent hugepages to never at run time only (a reboot brings the",
-            "kernel's default back unless its command line has transparent_hugepage=never).",
+            "Check the hosts of a topology file (before a deploy) or of a deployed cluster.",
+            "All hosts at once: OS, CPU, memory, swap, clock and time sync, SELinux, transparent hugepages, the nofile limit, sysctl fs.file-max, net.core.somaxconn and vm.swappiness, the SSH user's privileges, and for the instances there: ports free, dirs writable (data dirs empty), free disk, binaries installed (or their tarball fetched and its sha256 checked). One Pass/Warn/Fail row per rule and host; the exit code is 1 when any row is a Fail.",
+            "Hosts of a FILE are reached with the login options of deploy (--user with -i KEY, a KEY with a passphrase, -p or --password-file); a deployed cluster's hosts as its deploy user with the cluster's key.",
+            "--apply needs root or a passwordless sudoer (otherwise an 'apply' row fails on each host). It sets the sysctl values now and keeps them in /etc/sysctl.d/99-flotilla.conf, gives the deploy user soft and hard nofile 1000000 in /etc/security/limits.d/99-flotilla.conf (from its next login), and sets transparent hugepages to never at run time only (a reboot brings the kernel's default back unless its command line has transparent_hugepage=never).",
             "It says what it changed, and leaves swap, packages and processes alone."
         })
 final class ClusterCheckCommand extends OutputCommand {

@@ -11,8 +11,11 @@ import picocli.CommandLine.Option;
 @Command(
         name = "destroy",
         mixinStandardHelpOptions = true,
-        description =
-                "Stop the cluster and remove every file of it: instances, data, agents (and their systemd units) and its state. The audit log keeps its history.")
+        description = {
+            "Stop the cluster and remove every file of it.",
+            "That is its instances, data, agents (and their systemd units) and its state. The audit log keeps its"
+                    + " history."
+        })
 final class ClusterDestroyCommand extends LifecycleCommand {
     @Option(
             names = {"-y", "--yes"},

@@ -9,9 +9,8 @@ import picocli.CommandLine.Option;
         name = "password",
         mixinStandardHelpOptions = true,
         description = {
-            "Print the cluster's root password, generated at deploy and kept in its 0600 secret store; with",
-            "--read-only, the password of the SQL user flotilla_ro (`flotilla serve --cluster NAME`), generated",
-            "on first use and kept 0600 in the cluster's folder."
+            "Print the cluster's root password, generated at deploy and kept in its 0600 secret store.",
+            "With --read-only, the password of the SQL user flotilla_ro (`flotilla serve --cluster NAME`), generated on first use and kept 0600 in the cluster's folder."
         })
 final class ClusterPasswordCommand extends NamedClusterCommand {
     @Option(names = "--read-only", description = "The password of the read-only SQL user flotilla_ro.")

@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
         name = "scale-in",
         mixinStandardHelpOptions = true,
         description = {
-            "Remove one instance from a running cluster: out of the HAProxy pool (reloaded) and etcd's membership first,"
-                    + " then stopped and its directories removed; the agent and exporters of a host left empty go too.",
+            "Remove one instance from a running cluster.",
+            "It leaves the HAProxy pool (reloaded) and etcd's membership first, then is stopped and its directories"
+                    + " removed; the agent and exporters of a host left empty go too.",
             "The MariaDB primary leaves only with --switchover-to: the switchover (see `cluster switchover`) runs first,"
                     + " then the old primary leaves as a replica. Refused, with the reason: the primary without that option,"
                     + " the last etcd member, the only gateway."

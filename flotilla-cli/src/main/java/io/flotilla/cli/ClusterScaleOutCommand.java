@@ -19,8 +19,8 @@ import picocli.CommandLine.Parameters;
         name = "scale-out",
         mixinStandardHelpOptions = true,
         description = {
-            "Add the instances listed in FILE (TiUP's syntax: only the new instances, in the same sections as the cluster's"
-                    + " topology) to a running cluster.",
+            "Add the instances listed in FILE to a running cluster.",
+            "FILE has TiUP's syntax: only the new instances, in the same sections as the cluster's topology.",
             "A new MariaDB replica is cloned from the primary with mariadb-backup and replicates from the backup's GTID"
                     + " position; a new host gets the agent; HAProxy and Prometheus are reloaded in place. The cluster's"
                     + " topology changes only when every step finished; re-running a scale-out that was cut short finishes it.",

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
         name = "switchover",
         mixinStandardHelpOptions = true,
         description = {
-            "Make a MariaDB replica the primary, planned. The primary is fenced: read_only, its client sessions"
+            "Make a MariaDB replica the primary, planned.",
+            "The primary is fenced: read_only, its client sessions"
                     + " killed, and a global read lock held by the agent on its host until the gateway has moved (root writes"
                     + " past read_only; the agent lets the lock go by itself --wait + 120 s after it was last taken). The replica applies everything the primary wrote (its gtid_binlog_pos), stops"
                     + " replicating and becomes writable; HAProxy is reloaded in place so that its write port goes to it;"

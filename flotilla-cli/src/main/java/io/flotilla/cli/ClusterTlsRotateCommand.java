@@ -10,7 +10,8 @@ import picocli.CommandLine.Mixin;
         name = "rotate",
         mixinStandardHelpOptions = true,
         description = {
-            "Give the cluster's agents certificates of a new CA. The new CA is made in the cluster's folder"
+            "Give the cluster's agents certificates of a new CA.",
+            "The new CA is made in the cluster's folder"
                     + " (tls/<id>/, named by tls/next); then, one host at a time, the agent gets a new key and certificate over SSH (or"
                     + " locally), not through its API, is brought up to this Flotilla's version as a deploy would, and is"
                     + " restarted, which leaves its instances running; the host is done once its agent answers with the new"

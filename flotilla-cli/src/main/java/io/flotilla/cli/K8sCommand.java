@@ -232,9 +232,9 @@ final class K8sCommand {
             name = "apply",
             mixinStandardHelpOptions = true,
             description = {
-                "Apply a topology to a Kubernetes cluster one start layer at a time, waiting for each tier to be"
-                        + " ready before the next (PD before TiKV before TiDB; the MariaDB primary before its"
-                        + " replicas).",
+                "Apply a topology to a Kubernetes cluster one start layer at a time.",
+                "Each tier is ready before the next starts (PD before TiKV before TiDB; the MariaDB primary before"
+                        + " its replicas).",
                 "Checks first, before anything is created: the topology, the Secret named by --existing-secret,"
                         + " the storage class, and that the pods fit on the nodes.",
                 "Progress goes to standard error. Exits 0 when every tier is ready; 1 when refused (nothing"

@@ -33,12 +33,10 @@ import picocli.CommandLine.Option;
         name = "playground",
         mixinStandardHelpOptions = true,
         description = {
-            "Deploy and start a local cluster named 'playground' on 127.0.0.1: a MariaDB primary and replicas",
-            "with GTID replication, the HAProxy gateway (4000 read-write, 4001 read), Prometheus and the exporters.",
-            "While in the foreground it also serves the cluster SQL endpoint on 4406 (`flotilla sql playground`",
-            "works either way).",
-            "Its files live under $FLOTILLA_HOME (default ~/.flotilla). Stays in the foreground until Ctrl-C, which",
-            "stops it; run it again to start it again. `flotilla cluster destroy playground --yes` removes it."
+            "Deploy and start a local cluster named 'playground' on 127.0.0.1.",
+            "It has a MariaDB primary and replicas with GTID replication, the HAProxy gateway (4000 read-write, 4001 read), Prometheus and the exporters.",
+            "While in the foreground it also serves the cluster SQL endpoint on 4406 (`flotilla sql playground` works either way).",
+            "Its files live under $FLOTILLA_HOME (default ~/.flotilla). Stays in the foreground until Ctrl-C, which stops it; run it again to start it again. `flotilla cluster destroy playground --yes` removes it."
         })
 final class PlaygroundCommand extends OutputCommand {
     static final String NAME = "playground";

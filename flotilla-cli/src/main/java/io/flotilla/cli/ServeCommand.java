@@ -27,17 +27,8 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         subcommands = {ServeCommand.Password.class},
         description = {
-            "Serve the cluster tables to MySQL clients and drivers; each cluster is a",
-            "database. Users: root (may SET CONFIG) and flotilla_ro (reads only). With",
-            "--cluster, one cluster with its own passwords (`flotilla cluster password",
-            "NAME [--read-only]`); without it, every cluster, with the passwords of",
-            "`flotilla serve password [--read-only]` (kept 0600 in",
-            "$FLOTILLA_HOME/sql/passwords.json). TLS uses a self-signed certificate",
-            "generated on first use (key 0600; in the cluster's sql-tls folder or",
-            "$FLOTILLA_HOME/sql/tls): `mariadb --ssl`; MariaDB Connector/J 4 needs",
-            "sslMode=trust, or sslMode=verify-ca with serverSslCert=cert.pem. Until a",
-            "client logs in, a packet over 16 KB closes its connection (after it,",
-            "max_allowed_packet, 64 MB). Stays in the foreground until Ctrl-C."
+            "Serve the cluster tables to MySQL clients and drivers.",
+            "Each cluster is a database. Users: root (may SET CONFIG) and flotilla_ro (reads only). With --cluster, one cluster with its own passwords (`flotilla cluster password NAME [--read-only]`); without it, every cluster, with the passwords of `flotilla serve password [--read-only]` (kept 0600 in $FLOTILLA_HOME/sql/passwords.json). TLS uses a self-signed certificate generated on first use (key 0600; in the cluster's sql-tls folder or $FLOTILLA_HOME/sql/tls): `mariadb --ssl`; MariaDB Connector/J 4 needs sslMode=trust, or sslMode=verify-ca with serverSslCert=cert.pem. Until a client logs in, a packet over 16 KB closes its connection (after it, max_allowed_packet, 64 MB). Stays in the foreground until Ctrl-C."
         })
 final class ServeCommand extends OutputCommand {
     static final int DEFAULT_PORT = 4406;

@@ -32,10 +32,8 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = {
             "Query a cluster's tables (CLUSTER_INFO, CLUSTER_CONFIG, CLUSTER_LOAD, ...)",
-            "and change its settings (SET CONFIG mariadb max_connections = 500) in SQL,",
-            "in this process, as root. With -e, runs the statements and exits (exit code",
-            "1 at the first error); without it, an interactive shell with history. For",
-            "MySQL clients and drivers, see `flotilla serve`."
+            "and change its settings (SET CONFIG mariadb max_connections = 500) in SQL, in this process, as root.",
+            "With -e, runs the statements and exits (exit code 1 at the first error); without it, an interactive shell with history. For MySQL clients and drivers, see `flotilla serve`."
         })
 final class SqlCommand extends OutputCommand {
     /** How long one agent may take before its instances become a warning. */
