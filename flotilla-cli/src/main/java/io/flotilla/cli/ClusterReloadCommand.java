@@ -6,8 +6,10 @@ import picocli.CommandLine.Command;
 @Command(
         name = "reload",
         mixinStandardHelpOptions = true,
-        description =
-                "Rolling restart: one instance at a time, replicas before their primary, each ready before the next stops. Applies settings SET CONFIG wrote for the next start.")
+        description = {
+            "Rolling restart: one instance at a time, replicas before their primary.",
+            "Each instance is ready before the next stops. Applies settings SET CONFIG wrote for the next start."
+        })
 final class ClusterReloadCommand extends SelectiveCommand {
     @Override
     OperationName operation() {
