@@ -300,17 +300,17 @@ class LocalSwitchoverTest {
                                 && Files.readString(journal).lines().anyMatch(line -> line.contains(promote))))
                 .as("the promotion of %s begins", B)
                 .isTrue();
-        boolean promoted = false;
-        for (int slice = 0; slice < 30_000 && !promoted; slice++) {
+        // Each look stops the command; one that finds the promotion not done yet lets it run on.
+        boolean promoted = Wait.until(Duration.ofSeconds(60), Duration.ofMillis(2), () -> {
             signal(first, "STOP");
-            promoted = Files.readString(journal)
+            boolean done = Files.readString(journal)
                     .lines()
                     .anyMatch(line -> line.contains("\"event\":\"done\"") && line.contains(promote));
-            if (!promoted) {
+            if (!done) {
                 signal(first, "CONT");
-                Thread.sleep(2);
             }
-        }
+            return done;
+        });
         assertThat(promoted).as("the promotion of %s is journaled as done", B).isTrue();
         first.destroyForcibly();
         assertThat(first.waitFor(10, TimeUnit.SECONDS)).isTrue();
