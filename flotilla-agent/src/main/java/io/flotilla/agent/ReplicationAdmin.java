@@ -31,7 +31,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Collectors;
 
 /**
@@ -64,6 +66,11 @@ final class ReplicationAdmin implements AutoCloseable {
      * that waited on it end) do not end each other.
      */
     private final Set<String> ownSessions = ConcurrentHashMap.newKeySet();
+    /**
+     * Held shared from a verb's connect until its session is in {@link #ownSessions}, and exclusive
+     * while clients are listed and killed: a session is never seen before it is known as the agent's.
+     */
+    private final ReadWriteLock sessionsChanging = new ReentrantReadWriteLock();
     /** One lock per instance: a fence, its release and its expiry never interleave, and instances do not wait on each other. */
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
@@ -155,9 +162,15 @@ final class ReplicationAdmin implements AutoCloseable {
     /** Ends every client session but the fence's and those of {@code keepUser}: they waited on the lock. */
     ReplicationState endSessions(String id, String keepUser) {
         InstanceSpec spec = supervisor.spec(id);
-        Fence held = fences.get(id);
-        return stateAfter(
-                spec, statement -> killClients(statement, id, held == null ? -1 : held.sessionId(), keepUser));
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        try {
+            Fence held = fences.get(id);
+            return stateAfter(
+                    spec, statement -> killClients(statement, id, held == null ? -1 : held.sessionId(), keepUser));
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -260,9 +273,8 @@ final class ReplicationAdmin implements AutoCloseable {
     ReplicationState await(String id, GtidWait request) {
         InstanceSpec spec = supervisor.spec(id);
         Duration timeout = STATEMENT_TIMEOUT.plusSeconds(request.timeoutSeconds());
-        try (Connection connection = SqlConnections.open(spec, timeout);
-                Statement statement = connection.createStatement();
-                OwnSession ignored = own(spec, statement)) {
+        try (OwnConnection own = openOwn(spec, timeout)) {
+            Statement statement = own.statement();
             String reached = scalar(
                     statement, "SELECT MASTER_GTID_WAIT('%s', %d)".formatted(request.gtid(), request.timeoutSeconds()));
             ReplicationState state = state(id, statement);
@@ -379,6 +391,15 @@ final class ReplicationAdmin implements AutoCloseable {
      * reconnect, through the gateway, to the new primary.
      */
     private void killClients(Statement statement, String id, long keep, String keepUser) throws SQLException {
+        sessionsChanging.writeLock().lock();
+        try {
+            killClientsNow(statement, id, keep, keepUser);
+        } finally {
+            sessionsChanging.writeLock().unlock();
+        }
+    }
+
+    private void killClientsNow(Statement statement, String id, long keep, String keepUser) throws SQLException {
         List<Long> sessions = new ArrayList<>();
         String prefix = id + "/";
         String own = ownSessions.stream()
@@ -435,28 +456,54 @@ final class ReplicationAdmin implements AutoCloseable {
 
     /** Runs {@code change} on a session of the agent's own, then answers the replication state it sees. */
     private ReplicationState stateAfter(InstanceSpec spec, SqlChange change) {
-        try (Connection connection = SqlConnections.open(spec, STATEMENT_TIMEOUT);
-                Statement statement = connection.createStatement()) {
-            try (OwnSession ignored = own(spec, statement)) {
-                change.run(statement);
-                return state(spec.id(), statement);
-            }
+        try (OwnConnection own = openOwn(spec, STATEMENT_TIMEOUT)) {
+            change.run(own.statement());
+            return state(spec.id(), own.statement());
         } catch (SQLException e) {
             throw SqlConnections.down(spec, e);
         }
     }
 
-    /** Marks the statement's session as the agent's own until closed. */
-    private OwnSession own(InstanceSpec spec, Statement statement) throws SQLException {
-        String key = spec.id() + "/" + scalar(statement, "SELECT CONNECTION_ID()");
-        ownSessions.add(key);
-        return () -> ownSessions.remove(key);
+    /** Opens a session that killing the instance's clients spares until it is closed. */
+    private OwnConnection openOwn(InstanceSpec spec, Duration timeout) throws SQLException {
+        sessionsChanging.readLock().lock();
+        try {
+            Connection connection = SqlConnections.open(spec, timeout);
+            try {
+                Statement statement = connection.createStatement();
+                String key = spec.id() + "/" + scalar(statement, "SELECT CONNECTION_ID()");
+                ownSessions.add(key);
+                return new OwnConnection(connection, statement, key);
+            } catch (SQLException | RuntimeException e) {
+                closeQuietly(connection);
+                throw e;
+            }
+        } finally {
+            sessionsChanging.readLock().unlock();
+        }
     }
 
-    @FunctionalInterface
-    private interface OwnSession extends AutoCloseable {
+    /** A session of the agent's own, and the key it is known by in {@link #ownSessions}. */
+    private final class OwnConnection implements AutoCloseable {
+        private final Connection connection;
+        private final Statement statement;
+        private final String key;
+
+        OwnConnection(Connection connection, Statement statement, String key) {
+            this.connection = connection;
+            this.statement = statement;
+            this.key = key;
+        }
+
+        Statement statement() {
+            return statement;
+        }
+
         @Override
-        void close();
+        public void close() {
+            ownSessions.remove(key);
+            closeQuietly(connection);
+        }
     }
 
     private static String scalar(Statement statement, String query) throws SQLException {

@@ -31,6 +31,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -338,6 +339,19 @@ class ReplicationVerbsTest {
         assertThat(waiting.get(30, TimeUnit.SECONDS))
                 .isInstanceOf(AgentException.class)
                 .hasMessageContaining("did not apply '0-1-999999' within 4 s");
+    }
+
+    @Test
+    @Order(10)
+    void sessionsEndedSideBySideNeverEndTheAgentsOwn() throws Exception {
+        // A switchover ends the old primary's sessions once per gateway reload, in parallel, while
+        // other verbs read its state: none of those may kill the session of another.
+        List<CompletableFuture<Void>> calls = new ArrayList<>();
+        for (int round = 0; round < 40; round++) {
+            calls.add(CompletableFuture.runAsync(() -> agent.endSessions(REPLICA, REPLICATION_USER)));
+            calls.add(CompletableFuture.runAsync(() -> agent.replicationState(REPLICA)));
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
     }
 
     private static ReplicationSource source() {
