@@ -40,7 +40,7 @@ final class ShellFiles {
             cat > "$temporary" || { rm -f -- "$temporary"; exit 1; }
             if chmod -- "$mode" "$temporary"; then
               sync -- "$temporary" 2>/dev/null
-              mv -f -- "$temporary" "$target" && exit 0
+              mv -fT -- "$temporary" "$target" && exit 0
             fi
             rm -f -- "$temporary"
             exit 1

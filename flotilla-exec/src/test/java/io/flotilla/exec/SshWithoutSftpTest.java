@@ -83,6 +83,23 @@ class SshWithoutSftpTest {
     }
 
     @Test
+    void aDirectoryWhereTheFileGoesIsNeitherEnteredNorReplaced() throws Exception {
+        Path target = dir.resolve("taken");
+        Files.createDirectories(target.resolve("inside"));
+        assertThatThrownBy(() -> executor.put(target.toString(), "x".getBytes(StandardCharsets.UTF_8), "0644"))
+                .isInstanceOf(ExecException.class);
+        try (Stream<Path> files = Files.list(target)) {
+            assertThat(files.map(each -> each.getFileName().toString())).containsExactly("inside");
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(each -> each.getFileName().toString()))
+                    .as("no temporary file is left")
+                    .filteredOn(name -> name.contains("taken"))
+                    .containsExactly("taken");
+        }
+    }
+
+    @Test
     void aFileHasItsModeFromItsFirstByte() throws Exception {
         Path target = Files.createDirectories(dir.resolve("secrets")).resolve("backup.cnf");
         assertThat(TestingFifo.modeWhileCopying(
