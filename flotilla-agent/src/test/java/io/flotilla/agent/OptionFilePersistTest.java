@@ -3,6 +3,7 @@ package io.flotilla.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flotilla.agent.api.SqlAdmin;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,17 +19,31 @@ class OptionFilePersistTest {
 
     @Test
     void aValueWithACommentCharacterQuotesAndBackslashesReadsBackWhole() throws Exception {
+        String value = "SET @a = '#1', @b = \"two\", @c = 'back\\slash'";
+        assertThat(persistedAndReadBack("init_connect", value))
+                .isEqualTo("--port=3306\n--init_connect=" + value + "\n");
+    }
+
+    @Test
+    void aValueEndingInAMultiByteCharacterKeepsItsLastByte() throws Exception {
+        // "à" is C3 A0 in UTF-8, and the server trims A0 (a Latin-1 space) off an unquoted value.
+        String value = "voilà";
+        assertThat(persistedAndReadBack("init_connect", value))
+                .isEqualTo("--port=3306\n--init_connect=" + value + "\n");
+    }
+
+    /** Persists {@code key = value} as SET CONFIG does and answers what my_print_defaults reads back. */
+    private String persistedAndReadBack(String key, String value) throws Exception {
         Path cnf = dir.resolve("my.cnf");
         Files.writeString(cnf, "[mariadbd]\nport = 3306\n");
         SqlAdmin admin = new SqlAdmin("127.0.0.1", 3306, "root", "/x", cnf.toString(), "mariadbd", "");
-        String value = "SET @a = '#1', @b = \"two\", @c = 'back\\slash'";
-        InstanceAdmin.persist(admin, "init_connect", value);
+        InstanceAdmin.persist(admin, key, value);
         Process process = new ProcessBuilder(
                         new ArrayList<>(List.of("my_print_defaults", "--defaults-file=" + cnf, "mariadbd")))
                 .redirectErrorStream(true)
                 .start();
-        String output = new String(process.getInputStream().readAllBytes());
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(output).isEqualTo("--port=3306\n--init_connect=" + value + "\n");
+        return output;
     }
 }

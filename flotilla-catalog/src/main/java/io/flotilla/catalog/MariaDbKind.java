@@ -6,6 +6,8 @@ import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.ReplicationSource;
 import io.flotilla.agent.api.ReplicationUser;
 import io.flotilla.agent.api.SqlAdmin;
+import io.flotilla.step.ErrorCode;
+import io.flotilla.step.OperationException;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
 import io.flotilla.topology.Topology;
@@ -85,10 +87,14 @@ public final class MariaDbKind extends PackagedKind {
         StringBuilder file = new StringBuilder();
         file.append("# Written by Flotilla for ").append(instance.id()).append(". Changes are replaced on deploy.\n");
         file.append("[mariadbd]\n");
-        settings.forEach((key, value) ->
-                file.append(key).append(" = ").append(optionValue(value)).append('\n'));
+        settings.forEach((key, value) -> file.append(key)
+                .append(" = ")
+                .append(optionValue(instance, key, value))
+                .append('\n'));
         file.append("\n[client]\n");
-        file.append("socket = ").append(socket(context)).append('\n');
+        file.append("socket = ")
+                .append(optionValue(instance, "socket", socket(context)))
+                .append('\n');
         return Map.of("conf/my.cnf", file.toString());
     }
 
@@ -113,6 +119,18 @@ public final class MariaDbKind extends PackagedKind {
             return flag ? "ON" : "OFF";
         }
         return SqlAdmin.optionFileValue(value.toString());
+    }
+
+    /** A setting's value for my.cnf; one my.cnf cannot hold (a line break) is refused naming it. */
+    private static String optionValue(Instance instance, String key, Object value) {
+        try {
+            return optionValue(value);
+        } catch (IllegalArgumentException e) {
+            throw new OperationException(
+                    ErrorCode.BAD_OPTION,
+                    "%s %s: the value of '%s' holds a line break, which my.cnf cannot hold; write it on one line in the topology"
+                            .formatted(instance.component(), instance.id(), key));
+        }
     }
 
     private static String socket(InstanceContext context) {

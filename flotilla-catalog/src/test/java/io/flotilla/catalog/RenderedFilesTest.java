@@ -1,7 +1,9 @@
 package io.flotilla.catalog;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.flotilla.step.OperationException;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import io.flotilla.topology.TopologyParser;
@@ -122,6 +124,8 @@ class RenderedFilesTest {
                 .contains("--ft_stopword_file=  padded  \n")
                 .contains("--datadir=" + odd + "/data/mariadb-3306\n")
                 .contains("--slow_query_log_file=" + odd + "/deploy/mariadb-3306/log/mariadb-slow.log\n");
+        assertThat(run("my_print_defaults", "--defaults-file=" + cnf, "client"))
+                .isEqualTo("--socket=" + odd + "/deploy/mariadb-3306/run/mariadb.sock\n");
 
         Path cfg = render(topology, topology.instances("haproxy").getFirst(), "conf/haproxy.cfg");
         Files.createDirectories(odd.resolve("deploy/haproxy-4000/run"));
@@ -132,6 +136,20 @@ class RenderedFilesTest {
         Path echo = root.resolve("echo.cfg");
         Files.writeString(echo, ".notice " + HaproxyKind.word(socket) + "\n" + Files.readString(cfg));
         assertThat(run("haproxy", "-c", "-f", echo.toString())).contains("]: '" + socket + "'.");
+    }
+
+    @Test
+    void aStoredLineBreakIsRefusedNamingTheInstanceAndSetting() {
+        // A topology an older Flotilla stored is read leniently; its my.cnf still cannot hold a line break.
+        Topology topology = TopologyParser.parseStored("""
+                global: { user: root, deploy_dir: '%s/deploy', data_dir: '%s/data' }
+                mariadb_servers:
+                  - { host: 127.0.0.1, role: primary, config: { init_connect: "SET @a = 1\\nSET @b = 2" } }
+                """.formatted(root, root), "meta.yaml");
+        assertThatThrownBy(() -> render(topology, topology.instances("mariadb").getFirst(), "conf/my.cnf"))
+                .isInstanceOf(OperationException.class)
+                .hasMessage("mariadb 127.0.0.1:3306: the value of 'init_connect' holds a line break, which my.cnf"
+                        + " cannot hold; write it on one line in the topology");
     }
 
     /** A value inside single quotes in YAML: a single quote is written twice. */

@@ -37,7 +37,9 @@ public record SqlAdmin(
      * A value as a MySQL-compatible option file reads it back. The server ends a line at a
      * {@code #} outside quotes, trims the spaces around a value, strips one pair of quotes around
      * it and reads backslash escapes: a value with any of those is written in double quotes, its
-     * backslashes and double quotes escaped. A line break cannot be written at all; callers refuse it.
+     * backslashes and double quotes escaped. So is one with a character outside printable ASCII:
+     * the server trims by byte, and a UTF-8 sequence's last byte can be a Latin-1 space (0xA0).
+     * A line break cannot be written at all; callers refuse it.
      */
     public static String optionFileValue(String value) {
         if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) {
@@ -45,7 +47,7 @@ public record SqlAdmin(
         }
         boolean plain = !value.isEmpty()
                 && value.strip().equals(value)
-                && value.chars().noneMatch(c -> c == '#' || c == '"' || c == '\\' || c == '\'');
+                && value.chars().allMatch(c -> c >= ' ' && c <= '~' && c != '#' && c != '"' && c != '\\' && c != '\'');
         return plain ? value : '"' + value.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
     }
 }
