@@ -11,9 +11,11 @@ import java.util.regex.Pattern;
 
 /**
  * Checks the value of a variable the server cannot change while it runs, before it goes into the
- * option file: there the server reads it only at its next start, and a value it refuses then keeps
- * it from starting. The rules are the server's own, as {@code information_schema.SYSTEM_VARIABLES}
- * describes each variable (its type, range and allowed words).
+ * option file: there the server reads it only at its next start, where a value it refuses keeps it
+ * from starting and a number out of range runs as the nearest bound, not as written. The rules are
+ * the server's own, as {@code information_schema.SYSTEM_VARIABLES} describes each variable (its
+ * type, range and allowed words), and its option parser reads words as {@code my_getopt} does: any
+ * case, a unique prefix, or an ENUM's index.
  */
 final class StaticValues {
     /** A whole number as option files write it, with an optional K, M, G, T, P or E multiplier. */
@@ -47,9 +49,9 @@ final class StaticValues {
         }
         List<String> allowed = words == null ? List.of() : Arrays.asList(words.split(","));
         return switch (kind) {
-            case "ENUM" -> oneOf(value, allowed);
+            case "ENUM" -> index(value, allowed.size()) ? Optional.empty() : oneOf(value, allowed);
             case "SET" ->
-                value.isEmpty()
+                value.isEmpty() || bitmask(value, allowed.size())
                         ? Optional.empty()
                         : Arrays.stream(value.split(","))
                                 .map(item -> oneOf(item.strip(), allowed))
@@ -83,9 +85,20 @@ final class StaticValues {
         boolean below = min != null && number.compareTo(new BigDecimal(min)) < 0;
         boolean above = max != null && number.compareTo(new BigDecimal(max)) > 0;
         if (below || above) {
-            return Optional.of("it takes %s to %s".formatted(plain(min), plain(max)));
+            return Optional.of("it takes %s to %s (the server would run it as %s)"
+                    .formatted(plain(min), plain(max), plain(below ? min : max)));
         }
         return Optional.empty();
+    }
+
+    /** An ENUM's value given by its place in the list, from 0. */
+    private static boolean index(String value, int size) {
+        return value.matches("\\d{1,9}") && Integer.parseInt(value) < size;
+    }
+
+    /** A SET's value given as the number whose bits are its members. */
+    private static boolean bitmask(String value, int size) {
+        return value.matches("\\d{1,20}") && new BigInteger(value).bitLength() <= size;
     }
 
     private static String plain(String bound) {
@@ -93,10 +106,21 @@ final class StaticValues {
     }
 
     private static Optional<String> oneOf(String value, List<String> allowed) {
-        boolean named = allowed.stream().anyMatch(word -> word.equalsIgnoreCase(value));
-        return named || allowed.isEmpty()
-                ? Optional.empty()
-                : Optional.of("'%s' is not one of %s".formatted(value, String.join(", ", allowed)));
+        if (allowed.isEmpty() || allowed.stream().anyMatch(word -> word.equalsIgnoreCase(value))) {
+            return Optional.empty();
+        }
+        String prefix = value.toUpperCase(Locale.ROOT);
+        List<String> begun = value.isEmpty()
+                ? List.of()
+                : allowed.stream()
+                        .filter(word -> word.toUpperCase(Locale.ROOT).startsWith(prefix))
+                        .toList();
+        return switch (begun.size()) {
+            case 1 -> Optional.empty();
+            case 0 -> Optional.of("'%s' is not one of %s".formatted(value, String.join(", ", allowed)));
+            default ->
+                Optional.of("'%s' could be any of %s; write it whole".formatted(value, String.join(", ", begun)));
+        };
     }
 
     /** {@code optimizer_switch}'s form: {@code name=on|off|default}, comma separated, or {@code default}. */

@@ -143,12 +143,22 @@ class InstanceAdminTest {
                                 .formatted(ID)
                         + " it is read at start only, so nothing was written");
         assertThatThrownBy(() -> admin.set(ID, "back_log", "70000"))
-                .hasMessage("mariadb %s refused back_log = 70000: it takes 0 to 65535; it is read at start only, so"
+                .hasMessage("mariadb %s refused back_log = 70000: it takes 0 to 65535 (the server would run it as"
                                 .formatted(ID)
-                        + " nothing was written");
+                        + " 65535); it is read at start only, so nothing was written");
+        assertThatThrownBy(() -> admin.set(ID, "innodb_flush_method", "O_DIR"))
+                .hasMessage("mariadb %s refused innodb_flush_method = O_DIR: 'O_DIR' could be any of O_DIRECT,"
+                                .formatted(ID)
+                        + " O_DIRECT_NO_FSYNC; write it whole; it is read at start only, so nothing was written");
+        assertThatThrownBy(() -> admin.set(ID, "innodb_flush_method", "9"))
+                .hasMessageStartingWith("mariadb %s refused innodb_flush_method = 9: '9' is not one of ".formatted(ID));
         assertThatThrownBy(() -> admin.set(ID, "performance_schema", "maybe"))
                 .hasMessageContaining("performance_schema = maybe: it takes ON or OFF;");
         assertThat(Files.readString(optionFile, UTF_8)).isEqualTo(before);
+        // The server's option parser takes a word's unique prefix, in any case, and an ENUM's index.
+        assertThat(admin.set(ID, "innodb_flush_method", "little").needsRestart())
+                .isTrue();
+        assertThat(admin.set(ID, "innodb_flush_method", "1").needsRestart()).isTrue();
         assertThat(admin.set(ID, "innodb_flush_method", "fsync").needsRestart()).isTrue();
         assertThat(admin.set(ID, "aria_pagecache_buffer_size", "16M").needsRestart())
                 .isTrue();
