@@ -65,10 +65,12 @@ final class TopologyCommand {
             } else if (problems.isEmpty()) {
                 output.out()
                         .printf(
-                                "%s is valid: %d instances on %d hosts.%n",
+                                "%s is valid: %d instance%s on %d host%s.%n",
                                 file,
                                 topology.instances().size(),
-                                topology.hosts().size());
+                                topology.instances().size() == 1 ? "" : "s",
+                                topology.hosts().size(),
+                                topology.hosts().size() == 1 ? "" : "s");
             } else {
                 problems.forEach(output.out()::println);
                 output.out().printf("%d problem%s found.%n", problems.size(), problems.size() == 1 ? "" : "s");

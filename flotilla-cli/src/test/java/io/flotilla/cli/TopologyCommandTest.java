@@ -78,6 +78,8 @@ class TopologyCommandTest {
                 .startsWith(big + ":1:1: the file is 5242880 bytes, more than the 4194304 a topology may have;");
         assertThat(cli.run("topology", "validate", missing.toString()).out())
                 .startsWith(missing + ":1:1: the file does not exist\n");
+        assertThat(cli.run("topology", "validate", "/dev/zero").out())
+                .startsWith("/dev/zero:1:1: the file is not a regular file; give a topology file\n");
         for (Path file : new Path[] {binary, folder, big, missing}) {
             Cli.Result deploy = cli.run("cluster", "deploy", "c1", file.toString(), "--yes");
             assertThat(deploy.exitCode()).as("deploy of %s", file).isEqualTo(1);
@@ -88,6 +90,25 @@ class TopologyCommandTest {
                     .anySatisfy(line -> assertThat(line).startsWith(file + ":").contains(": the file "));
             assertThat(dir.resolve("home").resolve("clusters").resolve("c1")).doesNotExist();
         }
+    }
+
+    @Test
+    void aTopologyFromAPipeIsRead() throws Exception {
+        // What a shell's `flotilla topology validate <(generate)` gives: /dev/fd/63, a pipe.
+        Path pipe = dir.resolve("generated.yaml");
+        Process mkfifo = new ProcessBuilder("mkfifo", pipe.toString()).start();
+        assertThat(mkfifo.waitFor()).isZero();
+        Thread writer = Thread.ofVirtual().start(() -> {
+            try {
+                Files.writeString(pipe, "mariadb_servers:\n  - host: 10.0.0.1\n");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        Cli.Result result = new Cli(dir.resolve("home")).run("topology", "validate", pipe.toString());
+        writer.join(java.time.Duration.ofSeconds(10));
+        assertThat(result.exitCode()).as(result.all()).isZero();
+        assertThat(result.out()).isEqualTo(pipe + " is valid: 3 instances on 1 host.\n");
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.flotilla.tls.CertificateAuthority;
 import io.flotilla.tls.IssuedCertificate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -356,6 +357,7 @@ public final class ClusterStore {
                 fix = "give the user running flotilla read access to it";
             }
             case NoSuchFileException ignored -> why = "it is missing";
+            case CharacterCodingException ignored -> why = "it is not UTF-8 text";
             case FileSystemException fs when fs.getReason() != null -> why = fs.getReason();
             default -> {
                 String message = String.valueOf(e.getMessage());

@@ -90,6 +90,11 @@ class ClusterStoreTest {
                 .hasMessage("cannot read the topology of cluster 'c1' in %s: it is missing; restore the file from a"
                                 .formatted(store.topologyFile())
                         + " backup of this folder");
+        Files.write(store.topologyFile(), new byte[] {'a', ':', ' ', (byte) 0xff, '\n'});
+        assertThatThrownBy(store::topologyText)
+                .hasMessage("cannot read the topology of cluster 'c1' in %s: it is not UTF-8 text; restore the file"
+                                .formatted(store.topologyFile())
+                        + " from a backup of this folder");
     }
 
     @Test

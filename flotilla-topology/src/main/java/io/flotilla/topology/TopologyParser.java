@@ -30,8 +30,8 @@ public final class TopologyParser {
     }
 
     /**
-     * A topology file's text, refused with one problem at the file when it is no regular file,
-     * cannot be read, is larger than {@link #MAX_FILE_BYTES}, or is not UTF-8 text (a NUL byte or a
+     * A topology file's text, refused with one problem at the file when it is no regular file (or
+     * pipe), cannot be read, is larger than {@link #MAX_FILE_BYTES}, or is not UTF-8 text (a NUL byte or a
      * malformed sequence, placed at its line and column).
      */
     public static String read(Path file) {
@@ -40,7 +40,7 @@ public final class TopologyParser {
             if (Files.isDirectory(file)) {
                 throw refused(file, 1, 1, "is a folder; give the topology file in it");
             }
-            if (Files.exists(file) && !Files.isRegularFile(file)) {
+            if (Files.exists(file) && !Files.isRegularFile(file) && !isPipe(file)) {
                 throw refused(file, 1, 1, "is not a regular file; give a topology file");
             }
             long size = Files.size(file);
@@ -67,6 +67,11 @@ public final class TopologyParser {
                     file, 1, 1, "grew past the %d bytes a topology may have while read".formatted(MAX_FILE_BYTES));
         }
         return text(file, bytes);
+    }
+
+    /** A named pipe, such as the {@code /dev/fd/63} of a shell's {@code <(generate-topology)}: read up to the limit. */
+    private static boolean isPipe(Path file) throws IOException {
+        return Files.getAttribute(file, "unix:mode") instanceof Integer mode && (mode & 0170000) == 0010000;
     }
 
     private static String text(Path file, byte[] bytes) {
