@@ -1,6 +1,5 @@
 package io.flotilla.topology;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -398,14 +397,6 @@ final class TopologyReader {
             return dir;
         }
         String value = dir.get();
-        boolean tooLong = value.getBytes(StandardCharsets.UTF_8).length > 4095
-                || Arrays.stream(value.split("/")).anyMatch(name -> name.getBytes(StandardCharsets.UTF_8).length > 255);
-        if (tooLong) {
-            problems.admission(
-                    mapping.valuePosition(field),
-                    "%s.%s is longer than Linux allows a path (4095 bytes, 255 for each name in it); write a shorter one"
-                            .formatted(mapping.path(), field));
-        }
         if (Arrays.stream(value.split(",")).map(String::strip).anyMatch(TopologyReader::climbsOut)) {
             problems.admission(
                     mapping.valuePosition(field),

@@ -1,6 +1,8 @@
 package io.flotilla.topology;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -33,6 +35,7 @@ final class TopologyValidator {
     static List<Problem> admission(List<Instance> instances) {
         List<Problem> problems = new ArrayList<>();
         systemFolders(instances, problems);
+        pathLengths(instances, problems);
         ownDataDirs(instances, problems);
         serverIds(instances, problems);
         return problems;
@@ -137,6 +140,29 @@ final class TopologyValidator {
                                                 instance.schema().dirRole(),
                                                 instance.mainPort()),
                                 List.of(instance.id()))));
+            }
+        }
+    }
+
+    /** Each directory, resolved (a relative one under its deploy dir), is a path Linux can name. */
+    private static void pathLengths(List<Instance> instances, List<Problem> problems) {
+        for (Instance instance : instances) {
+            for (DirClaim claim : DirClaim.of(instance)) {
+                String dir = claim.dir();
+                boolean tooLong = dir.getBytes(StandardCharsets.UTF_8).length > 4095
+                        || Arrays.stream(dir.split("/"))
+                                .anyMatch(name -> name.getBytes(StandardCharsets.UTF_8).length > 255);
+                if (tooLong) {
+                    problems.add(new Problem(
+                            instance.position(),
+                            "%s of %s is longer than Linux allows a path (4095 bytes, 255 for each name in it): %d bytes"
+                                            .formatted(
+                                                    claim.label(),
+                                                    claim.owner(),
+                                                    dir.getBytes(StandardCharsets.UTF_8).length)
+                                    + "; write a shorter one",
+                            List.of(instance.id())));
+                }
             }
         }
     }

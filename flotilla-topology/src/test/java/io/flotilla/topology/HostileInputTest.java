@@ -81,8 +81,14 @@ class HostileInputTest {
                 refused(
                         "dir: too long",
                         HOST + "    deploy_dir: /srv/" + "a".repeat(300) + "\n",
-                        "3:17:",
+                        "2:5:",
                         "longer than Linux"),
+                refused(
+                        "dir: too long once resolved under its deploy dir",
+                        HOST + "    deploy_dir: /srv" + ("/" + "a".repeat(250)).repeat(15) + "\n    data_dir: "
+                                + "b".repeat(250) + "/" + "c".repeat(200) + "\n",
+                        "2:5:",
+                        "data_dir of mariadb 10.0.0.1:3306 is longer than Linux allows a path"),
                 // config keys and values
                 refused(
                         "config key: newline",
