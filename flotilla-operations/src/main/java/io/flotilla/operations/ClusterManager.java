@@ -42,6 +42,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * The operations on clusters whose hosts are this machine: deploy, start, stop, restart,
@@ -509,15 +510,25 @@ public final class ClusterManager {
                 swappedYaml(store, to), store.topologyFile().toString());
     }
 
-    /** Whether the cluster's current journal has a step whose id starts with {@code prefix} begun. */
+    /**
+     * Whether any journal of the cluster has a step whose id starts with {@code prefix} begun: an
+     * earlier attempt of a plan that changed since is archived next to the current one.
+     */
     private static boolean anyStepBegan(ClusterStore store, String prefix) {
-        Path journal = store.journalDir().resolve("current.jsonl");
-        if (!Files.exists(journal)) {
+        Path journals = store.journalDir();
+        if (!Files.isDirectory(journals)) {
             return false;
         }
-        try {
-            return Journal.events(journal).stream()
-                    .anyMatch(event -> event.path("step").asString("").startsWith(prefix));
+        try (Stream<Path> files = Files.list(journals)) {
+            for (Path journal : files.filter(
+                            file -> file.getFileName().toString().endsWith(".jsonl"))
+                    .toList()) {
+                if (Journal.events(journal).stream()
+                        .anyMatch(event -> event.path("step").asString("").startsWith(prefix))) {
+                    return true;
+                }
+            }
+            return false;
         } catch (IOException e) {
             return true; // unknown: the secrets are not made, and the deploy says they are missing
         }
