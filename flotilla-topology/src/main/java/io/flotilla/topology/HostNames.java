@@ -1,5 +1,6 @@
 package io.flotilla.topology;
 
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -8,6 +9,9 @@ final class HostNames {
     private static final String OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
     private static final Pattern IPV4 = Pattern.compile(OCTET + "(\\." + OCTET + "){3}");
     private static final Pattern HEXTET = Pattern.compile("[0-9A-Fa-f]{1,4}");
+    /** A part inet_aton reads as a number: {@code 0x7f000001} and {@code 0x7f.1} name 127.0.0.1 to ssh and curl. */
+    private static final Pattern NUMERIC_PART = Pattern.compile("0[xX][0-9A-Fa-f]*|\\d+");
+
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
 
     private HostNames() {}
@@ -47,7 +51,14 @@ final class HostNames {
         if (host.isEmpty() || host.length() > 253 || host.chars().allMatch(c -> Character.isDigit(c) || c == '.')) {
             return Optional.of(neither());
         }
-        for (String label : host.split("\\.", -1)) {
+        String[] labels = host.split("\\.", -1);
+        if (labels.length <= 4
+                && Arrays.stream(labels)
+                        .allMatch(label -> NUMERIC_PART.matcher(label).matches())) {
+            return Optional.of("is an IPv4 address in hex, octal or short form, which tools read differently; write"
+                    + " it as four decimal numbers, such as 127.0.0.1");
+        }
+        for (String label : labels) {
             if (!LABEL.matcher(label).matches()) {
                 return Optional.of(neither());
             }

@@ -31,6 +31,12 @@ class HostileInputTest {
                 refused("host: shell", "mariadb_servers:\n  - host: \"10.0.0.1; rm -rf /\"\n", "2:11:", "is neither"),
                 refused("host: ssh option", "mariadb_servers:\n  - host: -oProxyCommand=x\n", "2:11:", "is neither"),
                 refused("host: octet over 255", "mariadb_servers:\n  - host: 10.0.0.256\n", "2:11:", "is neither"),
+                refused(
+                        "host: hex address",
+                        "mariadb_servers:\n  - host: 0x7f000001\n",
+                        "2:11:",
+                        "hex, octal or short"),
+                refused("host: hex parts", "mariadb_servers:\n  - host: 0x7f.0.0.1\n", "2:11:", "hex, octal or short"),
                 refused("host: underscore", "mariadb_servers:\n  - host: db_1\n", "2:11:", "is neither"),
                 refused("host: fullwidth digit", "mariadb_servers:\n  - host: 10.0.0.\uff11\n", "2:11:", "is neither"),
                 refused(
