@@ -179,6 +179,12 @@ class SelfContainedHostsTest {
         assertThat(deployed.out())
                 .contains("port 2379  Pass    etcd %s:2379 client_port: in use by pid %d (etcd)".formatted(first, etcd))
                 .endsWith("%n1 pass, 0 warn, 0 fail%n".formatted());
+        Cli.Result certificates = cli.run("cluster", "check", NAME, "--only", "agent certificate");
+        assertThat(certificates.exitCode()).as(certificates.all()).isZero();
+        assertThat(certificates.out())
+                .containsPattern("(?m)^%s +agent certificate +Pass +valid until \\d{4}-\\d\\d-\\d\\d$"
+                        .formatted(first.replace(".", "\\.")))
+                .endsWith("%n1 pass, 0 warn, 0 fail%n".formatted());
         Cli.Result misspelt = cli.run("cluster", "check", NAME, "--only", "sysctl vm.swapiness");
         assertThat(misspelt.exitCode()).isEqualTo(1);
         assertThat(misspelt.err())

@@ -6,7 +6,9 @@ import io.flotilla.catalog.Catalog;
 import io.flotilla.engine.ClusterStore;
 import io.flotilla.engine.FlotillaHome;
 import io.flotilla.engine.SshAccess;
+import io.flotilla.plan.AgentCertificateCheck;
 import io.flotilla.plan.CheckResult;
+import io.flotilla.plan.ClusterContext;
 import io.flotilla.plan.HostCheck;
 import io.flotilla.plan.SourceTarball;
 import io.flotilla.step.OperationException;
@@ -18,6 +20,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * {@code flotilla cluster check}: TiUP's pre-flight rules on every host of a topology file (hosts
@@ -152,7 +156,14 @@ public final class ClusterCheck {
                                         deployed)
                                 .run(apply, selected).stream()
                                         .map(row -> withSource(row, sources))
-                                        .toList();
+                                        .collect(Collectors.toCollection(ArrayList::new));
+                        if (deployed && selected.test(AgentCertificateCheck.CHECK)) {
+                            rows.add(AgentCertificateCheck.check(
+                                    hosts.apply(host),
+                                    ClusterContext.agentDir(topology, subject),
+                                    subject,
+                                    Instant.now()));
+                        }
                     } catch (RuntimeException e) {
                         rows = List.of(new CheckResult(
                                 host, "ssh", CheckResult.Verdict.FAIL, String.valueOf(e.getMessage()), ""));

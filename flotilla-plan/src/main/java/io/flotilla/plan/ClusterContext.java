@@ -179,6 +179,11 @@ public final class ClusterContext implements ClusterAccess {
 
     /** The agent's home on a host: beside the instances, under the global deploy dir. */
     public Path agentDir(String host) {
+        return agentDir(topology, name);
+    }
+
+    /** The folder of cluster {@code name}'s agent on each host of {@code topology}. */
+    public static Path agentDir(Topology topology, String name) {
         String deploy = topology.global().deployDir();
         Path root = deploy.startsWith("/")
                 ? Path.of(deploy)
