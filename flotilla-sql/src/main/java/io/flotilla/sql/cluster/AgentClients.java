@@ -10,6 +10,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -63,6 +64,34 @@ final class AgentClients implements AutoCloseable {
                             token, new AgentClient(URI.create("https://" + address), token, timeout, agents.http()));
                 })
                 .agent();
+    }
+
+    /** Closes the clients of every cluster but {@code clusters}: those that were destroyed. */
+    void retainClusters(Set<String> clusters) {
+        byCluster.keySet().stream()
+                .filter(cluster -> !clusters.contains(cluster))
+                .toList()
+                .forEach(cluster -> {
+                    Cluster gone = byCluster.remove(cluster);
+                    if (gone != null) {
+                        gone.http().shutdown();
+                    }
+                });
+    }
+
+    /** Forgets the clients of {@code cluster}'s agents but those at {@code addresses}. */
+    void retainAddresses(String cluster, Set<String> addresses) {
+        Cluster agents = byCluster.get(cluster);
+        if (agents != null) {
+            agents.byAddress().keySet().retainAll(addresses);
+        }
+    }
+
+    /** How many clusters and agents have clients; tests read it. */
+    int size() {
+        return byCluster.values().stream()
+                .mapToInt(cluster -> 1 + cluster.byAddress().size())
+                .sum();
     }
 
     @Override

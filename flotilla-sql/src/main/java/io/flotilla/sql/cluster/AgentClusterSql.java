@@ -205,9 +205,10 @@ public final class AgentClusterSql implements ClusterSql, AutoCloseable {
         if (database == null) {
             return Optional.empty();
         }
-        return clusters.list().stream()
-                .filter(store -> store.name().equals(database))
-                .findFirst();
+        List<ClusterStore> stores = clusters.list();
+        // The clients of a cluster destroyed since go, with their HTTP client and its selector thread.
+        agents.retainClusters(stores.stream().map(ClusterStore::name).collect(Collectors.toSet()));
+        return stores.stream().filter(store -> store.name().equals(database)).findFirst();
     }
 
     private ClusterNodes nodes(ClusterStore store) {

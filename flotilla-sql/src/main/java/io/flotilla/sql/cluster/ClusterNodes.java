@@ -25,6 +25,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * One cluster's instances and the agents that answer for them, for the length of one statement.
@@ -62,6 +63,16 @@ final class ClusterNodes {
         this.timeout = requireNonNull(timeout, "timeout is null");
         this.calls = requireNonNull(calls, "calls is null");
         this.agents = requireNonNull(agents, "agents is null");
+        // The client of an agent the cluster no longer has (its host scaled in) goes.
+        agents.retainAddresses(
+                cluster,
+                meta.agentPorts().entrySet().stream()
+                        .map(entry -> address(entry.getKey(), entry.getValue()))
+                        .collect(Collectors.toSet()));
+    }
+
+    private static String address(String host, int port) {
+        return host.contains(":") ? "[%s]:%d".formatted(host, port) : host + ":" + port;
     }
 
     String cluster() {
@@ -99,8 +110,7 @@ final class ClusterNodes {
                     "the agents of cluster '%s' have no TLS certificates yet; run `flotilla cluster tls rotate %s`"
                             .formatted(cluster, cluster));
         }
-        return agents.get(
-                cluster, trusted, host.contains(":") ? "[%s]:%d".formatted(host, port) : host + ":" + port, token);
+        return agents.get(cluster, trusted, address(host, port), token);
     }
 
     /** Asks each instance's agent about that instance; a failure is a warning and no rows. */
