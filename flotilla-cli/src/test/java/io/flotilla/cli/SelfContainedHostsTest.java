@@ -191,6 +191,31 @@ class SelfContainedHostsTest {
                 .endsWith(
                         "Error: --only 'sysctl vm.swapiness' names no check on these hosts; use the names of the CHECK column, such as 'sysctl vm.swappiness' or 'port 4000'%n"
                                 .formatted());
+
+        // An address no interface of the host holds (a NAT's, say) cannot be listened on.
+        Path nat = root.resolve("nat.yaml");
+        Files.writeString(nat, """
+                global: { user: root, deploy_dir: /srv/check/deploy, data_dir: /srv/check/data }
+                etcd_servers:
+                  - { host: %s, listen_host: 192.0.2.7, ignore_exporter: true }
+                  - { host: %s, listen_host: %s, ignore_exporter: true }
+                """.formatted(first, second.address(), second.address()));
+        Cli.Result unlistenable = cli.run(
+                withLogin("cluster", "check", nat.toString(), "--only", "listen 192.0.2.7,listen " + second.address()));
+        assertThat(unlistenable.exitCode()).as(unlistenable.all()).isEqualTo(1);
+        assertThat(unlistenable.out())
+                .containsPattern("(?m)^%s +listen %s +Pass +an address of this host$"
+                        .formatted(
+                                second.address().replace(".", "\\."),
+                                second.address().replace(".", "\\.")))
+                .containsPattern(
+                        ("(?m)^%s +listen 192\\.0\\.2\\.7 +Fail +192\\.0\\.2\\.7 is no address of this host \\(it has"
+                                        + " [^)]*%s[^)]*\\): a NAT or public address cannot be listened on; set listen_host to the"
+                                        + " host's own address or 0\\.0\\.0\\.0 in %s:3:5$")
+                                .formatted(
+                                        first.replace(".", "\\."),
+                                        first.replace(".", "\\."),
+                                        nat.toString().replace(".", "\\.")));
     }
 
     @Test

@@ -9,12 +9,16 @@ import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -95,6 +99,9 @@ public final class HostCheck {
             done
             echo "selinux=$(getenforce 2>/dev/null || echo absent)"
             echo "now_ms=$(date +%s%3N)"
+            if command -v ip >/dev/null 2>&1; then
+              echo "addrs=$(ip -o addr show 2>/dev/null | awk '{ split($4, a, "/"); printf "%s ", a[1] }')"
+            fi
             for dir in "$@"; do
               probe=$dir
               while [ ! -e "$probe" ]; do probe=$(dirname "$probe"); done
@@ -342,8 +349,62 @@ public final class HostCheck {
         return value.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(value);
     }
 
-    private List<CheckResult> instanceNeeds(Map<String, String> facts) {
+    /**
+     * Each address the host's instances listen on is one of the host's own (or a wildcard): a NAT
+     * or public address that no interface holds cannot be listened on, and every instance on it
+     * would fail to start. A wildcard needs no check, a listen host given as a name is not
+     * resolved here, and a host without {@code ip} gets no row.
+     */
+    private List<CheckResult> listenAddresses(Map<String, String> facts) {
+        String listed = facts.get("addrs");
+        if (listed == null) {
+            return List.of();
+        }
+        Set<InetAddress> own = new HashSet<>();
+        for (String address : listed.trim().split("\\s+")) {
+            literal(address).ifPresent(own::add);
+        }
         List<CheckResult> rows = new ArrayList<>();
+        Set<String> seen = new LinkedHashSet<>();
+        for (Instance instance : instances) {
+            String listen = instance.listenHost();
+            if (!seen.add(listen)) {
+                continue;
+            }
+            Optional<InetAddress> address = literal(listen);
+            if (address.isEmpty() || address.get().isAnyLocalAddress()) {
+                continue;
+            }
+            String check = "listen " + listen;
+            if (address.get().isLoopbackAddress() || own.contains(address.get())) {
+                rows.add(CheckResult.pass(host, check, "an address of this host"));
+            } else {
+                rows.add(CheckResult.fail(
+                        host,
+                        check,
+                        ("%s is no address of this host (it has %s): a NAT or public address cannot be listened on;"
+                                        + " set listen_host to the host's own address or 0.0.0.0 in %s")
+                                .formatted(listen, listed.trim().replace(" ", ", "), instance.position())));
+            }
+        }
+        return rows;
+    }
+
+    /** An IP address written as one, never a name looked up. */
+    private static Optional<InetAddress> literal(String text) {
+        if (!text.contains(":") && !text.matches("[0-9.]+")) {
+            return Optional.empty();
+        }
+        try {
+            // A literal is parsed, never looked up.
+            return Optional.of(InetAddress.getByName(text));
+        } catch (UnknownHostException notALiteral) {
+            return Optional.empty();
+        }
+    }
+
+    private List<CheckResult> instanceNeeds(Map<String, String> facts) {
+        List<CheckResult> rows = new ArrayList<>(listenAddresses(facts));
         ListeningPorts listening = ListeningPorts.of(executor);
         for (Instance instance : instances) {
             for (Map.Entry<String, Integer> port : instance.ports().entrySet()) {
