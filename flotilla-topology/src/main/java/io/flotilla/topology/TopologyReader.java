@@ -719,7 +719,7 @@ final class TopologyReader {
     }
 
     private static String id(String host, long mainPort) {
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + mainPort;
+        return HostPort.literal(host) + ":" + mainPort;
     }
 
     /** TiUP's spelling: {@code x86_64} is {@code amd64}, {@code aarch64} is {@code arm64}, all lower case. */
