@@ -646,8 +646,8 @@ public final class ClusterManager {
     }
 
     private ClusterContext rotationContext(ClusterStore store, ClusterTls tls) {
-        Topology topology =
-                TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
+        Topology topology = TopologyParser.parseStored(
+                store.topologyText(), store.topologyFile().toString());
         ClusterMeta meta = store.meta();
         return contexts.of(store, topology, meta, store.secrets(), tls, ClusterContexts.hosts(store, meta));
     }

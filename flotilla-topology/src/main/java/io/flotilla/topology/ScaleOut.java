@@ -66,8 +66,10 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
         shared.keySet().removeIf(key -> Schemas.bySection(key).isPresent());
         String text = fragmentYaml.endsWith("\n") || fragmentYaml.isEmpty() ? fragmentYaml : fragmentYaml + "\n";
         // The cluster's settings go after the file's own lines, so that positions in it stay true.
-        Topology fragment =
-                new TopologyReader(fragmentFile, true, false).read(text + (shared.isEmpty() ? "" : dump(shared)));
+        // They were accepted with the cluster: only the file's own lines are held to every rule.
+        int storedFromLine = (int) text.chars().filter(c -> c == '\n').count() + 1;
+        Topology fragment = new TopologyReader(fragmentFile, true, storedFromLine)
+                .read(text + (shared.isEmpty() ? "" : dump(shared)));
 
         Set<String> oldHosts = existing.hosts();
         List<Instance> fresh = fragment.instances().stream()

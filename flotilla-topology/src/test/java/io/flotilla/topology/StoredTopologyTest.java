@@ -207,4 +207,33 @@ class StoredTopologyTest {
         assertThat(serverIds(switched)).containsExactly(2L, 3L, 5L);
         assertThat(switched.instances("mariadb").get(1).field("role")).contains("primary");
     }
+
+    /**
+     * The cluster's settings were accepted with it: a scale-out reads them as stored, so a value
+     * that only a newer rule refuses (here a control character) neither refuses the scale-out nor
+     * gets a position past the end of the scale-out file. The file's own lines meet every rule.
+     */
+    @Test
+    void aScaleOutHoldsOnlyItsOwnLinesToTheNewerRules() {
+        String cluster = """
+                server_configs:
+                  mariadb:
+                    init_connect: "SET @note = 'a\\u0007b'"
+                mariadb_servers:
+                  - host: 10.0.0.1
+                """;
+        assertThat(TopologyParser.parseStored(cluster, "c.yaml").admissionProblems())
+                .hasSize(1);
+
+        ScaleOut out = scaleOut(cluster, "mariadb_servers:\n  - host: 10.0.0.2\n", Map.of());
+        assertThat(out.added().stream().map(Instance::id)).contains("10.0.0.2:3306");
+
+        assertThatThrownBy(() -> scaleOut(
+                        cluster,
+                        "mariadb_servers:\n  - host: 10.0.0.2\n    config: { note: \"b\\u0007\" }\n",
+                        Map.of()))
+                .isInstanceOf(TopologyException.class)
+                .hasMessage("new.yaml:3:21: 'b\\u0007' holds a control character (U+0007); write the value without it"
+                        + " (a YAML block scalar keeps its last line break unless written '|-')");
+    }
 }
