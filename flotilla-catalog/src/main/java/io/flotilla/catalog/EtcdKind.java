@@ -38,7 +38,7 @@ public final class EtcdKind extends PackagedKind {
     public List<String> commandLine(InstanceContext context) {
         Instance instance = context.instance();
         String initialCluster = context.topology().instances("etcd").stream()
-                .map(member -> "%s=http://%s:%d".formatted(memberName(member), member.host(), member.port("peer_port")))
+                .map(member -> "%s=http://%s".formatted(memberName(member), member.address("peer_port")))
                 .collect(Collectors.joining(","));
         return List.of(
                 binary(),
@@ -61,10 +61,7 @@ public final class EtcdKind extends PackagedKind {
 
     @Override
     public Probe readiness(InstanceContext context) {
-        Instance instance = context.instance();
-        return new Probe.HttpOk(
-                "http://%s:%d/health".formatted(HaproxyKind.connectHost(instance), instance.port("client_port")),
-                "\"health\":\"true\"");
+        return new Probe.HttpOk(context.localUrl("client_port", "/health"), "\"health\":\"true\"");
     }
 
     @Override

@@ -46,7 +46,7 @@ final class EtcdMembership implements Membership {
         Instance running = before.topology().instances(joining.component()).getFirst();
         Executor executor = before.executor(running.host());
         String endpoint = endpoint(running);
-        String peerUrl = "http://%s:%d".formatted(joining.host(), joining.port("peer_port"));
+        String peerUrl = "http://" + joining.address("peer_port");
         CommandResult members =
                 executor.check(List.of("etcdctl", "--endpoints=" + endpoint, "member", "list"), COMMAND_TIMEOUT);
         if (members.stdout()
@@ -84,7 +84,7 @@ final class EtcdMembership implements Membership {
     }
 
     private static String endpoint(Instance member) {
-        return "http://%s:%d".formatted(member.host(), member.port("client_port"));
+        return "http://" + member.address("client_port");
     }
 
     /**

@@ -144,8 +144,9 @@ public final class HaproxyKind extends PackagedKind {
         return List.of(replica);
     }
 
+    /** The server's name in haproxy.cfg, its id with what HAProxy refuses in a name (an IPv6 host's brackets) left out. */
     private static String serverName(Instance server) {
-        return server.id().replace(':', '_');
+        return server.id().replace("[", "").replace("]", "").replace(':', '_');
     }
 
     /**
@@ -169,15 +170,8 @@ public final class HaproxyKind extends PackagedKind {
     @Override
     public Probe readiness(InstanceContext context) {
         return Probe.allOf(
-                new Probe.PortOpen(
-                        connectHost(context.instance()), context.instance().port("port")),
+                new Probe.PortOpen(context.connectHost(), context.instance().port("port")),
                 new Probe.HaproxyBackendsUp(adminSocket(context), List.of(PRIMARY_BACKEND, REPLICA_BACKEND)));
-    }
-
-    /** Where a probe on the instance's own host connects: its listen address, or loopback for a wildcard. */
-    static String connectHost(Instance instance) {
-        String listen = instance.listenHost();
-        return listen.equals("0.0.0.0") || listen.equals("::") ? "127.0.0.1" : listen;
     }
 
     @Override
@@ -199,10 +193,6 @@ public final class HaproxyKind extends PackagedKind {
             return Map.of();
         }
         Instance gateway = gateways.getFirst();
-        return Map.of(
-                Endpoints.MYSQL,
-                gateway.host() + ":" + gateway.port("port"),
-                Endpoints.MYSQL_READ,
-                gateway.host() + ":" + gateway.port("read_port"));
+        return Map.of(Endpoints.MYSQL, gateway.address("port"), Endpoints.MYSQL_READ, gateway.address("read_port"));
     }
 }

@@ -2,6 +2,7 @@ package io.flotilla.catalog;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.topology.HostPort;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import java.nio.file.Path;
@@ -67,14 +68,24 @@ public record InstanceContext(
         return agentDir.resolve("secrets").resolve("replication-password");
     }
 
-    /** The address other hosts use to reach a port of this instance. */
+    /** The address other hosts use to reach a port of this instance, an IPv6 one in brackets. */
     public String address(String portField) {
-        return instance.host() + ":" + instance.port(portField);
+        return instance.address(portField);
     }
 
     /** The address to bind a port of this instance to, an IPv6 one in brackets. */
     public String listen(String portField) {
-        String host = instance.listenHost();
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + instance.port(portField);
+        return HostPort.of(instance.listenHost(), instance.port(portField));
+    }
+
+    /** Where a probe on the instance's own host connects: its listen address, or loopback for a wildcard. */
+    public String connectHost() {
+        String listen = instance.listenHost();
+        return listen.equals("0.0.0.0") || listen.equals("::") ? "127.0.0.1" : listen;
+    }
+
+    /** The URL of a page a port of this instance serves, as a probe on its own host fetches it. */
+    public String localUrl(String portField, String path) {
+        return "http://" + HostPort.of(connectHost(), instance.port(portField)) + path;
     }
 }

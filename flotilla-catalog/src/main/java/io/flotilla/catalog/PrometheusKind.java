@@ -74,7 +74,7 @@ public final class PrometheusKind extends PackagedKind {
         for (ScrapeTarget target : TARGETS) {
             Map<String, String> addresses = new LinkedHashMap<>();
             for (Instance instance : topology.instances(target.component())) {
-                addresses.put(instance.host() + ":" + instance.port(target.portField()), instance.id());
+                addresses.put(instance.address(target.portField()), instance.id());
             }
             if (addresses.isEmpty()) {
                 continue;
@@ -96,11 +96,16 @@ public final class PrometheusKind extends PackagedKind {
         return Optional.of(new Reload("HUP", "port", "/api/v1/status/config", PrometheusKind::loadedMarkers));
     }
 
-    /** The addresses Prometheus scrapes on {@code other}, as its loaded configuration lists them. */
+    /**
+     * The addresses Prometheus scrapes on {@code other}, as its loaded configuration lists them: a
+     * YAML list item, quoted when it starts with an IPv6 host's bracket, in the page's JSON (where
+     * a line break is {@code \\n}).
+     */
     private static List<String> loadedMarkers(Instance other) {
         return TARGETS.stream()
                 .filter(target -> target.component().equals(other.component()))
-                .map(target -> "- %s:%d\\n".formatted(other.host(), other.port(target.portField())))
+                .map(target -> other.address(target.portField()))
+                .map(address -> "- %s\\n".formatted(address.startsWith("[") ? quoted(address) : address))
                 .toList();
     }
 
@@ -110,9 +115,7 @@ public final class PrometheusKind extends PackagedKind {
 
     @Override
     public Probe readiness(InstanceContext context) {
-        Instance instance = context.instance();
-        return new Probe.HttpOk(
-                "http://%s:%d/-/ready".formatted(HaproxyKind.connectHost(instance), instance.port("port")), "");
+        return new Probe.HttpOk(context.localUrl("port", "/-/ready"), "");
     }
 
     @Override

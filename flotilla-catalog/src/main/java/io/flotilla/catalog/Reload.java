@@ -25,7 +25,7 @@ public record Reload(String signal, String portField, String path, Function<Inst
 
     /** The page of {@code instance} that shows what it has loaded. */
     public String loadedUrl(Instance instance) {
-        return "http://%s:%d%s".formatted(instance.host(), instance.port(portField), path);
+        return "http://" + instance.address(portField) + path;
     }
 
     /** The texts on that page exactly when the loaded configuration includes {@code other}. */

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import io.flotilla.agent.api.Probe;
 import io.flotilla.topology.ComponentSchema;
-import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,10 +76,7 @@ record ServiceKind(
 
     @Override
     public Probe readiness(InstanceContext context) {
-        Instance instance = context.instance();
-        return new Probe.HttpOk(
-                "http://%s:%d%s".formatted(HaproxyKind.connectHost(instance), instance.port(readyPort), readyPath),
-                readyMarker);
+        return new Probe.HttpOk(context.localUrl(readyPort, readyPath), readyMarker);
     }
 
     @Override

@@ -83,7 +83,7 @@ final class ServiceKinds {
                             "--cluster.listen-address=" + context.listen("cluster_port")));
                     for (Instance peer : context.topology().instances(Schemas.ALERTMANAGER.component())) {
                         if (!peer.equals(context.instance())) {
-                            arguments.add("--cluster.peer=%s:%d".formatted(peer.host(), peer.port("cluster_port")));
+                            arguments.add("--cluster.peer=" + peer.address("cluster_port"));
                         }
                     }
                     return arguments;

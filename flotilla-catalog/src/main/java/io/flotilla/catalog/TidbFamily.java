@@ -41,17 +41,12 @@ final class TidbFamily {
 
     private static String pdEndpoints(InstanceContext context) {
         return context.topology().instances("pd").stream()
-                .map(pd -> pd.host() + ":" + pd.port("client_port"))
+                .map(pd -> pd.address("client_port"))
                 .collect(Collectors.joining(","));
     }
 
-    private static String local(Instance instance) {
-        return HaproxyKind.connectHost(instance);
-    }
-
     private static Probe.HttpOk http(InstanceContext context, String portField, String path, String body) {
-        Instance instance = context.instance();
-        return new Probe.HttpOk("http://%s:%d%s".formatted(local(instance), instance.port(portField), path), body);
+        return new Probe.HttpOk(context.localUrl(portField, path), body);
     }
 
     private static ComponentKind pd() {
@@ -64,7 +59,7 @@ final class TidbFamily {
                 context -> {
                     Instance instance = context.instance();
                     String initialCluster = context.topology().instances("pd").stream()
-                            .map(pd -> "%s=http://%s:%d".formatted(pdName(pd), pd.host(), pd.port("peer_port")))
+                            .map(pd -> "%s=http://%s".formatted(pdName(pd), pd.address("peer_port")))
                             .collect(Collectors.joining(","));
                     return List.of(
                             "--name=" + pdName(instance),
@@ -181,7 +176,7 @@ final class TidbFamily {
                 context -> Probe.allOf(
                         http(context, "status_port", "/status", ""),
                         new Probe.SqlPing(
-                                local(context.instance()),
+                                context.connectHost(),
                                 context.instance().port("port"),
                                 "root",
                                 context.rootPasswordFile().toString())),

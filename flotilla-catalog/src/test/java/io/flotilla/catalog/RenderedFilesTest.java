@@ -184,7 +184,8 @@ class RenderedFilesTest {
         assertThat(MariaDbKind.nativePasswordHash("password")).isEqualTo("*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19");
     }
 
-    private static String run(String... command) throws Exception {
+    /** Runs an engine's tool, which must succeed; what it printed. */
+    static String run(String... command) throws Exception {
         Process process = new ProcessBuilder(new ArrayList<>(List.of(command)))
                 .redirectErrorStream(true)
                 .start();

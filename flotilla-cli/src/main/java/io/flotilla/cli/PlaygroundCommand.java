@@ -165,8 +165,9 @@ final class PlaygroundCommand extends OutputCommand {
                                 : "Press Ctrl-C to stop it.");
     }
 
+    /** The host of {@code host:port}, an IPv6 one without its brackets, as {@code mariadb -h} takes it. */
     private static String host(String address) {
-        return address.substring(0, address.lastIndexOf(':'));
+        return address.substring(0, address.lastIndexOf(':')).replace("[", "").replace("]", "");
     }
 
     private static String port(String address) {

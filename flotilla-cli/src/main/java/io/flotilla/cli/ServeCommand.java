@@ -15,6 +15,7 @@ import io.flotilla.sql.session.SingleCluster;
 import io.flotilla.sql.session.SqlEndpoint;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
+import io.flotilla.topology.HostPort;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -199,7 +200,7 @@ final class ServeCommand extends OutputCommand {
     }
 
     static String hostPort(InetSocketAddress address) {
-        return address.getHostString() + ":" + address.getPort();
+        return HostPort.of(address.getHostString(), address.getPort());
     }
 
     static InetSocketAddress parseListen(String listen) {

@@ -2,6 +2,7 @@ package io.flotilla.operations;
 
 import static java.util.Objects.requireNonNull;
 
+import io.flotilla.agent.api.AgentException;
 import io.flotilla.catalog.Catalog;
 import io.flotilla.catalog.ClusterSecrets;
 import io.flotilla.engine.ClusterLock;
@@ -42,6 +43,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 
 /**
@@ -255,8 +259,15 @@ public final class ClusterManager {
     public ScaleOut checkScaleOut(String name, Path file, String yaml) {
         ClusterStore store = contexts.existing(name);
         Map<String, Topology> others = otherTopologies(name);
+        Map<String, Long> running;
+        ClusterContext context = contexts.of(store);
+        try {
+            running = runningServerIds(context);
+        } finally {
+            context.close();
+        }
         ScaleOut scaleOut = ScaleOut.read(
-                name, store.topologyText(), store.topologyFile().toString(), yaml, file.toString(), others);
+                name, store.topologyText(), store.topologyFile().toString(), yaml, file.toString(), others, running);
         SshAccess ssh = store.meta().ssh();
         scaleOut.added().forEach(instance -> Hosts.requireReachable(instance.host(), ssh != null));
         return scaleOut;
@@ -336,7 +347,8 @@ public final class ClusterManager {
         if (switchover.done()) {
             return ScalePlanner.leaving(catalog, name, topology, node);
         }
-        return ScalePlanner.leaving(catalog, name, swapped(contexts.existing(name), switchover.to()), node);
+        // Which instances leave does not depend on server ids: none are asked of the agents.
+        return ScalePlanner.leaving(catalog, name, swapped(contexts.existing(name), switchover.to(), Map.of()), node);
     }
 
     /** The plans a scale-in runs, for {@code --dry-run}: a switchover first when one is asked for and still to do. */
@@ -347,17 +359,20 @@ public final class ClusterManager {
                 ? Optional.empty()
                 : Optional.of(switchoverBeforeScaleIn(name, topology, node, switchoverTo))
                         .filter(each -> !each.done());
-        Topology current = switchover.map(each -> swapped(store, each.to())).orElse(topology);
-        String currentYaml =
-                switchover.map(each -> swappedYaml(store, each.to())).orElse(store.topologyText());
-        List<Instance> leaving = ScalePlanner.leaving(catalog, name, current, node);
         ClusterContext context = contexts.of(store);
         try {
+            Map<String, Long> running = runningServerIds(context);
+            Topology current =
+                    switchover.map(each -> swapped(store, each.to(), running)).orElse(topology);
+            String currentYaml = switchover
+                    .map(each -> swappedYaml(store, each.to(), running))
+                    .orElse(store.topologyText());
+            List<Instance> leaving = ScalePlanner.leaving(catalog, name, current, node);
             List<Plan> plans = new ArrayList<>();
-            switchover.ifPresent(each -> plans.add(switchoverPlan(context, store, each.to())));
+            switchover.ifPresent(each -> plans.add(switchoverPlan(context, store, each.to(), running)));
             ClusterContext before = context.withTopology(current);
             Topology after = TopologyParser.parseStored(
-                    ScaleOut.without(currentYaml, store.topologyFile().toString(), leaving.getFirst()),
+                    ScaleOut.without(currentYaml, store.topologyFile().toString(), leaving.getFirst(), running),
                     store.topologyFile().toString());
             plans.add(new ScalePlanner(before, before.withTopology(after)).scaleIn(leaving));
             return plans;
@@ -383,12 +398,15 @@ public final class ClusterManager {
                 }
             }
             List<Instance> leaving = ScalePlanner.leaving(catalog, name, topology(name), node);
-            String yaml =
-                    ScaleOut.without(store.topologyText(), store.topologyFile().toString(), leaving.getFirst());
-            Topology after =
-                    TopologyParser.parseStored(yaml, store.topologyFile().toString());
             ClusterContext before = contexts.of(store);
             try {
+                String yaml = ScaleOut.without(
+                        store.topologyText(),
+                        store.topologyFile().toString(),
+                        leaving.getFirst(),
+                        runningServerIds(before));
+                Topology after =
+                        TopologyParser.parseStored(yaml, store.topologyFile().toString());
                 Plan plan = new ScalePlanner(before, before.withTopology(after)).scaleIn(leaving);
                 Operation.run(home, store, plan, command, engine, resumeListener);
                 ClusterMeta meta = store.meta();
@@ -459,7 +477,7 @@ public final class ClusterManager {
         }
         ClusterContext context = contexts.of(store);
         try {
-            return switchoverPlan(context, store, switchover.to());
+            return switchoverPlan(context, store, switchover.to(), runningServerIds(context));
         } finally {
             context.close();
         }
@@ -486,28 +504,62 @@ public final class ClusterManager {
     /** Runs the switchover to {@code to} while the caller holds the lock, then stores the new roles. */
     private void switchOver(ClusterStore store, Instance to, String command, Duration catchUpTimeout) {
         ClusterContext context = contexts.of(store);
-        try (SwitchoverPlanner planner =
-                new SwitchoverPlanner(context, context.withTopology(swapped(store, to)), to, catchUpTimeout)) {
-            Operation.run(home, store, planner.switchover(), command, engine, resumeListener);
-            store.writeTopology(swappedYaml(store, to));
+        try {
+            Map<String, Long> running = runningServerIds(context);
+            try (SwitchoverPlanner planner = new SwitchoverPlanner(
+                    context, context.withTopology(swapped(store, to, running)), to, catchUpTimeout)) {
+                Operation.run(home, store, planner.switchover(), command, engine, resumeListener);
+                store.writeTopology(swappedYaml(store, to, running));
+            }
         } finally {
             context.close();
         }
     }
 
-    private static Plan switchoverPlan(ClusterContext before, ClusterStore store, Instance to) {
+    private static Plan switchoverPlan(
+            ClusterContext before, ClusterStore store, Instance to, Map<String, Long> running) {
         return new SwitchoverPlanner(
-                        before, before.withTopology(swapped(store, to)), to, SwitchoverPlanner.CATCH_UP_TIMEOUT)
+                        before,
+                        before.withTopology(swapped(store, to, running)),
+                        to,
+                        SwitchoverPlanner.CATCH_UP_TIMEOUT)
                 .switchover();
     }
 
-    private static String swappedYaml(ClusterStore store, Instance to) {
-        return ScaleOut.withPrimary(store.topologyText(), store.topologyFile().toString(), to);
+    private static String swappedYaml(ClusterStore store, Instance to, Map<String, Long> running) {
+        return ScaleOut.withPrimary(store.topologyText(), store.topologyFile().toString(), to, running);
     }
 
-    private static Topology swapped(ClusterStore store, Instance to) {
+    private static Topology swapped(ClusterStore store, Instance to, Map<String, Long> running) {
         return TopologyParser.parseStored(
-                swappedYaml(store, to), store.topologyFile().toString());
+                swappedYaml(store, to, running), store.topologyFile().toString());
+    }
+
+    /**
+     * The server_id each MariaDB instance of the cluster runs with, asked of the agents side by
+     * side, for the ids the stored topology pins (see {@link ScaleOut#read}). An instance that is
+     * not running, or whose agent does not answer, is left out: its stored or placement id stands.
+     */
+    private static Map<String, Long> runningServerIds(ClusterContext context) {
+        List<Instance> mariadb = context.topology().instances("mariadb");
+        Map<String, Long> ids = new ConcurrentHashMap<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Instance instance : mariadb) {
+                threads.submit(() -> {
+                    try {
+                        long id = context.agent(instance.host())
+                                .details(instance.id())
+                                .serverId();
+                        if (id > 0) {
+                            ids.put(instance.id(), id);
+                        }
+                    } catch (AgentException | OperationException ignored) {
+                        // not running, or its agent is unreachable or has no CA yet: nothing is known
+                    }
+                });
+            }
+        }
+        return Map.copyOf(ids);
     }
 
     /**
@@ -605,8 +657,8 @@ public final class ClusterManager {
     }
 
     private ClusterContext rotationContext(ClusterStore store, ClusterTls tls) {
-        Topology topology =
-                TopologyParser.parse(store.topologyText(), store.topologyFile().toString());
+        Topology topology = TopologyParser.parseStored(
+                store.topologyText(), store.topologyFile().toString());
         ClusterMeta meta = store.meta();
         return contexts.of(store, topology, meta, store.secrets(), tls, ClusterContexts.hosts(store, meta));
     }

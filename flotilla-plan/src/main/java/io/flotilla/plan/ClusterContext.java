@@ -11,6 +11,7 @@ import io.flotilla.catalog.ComponentKind;
 import io.flotilla.catalog.InstanceContext;
 import io.flotilla.exec.Executor;
 import io.flotilla.topology.ComponentSource;
+import io.flotilla.topology.HostPort;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import java.net.URI;
@@ -152,11 +153,11 @@ public final class ClusterContext implements ClusterAccess {
 
     /** Where the host's agent answers HAProxy's agent-check, when a port was chosen for it. */
     public java.util.Optional<String> checkAddress(String host) {
-        return java.util.Optional.ofNullable(checkPorts.get(host)).map(port -> host + ":" + port);
+        return java.util.Optional.ofNullable(checkPorts.get(host)).map(port -> HostPort.of(host, port));
     }
 
     public String agentAddress(String host) {
-        return host + ":" + agentPort(host);
+        return HostPort.of(host, agentPort(host));
     }
 
     /**
@@ -173,8 +174,7 @@ public final class ClusterContext implements ClusterAccess {
     }
 
     private URI agentUri(String host) {
-        String literal = host.contains(":") ? "[" + host + "]" : host;
-        return URI.create("https://%s:%d".formatted(literal, agentPort(host)));
+        return URI.create("https://" + agentAddress(host));
     }
 
     /** The agent's home on a host: beside the instances, under the global deploy dir. */

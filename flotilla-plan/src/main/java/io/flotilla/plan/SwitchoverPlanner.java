@@ -16,6 +16,7 @@ import io.flotilla.step.OperationException;
 import io.flotilla.step.OperationName;
 import io.flotilla.step.Plan;
 import io.flotilla.step.Step;
+import io.flotilla.topology.HostPort;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import java.nio.charset.StandardCharsets;
@@ -206,8 +207,8 @@ public final class SwitchoverPlanner implements AutoCloseable {
         if (status == null) {
             throw refused("%s does not replicate from anything (SHOW SLAVE STATUS is empty)".formatted(to.id()));
         }
-        String source = status.primaryHost() + ":" + status.primaryPort();
-        if (!source.equals(from.host() + ":" + from.mainPort())) {
+        String source = HostPort.of(status.primaryHost(), status.primaryPort());
+        if (!source.equals(from.id())) {
             throw refused("%s replicates from %s, not from the primary %s".formatted(to.id(), source, from.id()));
         }
         if (!"Yes".equals(status.ioRunning()) || !"Yes".equals(status.sqlRunning())) {

@@ -50,7 +50,12 @@ public record Instance(
 
     /** {@code host:<main port>}, the instance's name everywhere; an IPv6 host is bracketed, as TiUP does. */
     public String id() {
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + mainPort();
+        return HostPort.of(host, mainPort());
+    }
+
+    /** {@code host:<port>} of one of its ports, where other hosts reach it; an IPv6 host is bracketed. */
+    public String address(String portField) {
+        return HostPort.of(host, port(portField));
     }
 
     public String component() {

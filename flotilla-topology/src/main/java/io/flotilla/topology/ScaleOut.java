@@ -43,6 +43,9 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
     /**
      * @param otherClusters the other clusters managed from this machine, by name, which must not
      *     share a port or directory with the new instances either
+     * @param runningServerIds the server_id each running MariaDB instance of the cluster reports,
+     *     by instance id, where its agent answered: a cluster an older Flotilla scaled in runs ids
+     *     its topology no longer says (the others moved up a place)
      */
     public static ScaleOut read(
             String cluster,
@@ -50,7 +53,8 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
             String clusterFile,
             String fragmentYaml,
             String fragmentFile,
-            Map<String, Topology> otherClusters) {
+            Map<String, Topology> otherClusters,
+            Map<String, Long> runningServerIds) {
         Topology existing = TopologyParser.parseStored(clusterYaml, clusterFile);
         Problems problems = new Problems(fragmentFile);
         checkSections(cluster, fragmentYaml, fragmentFile, problems);
@@ -62,8 +66,10 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
         shared.keySet().removeIf(key -> Schemas.bySection(key).isPresent());
         String text = fragmentYaml.endsWith("\n") || fragmentYaml.isEmpty() ? fragmentYaml : fragmentYaml + "\n";
         // The cluster's settings go after the file's own lines, so that positions in it stay true.
-        Topology fragment =
-                new TopologyReader(fragmentFile, true, false).read(text + (shared.isEmpty() ? "" : dump(shared)));
+        // They were accepted with the cluster: only the file's own lines are held to every rule.
+        int storedFromLine = (int) text.chars().filter(c -> c == '\n').count() + 1;
+        Topology fragment = new TopologyReader(fragmentFile, true, storedFromLine)
+                .read(text + (shared.isEmpty() ? "" : dump(shared)));
 
         Set<String> oldHosts = existing.hosts();
         List<Instance> fresh = fragment.instances().stream()
@@ -113,13 +119,14 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
                     all.stream().sorted(Problems.IN_FILE_ORDER).toList());
         }
 
-        Map<String, Object> mergedMap = withExplicitRoles(clusterMap, existing);
+        Map<String, Object> mergedMap = withExplicitRoles(clusterMap, existing, runningServerIds);
         Map<String, Object> fragmentMap = plain(fragmentYaml);
-        long nextServerId = existing.instances("mariadb").stream()
-                        .mapToLong(existing::serverId)
-                        .max()
-                        .orElse(0)
-                + 1;
+        Set<Long> givenIds = new HashSet<>();
+        fresh.stream()
+                .filter(instance -> instance.component().equals("mariadb"))
+                .forEach(instance ->
+                        instance.field("server_id").map(Long::parseLong).ifPresent(givenIds::add));
+        long nextServerId = firstFreeServerId(existing, runningServerIds, givenIds);
         for (Map.Entry<String, Object> section : fragmentMap.entrySet()) {
             List<Object> items = new ArrayList<>(listOrEmpty(mergedMap.get(section.getKey())));
             for (Object item : listOrEmpty(section.getValue())) {
@@ -127,7 +134,8 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
                 if (section.getKey().equals("mariadb_servers")) {
                     copy.putIfAbsent("role", "replica");
                     if (!copy.containsKey("server_id")) {
-                        copy.put("server_id", nextServerId++);
+                        copy.put("server_id", nextServerId);
+                        nextServerId = firstFree(nextServerId + 1, givenIds);
                     }
                 }
                 if (section.getKey().equals("etcd_servers")
@@ -167,12 +175,38 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
     }
 
     /**
+     * The first server_id a new MariaDB instance may take: above every id an existing one has or
+     * may run with (its place in the list, its {@code server_id}, the id it reports), and none the
+     * scale-out file gives explicitly.
+     */
+    private static long firstFreeServerId(Topology existing, Map<String, Long> running, Set<Long> givenIds) {
+        List<Instance> mariadb = existing.instances("mariadb");
+        long highest = mariadb.size();
+        for (Instance instance : mariadb) {
+            highest = Math.max(highest, existing.serverId(instance));
+            highest = Math.max(highest, running.getOrDefault(instance.id(), 0L));
+        }
+        return firstFree(highest + 1, givenIds);
+    }
+
+    private static long firstFree(long from, Set<Long> taken) {
+        long id = from;
+        while (taken.contains(id)) {
+            id++;
+        }
+        return id;
+    }
+
+    /**
      * The cluster's file without one declared instance (the exporters of a host go with its last
      * instance, since they are derived).
+     *
+     * @param runningServerIds see {@link #read}: the MariaDB instances that stay keep the ids they run with
      */
-    public static String without(String clusterYaml, String clusterFile, Instance leaving) {
+    public static String without(
+            String clusterYaml, String clusterFile, Instance leaving, Map<String, Long> runningServerIds) {
         Topology existing = TopologyParser.parseStored(clusterYaml, clusterFile);
-        Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing);
+        Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing, runningServerIds);
         String section = leaving.schema().section();
         int index = existing.instances(leaving.component()).indexOf(leaving);
         List<Object> items = new ArrayList<>(listOrEmpty(map.get(section)));
@@ -192,10 +226,13 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
      * The cluster's file with {@code primary} (a declared MariaDB instance) as the primary and every
      * other MariaDB instance a replica: what a switchover leaves. The order of the items, and so
      * each instance's server id, does not change.
+     *
+     * @param runningServerIds see {@link #read}: every MariaDB instance keeps the id it runs with
      */
-    public static String withPrimary(String clusterYaml, String clusterFile, Instance primary) {
+    public static String withPrimary(
+            String clusterYaml, String clusterFile, Instance primary, Map<String, Long> runningServerIds) {
         Topology existing = TopologyParser.parseStored(clusterYaml, clusterFile);
-        Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing);
+        Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing, runningServerIds);
         List<Instance> mariadb = existing.instances("mariadb");
         int index = mariadb.indexOf(primary);
         List<Object> items = listOrEmpty(map.get("mariadb_servers"));
@@ -214,18 +251,22 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
 
     /**
      * Every MariaDB item says its role and its server_id, so that appending or removing one never
-     * moves the primary or gives a running instance's id to another.
+     * moves the primary or gives a running instance's id to another. An item without a server_id
+     * gets the one its instance reports running with, else the one its place gives it: an older
+     * Flotilla's scale-in moved the places of those after the removed one, not their running ids.
      */
-    private static Map<String, Object> withExplicitRoles(Map<String, Object> map, Topology topology) {
+    private static Map<String, Object> withExplicitRoles(
+            Map<String, Object> map, Topology topology, Map<String, Long> running) {
         Map<String, Object> copy = new LinkedHashMap<>(map);
         List<Instance> mariadb = topology.instances("mariadb");
         List<Object> items = listOrEmpty(copy.get("mariadb_servers"));
         if (items.size() == mariadb.size() && !items.isEmpty()) {
             List<Object> withRoles = new ArrayList<>();
             for (int i = 0; i < items.size(); i++) {
+                Instance instance = mariadb.get(i);
                 Map<String, Object> item = new LinkedHashMap<>(mapOrEmpty(items.get(i)));
-                item.put("role", mariadb.get(i).field("role").orElse("replica"));
-                item.putIfAbsent("server_id", topology.serverId(mariadb.get(i)));
+                item.put("role", instance.field("role").orElse("replica"));
+                item.putIfAbsent("server_id", running.getOrDefault(instance.id(), topology.serverId(instance)));
                 withRoles.add(item);
             }
             copy.put("mariadb_servers", withRoles);

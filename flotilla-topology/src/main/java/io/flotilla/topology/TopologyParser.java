@@ -130,6 +130,6 @@ public final class TopologyParser {
      * Topology#admissionProblems()}, so that the cluster can still be displayed, stopped and destroyed.
      */
     public static Topology parseStored(String yaml, String fileName) {
-        return new TopologyReader(fileName, false, true).read(yaml);
+        return new TopologyReader(fileName, false, 1).read(yaml);
     }
 }

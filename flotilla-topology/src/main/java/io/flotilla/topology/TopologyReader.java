@@ -64,20 +64,24 @@ final class TopologyReader {
     private final Problems problems;
     /** A scale-out file: only new instances, so no primary and no database instance are required of it. */
     private final boolean fragment;
-    /** A cluster's stored topology: admission problems are kept on it, not refused (see {@link Problems}). */
-    private final boolean stored;
+    /**
+     * The first line of what a cluster's stored topology says: an admission problem there is kept
+     * on the topology, not refused (see {@link Problems}). 1 for a stored topology, never for new
+     * input, and for a scale-out file the line after its own, where the cluster's settings follow.
+     */
+    private final int storedFromLine;
 
     private Optional<String> globalListenHost = Optional.empty();
 
     TopologyReader(String fileName) {
-        this(fileName, false, false);
+        this(fileName, false, Integer.MAX_VALUE);
     }
 
-    TopologyReader(String fileName, boolean fragment, boolean stored) {
+    TopologyReader(String fileName, boolean fragment, int storedFromLine) {
         this.fileName = fileName;
         this.problems = new Problems(fileName);
         this.fragment = fragment;
-        this.stored = stored;
+        this.storedFromLine = storedFromLine;
     }
 
     Topology read(String yaml) {
@@ -123,23 +127,17 @@ final class TopologyReader {
         instances.addAll(exporters(instances, monitored, monitoredSection, global));
         problems.addAll(TopologyValidator.validate(instances));
         TopologyValidator.admission(instances).forEach(problems::admission);
-        List<Problem> admission = problems.admissionSorted();
-        if (!stored) {
-            problems.addAll(admission);
+        List<Problem> admission = new ArrayList<>();
+        List<Problem> refused = new ArrayList<>();
+        for (Problem problem : problems.admissionSorted()) {
+            (problem.position().line() >= storedFromLine ? admission : refused).add(problem);
         }
+        problems.addAll(refused);
         if (problems.count() > 0) {
             throw new TopologyException(problems.sorted());
         }
         return new Topology(
-                fileName,
-                global,
-                monitored,
-                serverConfigs,
-                versions,
-                sources,
-                autoscale,
-                instances,
-                stored ? admission : List.of());
+                fileName, global, monitored, serverConfigs, versions, sources, autoscale, instances, admission);
     }
 
     /** The top-level mapping; a syntax error or a document that is not a map ends reading at once. */
@@ -710,7 +708,7 @@ final class TopologyReader {
     }
 
     private static String id(String host, long mainPort) {
-        return (host.contains(":") ? "[" + host + "]" : host) + ":" + mainPort;
+        return HostPort.literal(host) + ":" + mainPort;
     }
 
     /** TiUP's spelling: {@code x86_64} is {@code amd64}, {@code aarch64} is {@code arm64}, all lower case. */

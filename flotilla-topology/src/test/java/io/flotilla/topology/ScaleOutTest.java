@@ -26,7 +26,7 @@ class ScaleOutTest {
             """;
 
     private static ScaleOut read(String fragment) {
-        return ScaleOut.read("c1", CLUSTER, "cluster.yaml", fragment, "new.yaml", Map.of());
+        return ScaleOut.read("c1", CLUSTER, "cluster.yaml", fragment, "new.yaml", Map.of(), Map.of());
     }
 
     @Test
@@ -97,7 +97,8 @@ class ScaleOutTest {
     void scaleInDropsTheInstanceAndKeepsThePrimary() {
         Topology topology = TopologyParser.parse(CLUSTER, "cluster.yaml");
         Instance replica = topology.instance("10.0.0.2:3306").orElseThrow();
-        Topology after = TopologyParser.parse(ScaleOut.without(CLUSTER, "cluster.yaml", replica), "cluster.yaml");
+        Topology after =
+                TopologyParser.parse(ScaleOut.without(CLUSTER, "cluster.yaml", replica, Map.of()), "cluster.yaml");
         assertThat(after.instances("mariadb").stream()
                         .map(instance ->
                                 instance.id() + " " + instance.field("role").orElseThrow()))
@@ -133,7 +134,8 @@ class ScaleOutTest {
     void aSwitchoverSwapsTheRolesAndKeepsTheOrder() {
         Topology topology = TopologyParser.parse(CLUSTER, "cluster.yaml");
         Instance replica = topology.instance("10.0.0.2:3306").orElseThrow();
-        Topology after = TopologyParser.parse(ScaleOut.withPrimary(CLUSTER, "cluster.yaml", replica), "cluster.yaml");
+        Topology after =
+                TopologyParser.parse(ScaleOut.withPrimary(CLUSTER, "cluster.yaml", replica, Map.of()), "cluster.yaml");
         assertThat(after.instances("mariadb").stream()
                         .map(instance ->
                                 instance.id() + " " + instance.field("role").orElseThrow()))

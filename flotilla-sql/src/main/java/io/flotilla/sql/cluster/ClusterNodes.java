@@ -6,6 +6,7 @@ import io.flotilla.agent.api.AgentClient;
 import io.flotilla.agent.api.AgentException;
 import io.flotilla.engine.ClusterMeta;
 import io.flotilla.sql.Warnings;
+import io.flotilla.topology.HostPort;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Topology;
 import java.security.cert.X509Certificate;
@@ -67,12 +68,8 @@ final class ClusterNodes {
         agents.retainAddresses(
                 cluster,
                 meta.agentPorts().entrySet().stream()
-                        .map(entry -> address(entry.getKey(), entry.getValue()))
+                        .map(entry -> HostPort.of(entry.getKey(), entry.getValue()))
                         .collect(Collectors.toSet()));
-    }
-
-    private static String address(String host, int port) {
-        return host.contains(":") ? "[%s]:%d".formatted(host, port) : host + ":" + port;
     }
 
     String cluster() {
@@ -90,7 +87,7 @@ final class ClusterNodes {
     /** Where the instance's agent answers: the address its status is asked at. */
     String statusAddress(Instance instance) {
         Integer port = meta.agentPorts().get(instance.host());
-        return port == null ? "" : instance.host() + ":" + port;
+        return port == null ? "" : HostPort.of(instance.host(), port);
     }
 
     Duration timeout() {
@@ -110,7 +107,7 @@ final class ClusterNodes {
                     "the agents of cluster '%s' have no TLS certificates yet; run `flotilla cluster tls rotate %s`"
                             .formatted(cluster, cluster));
         }
-        return agents.get(cluster, trusted, address(host, port), token);
+        return agents.get(cluster, trusted, HostPort.of(host, port), token);
     }
 
     /** Asks each instance's agent about that instance; a failure is a warning and no rows. */

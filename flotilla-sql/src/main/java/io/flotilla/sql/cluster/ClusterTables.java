@@ -15,6 +15,7 @@ import io.flotilla.agent.api.Session;
 import io.flotilla.agent.api.SlowQuery;
 import io.flotilla.sql.SqlError;
 import io.flotilla.sql.Warnings;
+import io.flotilla.topology.HostPort;
 import io.flotilla.topology.Instance;
 import java.time.Duration;
 import java.time.Instant;
@@ -360,7 +361,7 @@ final class ClusterTables {
         return new Object[] {
             instance.id(),
             instance.component(),
-            status.primaryHost() + ":" + status.primaryPort(),
+            HostPort.of(status.primaryHost(), status.primaryPort()),
             status.ioRunning(),
             status.sqlRunning(),
             status.secondsBehind() < 0 ? null : status.secondsBehind(),
