@@ -13,9 +13,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
-import java.net.BindException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -471,21 +468,15 @@ public final class Supervisor implements AutoCloseable {
     /**
      * A port of the instance that a process listens on already, said with its holder: a second
      * HAProxy would share it (SO_REUSEPORT) and a second MariaDB fail late. Empty when all are free.
+     * Read from the kernel's table of listening sockets, on every address of the host: the spec does
+     * not say which address the instance binds (by default all of them), and the pre-flight of a
+     * deploy counts a port taken on any address as taken too.
      */
     private static Optional<String> heldPort(InstanceSpec spec) {
-        String host = spec.id().substring(0, Math.max(0, spec.id().lastIndexOf(':')));
-        for (int port : spec.ports()) {
-            try (ServerSocket probe = new ServerSocket()) {
-                probe.bind(new InetSocketAddress(host, port));
-            } catch (BindException e) {
-                if (String.valueOf(e.getMessage()).contains("in use")) {
-                    return Optional.of(Diagnosis.portOwner(port, 0).orElse("port %d is in use".formatted(port)));
-                }
-            } catch (IOException | IllegalArgumentException e) {
-                // An address this host cannot bind says nothing about who holds the port.
-            }
-        }
-        return Optional.empty();
+        return spec.ports().stream()
+                .map(port -> Diagnosis.portOwner(port, 0))
+                .flatMap(Optional::stream)
+                .findFirst();
     }
 
     private Process spawn(InstanceSpec spec) {

@@ -194,6 +194,30 @@ class SupervisorTest {
     }
 
     @Test
+    void aPortHeldOnAnotherAddressOfTheHostCountsAsHeld() throws IOException {
+        Supervisor supervisor = open();
+        // The instance listens on every address by default; a bind to its id's host alone succeeds.
+        try (ServerSocket holder = new ServerSocket()) {
+            holder.bind(new InetSocketAddress("127.0.0.2", 0));
+            int port = holder.getLocalPort();
+            String id = "127.0.0.1:" + port;
+            supervisor.put(withPorts(spec(id, "sleep", "300"), port));
+            supervisor.start(id);
+
+            assertEventually(
+                    WAIT,
+                    () -> assertThat(supervisor.status(id))
+                            .extracting(InstanceStatus::state, InstanceStatus::lastExit)
+                            .containsExactly(
+                                    State.FAILED,
+                                    "could not start: port %d is in use by pid %d (java); nothing was launched beside it"
+                                            .formatted(
+                                                    port,
+                                                    ProcessHandle.current().pid())));
+        }
+    }
+
+    @Test
     void aDamagedInstanceFileIsSetAsideAndItsProcessAdoptedInsteadOfStartedTwice() throws IOException {
         Supervisor first = open();
         InstanceSpec spec = spec("127.0.0.1:7030", "sleep", "302");
