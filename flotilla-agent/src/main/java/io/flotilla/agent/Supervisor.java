@@ -1,6 +1,5 @@
 package io.flotilla.agent;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
 import io.flotilla.agent.api.AgentException;
@@ -14,12 +13,8 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
-import java.net.BindException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -27,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
@@ -60,6 +56,9 @@ public final class Supervisor implements AutoCloseable {
     private final JsonMapper json;
     private final ConcurrentSkipListMap<String, Instance> instances;
     private final ScheduledExecutorService backoff;
+    // Held while an instance checks and takes the process its pid file names, and while a launched
+    // process is recorded, so that no two instances ever take the same process.
+    private final Object claims = new Object();
     private volatile boolean closed;
 
     private Supervisor(Path agentDir, RestartPolicy policy) {
@@ -247,22 +246,76 @@ public final class Supervisor implements AutoCloseable {
         return newline < 0 ? message : message.substring(0, newline);
     }
 
-    /** The live process the instance's pid file names, when it runs the spec's program. */
-    private Optional<ProcessHandle> fromPidFile(String id, InstanceSpec spec) {
-        return readPid(id)
-                .flatMap(ProcessHandle::of)
-                .filter(ProcessHandle::isAlive)
-                .filter(process -> Executables.runs(process, spec));
+    /**
+     * The live process the instance's pid file names, when it is the one this agent launched for the
+     * instance; a process the agent did not start is never adopted, and so never stopped. Called
+     * holding {@link #claims}.
+     */
+    private Optional<ProcessHandle> fromPidFile(Instance instance, InstanceSpec spec) {
+        Path file = pidFile(instance.id);
+        Optional<PidFile> recorded = PidFile.read(file);
+        Optional<ProcessHandle> process =
+                recorded.flatMap(pid -> ProcessHandle.of(pid.pid())).filter(ProcessHandle::isAlive);
+        if (process.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<String> stranger = notOurs(instance, spec, recorded.get(), process.get());
+        if (stranger.isPresent()) {
+            LOG.log(
+                    Level.WARNING,
+                    "instance %s: its pid file %s names pid %d, which %s; that process is left alone"
+                            .formatted(instance.id, file, process.get().pid(), stranger.get()));
+            return Optional.empty();
+        }
+        return process;
+    }
+
+    /**
+     * Why {@code process} is not the instance's: another instance of this agent has it, it started at
+     * another time than the pid file says (the pid was used again, after a reboot or not), it runs
+     * another program, or, for a pid file of an older agent that recorded no start time, its command
+     * line is not the spec's word for word. Empty when it is the instance's.
+     */
+    private Optional<String> notOurs(Instance instance, InstanceSpec spec, PidFile recorded, ProcessHandle process) {
+        for (Instance other : instances.values()) {
+            if (other != instance && other.pid() == process.pid()) {
+                return Optional.of("is the process of instance " + other.id);
+            }
+        }
+        if (recorded.startTime().isPresent()) {
+            OptionalLong started = PidFile.startTime(process.pid());
+            if (!started.equals(recorded.startTime())) {
+                return Optional.of("started at another time (%s, not %d): the pid is another process's now"
+                        .formatted(
+                                started.isPresent() ? started.getAsLong() : "unknown",
+                                recorded.startTime().getAsLong()));
+            }
+        }
+        if (!Executables.runs(process, spec)) {
+            return Optional.of("runs %s, not %s"
+                    .formatted(
+                            process.info().command().orElse("a program the agent cannot see"),
+                            spec.command().getFirst()));
+        }
+        if (recorded.startTime().isEmpty() && !Executables.runsCommandOf(process, spec)) {
+            // Its arguments stay out of the log: another's process may carry a secret in them.
+            return Optional.of(
+                    "runs another command line than the instance's, and the pid file (of an older agent) has no start time to tell its process by");
+        }
+        return Optional.empty();
     }
 
     // Called with the operation lock held: takes over the process the pid file names, if any.
     private boolean adopt(Instance instance, InstanceSpec spec) {
-        Optional<ProcessHandle> running = fromPidFile(instance.id, spec);
-        if (running.isEmpty()) {
-            return false;
+        ProcessHandle process;
+        synchronized (claims) {
+            Optional<ProcessHandle> running = fromPidFile(instance, spec);
+            if (running.isEmpty()) {
+                return false;
+            }
+            process = running.get();
+            instance.running(process, null, process.info().startInstant().orElseGet(Instant::now));
         }
-        ProcessHandle process = running.get();
-        instance.running(process, null, process.info().startInstant().orElseGet(Instant::now));
         watch(instance, process, null);
         LOG.log(Level.INFO, "instance %s adopted, pid %d".formatted(instance.id, process.pid()));
         return true;
@@ -271,19 +324,14 @@ public final class Supervisor implements AutoCloseable {
     private void recover(Instance instance) {
         instance.operation.lock();
         try {
-            InstanceSpec spec;
             synchronized (instance) {
                 if (!instance.run || instance.removed) {
                     return;
                 }
-                spec = instance.spec;
+                instance.generation++;
             }
-            if (!adopt(instance, spec)) {
-                synchronized (instance) {
-                    instance.generation++;
-                }
-                launch(instance);
-            }
+            // Adopts the process the pid file names when it is this instance's, else starts one.
+            launch(instance);
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "cannot recover instance %s: %s".formatted(instance.id, e.getMessage()), e);
         } finally {
@@ -308,9 +356,7 @@ public final class Supervisor implements AutoCloseable {
 
     // Called with the operation lock held.
     private InstanceStatus stopProcess(Instance instance, boolean persistDesired) {
-        ProcessHandle process;
-        Process child;
-        int stopTimeoutSeconds;
+        InstanceSpec spec;
         synchronized (instance) {
             // A new generation makes the exit watcher and any pending restart of the old one stand down.
             instance.generation++;
@@ -319,13 +365,19 @@ public final class Supervisor implements AutoCloseable {
                 instance.run = false;
                 persist(instance);
             }
-            if (instance.process == null) {
-                // A process this agent lost track of (its instance file was damaged) is still ours to stop.
-                fromPidFile(instance.id, instance.spec).ifPresent(orphan -> {
-                    instance.process = orphan;
-                    instance.child = null;
-                });
+            spec = instance.spec;
+        }
+        // A process this agent lost track of (its instance file was damaged) is still ours to stop.
+        // The operation lock keeps anyone else from recording a process meanwhile.
+        synchronized (claims) {
+            if (instance.pid() == 0) {
+                fromPidFile(instance, spec).ifPresent(orphan -> instance.running(orphan, null, Instant.now()));
             }
+        }
+        ProcessHandle process;
+        Process child;
+        int stopTimeoutSeconds;
+        synchronized (instance) {
             process = instance.process;
             child = instance.child;
             stopTimeoutSeconds = instance.spec.stopTimeoutSeconds();
@@ -405,8 +457,10 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         ProcessHandle process = child.toHandle();
-        AtomicFiles.write(pidFile(spec.id()), (process.pid() + "\n").getBytes(UTF_8));
-        instance.running(process, child, started);
+        synchronized (claims) {
+            PidFile.of(process.pid()).write(pidFile(spec.id()));
+            instance.running(process, child, started);
+        }
         LOG.log(Level.INFO, "instance %s started, pid %d: %s".formatted(spec.id(), process.pid(), spec.command()));
         watch(instance, process, child);
     }
@@ -414,21 +468,15 @@ public final class Supervisor implements AutoCloseable {
     /**
      * A port of the instance that a process listens on already, said with its holder: a second
      * HAProxy would share it (SO_REUSEPORT) and a second MariaDB fail late. Empty when all are free.
+     * Read from the kernel's table of listening sockets, on every address of the host: the spec does
+     * not say which address the instance binds (by default all of them), and the pre-flight of a
+     * deploy counts a port taken on any address as taken too.
      */
     private static Optional<String> heldPort(InstanceSpec spec) {
-        String host = spec.id().substring(0, Math.max(0, spec.id().lastIndexOf(':')));
-        for (int port : spec.ports()) {
-            try (ServerSocket probe = new ServerSocket()) {
-                probe.bind(new InetSocketAddress(host, port));
-            } catch (BindException e) {
-                if (String.valueOf(e.getMessage()).contains("in use")) {
-                    return Optional.of(Diagnosis.portOwner(port, 0).orElse("port %d is in use".formatted(port)));
-                }
-            } catch (IOException | IllegalArgumentException e) {
-                // An address this host cannot bind says nothing about who holds the port.
-            }
-        }
-        return Optional.empty();
+        return spec.ports().stream()
+                .map(port -> Diagnosis.portOwner(port, 0))
+                .flatMap(Optional::stream)
+                .findFirst();
     }
 
     private Process spawn(InstanceSpec spec) {
@@ -569,16 +617,6 @@ public final class Supervisor implements AutoCloseable {
         return status > 128 && status < 128 + 65 ? "signal %d".formatted(status - 128) : "exit %d".formatted(status);
     }
 
-    private Optional<Long> readPid(String id) {
-        try {
-            return Optional.of(Long.parseLong(Files.readString(pidFile(id)).strip()));
-        } catch (NoSuchFileException | NumberFormatException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read pid file of instance %s: %s".formatted(id, e), e);
-        }
-    }
-
     private void persist(Instance instance) {
         AtomicFiles.write(
                 specFile(instance.id),
@@ -658,6 +696,11 @@ public final class Supervisor implements AutoCloseable {
             state = State.RUNNING;
             since = started;
             processStarted = started;
+        }
+
+        /** The pid of the process that runs the instance; 0 when none does. */
+        private synchronized long pid() {
+            return process == null ? 0 : process.pid();
         }
 
         private synchronized InstanceStatus status() {

@@ -13,6 +13,7 @@ import io.flotilla.agent.api.InstanceStatus;
 import io.flotilla.agent.api.InstanceStatus.State;
 import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.RestartPolicy;
+import io.flotilla.testing.AgentProcess;
 import io.flotilla.tls.CertificateAuthority;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -241,25 +242,7 @@ class AgentMainTest {
     }
 
     private Process startAgentProcess(String listen) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        Process agent = new ProcessBuilder(
-                        java,
-                        "-Xmx48m",
-                        "-XX:+UseSerialGC",
-                        "-XX:TieredStopAtLevel=1",
-                        "-Xss512k",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        AgentMain.class.getName(),
-                        "--dir",
-                        dir.toString(),
-                        "--listen",
-                        listen)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.appendTo(
-                        dir.resolve("agent.log").toFile()))
-                .start();
+        Process agent = AgentProcess.start(dir, listen, dir.resolve("agent.log"));
         agents.add(agent);
         return agent;
     }

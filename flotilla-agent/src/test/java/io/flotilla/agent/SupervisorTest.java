@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.flotilla.agent.api.AgentException;
+import io.flotilla.agent.api.AgentException.Code;
 import io.flotilla.agent.api.InstanceSpec;
 import io.flotilla.agent.api.InstanceStatus;
 import io.flotilla.agent.api.InstanceStatus.State;
@@ -16,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +25,8 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class SupervisorTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
@@ -64,7 +68,9 @@ class SupervisorTest {
                                 .flatMap(process -> process.info().command()))
                         .hasValueSatisfying(command -> assertThat(command).endsWith("/sleep")));
         Path pidFile = dir.resolve("agent/run/127.0.0.1_7001.pid");
-        assertThat(Files.readString(pidFile)).isEqualTo(started.pid() + "\n");
+        assertThat(Files.readString(pidFile))
+                .as("the pid and the start time, as the bootstrap's pid file has them")
+                .isEqualTo("%d %s\n".formatted(started.pid(), startTime(started.pid())));
         assertThat(supervisor.start("127.0.0.1:7001").pid()).isEqualTo(started.pid());
 
         InstanceStatus stopped = supervisor.stop("127.0.0.1:7001");
@@ -164,11 +170,14 @@ class SupervisorTest {
                                 State.FAILED, "could not start: binary /nonexistent/flotilla-test-binary not found"));
     }
 
-    @Test
-    void nothingIsLaunchedWhileAnotherProcessHoldsTheInstancesPort() throws IOException {
+    // The instance listens on every address by default: a port held on another address of the
+    // host (where a bind to the id's host alone succeeds) or on all of them is held too.
+    @ParameterizedTest
+    @ValueSource(strings = {"127.0.0.1", "127.0.0.2", "0.0.0.0"})
+    void nothingIsLaunchedWhileAnotherProcessHoldsTheInstancesPort(String holderAddress) throws IOException {
         Supervisor supervisor = open();
         try (ServerSocket holder = new ServerSocket()) {
-            holder.bind(new InetSocketAddress("127.0.0.1", 0));
+            holder.bind(new InetSocketAddress(holderAddress, 0));
             int port = holder.getLocalPort();
             String id = "127.0.0.1:" + port;
             supervisor.put(withPorts(spec(id, "sleep", "300"), port));
@@ -225,11 +234,155 @@ class SupervisorTest {
         long pid = remember(first.start(spec.id())).pid();
         first.close();
         Files.writeString(dir.resolve("agent/instances/127.0.0.1_7031.json"), "not json");
+        Supervisor second = open();
+        second.recover();
+
+        // The calls of destroy's steps (ClusterPlanner.stopInstance, then removeInstance): a stop the
+        // agent answers with UNKNOWN_INSTANCE has the spec of the topology put, and is made again.
+        assertThatThrownBy(() -> second.stop(spec.id()))
+                .isInstanceOfSatisfying(
+                        AgentException.class, e -> assertThat(e.code()).isEqualTo(Code.UNKNOWN_INSTANCE));
+        second.put(spec);
+        assertThat(ProcessHandle.of(pid))
+                .as("a put alone starts nothing and stops nothing")
+                .isPresent();
+        InstanceStatus stopped = second.stop(spec.id());
+        assertThat(stopped.state()).isEqualTo(State.STOPPED);
+        assertThat(stopped.lastExit()).isEqualTo("exited, status unknown (adopted from an earlier agent)");
+        assertThat(ProcessHandle.of(pid)).isEmpty();
+        second.remove(spec.id());
+        assertThat(dir.resolve("agent/run/127.0.0.1_7031.pid")).doesNotExist();
+        assertThat(dir.resolve("agent/instances/127.0.0.1_7031.json")).doesNotExist();
+    }
+
+    @Test
+    void destroyOfADamagedInstanceLeavesAloneTheProcessAStalePidFileNames() throws IOException {
+        Supervisor first = open();
+        InstanceSpec spec = spec("127.0.0.1:7032", "sleep", "304");
+        first.put(spec);
+        first.close();
+        Files.writeString(dir.resolve("agent/instances/127.0.0.1_7032.json"), "not json");
+        // After a reboot, the pid an older agent wrote is another process's, of the same program.
+        long stranger = stranger("sleep", "305");
+        Files.writeString(pidFileOf(spec.id()), stranger + "\n");
+        Supervisor second = open();
+        second.recover();
+
+        second.put(spec);
+        assertThat(second.stop(spec.id()).pid()).isZero();
+        second.remove(spec.id());
+
+        assertThat(ProcessHandle.of(stranger))
+                .as("not Flotilla's, so never stopped")
+                .isPresent();
+    }
+
+    @Test
+    void anOlderPidFileNamingTheSameProgramWithOtherArgumentsIsNeitherAdoptedNorStopped() throws IOException {
+        Supervisor supervisor = open();
+        InstanceSpec spec = spec("127.0.0.1:7040", "sleep", "310");
+        supervisor.put(spec);
+        long stranger = stranger("sleep", "311");
+
+        Files.writeString(pidFileOf(spec.id()), stranger + "\n");
+        assertThat(supervisor.stop(spec.id()).pid()).isZero();
+        assertThat(ProcessHandle.of(stranger)).as("a stop leaves it alone").isPresent();
+
+        Files.writeString(pidFileOf(spec.id()), stranger + "\n");
+        long started = remember(supervisor.start(spec.id())).pid();
+        assertThat(started).as("a start launches the instance's own").isNotEqualTo(stranger);
+        supervisor.remove(spec.id());
+
+        assertThat(ProcessHandle.of(started)).isEmpty();
+        assertThat(ProcessHandle.of(stranger)).as("a remove leaves it alone").isPresent();
+    }
+
+    @Test
+    void anOlderPidFileIsStillReadWhenItsProcessHasTheSpecsCommandLine() throws IOException {
+        Supervisor supervisor = open();
+        InstanceSpec spec = spec("127.0.0.1:7041", "sleep", "312");
+        supervisor.put(spec);
+        long older = stranger("sleep", "312");
+        Files.writeString(pidFileOf(spec.id()), older + "\n");
+
+        assertThat(supervisor.start(spec.id()).pid()).isEqualTo(older);
+        supervisor.stop(spec.id());
+
+        assertEventually(WAIT, () -> assertThat(ProcessHandle.of(older)).isEmpty());
+    }
+
+    @Test
+    void aPidFileWhoseStartTimeIsNotTheProcesssIsNotAdopted() throws IOException {
+        Supervisor supervisor = open();
+        InstanceSpec spec = spec("127.0.0.1:7042", "sleep", "313");
+        supervisor.put(spec);
+        // The very command line of the spec: only the start time tells that it is not the instance's.
+        long stranger = stranger("sleep", "313");
+        long startTime = Long.parseLong(startTime(stranger));
+        String otherTime = "%d %d\n".formatted(stranger, startTime + 1);
+
+        Files.writeString(pidFileOf(spec.id()), otherTime);
+        assertThat(supervisor.stop(spec.id()).pid()).isZero();
+        Files.writeString(pidFileOf(spec.id()), otherTime);
+        long started = remember(supervisor.start(spec.id())).pid();
+        assertThat(started).isNotEqualTo(stranger);
+        supervisor.stop(spec.id());
+        assertThat(ProcessHandle.of(stranger)).isPresent();
+
+        // With its own start time, the same process is taken over.
+        Files.writeString(pidFileOf(spec.id()), "%d %d\n".formatted(stranger, startTime));
+        assertThat(supervisor.start(spec.id()).pid()).isEqualTo(stranger);
+    }
+
+    @Test
+    void aPidFileNamingAnotherInstancesProcessIsRefused() throws IOException {
+        Supervisor supervisor = open();
+        InstanceSpec owner = spec("127.0.0.1:7043", "sleep", "314");
+        InstanceSpec other = spec("127.0.0.1:7044", "sleep", "314");
+        supervisor.put(owner);
+        supervisor.put(other);
+        long pid = remember(supervisor.start(owner.id())).pid();
+        awaitExec(pid, "sleep", "314");
+
+        Files.copy(pidFileOf(owner.id()), pidFileOf(other.id()));
+        assertThat(supervisor.stop(other.id()).pid()).isZero();
+        assertThat(ProcessHandle.of(pid))
+                .as("a stop of the other leaves it alone")
+                .isPresent();
+        Files.copy(pidFileOf(owner.id()), pidFileOf(other.id()));
+        long started = remember(supervisor.start(other.id())).pid();
+        assertThat(started).isNotEqualTo(pid);
+        supervisor.remove(other.id());
+
+        assertThat(ProcessHandle.of(pid)).isPresent();
+        assertThat(supervisor.status(owner.id()))
+                .extracting(InstanceStatus::state, InstanceStatus::pid)
+                .containsExactly(State.RUNNING, pid);
+    }
+
+    @Test
+    void twoPidFilesNamingOneProcessGiveItToOneInstanceOnly() throws IOException {
+        Supervisor first = open();
+        InstanceSpec one = spec("127.0.0.1:7045", "sleep", "315");
+        InstanceSpec two = spec("127.0.0.1:7046", "sleep", "315");
+        first.put(one);
+        first.put(two);
+        long pid = remember(first.start(one.id())).pid();
+        long gone = remember(first.start(two.id())).pid();
+        awaitExec(pid, "sleep", "315");
+        first.close();
+        ProcessHandle killed = ProcessHandle.of(gone).orElseThrow();
+        killed.destroyForcibly();
+        killed.onExit().join();
+        Files.copy(pidFileOf(one.id()), pidFileOf(two.id()), StandardCopyOption.REPLACE_EXISTING);
 
         Supervisor second = open();
-        second.put(spec);
-        second.remove(spec.id());
-        assertEventually(WAIT, () -> assertThat(ProcessHandle.of(pid)).isEmpty());
+        second.recover();
+
+        List<Long> running = List.of(
+                remember(second.status(one.id())).pid(),
+                remember(second.status(two.id())).pid());
+        assertThat(running).doesNotHaveDuplicates().contains(pid).doesNotContain(0L);
     }
 
     @Test
@@ -362,6 +515,42 @@ class SupervisorTest {
                 .containsExactly(1L, 2L, 4L, 8L, 16L, 30L, 30L, 30L);
     }
 
+    /**
+     * A process of the test's own, not the supervisor's, once it runs {@code command}: what a pid file
+     * may name after a reboot or when a pid is used again.
+     */
+    private long stranger(String... command) throws IOException {
+        long pid = new ProcessBuilder(command)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start()
+                .pid();
+        pids.add(pid);
+        awaitExec(pid, command);
+        return pid;
+    }
+
+    // Right after the fork, /proc shows the launcher until it has exec()ed the command.
+    private static void awaitExec(long pid, String... command) {
+        assertEventually(WAIT, () -> assertThat(commandLine(pid)).containsExactly(command));
+    }
+
+    /** Field 22 of /proc/PID/stat, read the way the bootstrap's shell reads it. */
+    private static String startTime(long pid) throws IOException {
+        try {
+            Process cut = new ProcessBuilder("cut", "-d", " ", "-f", "22", "/proc/%d/stat".formatted(pid)).start();
+            String out = new String(cut.getInputStream().readAllBytes(), UTF_8).strip();
+            assertThat(cut.waitFor()).isZero();
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    private Path pidFileOf(String id) throws IOException {
+        return Files.createDirectories(dir.resolve("agent/run")).resolve(Supervisor.fileName(id) + ".pid");
+    }
+
     private Supervisor open() {
         Supervisor supervisor = Supervisor.open(dir.resolve("agent"), FAST);
         supervisors.add(supervisor);
@@ -420,8 +609,12 @@ class SupervisorTest {
     }
 
     private static List<String> arguments(long pid) throws IOException {
-        String[] cmdline = Files.readString(Path.of("/proc/%d/cmdline".formatted(pid)), UTF_8)
-                .split("\0");
-        return List.of(cmdline).subList(1, cmdline.length);
+        List<String> cmdline = commandLine(pid);
+        return cmdline.subList(1, cmdline.size());
+    }
+
+    private static List<String> commandLine(long pid) throws IOException {
+        return List.of(Files.readString(Path.of("/proc/%d/cmdline".formatted(pid)), UTF_8)
+                .split("\0"));
     }
 }

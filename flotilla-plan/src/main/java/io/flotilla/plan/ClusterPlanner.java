@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 
 /**
  * Compiles cluster operations into plans. Every action checks before it acts, so a plan that
@@ -364,17 +365,40 @@ public final class ClusterPlanner {
         }
     }
 
-    /** Stops an instance; destroy also accepts an instance its agent never knew or an agent that was never installed. */
+    /**
+     * Stops an instance, also one its agent no longer knows (see {@link #onAgent}); destroy also
+     * accepts an agent that was never installed, and a spec the agent refuses (it never ran it).
+     */
     void stopInstance(String operation, Instance instance) {
         if (operation.equals("destroy") && !agents.agentInstalled(instance.host())) {
             return;
         }
         try {
-            cluster.agent(instance.host()).stop(instance.id());
+            onAgent(instance, agent -> agent.stop(instance.id()));
         } catch (AgentException e) {
-            if (!(operation.equals("destroy") && e.code() == AgentException.Code.UNKNOWN_INSTANCE)) {
+            if (!(operation.equals("destroy") && e.code() == AgentException.Code.BAD_SPEC)) {
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Makes {@code call} to the instance's agent. An agent that answers that it does not know the
+     * instance (it set a damaged instance file aside, or the file is lost, while the instance's
+     * process may still run) is given the instance's spec from the topology and asked again: it then
+     * finds that process by its pid file, and takes it only when it is the one it launched for the
+     * instance. The agent is never asked to act on a process without a spec to check it against.
+     */
+    private void onAgent(Instance instance, Consumer<AgentClient> call) {
+        AgentClient agent = cluster.agent(instance.host());
+        try {
+            call.accept(agent);
+        } catch (AgentException e) {
+            if (e.code() != AgentException.Code.UNKNOWN_INSTANCE) {
+                throw e;
+            }
+            agent.put(cluster.spec(instance));
+            call.accept(agent);
         }
     }
 
@@ -516,7 +540,7 @@ public final class ClusterPlanner {
     private void removeInstance(Instance instance, List<Instance> stays) {
         Executor executor = cluster.executor(instance.host());
         try {
-            cluster.agent(instance.host()).remove(instance.id());
+            onAgent(instance, agent -> agent.remove(instance.id()));
         } catch (AgentException ignored) {
             // The agent is already gone; its processes were stopped before this step.
         }
