@@ -6,6 +6,7 @@ import io.flotilla.agent.api.AgentClient;
 import io.flotilla.agent.api.AgentException;
 import io.flotilla.agent.api.FenceRequest;
 import io.flotilla.agent.api.GtidPosition;
+import io.flotilla.agent.api.GtidSet;
 import io.flotilla.agent.api.GtidWait;
 import io.flotilla.agent.api.ReplicaStatus;
 import io.flotilla.agent.api.ReplicationState;
@@ -23,7 +24,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -391,19 +391,8 @@ public final class SwitchoverPlanner implements AutoCloseable {
      * last: a later write, even one with a sequence number the replica's own writes reached, is not.
      */
     static boolean appliedAll(String applied, String written) {
-        Map<String, String> last = lastGtids(applied);
-        return lastGtids(written).entrySet().stream()
-                .allMatch(each -> each.getValue().equals(last.get(each.getKey())));
-    }
-
-    private static Map<String, String> lastGtids(String gtids) {
-        Map<String, String> last = new LinkedHashMap<>();
-        for (String gtid : gtids.split(",")) {
-            String[] parts = gtid.strip().split("-");
-            if (parts.length == 3) {
-                last.put(parts[0], gtid.strip());
-            }
-        }
-        return last;
+        Map<Long, GtidSet.Gtid> last = GtidSet.parse(applied).byDomain();
+        return GtidSet.parse(written).byDomain().values().stream()
+                .allMatch(gtid -> gtid.equals(last.get(gtid.domain())));
     }
 }
