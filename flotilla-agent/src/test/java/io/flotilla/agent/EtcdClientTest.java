@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.flotilla.agent.api.EtcdClient;
 import io.flotilla.agent.api.EtcdClient.EtcdException;
 import io.flotilla.agent.api.EtcdClient.KeyValue;
+import io.flotilla.agent.api.MemberState;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -94,6 +95,20 @@ class EtcdClientTest {
         assertThat(client.prefix("c4/health/").stream().map(KeyValue::key))
                 .containsExactly("c4/health/a", "c4/health/b");
         assertThatThrownBy(() -> client.prefix("")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aMembersStateReadsBackFromItsEntryAndAStrangeEntryIsNone() {
+        MemberState state = new MemberState(
+                "10.0.0.2:3306", true, true, 0, "0-1-42", "0-1-40", Instant.parse("2026-12-07T16:00:00Z"));
+        client.put("c7/members/10.0.0.2:3306", state.toJson(), 0);
+        client.put("c7/members/10.0.0.3:3306", "{\"id\": 1, \"received\": \"not a gtid\"}", 0);
+        List<MemberState> read = client.prefix("c7/members/").stream()
+                .flatMap(entry -> MemberState.fromJson(entry.value()).stream())
+                .toList();
+        assertThat(read).containsExactly(state);
+        assertThat(MemberState.fromJson("{")).isEmpty();
+        assertThat(MemberState.fromJson("null")).isEmpty();
     }
 
     @Test
