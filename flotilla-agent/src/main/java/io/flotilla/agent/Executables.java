@@ -1,13 +1,10 @@
 package io.flotilla.agent;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import io.flotilla.agent.api.InstanceSpec;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -49,7 +46,8 @@ final class Executables {
         if (executable.isEmpty()) {
             return false;
         }
-        Path running = Path.of(executable.get());
+        // A binary replaced under its running process (a package upgrade) reads "PATH (deleted)".
+        Path running = Path.of(executable.get().replaceFirst(" \\(deleted\\)$", ""));
         String command = spec.command().getFirst();
         Optional<Path> expected = resolve(command, Path.of(spec.workDir()), spec.environment());
         if (expected.isPresent() && realPath(expected.get()).equals(realPath(running))) {
@@ -59,33 +57,6 @@ final class Executables {
         return running.getFileName()
                 .toString()
                 .equals(Path.of(command).getFileName().toString());
-    }
-
-    /**
-     * Whether {@code process} was started with exactly the spec's command line, program name and
-     * every argument alike ({@code /proc/<pid>/cmdline}); what tells our process from another that
-     * runs the same binary when nothing else (a start time) says which is ours.
-     */
-    static boolean runsCommandOf(ProcessHandle process, InstanceSpec spec) {
-        return arguments(process.pid()).filter(spec.command()::equals).isPresent();
-    }
-
-    /** The command line of process {@code pid}; empty when it is gone or cannot be read. */
-    static Optional<List<String>> arguments(long pid) {
-        byte[] cmdline;
-        try {
-            cmdline = Files.readAllBytes(Path.of("/proc/%d/cmdline".formatted(pid)));
-        } catch (IOException ignored) {
-            return Optional.empty();
-        }
-        if (cmdline.length == 0) {
-            // A kernel thread or a zombie: no command line to compare.
-            return Optional.empty();
-        }
-        // Each argument ends with a NUL; an empty argument is an empty string between two of them.
-        String text = new String(cmdline, UTF_8);
-        List<String> arguments = List.of(text.split("\0", -1));
-        return Optional.of(text.endsWith("\0") ? arguments.subList(0, arguments.size() - 1) : arguments);
     }
 
     private static Path realPath(Path path) {

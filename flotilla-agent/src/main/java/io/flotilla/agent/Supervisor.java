@@ -44,6 +44,8 @@ import tools.jackson.databind.json.JsonMapper;
 public final class Supervisor implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Supervisor.class.getName());
     private static final Duration KILL_WAIT = Duration.ofSeconds(10);
+    /** A pid file is written just after its process starts; a process started later than this after it is another's. */
+    private static final Duration PID_FILE_SLACK = Duration.ofSeconds(1);
     // setsid(1) puts the component in a session of its own, so a signal to the agent's process
     // group (Ctrl-C, a service manager stopping the agent) does not reach it. It execs in place,
     // so the pid we see is the component's.
@@ -259,7 +261,7 @@ public final class Supervisor implements AutoCloseable {
         if (process.isEmpty()) {
             return Optional.empty();
         }
-        Optional<String> stranger = notOurs(instance, spec, recorded.get(), process.get());
+        Optional<String> stranger = notOurs(instance, spec, recorded.get(), modified(file), process.get());
         if (stranger.isPresent()) {
             LOG.log(
                     Level.WARNING,
@@ -273,10 +275,13 @@ public final class Supervisor implements AutoCloseable {
     /**
      * Why {@code process} is not the instance's: another instance of this agent has it, it started at
      * another time than the pid file says (the pid was used again, after a reboot or not), it runs
-     * another program, or, for a pid file of an older agent that recorded no start time, its command
-     * line is not the spec's word for word. Empty when it is the instance's.
+     * another program, or, for a pid file of an older agent that recorded no start time, it started
+     * after the file was written (a process the pid file named never does). Its arguments are not
+     * compared: HAProxy's master runs itself again with {@code -sf} on each reload, and a spec
+     * changes before its process restarts. Empty when it is the instance's.
      */
-    private Optional<String> notOurs(Instance instance, InstanceSpec spec, PidFile recorded, ProcessHandle process) {
+    private Optional<String> notOurs(
+            Instance instance, InstanceSpec spec, PidFile recorded, Optional<Instant> written, ProcessHandle process) {
         for (Instance other : instances.values()) {
             if (other != instance && other.pid() == process.pid()) {
                 return Optional.of("is the process of instance " + other.id);
@@ -297,12 +302,33 @@ public final class Supervisor implements AutoCloseable {
                             process.info().command().orElse("a program the agent cannot see"),
                             spec.command().getFirst()));
         }
-        if (recorded.startTime().isEmpty() && !Executables.runsCommandOf(process, spec)) {
-            // Its arguments stay out of the log: another's process may carry a secret in them.
-            return Optional.of(
-                    "runs another command line than the instance's, and the pid file (of an older agent) has no start time to tell its process by");
+        if (recorded.startTime().isEmpty()) {
+            Optional<Instant> started = process.info().startInstant();
+            if (started.isEmpty()
+                    || written.isEmpty()
+                    || started.get().isAfter(written.get().plus(PID_FILE_SLACK))) {
+                return Optional.of("started %s, after the pid file (of an older agent, with no start time) was written"
+                        .formatted(started.map(Instant::toString).orElse("at a time the agent cannot see")));
+            }
         }
         return Optional.empty();
+    }
+
+    private static Optional<Instant> modified(Path file) {
+        try {
+            return Optional.of(Files.getLastModifiedTime(file).toInstant());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Writes the pid file of an adopted process in this agent's form, with its start time. */
+    private void rewritePidFile(String id, ProcessHandle process) {
+        try {
+            PidFile.of(process.pid()).write(pidFile(id));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "instance %s: cannot write its pid file again: %s".formatted(id, e.getMessage()));
+        }
     }
 
     // Called with the operation lock held: takes over the process the pid file names, if any.
@@ -316,6 +342,7 @@ public final class Supervisor implements AutoCloseable {
             process = running.get();
             instance.running(process, null, process.info().startInstant().orElseGet(Instant::now));
         }
+        rewritePidFile(instance.id, process);
         watch(instance, process, null);
         LOG.log(Level.INFO, "instance %s adopted, pid %d".formatted(instance.id, process.pid()));
         return true;
@@ -371,7 +398,10 @@ public final class Supervisor implements AutoCloseable {
         // The operation lock keeps anyone else from recording a process meanwhile.
         synchronized (claims) {
             if (instance.pid() == 0) {
-                fromPidFile(instance, spec).ifPresent(orphan -> instance.running(orphan, null, Instant.now()));
+                fromPidFile(instance, spec).ifPresent(orphan -> {
+                    instance.running(orphan, null, Instant.now());
+                    rewritePidFile(instance.id, orphan);
+                });
             }
         }
         ProcessHandle process;

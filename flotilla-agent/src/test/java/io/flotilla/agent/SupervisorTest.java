@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -264,7 +265,7 @@ class SupervisorTest {
         Files.writeString(dir.resolve("agent/instances/127.0.0.1_7032.json"), "not json");
         // After a reboot, the pid an older agent wrote is another process's, of the same program.
         long stranger = stranger("sleep", "305");
-        Files.writeString(pidFileOf(spec.id()), stranger + "\n");
+        writtenBefore(pidFileOf(spec.id()), stranger + "\n");
         Supervisor second = open();
         second.recover();
 
@@ -278,17 +279,17 @@ class SupervisorTest {
     }
 
     @Test
-    void anOlderPidFileNamingTheSameProgramWithOtherArgumentsIsNeitherAdoptedNorStopped() throws IOException {
+    void anOlderPidFileNamingAProcessStartedAfterItWasWrittenIsNeitherAdoptedNorStopped() throws IOException {
         Supervisor supervisor = open();
         InstanceSpec spec = spec("127.0.0.1:7040", "sleep", "310");
         supervisor.put(spec);
         long stranger = stranger("sleep", "311");
 
-        Files.writeString(pidFileOf(spec.id()), stranger + "\n");
+        writtenBefore(pidFileOf(spec.id()), stranger + "\n");
         assertThat(supervisor.stop(spec.id()).pid()).isZero();
         assertThat(ProcessHandle.of(stranger)).as("a stop leaves it alone").isPresent();
 
-        Files.writeString(pidFileOf(spec.id()), stranger + "\n");
+        writtenBefore(pidFileOf(spec.id()), stranger + "\n");
         long started = remember(supervisor.start(spec.id())).pid();
         assertThat(started).as("a start launches the instance's own").isNotEqualTo(stranger);
         supervisor.remove(spec.id());
@@ -298,17 +299,28 @@ class SupervisorTest {
     }
 
     @Test
-    void anOlderPidFileIsStillReadWhenItsProcessHasTheSpecsCommandLine() throws IOException {
+    void anOlderPidFileIsStillReadWhenItsProcessStartedBeforeItWasWritten() throws IOException {
         Supervisor supervisor = open();
         InstanceSpec spec = spec("127.0.0.1:7041", "sleep", "312");
         supervisor.put(spec);
-        long older = stranger("sleep", "312");
+        // Other arguments than the spec's, as HAProxy's master has after a reload (-sf PIDS).
+        long older = stranger("sleep", "312", "1");
         Files.writeString(pidFileOf(spec.id()), older + "\n");
 
         assertThat(supervisor.start(spec.id()).pid()).isEqualTo(older);
+        assertThat(Files.readString(pidFileOf(spec.id())))
+                .as("written again in this agent's form, with the start time")
+                .matches(older + " \\d+\n");
         supervisor.stop(spec.id());
 
         assertEventually(WAIT, () -> assertThat(ProcessHandle.of(older)).isEmpty());
+    }
+
+    /** A pid file an older agent wrote a minute before: a process started now is not the one it named. */
+    private static void writtenBefore(Path file, String text) throws IOException {
+        Files.writeString(file, text);
+        Files.setLastModifiedTime(
+                file, java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(60)));
     }
 
     @Test
