@@ -119,7 +119,7 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
                     all.stream().sorted(Problems.IN_FILE_ORDER).toList());
         }
 
-        Map<String, Object> mergedMap = withExplicitRoles(clusterMap, existing, runningServerIds);
+        Map<String, Object> mergedMap = withExplicitRoles(clusterMap, existing, runningServerIds, null);
         Map<String, Object> fragmentMap = plain(fragmentYaml);
         Set<Long> givenIds = new HashSet<>();
         fresh.stream()
@@ -206,7 +206,7 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
     public static String without(
             String clusterYaml, String clusterFile, Instance leaving, Map<String, Long> runningServerIds) {
         Topology existing = TopologyParser.parseStored(clusterYaml, clusterFile);
-        Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing, runningServerIds);
+        Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing, runningServerIds, leaving);
         String section = leaving.schema().section();
         int index = existing.instances(leaving.component()).indexOf(leaving);
         List<Object> items = new ArrayList<>(listOrEmpty(map.get(section)));
@@ -232,7 +232,7 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
     public static String withPrimary(
             String clusterYaml, String clusterFile, Instance primary, Map<String, Long> runningServerIds) {
         Topology existing = TopologyParser.parseStored(clusterYaml, clusterFile);
-        Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing, runningServerIds);
+        Map<String, Object> map = withExplicitRoles(plain(clusterYaml), existing, runningServerIds, null);
         List<Instance> mariadb = existing.instances("mariadb");
         int index = mariadb.indexOf(primary);
         List<Object> items = listOrEmpty(map.get("mariadb_servers"));
@@ -254,24 +254,73 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
      * moves the primary or gives a running instance's id to another. An item without a server_id
      * gets the one its instance reports running with, else the one its place gives it: an older
      * Flotilla's scale-in moved the places of those after the removed one, not their running ids.
+     *
+     * <p>Where such a move shows (an instance runs with another id than its place), a place is no
+     * longer a safe guess: an unpinned instance that does not report its id (stopped, or its agent
+     * out of reach) refuses the change, unless it is the one {@code leaving}. Two instances that
+     * would end up with one id refuse it too.
      */
     private static Map<String, Object> withExplicitRoles(
-            Map<String, Object> map, Topology topology, Map<String, Long> running) {
+            Map<String, Object> map, Topology topology, Map<String, Long> running, Instance leaving) {
         Map<String, Object> copy = new LinkedHashMap<>(map);
         List<Instance> mariadb = topology.instances("mariadb");
         List<Object> items = listOrEmpty(copy.get("mariadb_servers"));
         if (items.size() == mariadb.size() && !items.isEmpty()) {
+            requireKnownIds(topology, mariadb, running, leaving);
             List<Object> withRoles = new ArrayList<>();
+            Map<Long, Instance> byId = new LinkedHashMap<>();
             for (int i = 0; i < items.size(); i++) {
                 Instance instance = mariadb.get(i);
                 Map<String, Object> item = new LinkedHashMap<>(mapOrEmpty(items.get(i)));
                 item.put("role", instance.field("role").orElse("replica"));
                 item.putIfAbsent("server_id", running.getOrDefault(instance.id(), topology.serverId(instance)));
+                Instance taken =
+                        byId.putIfAbsent(Long.parseLong(item.get("server_id").toString()), instance);
+                if (taken != null && !instance.equals(leaving) && !taken.equals(leaving)) {
+                    throw new TopologyException(List.of(new Problem(
+                            instance.position(),
+                            "mariadb %s and %s would both have server_id %s (each runs with it, or is placed to);"
+                                            .formatted(taken.id(), instance.id(), item.get("server_id"))
+                                    + " give one of them another server_id and restart it before changing the cluster",
+                            List.of(taken.id(), instance.id()))));
+                }
                 withRoles.add(item);
             }
             copy.put("mariadb_servers", withRoles);
         }
         return copy;
+    }
+
+    private static void requireKnownIds(
+            Topology topology, List<Instance> mariadb, Map<String, Long> running, Instance leaving) {
+        Optional<Instance> moved = mariadb.stream()
+                .filter(instance -> running.containsKey(instance.id()))
+                .filter(instance -> running.get(instance.id()) != topology.serverId(instance))
+                .findFirst();
+        if (moved.isEmpty()) {
+            return;
+        }
+        List<Instance> unknown = mariadb.stream()
+                .filter(instance -> !instance.equals(leaving))
+                .filter(instance -> instance.field("server_id").isEmpty())
+                .filter(instance -> !running.containsKey(instance.id()))
+                .toList();
+        if (!unknown.isEmpty()) {
+            Instance first = unknown.getFirst();
+            throw new TopologyException(List.of(new Problem(
+                    first.position(),
+                    ("the server_id of mariadb %s is not known: the topology does not pin it and it does not report"
+                                    + " one (not running, or its agent is out of reach), and the ids of this cluster"
+                                    + " moved since it was deployed (%s runs with %d, its place gives %d); start it first"
+                                    + " (`flotilla cluster start CLUSTER -N %s`)")
+                            .formatted(
+                                    first.id(),
+                                    moved.get().id(),
+                                    running.get(moved.get().id()),
+                                    topology.serverId(moved.get()),
+                                    first.id()),
+                    unknown.stream().map(Instance::id).toList())));
+        }
     }
 
     /** Only instance sections may appear: the rest is the cluster's. */

@@ -208,6 +208,50 @@ class StoredTopologyTest {
         assertThat(switched.instances("mariadb").get(1).field("role")).contains("primary");
     }
 
+    @Test
+    void aMovedClusterWithAnInstanceThatDoesNotReportItsIdIsNotChanged() {
+        // 10.0.0.3 is stopped: by its place it would run 2, the id 10.0.0.2 runs with.
+        Map<String, Long> oneSilent = Map.of("10.0.0.2:3306", 2L);
+        assertThatThrownBy(() ->
+                        scaleOut(SCALED_IN_BY_AN_OLDER_FLOTILLA, "mariadb_servers:\n  - host: 10.0.0.4\n", oneSilent))
+                .isInstanceOf(TopologyException.class)
+                .hasMessage("c.yaml:4:5: the server_id of mariadb 10.0.0.3:3306 is not known: the topology does not pin"
+                        + " it and it does not report one (not running, or its agent is out of reach), and the ids of this"
+                        + " cluster moved since it was deployed (10.0.0.2:3306 runs with 2, its place gives 1); start it"
+                        + " first (`flotilla cluster start CLUSTER -N 10.0.0.3:3306`)");
+        Topology stored = TopologyParser.parseStored(SCALED_IN_BY_AN_OLDER_FLOTILLA, "c.yaml");
+        assertThatThrownBy(() -> ScaleOut.withPrimary(
+                        SCALED_IN_BY_AN_OLDER_FLOTILLA,
+                        "c.yaml",
+                        stored.instances("mariadb").get(0),
+                        oneSilent))
+                .isInstanceOf(TopologyException.class);
+        // Scaling the silent one in is what an operator does with a dead host: its id goes with it.
+        String afterScaleIn = ScaleOut.without(
+                SCALED_IN_BY_AN_OLDER_FLOTILLA,
+                "c.yaml",
+                stored.instances("mariadb").get(1),
+                oneSilent);
+        assertThat(serverIds(TopologyParser.parse(afterScaleIn, "c.yaml"))).containsExactly(2L);
+        // A cluster whose ids never moved keeps its places as the ids of those that do not report.
+        assertThat(serverIds(scaleOut(
+                                SCALED_IN_BY_AN_OLDER_FLOTILLA,
+                                "mariadb_servers:\n  - host: 10.0.0.4\n",
+                                Map.of("10.0.0.2:3306", 1L))
+                        .merged()))
+                .containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
+    void twoServersRunningWithOneIdAreNotChanged() {
+        assertThatThrownBy(() -> scaleOut(
+                        SCALED_IN_BY_AN_OLDER_FLOTILLA,
+                        "mariadb_servers:\n  - host: 10.0.0.4\n",
+                        Map.of("10.0.0.2:3306", 2L, "10.0.0.3:3306", 2L)))
+                .isInstanceOf(TopologyException.class)
+                .hasMessageContaining("mariadb 10.0.0.2:3306 and 10.0.0.3:3306 would both have server_id 2");
+    }
+
     /**
      * The cluster's settings were accepted with it: a scale-out reads them as stored, so a value
      * that only a newer rule refuses (here a control character) neither refuses the scale-out nor
