@@ -67,10 +67,11 @@ final class ReplicationAdmin implements AutoCloseable {
      */
     private final Set<String> ownSessions = ConcurrentHashMap.newKeySet();
     /**
-     * Held shared from a verb's connect until its session is in {@link #ownSessions}, and exclusive
-     * while clients are listed and killed: a session is never seen before it is known as the agent's.
+     * Per instance, held shared from a verb's connect until its session is in {@link #ownSessions},
+     * and exclusive while that instance's clients are listed and killed: a session is never seen
+     * before it is known as the agent's, and a stalled instance holds up no other.
      */
-    private final ReadWriteLock sessionsChanging = new ReentrantReadWriteLock();
+    private final Map<String, ReadWriteLock> sessionsChanging = new ConcurrentHashMap<>();
     /** One lock per instance: a fence, its release and its expiry never interleave, and instances do not wait on each other. */
     private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
@@ -318,6 +319,10 @@ final class ReplicationAdmin implements AutoCloseable {
         }
     }
 
+    private ReadWriteLock sessionsChanging(String id) {
+        return sessionsChanging.computeIfAbsent(id, ignored -> new ReentrantReadWriteLock());
+    }
+
     private ReentrantLock lock(String id) {
         return locks.computeIfAbsent(id, ignored -> new ReentrantLock());
     }
@@ -391,11 +396,12 @@ final class ReplicationAdmin implements AutoCloseable {
      * reconnect, through the gateway, to the new primary.
      */
     private void killClients(Statement statement, String id, long keep, String keepUser) throws SQLException {
-        sessionsChanging.writeLock().lock();
+        ReadWriteLock changing = sessionsChanging(id);
+        changing.writeLock().lock();
         try {
             killClientsNow(statement, id, keep, keepUser);
         } finally {
-            sessionsChanging.writeLock().unlock();
+            changing.writeLock().unlock();
         }
     }
 
@@ -466,7 +472,8 @@ final class ReplicationAdmin implements AutoCloseable {
 
     /** Opens a session that killing the instance's clients spares until it is closed. */
     private OwnConnection openOwn(InstanceSpec spec, Duration timeout) throws SQLException {
-        sessionsChanging.readLock().lock();
+        ReadWriteLock changing = sessionsChanging(spec.id());
+        changing.readLock().lock();
         try {
             Connection connection = SqlConnections.open(spec, timeout);
             try {
@@ -479,7 +486,7 @@ final class ReplicationAdmin implements AutoCloseable {
                 throw e;
             }
         } finally {
-            sessionsChanging.readLock().unlock();
+            changing.readLock().unlock();
         }
     }
 

@@ -40,7 +40,12 @@ final class ShellFiles {
             cat > "$temporary" || { rm -f -- "$temporary"; exit 1; }
             if chmod -- "$mode" "$temporary"; then
               sync -- "$temporary" 2>/dev/null
-              mv -fT -- "$temporary" "$target" && exit 0
+              # Never into a directory (or a link to one) where the file goes; mv -T is GNU's only.
+              if [ -d "$target" ]; then
+                echo "$target is a directory" >&2
+              else
+                mv -f -- "$temporary" "$target" && exit 0
+              fi
             fi
             rm -f -- "$temporary"
             exit 1

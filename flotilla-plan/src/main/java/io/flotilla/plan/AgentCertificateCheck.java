@@ -14,8 +14,8 @@ import java.util.List;
 
 /**
  * {@code cluster check}'s row for a host's agent certificate: a Warn within {@value #WARN_DAYS} days
- * of its end, a Fail once it ended (the control machine no longer trusts the agent). A deploy run
- * again issues a new one within 30 days of the end, {@code cluster tls rotate} at any time.
+ * of its end, a Fail once it ended (the control machine no longer trusts the agent). {@code cluster
+ * tls rotate} renews every agent's.
  */
 public final class AgentCertificateCheck {
     public static final String CHECK = "agent certificate";
@@ -56,7 +56,7 @@ public final class AgentCertificateCheck {
             return CheckResult.warn(
                     host,
                     CHECK,
-                    "the agent's certificate ends on %s, in %d day%s; %s (or deploy the same topology again)"
+                    "the agent's certificate ends on %s, in %d day%s; %s"
                             .formatted(DAY.format(end), days, days == 1 ? "" : "s", renew));
         }
         return CheckResult.pass(host, CHECK, "valid until %s".formatted(DAY.format(end)));
