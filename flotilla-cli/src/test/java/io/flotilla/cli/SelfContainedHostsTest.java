@@ -210,8 +210,9 @@ class SelfContainedHostsTest {
                                 second.address().replace(".", "\\.")))
                 .containsPattern(
                         ("(?m)^%s +listen 192\\.0\\.2\\.7 +Fail +192\\.0\\.2\\.7 is no address of this host \\(it has"
-                                        + " [^)]*%s[^)]*\\): a NAT or public address cannot be listened on; set listen_host to the"
-                                        + " host's own address or 0\\.0\\.0\\.0 in %s:3:5$")
+                                        + " [^)]*%s[^)]*\\): a NAT or public address cannot be listened on; set listen_host \\(in"
+                                        + " global for the exporters, or on the instance at %s:3:5\\) to one of the host's own"
+                                        + " addresses$")
                                 .formatted(
                                         first.replace(".", "\\."),
                                         first.replace(".", "\\."),

@@ -101,6 +101,7 @@ public final class HostCheck {
             echo "now_ms=$(date +%s%3N)"
             if command -v ip >/dev/null 2>&1; then
               echo "addrs=$(ip -o addr show 2>/dev/null | awk '{ split($4, a, "/"); printf "%s ", a[1] }')"
+              echo "nonlocal_bind=$(cat /proc/sys/net/ipv4/ip_nonlocal_bind 2>/dev/null)$(cat /proc/sys/net/ipv6/ip_nonlocal_bind 2>/dev/null)"
             fi
             for dir in "$@"; do
               probe=$dir
@@ -357,9 +358,10 @@ public final class HostCheck {
      */
     private List<CheckResult> listenAddresses(Map<String, String> facts) {
         String listed = facts.get("addrs");
-        if (listed == null) {
-            return List.of();
+        if (listed == null || listed.isBlank()) {
+            return List.of(); // no ip, or it could not list them: unknown, not "none"
         }
+        boolean nonlocalBind = facts.getOrDefault("nonlocal_bind", "").contains("1");
         Set<InetAddress> own = new HashSet<>();
         for (String address : listed.trim().split("\\s+")) {
             literal(address).ifPresent(own::add);
@@ -378,12 +380,20 @@ public final class HostCheck {
             String check = "listen " + listen;
             if (address.get().isLoopbackAddress() || own.contains(address.get())) {
                 rows.add(CheckResult.pass(host, check, "an address of this host"));
+            } else if (nonlocalBind) {
+                rows.add(CheckResult.warn(
+                        host,
+                        check,
+                        "%s is no address of this host (it has %s); ip_nonlocal_bind lets the instances listen on it"
+                                        .formatted(listen, listed.trim().replace(" ", ", "))
+                                + " before it comes (a virtual IP?), and they answer only while the host holds it"));
             } else {
                 rows.add(CheckResult.fail(
                         host,
                         check,
                         ("%s is no address of this host (it has %s): a NAT or public address cannot be listened on;"
-                                        + " set listen_host to the host's own address or 0.0.0.0 in %s")
+                                        + " set listen_host (in global for the exporters, or on the instance at %s) to"
+                                        + " one of the host's own addresses")
                                 .formatted(listen, listed.trim().replace(" ", ", "), instance.position())));
             }
         }
