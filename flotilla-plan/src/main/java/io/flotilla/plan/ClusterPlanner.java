@@ -366,8 +366,9 @@ public final class ClusterPlanner {
     }
 
     /**
-     * Stops an instance, also one its agent no longer knows (see {@link #onAgent}); destroy also
-     * accepts an agent that was never installed, and a spec the agent refuses (it never ran it).
+     * Stops an instance, also one its agent no longer knows (see {@link #onAgent}); one it does not
+     * know and keeps no pid file for runs nothing. Destroy also accepts an agent that was never
+     * installed, and a spec the agent refuses (it never ran it).
      */
     void stopInstance(String operation, Instance instance) {
         if (operation.equals("destroy") && !agents.agentInstalled(instance.host())) {
@@ -376,7 +377,10 @@ public final class ClusterPlanner {
         try {
             onAgent(instance, agent -> agent.stop(instance.id()));
         } catch (AgentException e) {
-            if (!(operation.equals("destroy") && e.code() == AgentException.Code.BAD_SPEC)) {
+            // An agent that does not know the instance and keeps no pid file for it runs nothing of it.
+            boolean unknown = e.code() == AgentException.Code.UNKNOWN_INSTANCE;
+            boolean neverRan = operation.equals("destroy") && e.code() == AgentException.Code.BAD_SPEC;
+            if (!unknown && !neverRan) {
                 throw e;
             }
         }
@@ -388,18 +392,27 @@ public final class ClusterPlanner {
      * process may still run) is given the instance's spec from the topology and asked again: it then
      * finds that process by its pid file, and takes it only when it is the one it launched for the
      * instance. The agent is never asked to act on a process without a spec to check it against.
+     * Without a pid file there is no process to find, and the agent is left as it is.
      */
     private void onAgent(Instance instance, Consumer<AgentClient> call) {
         AgentClient agent = cluster.agent(instance.host());
         try {
             call.accept(agent);
         } catch (AgentException e) {
-            if (e.code() != AgentException.Code.UNKNOWN_INSTANCE) {
+            if (e.code() != AgentException.Code.UNKNOWN_INSTANCE || !hasPidFile(instance)) {
                 throw e;
             }
             agent.put(cluster.spec(instance));
             call.accept(agent);
         }
+    }
+
+    /** Whether the instance's agent keeps a pid file for it ({@code run/ID.pid}, {@code :} as {@code _}). */
+    private boolean hasPidFile(Instance instance) {
+        Path file = cluster.agentDir(instance.host())
+                .resolve("run")
+                .resolve(instance.id().replace(':', '_') + ".pid");
+        return cluster.executor(instance.host()).exists(file.toString());
     }
 
     Step.Action deployInstance(Instance instance) {
