@@ -1,10 +1,13 @@
 package io.flotilla.agent;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import io.flotilla.agent.api.InstanceSpec;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -57,6 +60,55 @@ final class Executables {
         return running.getFileName()
                 .toString()
                 .equals(Path.of(command).getFileName().toString());
+    }
+
+    /**
+     * Whether {@code process} was started with the spec's command line, to which HAProxy's master
+     * adds, when it runs itself again on a reload, {@code -sf}/{@code -st} and the old workers' pids,
+     * or {@code -x} and a socket ({@code /proc/<pid>/cmdline}); what tells our process from another
+     * of the same binary when no start time says which is ours.
+     */
+    static boolean runsArgumentsOf(ProcessHandle process, InstanceSpec spec) {
+        Optional<List<String>> running = arguments(process.pid());
+        List<String> command = spec.command();
+        if (running.isEmpty()
+                || running.get().size() < command.size()
+                || !running.get().subList(0, command.size()).equals(command)) {
+            return false;
+        }
+        List<String> added = running.get().subList(command.size(), running.get().size());
+        int i = 0;
+        while (i < added.size()) {
+            String flag = added.get(i++);
+            if (flag.equals("-x") && i < added.size()) {
+                i++;
+            } else if (flag.equals("-sf") || flag.equals("-st")) {
+                while (i < added.size() && added.get(i).matches("\\d+")) {
+                    i++;
+                }
+            } else {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The command line of process {@code pid}; empty when it is gone or cannot be read. */
+    static Optional<List<String>> arguments(long pid) {
+        byte[] cmdline;
+        try {
+            cmdline = Files.readAllBytes(Path.of("/proc/%d/cmdline".formatted(pid)));
+        } catch (IOException ignored) {
+            return Optional.empty();
+        }
+        if (cmdline.length == 0) {
+            // A kernel thread or a zombie: no command line to compare.
+            return Optional.empty();
+        }
+        // Each argument ends with a NUL; an empty argument is an empty string between two of them.
+        String text = new String(cmdline, UTF_8);
+        List<String> arguments = List.of(text.split("\0", -1));
+        return Optional.of(text.endsWith("\0") ? arguments.subList(0, arguments.size() - 1) : arguments);
     }
 
     private static Path realPath(Path path) {

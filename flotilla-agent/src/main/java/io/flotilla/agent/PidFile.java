@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.regex.Pattern;
@@ -92,5 +93,20 @@ record PidFile(long pid, OptionalLong startTime) {
         } catch (NumberFormatException ignored) {
             return OptionalLong.empty();
         }
+    }
+
+    /** When this boot began ({@code btime} of {@code /proc/stat}); empty when it cannot be read. */
+    static Optional<Instant> bootTime() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/stat"), UTF_8)) {
+                if (line.startsWith("btime ")) {
+                    return Optional.of(Instant.ofEpochSecond(
+                            Long.parseLong(line.substring(6).strip())));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
     }
 }

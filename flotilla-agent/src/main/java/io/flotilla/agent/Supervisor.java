@@ -261,13 +261,18 @@ public final class Supervisor implements AutoCloseable {
         if (process.isEmpty()) {
             return Optional.empty();
         }
-        Optional<String> stranger = notOurs(instance, spec, recorded.get(), modified(file), process.get());
+        OptionalLong started = PidFile.startTime(process.get().pid());
+        Optional<String> stranger = notOurs(instance, spec, recorded.get(), started, modified(file), process.get());
         if (stranger.isPresent()) {
             LOG.log(
                     Level.WARNING,
                     "instance %s: its pid file %s names pid %d, which %s; that process is left alone"
                             .formatted(instance.id, file, process.get().pid(), stranger.get()));
             return Optional.empty();
+        }
+        if (recorded.get().startTime().isEmpty()) {
+            // Written again in this agent's form, with the start time just checked.
+            new PidFile(process.get().pid(), started).write(file);
         }
         return process;
     }
@@ -281,19 +286,24 @@ public final class Supervisor implements AutoCloseable {
      * changes before its process restarts. Empty when it is the instance's.
      */
     private Optional<String> notOurs(
-            Instance instance, InstanceSpec spec, PidFile recorded, Optional<Instant> written, ProcessHandle process) {
+            Instance instance,
+            InstanceSpec spec,
+            PidFile recorded,
+            OptionalLong started,
+            Optional<Instant> written,
+            ProcessHandle process) {
         for (Instance other : instances.values()) {
             if (other != instance && other.pid() == process.pid()) {
                 return Optional.of("is the process of instance " + other.id);
             }
         }
+        if (started.isEmpty()) {
+            return Optional.of("is gone");
+        }
         if (recorded.startTime().isPresent()) {
-            OptionalLong started = PidFile.startTime(process.pid());
             if (!started.equals(recorded.startTime())) {
                 return Optional.of("started at another time (%s, not %d): the pid is another process's now"
-                        .formatted(
-                                started.isPresent() ? started.getAsLong() : "unknown",
-                                recorded.startTime().getAsLong()));
+                        .formatted(started.getAsLong(), recorded.startTime().getAsLong()));
             }
         }
         if (!Executables.runs(process, spec)) {
@@ -303,12 +313,21 @@ public final class Supervisor implements AutoCloseable {
                             spec.command().getFirst()));
         }
         if (recorded.startTime().isEmpty()) {
-            Optional<Instant> started = process.info().startInstant();
-            if (started.isEmpty()
+            Optional<Instant> since = process.info().startInstant();
+            Optional<Instant> boot = PidFile.bootTime();
+            if (since.isEmpty()
                     || written.isEmpty()
-                    || started.get().isAfter(written.get().plus(PID_FILE_SLACK))) {
-                return Optional.of("started %s, after the pid file (of an older agent, with no start time) was written"
-                        .formatted(started.map(Instant::toString).orElse("at a time the agent cannot see")));
+                    || boot.isEmpty()
+                    || written.get().isBefore(boot.get())
+                    || since.get().isAfter(written.get().plus(PID_FILE_SLACK))) {
+                return Optional.of(
+                        "started %s, not before the pid file (of an older agent, with no start time) was written since this boot"
+                                .formatted(since.map(Instant::toString).orElse("at a time the agent cannot see")));
+            }
+            if (!Executables.runsArgumentsOf(process, spec)) {
+                // Its arguments stay out of the log: another's process may carry a secret in them.
+                return Optional.of("runs another command line than the instance's (the pid file, of an older agent,"
+                        + " has no start time to tell its process by)");
             }
         }
         return Optional.empty();
@@ -319,15 +338,6 @@ public final class Supervisor implements AutoCloseable {
             return Optional.of(Files.getLastModifiedTime(file).toInstant());
         } catch (IOException e) {
             return Optional.empty();
-        }
-    }
-
-    /** Writes the pid file of an adopted process in this agent's form, with its start time. */
-    private void rewritePidFile(String id, ProcessHandle process) {
-        try {
-            PidFile.of(process.pid()).write(pidFile(id));
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "instance %s: cannot write its pid file again: %s".formatted(id, e.getMessage()));
         }
     }
 
@@ -342,7 +352,6 @@ public final class Supervisor implements AutoCloseable {
             process = running.get();
             instance.running(process, null, process.info().startInstant().orElseGet(Instant::now));
         }
-        rewritePidFile(instance.id, process);
         watch(instance, process, null);
         LOG.log(Level.INFO, "instance %s adopted, pid %d".formatted(instance.id, process.pid()));
         return true;
@@ -398,10 +407,7 @@ public final class Supervisor implements AutoCloseable {
         // The operation lock keeps anyone else from recording a process meanwhile.
         synchronized (claims) {
             if (instance.pid() == 0) {
-                fromPidFile(instance, spec).ifPresent(orphan -> {
-                    instance.running(orphan, null, Instant.now());
-                    rewritePidFile(instance.id, orphan);
-                });
+                fromPidFile(instance, spec).ifPresent(orphan -> instance.running(orphan, null, Instant.now()));
             }
         }
         ProcessHandle process;
@@ -488,7 +494,11 @@ public final class Supervisor implements AutoCloseable {
         }
         ProcessHandle process = child.toHandle();
         synchronized (claims) {
-            PidFile.of(process.pid()).write(pidFile(spec.id()));
+            PidFile written = PidFile.of(process.pid());
+            if (written.startTime().isPresent()) {
+                // Without a start time (it ended at once) no pid file is written: it could name another later.
+                written.write(pidFile(spec.id()));
+            }
             instance.running(process, child, started);
         }
         LOG.log(Level.INFO, "instance %s started, pid %d: %s".formatted(spec.id(), process.pid(), spec.command()));

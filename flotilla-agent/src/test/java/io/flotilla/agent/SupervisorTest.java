@@ -301,10 +301,15 @@ class SupervisorTest {
     @Test
     void anOlderPidFileIsStillReadWhenItsProcessStartedBeforeItWasWritten() throws IOException {
         Supervisor supervisor = open();
-        InstanceSpec spec = spec("127.0.0.1:7041", "sleep", "312");
+        InstanceSpec spec = spec("127.0.0.1:7041", "sh", "-c", "sleep 312; :", "sh");
         supervisor.put(spec);
-        // Other arguments than the spec's, as HAProxy's master has after a reload (-sf PIDS).
-        long older = stranger("sleep", "312", "1");
+        // A process of the same program with other arguments, named by a file written after it started.
+        long other = stranger("sh", "-c", "sleep 313; :", "sh");
+        Files.writeString(pidFileOf(spec.id()), other + "\n");
+        assertThat(supervisor.stop(spec.id()).pid()).isZero();
+        assertThat(ProcessHandle.of(other)).as("not the spec's command line").isPresent();
+        // The spec's command line and what HAProxy's master adds on a reload (-sf PIDS) are ours.
+        long older = stranger("sh", "-c", "sleep 312; :", "sh", "-sf", "101", "102");
         Files.writeString(pidFileOf(spec.id()), older + "\n");
 
         assertThat(supervisor.start(spec.id()).pid()).isEqualTo(older);
@@ -317,6 +322,18 @@ class SupervisorTest {
     }
 
     /** A pid file an older agent wrote a minute before: a process started now is not the one it named. */
+    @Test
+    void anOlderPidFileFromBeforeThisBootIsNotTrusted() throws IOException {
+        Supervisor supervisor = open();
+        InstanceSpec spec = spec("127.0.0.1:7043", "sleep", "314");
+        supervisor.put(spec);
+        long process = stranger("sleep", "314");
+        Files.writeString(pidFileOf(spec.id()), process + "\n");
+        Files.setLastModifiedTime(pidFileOf(spec.id()), java.nio.file.attribute.FileTime.fromMillis(0));
+        assertThat(supervisor.stop(spec.id()).pid()).isZero();
+        assertThat(ProcessHandle.of(process)).isPresent();
+    }
+
     private static void writtenBefore(Path file, String text) throws IOException {
         Files.writeString(file, text);
         Files.setLastModifiedTime(

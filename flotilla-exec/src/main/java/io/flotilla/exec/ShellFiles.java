@@ -40,9 +40,9 @@ final class ShellFiles {
             cat > "$temporary" || { rm -f -- "$temporary"; exit 1; }
             if chmod -- "$mode" "$temporary"; then
               sync -- "$temporary" 2>/dev/null
-              # Never into a directory (or a link to one) where the file goes; mv -T is GNU's only.
+              # Never into a directory (or a link to one) where the file goes.
               if [ -d "$target" ]; then
-                echo "$target is a directory" >&2
+                printf '%s is a directory\n' "$target" >&2
               else
                 mv -f -- "$temporary" "$target" && exit 0
               fi

@@ -9,6 +9,7 @@ import io.flotilla.exec.Executor;
 import io.flotilla.exec.ListeningPorts;
 import io.flotilla.topology.ComponentSource;
 import io.flotilla.topology.Instance;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -101,7 +102,8 @@ public final class HostCheck {
             echo "now_ms=$(date +%s%3N)"
             if command -v ip >/dev/null 2>&1; then
               echo "addrs=$(ip -o addr show 2>/dev/null | awk '{ split($4, a, "/"); printf "%s ", a[1] }')"
-              echo "nonlocal_bind=$(cat /proc/sys/net/ipv4/ip_nonlocal_bind 2>/dev/null)$(cat /proc/sys/net/ipv6/ip_nonlocal_bind 2>/dev/null)"
+              echo "nonlocal_bind4=$(cat /proc/sys/net/ipv4/ip_nonlocal_bind 2>/dev/null)"
+              echo "nonlocal_bind6=$(cat /proc/sys/net/ipv6/ip_nonlocal_bind 2>/dev/null)"
             fi
             for dir in "$@"; do
               probe=$dir
@@ -361,7 +363,7 @@ public final class HostCheck {
         if (listed == null || listed.isBlank()) {
             return List.of(); // no ip, or it could not list them: unknown, not "none"
         }
-        boolean nonlocalBind = facts.getOrDefault("nonlocal_bind", "").contains("1");
+
         Set<InetAddress> own = new HashSet<>();
         for (String address : listed.trim().split("\\s+")) {
             literal(address).ifPresent(own::add);
@@ -380,7 +382,9 @@ public final class HostCheck {
             String check = "listen " + listen;
             if (address.get().isLoopbackAddress() || own.contains(address.get())) {
                 rows.add(CheckResult.pass(host, check, "an address of this host"));
-            } else if (nonlocalBind) {
+            } else if (facts.getOrDefault(
+                            address.get() instanceof Inet6Address ? "nonlocal_bind6" : "nonlocal_bind4", "")
+                    .equals("1")) {
                 rows.add(CheckResult.warn(
                         host,
                         check,

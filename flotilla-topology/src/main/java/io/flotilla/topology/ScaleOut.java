@@ -294,6 +294,7 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
     private static void requireKnownIds(
             Topology topology, List<Instance> mariadb, Map<String, Long> running, Instance leaving) {
         Optional<Instance> moved = mariadb.stream()
+                .filter(instance -> instance.field("server_id").isEmpty())
                 .filter(instance -> running.containsKey(instance.id()))
                 .filter(instance -> running.get(instance.id()) != topology.serverId(instance))
                 .findFirst();
