@@ -90,6 +90,11 @@ final class LeaderLease implements AutoCloseable {
         return lease != 0;
     }
 
+    /** When the last renewal (or grant) etcd answered was sent, in {@code nanoTime} units; 0 before any. */
+    long lastRenewalSent() {
+        return renewedAt;
+    }
+
     private void tick() {
         try {
             if (lease != 0) {

@@ -9,17 +9,13 @@ import io.flotilla.agent.api.AgentException.Code;
 import io.flotilla.agent.api.ConfigItem;
 import io.flotilla.agent.api.ConfigResult;
 import io.flotilla.agent.api.InstanceDetails;
-import io.flotilla.agent.api.InstanceSpec;
-import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.RestartPolicy;
 import io.flotilla.agent.api.SlowQuery;
-import io.flotilla.agent.api.SqlAdmin;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,27 +54,13 @@ class InstanceAdminTest {
                 socket = /tmp/x.sock
                 """.formatted(server.port()));
         supervisor = Supervisor.open(dir.resolve("agent"), RestartPolicy.DEFAULT);
-        supervisor.put(new InstanceSpec(
+        supervisor.put(server.spec(
                 ID,
-                "mariadb",
-                List.of("/usr/sbin/mariadbd"),
-                Map.of(),
-                dir.toString(),
-                "mariadb.log",
-                new Probe.PortOpen("127.0.0.1", server.port()),
-                5,
-                List.of(server.port()),
-                List.of(),
-                "mariadb-server",
-                List.of(),
-                new SqlAdmin(
-                        "127.0.0.1",
-                        server.port(),
-                        "admin",
-                        password.toString(),
-                        optionFile.toString(),
-                        "mariadbd",
-                        dir.resolve("slow.log").toString())));
+                dir,
+                "admin",
+                password,
+                optionFile.toString(),
+                dir.resolve("slow.log").toString()));
         admin = new InstanceAdmin(supervisor);
     }
 

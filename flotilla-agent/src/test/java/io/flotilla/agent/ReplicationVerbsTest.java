@@ -11,12 +11,10 @@ import io.flotilla.agent.api.FenceRequest;
 import io.flotilla.agent.api.GtidPosition;
 import io.flotilla.agent.api.GtidWait;
 import io.flotilla.agent.api.InstanceSpec;
-import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.ReplicationSource;
 import io.flotilla.agent.api.ReplicationState;
 import io.flotilla.agent.api.ReplicationUser;
 import io.flotilla.agent.api.RestartPolicy;
-import io.flotilla.agent.api.SqlAdmin;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -33,7 +31,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -359,27 +356,7 @@ class ReplicationVerbsTest {
     }
 
     private static InstanceSpec spec(String id, TestingMariaDb server, Path password) {
-        return new InstanceSpec(
-                id,
-                "mariadb",
-                List.of("/usr/sbin/mariadbd"),
-                Map.of(),
-                dir.toString(),
-                id.replace(':', '-') + ".log",
-                new Probe.PortOpen("127.0.0.1", server.port()),
-                5,
-                List.of(server.port()),
-                List.of(),
-                "mariadb-server",
-                List.of(),
-                new SqlAdmin(
-                        "127.0.0.1",
-                        server.port(),
-                        "admin",
-                        password.toString(),
-                        "/nonexistent/my.cnf",
-                        "mariadbd",
-                        ""));
+        return server.spec(id, dir, "admin", password, "/nonexistent/my.cnf", "");
     }
 
     private static Connection connect(TestingMariaDb server) throws SQLException {

@@ -4,6 +4,9 @@ import static io.flotilla.testing.Eventually.assertEventually;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flotilla.agent.api.InstanceSpec;
+import io.flotilla.agent.api.Probe;
+import io.flotilla.agent.api.SqlAdmin;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -17,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -99,6 +103,27 @@ final class TestingMariaDb implements AutoCloseable {
 
     int port() {
         return port;
+    }
+
+    /**
+     * The spec an agent supervises this server by, probed by its port, administered as {@code user}
+     * with the password in {@code passwordFile}, its settings in {@code optionFile}.
+     */
+    InstanceSpec spec(String id, Path workDir, String user, Path passwordFile, String optionFile, String slowLog) {
+        return new InstanceSpec(
+                id,
+                "mariadb",
+                List.of("/usr/sbin/mariadbd"),
+                Map.of(),
+                workDir.toString(),
+                id.replace(':', '-') + ".log",
+                new Probe.PortOpen("127.0.0.1", port),
+                5,
+                List.of(port),
+                List.of(),
+                "mariadb-server",
+                List.of(),
+                new SqlAdmin("127.0.0.1", port, user, passwordFile.toString(), optionFile, "mariadbd", slowLog));
     }
 
     Path passwordFile() {
