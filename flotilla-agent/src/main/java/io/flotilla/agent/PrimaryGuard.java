@@ -70,7 +70,16 @@ final class PrimaryGuard implements AutoCloseable {
         this.instance = requireNonNull(instance, "instance is null");
         this.replication = requireNonNull(replication, "replication is null");
         this.fence = requireNonNull(fence, "fence is null");
-        this.lease = new LeaderLease(etcd, key, instance, ttl, healthy, new Told(), System::nanoTime);
+        requireNonNull(healthy, "healthy is null");
+        // Once the lead is lost the lease neither renews nor takes the key again, even before the fence is done.
+        this.lease = new LeaderLease(
+                etcd,
+                key,
+                instance,
+                ttl,
+                () -> (role == Role.STARTING || role == Role.LEADING) && healthy.getAsBoolean(),
+                new Told(),
+                System::nanoTime);
     }
 
     PrimaryGuard start() {
