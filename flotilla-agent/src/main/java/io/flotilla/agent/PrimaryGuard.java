@@ -36,7 +36,10 @@ final class PrimaryGuard implements AutoCloseable {
         FENCING,
         /** Lost the lead and fenced the primary. */
         FENCED,
-        /** Lost the lead and could not fence the primary (it did not answer): the lease ran out, so no gateway sends it writes. */
+        /**
+         * Lost the lead and could not fence the primary (it did not answer): its lease runs out all
+         * the same, and the primary is fenced from outside or by the gateway following the lease.
+         */
         FENCE_FAILED,
         /** Handed the lead over on purpose ({@link #close}). */
         CLOSED
@@ -123,11 +126,13 @@ final class PrimaryGuard implements AutoCloseable {
 
         @Override
         public void lost(String reason) {
-            if (role != Role.LEADING) {
-                return;
+            synchronized (PrimaryGuard.this) {
+                if (role != Role.LEADING) {
+                    return; // handed over meanwhile
+                }
+                role = Role.FENCING;
+                why = reason;
             }
-            role = Role.FENCING;
-            why = reason;
             LOG.log(Level.WARNING, "%s lost the lead (%s); fencing it".formatted(instance, reason));
             // The lease's own threads keep its deadline: the fence, which waits on the server, runs apart.
             fencing.execute(PrimaryGuard.this::fenceAfterLoss);
@@ -153,9 +158,12 @@ final class PrimaryGuard implements AutoCloseable {
     /** Hands the lead over: the key goes at once, and the primary is left as it is (a planned change fences it itself). */
     @Override
     public void close() {
-        if (role == Role.LEADING || role == Role.STARTING) {
-            role = Role.CLOSED;
+        synchronized (this) {
+            if (role == Role.LEADING || role == Role.STARTING) {
+                role = Role.CLOSED;
+            }
         }
+        // Outside the lock: the lease's threads, which close waits for, may be telling it the lead was lost.
         lease.close();
         fencing.shutdown();
         try {
