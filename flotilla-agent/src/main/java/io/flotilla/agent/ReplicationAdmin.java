@@ -180,6 +180,15 @@ final class ReplicationAdmin implements AutoCloseable {
      * #DRAIN_SECONDS} s, every transaction it received: its relay log is never thrown away unapplied.
      */
     ReplicationState promote(String id) {
+        return promote(id, false);
+    }
+
+    /**
+     * Promotes as {@link #promote(String)} does; with {@code semiSync}, the primary waits for a
+     * replica's acknowledgement of each transaction from its first write on (semi-sync is turned on
+     * before {@code read_only} is turned off).
+     */
+    ReplicationState promote(String id, boolean semiSync) {
         InstanceSpec spec = supervisor.spec(id);
         refuseWhileFenced(spec, "promoting it");
         return stateAfter(spec, statement -> {
@@ -203,6 +212,9 @@ final class ReplicationAdmin implements AutoCloseable {
                 statement.execute("STOP SLAVE");
                 statement.execute("RESET SLAVE ALL");
             }
+            if (semiSync) {
+                statement.execute("SET GLOBAL rpl_semi_sync_master_enabled = ON");
+            }
             statement.execute("SET GLOBAL read_only = OFF");
         });
     }
@@ -210,8 +222,8 @@ final class ReplicationAdmin implements AutoCloseable {
     /**
      * Replicates from {@code source} with GTID from its own {@code gtid_slave_pos} on; nothing
      * changes when it already replicates from there, as that user, applying, with its IO thread
-     * running or connecting. A
-     * former primary needs its {@code gtid_slave_pos} seeded (and its divergence checked) first:
+     * running or connecting. Replication is configured with semi-sync's primary side off: a replica
+     * that waited for acknowledgements of what it applies would stall. A former primary needs its {@code gtid_slave_pos} seeded (and its divergence checked) first:
      * this verb does neither.
      */
     ReplicationState source(String id, ReplicationSource source) {
@@ -228,6 +240,7 @@ final class ReplicationAdmin implements AutoCloseable {
             if (!there) {
                 readBackslashEscapes(statement);
                 statement.execute("STOP SLAVE");
+                statement.execute("SET GLOBAL rpl_semi_sync_master_enabled = OFF");
                 statement.execute(("CHANGE MASTER TO MASTER_HOST = '%s', MASTER_PORT = %d, MASTER_USER = '%s',"
                                 + " MASTER_PASSWORD = '%s', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1")
                         .formatted(source.host(), source.port(), source.user(), escape(password)));

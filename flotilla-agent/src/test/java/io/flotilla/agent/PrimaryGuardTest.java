@@ -6,18 +6,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flotilla.agent.api.EtcdClient;
 import io.flotilla.agent.api.FenceRequest;
 import io.flotilla.agent.api.RestartPolicy;
+import io.flotilla.testing.AcknowledgingWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.Properties;
+import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
@@ -45,7 +44,8 @@ class PrimaryGuardTest {
     private static TestingMariaDb primary;
     private static Supervisor supervisor;
     private static ReplicationAdmin replication;
-    private static final AtomicLong nextId = new AtomicLong();
+    /** Ids apart from the writer's, for single inserts. */
+    private static final AtomicLong nextId = new AtomicLong(1_000_000_000L);
 
     @BeforeAll
     static void start() throws Exception {
@@ -90,49 +90,12 @@ class PrimaryGuardTest {
         return new PrimaryGuard(client, key, ID, TTL, healthy::get, replication, new FenceRequest(60, "repl")).start();
     }
 
-    /** Inserts ids one after another as the application, recording each the server acknowledged. */
-    private static final class Writer implements AutoCloseable {
-        final Set<Long> acknowledged = ConcurrentHashMap.newKeySet();
-        final AtomicLong lastAcknowledgedAt = new AtomicLong();
-        final AtomicLong refusals = new AtomicLong();
-        private final Thread thread;
-        private volatile boolean stop;
-
-        Writer() {
-            thread = Thread.ofPlatform().name("writer").start(this::run);
-        }
-
-        private void run() {
-            while (!stop) {
-                try (Connection connection = connect("app", "app-3");
-                        Statement statement = connection.createStatement()) {
-                    while (!stop) {
-                        long id = nextId.incrementAndGet();
-                        statement.executeUpdate("INSERT INTO fleet.acks VALUES (" + id + ")");
-                        acknowledged.add(id);
-                        lastAcknowledgedAt.set(System.nanoTime());
-                    }
-                } catch (SQLException e) {
-                    refusals.incrementAndGet(); // killed or refused: connect again
-                }
-            }
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            stop = true;
-            thread.join(20_000);
-        }
+    private static Connection connect(String user, String password) throws SQLException {
+        return DriverManager.getConnection(url(), TestingMariaDb.client(user, password));
     }
 
-    private static Connection connect(String user, String password) throws SQLException {
-        Properties properties = new Properties();
-        properties.setProperty("user", user);
-        properties.setProperty("password", password);
-        properties.setProperty("sslMode", "disable");
-        properties.setProperty("socketTimeout", "5000");
-        properties.setProperty("connectTimeout", "5000");
-        return DriverManager.getConnection("jdbc:mariadb://127.0.0.1:%d/".formatted(primary.port()), properties);
+    private static String url() {
+        return "jdbc:mariadb://127.0.0.1:%d/".formatted(primary.port());
     }
 
     private static Set<Long> rows() throws SQLException {
@@ -151,10 +114,13 @@ class PrimaryGuardTest {
         try (PrimaryGuard guard = guard("g1/leader", new AtomicBoolean(true))) {
             assertEventually(
                     Duration.ofSeconds(10), () -> assertThat(guard.writable()).isTrue());
-            Writer writer = new Writer();
+            AcknowledgingWriter writer = new AcknowledgingWriter(
+                    "fleet.acks",
+                    TestingMariaDb.client("app", "app-3"),
+                    () -> Optional.of(new AcknowledgingWriter.Target("primary", url())));
             assertEventually(
                     Duration.ofSeconds(10),
-                    () -> assertThat(writer.acknowledged.size()).isGreaterThan(50));
+                    () -> assertThat(writer.acknowledged().size()).isGreaterThan(50));
             new ProcessBuilder("kill", "-STOP", String.valueOf(etcd.pid()))
                     .start()
                     .waitFor();
@@ -170,16 +136,15 @@ class PrimaryGuardTest {
             assertThat(guard.why()).contains("fenced");
             // etcd cannot end the lease before the last renewal it answered was sent plus the ttl.
             assertThat(guard.fencedAt()).isLessThan(guard.lastRenewalSent() + TTL.toNanos());
-            assertThat(writer.lastAcknowledgedAt.get()).isLessThan(guard.fencedAt());
-            long refusedBefore = writer.refusals.get();
+            assertThat(writer.lastAcknowledgedAt()).isLessThan(guard.fencedAt());
+            long refusedBefore = writer.refusals();
             assertEventually(
-                    Duration.ofSeconds(10),
-                    () -> assertThat(writer.refusals.get()).isGreaterThan(refusedBefore + 3));
+                    Duration.ofSeconds(10), () -> assertThat(writer.refusals()).isGreaterThan(refusedBefore + 3));
             writer.close();
 
             Set<Long> rows = rows();
-            assertThat(rows).as("every acknowledged row").containsAll(writer.acknowledged);
-            assertThat(rows.size() - writer.acknowledged.size())
+            assertThat(rows).as("every acknowledged row").containsAll(writer.acknowledged());
+            assertThat(rows.size() - writer.acknowledged().size())
                     .as("rows written but not acknowledged (at most the one in flight)")
                     .isBetween(0, 1);
             assertThat(primary.sql("SELECT @@GLOBAL.read_only").strip()).isEqualTo("1");

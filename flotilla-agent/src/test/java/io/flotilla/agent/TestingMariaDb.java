@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -33,12 +34,13 @@ final class TestingMariaDb implements AutoCloseable {
 
     private final Path dir;
     private final int port;
-    private final Process process;
+    private final int serverId;
+    private volatile Process process;
 
-    private TestingMariaDb(Path dir, int port, Process process) {
+    private TestingMariaDb(Path dir, int port, int serverId) {
         this.dir = dir;
         this.port = port;
-        this.process = process;
+        this.serverId = serverId;
     }
 
     /** Runs {@code mariadb-install-db} into {@code dataDir}; copy it to start several servers quickly. */
@@ -56,36 +58,16 @@ final class TestingMariaDb implements AutoCloseable {
 
     /** Starts a server on a copy of {@code template} with binary logging and {@code serverId}. */
     static TestingMariaDb start(Path template, Path dir, int serverId) throws IOException, InterruptedException {
-        Path dataDir = dir.resolve("data");
-        copy(template, dataDir);
-        int port = freePort();
-        Process process = new ProcessBuilder(
-                        "/usr/sbin/mariadbd",
-                        "--no-defaults",
-                        "--datadir=" + dataDir,
-                        "--socket=" + dir.resolve("mysqld.sock"),
-                        "--pid-file=" + dir.resolve("mysqld.pid"),
-                        "--port=" + port,
-                        "--bind-address=127.0.0.1",
-                        "--skip-name-resolve",
-                        "--user=" + System.getProperty("user.name"),
-                        "--server-id=" + serverId,
-                        "--log-bin=mysql-bin",
-                        "--innodb-buffer-pool-size=16M",
-                        "--innodb-log-file-size=8M",
-                        "--innodb-use-native-aio=0",
-                        "--log-error=" + dir.resolve("error.log"))
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("stdout.log").toFile())
-                .start();
-        TestingMariaDb server = new TestingMariaDb(dir, port, process);
+        return start(template, dir, serverId, List.of());
+    }
+
+    /** Starts a server as {@link #start(Path, Path, int)} does, with {@code options} added to its command line. */
+    static TestingMariaDb start(Path template, Path dir, int serverId, List<String> options)
+            throws IOException, InterruptedException {
+        copy(template, dir.resolve("data"));
+        TestingMariaDb server = new TestingMariaDb(dir, freePort(), serverId);
         try {
-            assertEventually(Duration.ofSeconds(30), () -> {
-                assertThat(process.isAlive())
-                        .as("mariadbd runs; see %s", dir.resolve("error.log"))
-                        .isTrue();
-                server.sql("SELECT 1");
-            });
+            server.launch(options);
             byte[] random = new byte[12];
             new SecureRandom().nextBytes(random);
             String password = HexFormat.of().formatHex(random);
@@ -99,6 +81,53 @@ final class TestingMariaDb implements AutoCloseable {
             server.close();
             throw e;
         }
+    }
+
+    /** Starts the server again on its data and port, after {@link #kill}, with {@code options} added. */
+    void restart(List<String> options) throws IOException {
+        launch(options);
+    }
+
+    private void launch(List<String> options) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                "/usr/sbin/mariadbd",
+                "--no-defaults",
+                "--datadir=" + dir.resolve("data"),
+                "--socket=" + dir.resolve("mysqld.sock"),
+                "--pid-file=" + dir.resolve("mysqld.pid"),
+                "--port=" + port,
+                "--bind-address=127.0.0.1",
+                "--skip-name-resolve",
+                "--user=" + System.getProperty("user.name"),
+                "--server-id=" + serverId,
+                "--log-bin=mysql-bin",
+                "--innodb-buffer-pool-size=16M",
+                "--innodb-log-file-size=8M",
+                "--innodb-use-native-aio=0",
+                "--log-error=" + dir.resolve("error.log")));
+        command.addAll(options);
+        Process started = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(
+                        dir.resolve("stdout.log").toFile()))
+                .start();
+        process = started;
+        assertEventually(Duration.ofSeconds(30), () -> {
+            assertThat(started.isAlive())
+                    .as("mariadbd runs; see %s", dir.resolve("error.log"))
+                    .isTrue();
+            sql("SELECT 1");
+        });
+    }
+
+    /** The server's process id. */
+    long pid() {
+        return process.pid();
+    }
+
+    /** Kills the server with SIGKILL and waits until it is gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
 
     int port() {
@@ -126,6 +155,17 @@ final class TestingMariaDb implements AutoCloseable {
                 new SqlAdmin("127.0.0.1", port, user, passwordFile.toString(), optionFile, "mariadbd", slowLog));
     }
 
+    /** JDBC connection properties of a client of the test servers: no TLS, short timeouts. */
+    static Properties client(String user, String password) {
+        Properties properties = new Properties();
+        properties.setProperty("user", user);
+        properties.setProperty("password", password);
+        properties.setProperty("sslMode", "disable");
+        properties.setProperty("socketTimeout", "5000");
+        properties.setProperty("connectTimeout", "5000");
+        return properties;
+    }
+
     Path passwordFile() {
         return dir.resolve("flotilla.password");
     }
@@ -144,13 +184,17 @@ final class TestingMariaDb implements AutoCloseable {
 
     @Override
     public void close() {
-        process.destroy();
+        Process current = process;
+        if (current == null) {
+            return;
+        }
+        current.destroy();
         try {
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            if (!current.waitFor(20, TimeUnit.SECONDS)) {
+                current.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
-            process.destroyForcibly();
+            current.destroyForcibly();
             Thread.currentThread().interrupt();
         }
     }

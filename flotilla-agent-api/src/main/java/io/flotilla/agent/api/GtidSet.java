@@ -88,6 +88,18 @@ public record GtidSet(Map<Long, Gtid> byDomain) {
         return past;
     }
 
+    /** Domain by domain, the later of this position and {@code other} (this one's GTID where they are at the same number). */
+    public GtidSet union(GtidSet other) {
+        Map<Long, Gtid> later = new TreeMap<>(byDomain);
+        for (Gtid gtid : other.byDomain.values()) {
+            later.merge(
+                    gtid.domain(),
+                    gtid,
+                    (mine, theirs) -> Long.compareUnsigned(theirs.sequence(), mine.sequence()) > 0 ? theirs : mine);
+        }
+        return new GtidSet(later);
+    }
+
     public boolean isEmpty() {
         return byDomain.isEmpty();
     }
