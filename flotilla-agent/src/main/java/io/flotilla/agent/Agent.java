@@ -117,7 +117,8 @@ public final class Agent implements AutoCloseable {
             }
             if (checkListen != null) {
                 try {
-                    healthChecks = HealthCheckServer.start(parseAddress(checkListen), supervisor, probes);
+                    healthChecks = HealthCheckServer.start(
+                            parseAddress(checkListen), supervisor, probes, server.groups()::writable);
                 } catch (BindException e) {
                     throw cannotStart("agent cannot answer health checks on %s: address in use".formatted(checkListen));
                 }
@@ -128,6 +129,7 @@ public final class Agent implements AutoCloseable {
                     "agent %s started, pid %d, listening on https://%s, dir %s"
                             .formatted(info.version(), info.pid(), listen, dir));
             supervisor.recover();
+            server.groups().load();
             return new Agent(dir, lockChannel, lock, supervisor, server, healthChecks, shutdownAsked);
         } catch (IOException | RuntimeException e) {
             if (healthChecks != null) {
@@ -160,6 +162,11 @@ public final class Agent implements AutoCloseable {
     /** The address the API is bound to. */
     public InetSocketAddress address() {
         return server.address();
+    }
+
+    /** The port where the agent answers HAProxy's agent-check; -1 when it does not. */
+    int checkPort() {
+        return healthChecks == null ? -1 : healthChecks.port();
     }
 
     public Supervisor supervisor() {

@@ -17,6 +17,7 @@ import io.flotilla.agent.api.EndSessionsRequest;
 import io.flotilla.agent.api.FenceRequest;
 import io.flotilla.agent.api.GtidPosition;
 import io.flotilla.agent.api.GtidWait;
+import io.flotilla.agent.api.HaGroupSpec;
 import io.flotilla.agent.api.InstanceSpec;
 import io.flotilla.agent.api.InstanceStatus;
 import io.flotilla.agent.api.LogQuery;
@@ -75,6 +76,7 @@ public final class AgentServer implements AutoCloseable {
     private final LogSearch logs;
     private final InstanceAdmin admin;
     private final ReplicationAdmin replication;
+    private final GroupMembers groups;
 
     private AgentServer(
             HttpsServer server,
@@ -96,6 +98,7 @@ public final class AgentServer implements AutoCloseable {
         this.logs = new LogSearch(supervisor, ZoneId.systemDefault());
         this.admin = new InstanceAdmin(supervisor);
         this.replication = new ReplicationAdmin(supervisor, Path.of(info.dir()).resolve("secrets"));
+        this.groups = new GroupMembers(Path.of(info.dir()).resolve("ha"), supervisor, replication, probes);
     }
 
     /**
@@ -148,12 +151,21 @@ public final class AgentServer implements AutoCloseable {
         return server.getAddress();
     }
 
-    /** Stops answering; a request still running (a stop waiting for its process) is interrupted. */
+    /** The replication groups the agent takes part in; the gateway's write checks ask them. */
+    GroupMembers groups() {
+        return groups;
+    }
+
+    /**
+     * Stops answering; a request still running (a stop waiting for its process) is interrupted. The
+     * replication groups' members stop, leaving held leader keys on their leases.
+     */
     @Override
     public void close() {
         server.stop(0);
         handlers.shutdownNow();
         sampler.close();
+        groups.close();
         replication.close();
     }
 
@@ -237,6 +249,10 @@ public final class AgentServer implements AutoCloseable {
                 }
             }
             case 2 -> {
+                if (segments.getFirst().equals("ha") && segments.get(1).equals("groups")) {
+                    expect(method, path, "GET");
+                    return Reply.ok(groups.statuses());
+                }
                 if (segments.getFirst().equals("host")) {
                     expect(method, path, "GET");
                     return Reply.ok(
@@ -272,6 +288,9 @@ public final class AgentServer implements AutoCloseable {
                 }
             }
             case 3 -> {
+                if (segments.getFirst().equals("ha") && segments.get(1).equals("groups")) {
+                    return haGroup(exchange, method, path, segments.get(2));
+                }
                 if (!segments.getFirst().equals("instances")) {
                     throw noRoute(method, path);
                 }
@@ -333,6 +352,29 @@ public final class AgentServer implements AutoCloseable {
                 return replicationVerb(exchange, method, path, segments.get(1), segments.get(3));
             }
             default -> throw noRoute(method, path);
+        }
+    }
+
+    /** {@code /v1/ha/groups/GROUP}: a replication group's settings, put (PUT) or removed (DELETE). */
+    private Reply haGroup(HttpExchange exchange, String method, String path, String group) throws IOException {
+        switch (method) {
+            case "PUT" -> {
+                HaGroupSpec spec = read(exchange, HaGroupSpec.class, "replication group settings");
+                if (!spec.group().equals(group)) {
+                    throw new AgentException(
+                            Code.BAD_REQUEST,
+                            "settings of group %s do not match the group %s of the path"
+                                    .formatted(spec.group(), group));
+                }
+                LOG.log(Level.INFO, "HA settings of group %s put by %s".formatted(group, exchange.getRemoteAddress()));
+                return Reply.ok(groups.put(spec));
+            }
+            case "DELETE" -> {
+                LOG.log(Level.INFO, "HA group %s removed by %s".formatted(group, exchange.getRemoteAddress()));
+                groups.remove(group);
+                return new Reply(204, null, null);
+            }
+            default -> throw notAllowed(method, path);
         }
     }
 

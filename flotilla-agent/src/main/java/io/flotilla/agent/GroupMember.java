@@ -499,6 +499,18 @@ final class GroupMember implements AutoCloseable {
      */
     @Override
     public void close() {
+        stop(true);
+    }
+
+    /**
+     * Stops taking part and leaves the keys on their leases (the agent stops, or reloads the
+     * group's settings): an agent that takes part again within the ttl keeps the lead.
+     */
+    void abandon() {
+        stop(false);
+    }
+
+    private void stop(boolean handOver) {
         loop.shutdown();
         try {
             loop.awaitTermination(60, TimeUnit.SECONDS);
@@ -508,10 +520,12 @@ final class GroupMember implements AutoCloseable {
         PrimaryGuard current = guard;
         guard = null;
         promoted = false;
-        if (current != null) {
+        if (current != null && handOver) {
             current.close();
+        } else if (current != null) {
+            current.abandon();
         }
-        if (memberLease != 0) {
+        if (memberLease != 0 && handOver) {
             try {
                 etcd.revoke(memberLease);
             } catch (EtcdException e) {

@@ -16,6 +16,7 @@ import java.net.SocketTimeoutException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.function.Predicate;
 
 /**
  * Answers HAProxy's {@code agent-check}: HAProxy connects, sends an instance id and a newline, and
@@ -26,6 +27,10 @@ import java.util.concurrent.Semaphore;
  * cached briefly, and only for the instances the agent supervises, so that frequent checks cost
  * one probe; at most {@value #MAX_CONNECTIONS} connections are answered at once, and more are
  * closed at once.
+ *
+ * <p>The write pool of an HA cluster asks {@code write ID} instead: "up" only while that instance
+ * leads its replication group and was promoted ({@link GroupMember#writable}), so the gateway
+ * follows the leader key without a reload. That answer is not cached: it changes at a failover.
  */
 public final class HealthCheckServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HealthCheckServer.class.getName());
@@ -33,27 +38,39 @@ public final class HealthCheckServer implements AutoCloseable {
     private static final int READ_TIMEOUT_MILLIS = 2000;
     private static final long CACHE_NANOS = 500_000_000L;
     static final int MAX_CONNECTIONS = 64;
+    private static final String WRITE = "write ";
 
     private final ServerSocket socket;
     private final Supervisor supervisor;
     private final ProbeRunner probes;
+    private final Predicate<String> writable;
     private final Map<String, Answer> cache = new ConcurrentHashMap<>();
     private final Semaphore answering = new Semaphore(MAX_CONNECTIONS);
 
     private record Answer(boolean up, long at) {}
 
-    private HealthCheckServer(ServerSocket socket, Supervisor supervisor, ProbeRunner probes) {
+    private HealthCheckServer(
+            ServerSocket socket, Supervisor supervisor, ProbeRunner probes, Predicate<String> writable) {
         this.socket = socket;
         this.supervisor = supervisor;
         this.probes = probes;
+        this.writable = writable;
     }
 
+    /** Answers readiness only; every {@code write ID} is answered "down". */
     public static HealthCheckServer start(InetSocketAddress address, Supervisor supervisor, ProbeRunner probes)
+            throws IOException {
+        return start(address, supervisor, probes, id -> false);
+    }
+
+    /** Answers readiness, and {@code write ID} by {@code writable}. */
+    public static HealthCheckServer start(
+            InetSocketAddress address, Supervisor supervisor, ProbeRunner probes, Predicate<String> writable)
             throws IOException {
         ServerSocket socket = new ServerSocket();
         socket.setReuseAddress(true);
         socket.bind(address);
-        HealthCheckServer server = new HealthCheckServer(socket, supervisor, probes);
+        HealthCheckServer server = new HealthCheckServer(socket, supervisor, probes, writable);
         Thread.ofPlatform().daemon().name("agent-check-accept").start(server::acceptLoop);
         return server;
     }
@@ -89,7 +106,8 @@ public final class HealthCheckServer implements AutoCloseable {
         try (connection) {
             String id = readLine(connection, System.nanoTime() + READ_TIMEOUT_MILLIS * 1_000_000L);
             OutputStream out = connection.getOutputStream();
-            out.write((isUp(id) ? "up\n" : "down\n").getBytes(US_ASCII));
+            boolean up = id.startsWith(WRITE) ? writable.test(id.substring(WRITE.length())) : isUp(id);
+            out.write((up ? "up\n" : "down\n").getBytes(US_ASCII));
             out.flush();
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.DEBUG, "agent-check answer failed: " + e);

@@ -196,6 +196,19 @@ final class LeaderLease implements AutoCloseable {
     /** Stops renewing and revokes the lease when held, so that another may lead at once (a hand-over). */
     @Override
     public void close() {
+        stop(true);
+    }
+
+    /**
+     * Stops renewing and leaves the lease as it is (the agent stops or reloads its settings): the
+     * key stays this holder's until its ttl runs out, and an agent started again within it takes the
+     * lease back without a failover.
+     */
+    void abandon() {
+        stop(false);
+    }
+
+    private void stop(boolean revoke) {
         loop.shutdownNow();
         try {
             loop.awaitTermination(10, TimeUnit.SECONDS);
@@ -207,7 +220,7 @@ final class LeaderLease implements AutoCloseable {
             held = lease;
             lease = 0;
         }
-        if (held != 0) {
+        if (held != 0 && revoke) {
             try {
                 etcd.revoke(held);
             } catch (EtcdException ignored) {

@@ -158,13 +158,30 @@ final class PrimaryGuard implements AutoCloseable {
     /** Hands the lead over: the key goes at once, and the primary is left as it is (a planned change fences it itself). */
     @Override
     public void close() {
+        stop(true);
+    }
+
+    /**
+     * Stops guarding and leaves the key on its lease until the ttl runs out: the agent stops, and
+     * one started again within the ttl takes the lead back without a failover. Until then nothing
+     * fences the primary should it fail.
+     */
+    void abandon() {
+        stop(false);
+    }
+
+    private void stop(boolean handOver) {
         synchronized (this) {
             if (role == Role.LEADING || role == Role.STARTING) {
                 role = Role.CLOSED;
             }
         }
-        // Outside the lock: the lease's threads, which close waits for, may be telling it the lead was lost.
-        lease.close();
+        // Outside the lock: the lease's threads, which this waits for, may be telling it the lead was lost.
+        if (handOver) {
+            lease.close();
+        } else {
+            lease.abandon();
+        }
         fencing.shutdown();
         try {
             fencing.awaitTermination(60, TimeUnit.SECONDS);

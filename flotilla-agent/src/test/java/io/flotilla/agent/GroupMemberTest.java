@@ -10,6 +10,8 @@ import io.flotilla.agent.api.ReplicationSource;
 import io.flotilla.agent.api.RestartPolicy;
 import io.flotilla.agent.api.Takeover;
 import io.flotilla.testing.AcknowledgingWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -34,8 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A replication group of three real mariadbd servers with lossless semi-sync ({@code AFTER_SYNC}),
  * one {@link GroupMember} each (as their three agents would run them) and a real etcd, ttl 2 s.
- * A writer inserts unique ids through whichever member says it is writable (what the gateway's
- * write check follows) and records every insert a server acknowledged. The first primary takes
+ * A writer inserts unique ids through the member whose agent-check answers "up" to {@code write ID}
+ * (what the gateway's write pool follows) and records every insert a server acknowledged. The first primary takes
  * the lead; killed with SIGKILL and kept down, a replica takes over, the other follows it, and
  * every acknowledged id is on both; started again, the old primary rejoins as a replica with
  * nothing the new primary lacks; the new primary frozen with SIGSTOP is replaced likewise. No two
@@ -72,6 +74,9 @@ class GroupMemberTest {
     private static ReplicationAdmin replication;
     private static Path replicationPassword;
     private static AcknowledgingWriter writer;
+    /** What the agents answer HAProxy's agent-check with (one server here: the members share a process). */
+    private static HealthCheckServer checks;
+
     private static final AtomicInteger mostWritable = new AtomicInteger();
     private static volatile boolean sampling = true;
 
@@ -132,6 +137,11 @@ class GroupMemberTest {
                             new ProbeRunner(Duration.ofMillis(500)))
                     .start());
         }
+        checks = HealthCheckServer.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                supervisor,
+                new ProbeRunner(),
+                id -> ids.contains(id) && members.get(ids.indexOf(id)).writable());
         Thread.ofPlatform().daemon().name("writable-sampler").start(GroupMemberTest::sample);
     }
 
@@ -158,7 +168,9 @@ class GroupMemberTest {
         if (writer != null) {
             writer.close();
         }
-        List<AutoCloseable> all = new ArrayList<>(members);
+        List<AutoCloseable> all = new ArrayList<>();
+        all.add(checks);
+        all.addAll(members);
         all.add(replication);
         all.add(supervisor);
         all.addAll(servers);

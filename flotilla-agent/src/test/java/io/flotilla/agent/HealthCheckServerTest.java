@@ -14,6 +14,7 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -105,6 +106,33 @@ class HealthCheckServerTest {
             assertThat(server.cachedAnswers()).isEqualTo(1);
         } finally {
             supervisor.close();
+        }
+    }
+
+    @Test
+    void theWritePoolIsUpOnlyForTheInstanceSaidWritableAndFollowsItAtOnce() throws Exception {
+        Supervisor supervisor = Supervisor.open(dir, RestartPolicy.DEFAULT);
+        AtomicReference<String> leader = new AtomicReference<>("127.0.0.1:7201");
+        try (HealthCheckServer server = HealthCheckServer.start(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                supervisor,
+                new ProbeRunner(),
+                id -> id.equals(leader.get()))) {
+            assertThat(ask(server, "write 127.0.0.1:7201")).isEqualTo("up\n");
+            assertThat(ask(server, "write 127.0.0.1:7202")).isEqualTo("down\n");
+            leader.set("127.0.0.1:7202");
+            // Not cached: the pool moves with the leader on the next check.
+            assertThat(ask(server, "write 127.0.0.1:7201")).isEqualTo("down\n");
+            assertThat(ask(server, "write 127.0.0.1:7202")).isEqualTo("up\n");
+        } finally {
+            supervisor.close();
+        }
+        try (Supervisor again = Supervisor.open(dir, RestartPolicy.DEFAULT);
+                HealthCheckServer server = HealthCheckServer.start(
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), again, new ProbeRunner())) {
+            assertThat(ask(server, "write 127.0.0.1:7202"))
+                    .as("no HA: no write answer")
+                    .isEqualTo("down\n");
         }
     }
 

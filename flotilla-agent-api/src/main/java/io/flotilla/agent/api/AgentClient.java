@@ -144,6 +144,34 @@ public final class AgentClient implements AutoCloseable {
         call("DELETE", instancePath(id), null, timeout.plus(STOP_ALLOWANCE), null);
     }
 
+    /**
+     * Gives the agent a replication group's failover settings; it keeps them and runs a member for
+     * each of the group's instances it supervises. Unchanged settings change nothing.
+     */
+    public List<HaMemberStatus> putHaGroup(HaGroupSpec spec) {
+        requireNonNull(spec, "spec is null");
+        return call(
+                "PUT",
+                "v1/ha/groups/" + spec.group(),
+                json.writeValueAsBytes(spec),
+                timeout,
+                listOf(HaMemberStatus.class));
+    }
+
+    /** Where the members of the agent's replication groups stand. */
+    public List<HaMemberStatus> haMembers() {
+        return call("GET", "v1/ha/groups", null, timeout, listOf(HaMemberStatus.class));
+    }
+
+    /** Stops the group's members here, handing a held lead over, and makes the agent forget the group. */
+    public void removeHaGroup(String group) {
+        requireNonNull(group, "group is null");
+        if (!group.matches("[a-z0-9][a-z0-9_-]{0,63}")) {
+            throw new IllegalArgumentException("group '%s' is not a group name".formatted(group));
+        }
+        call("DELETE", "v1/ha/groups/" + group, null, timeout, null);
+    }
+
     public InstanceStatus start(String id) {
         return lifecycle(id, "start", timeout);
     }
