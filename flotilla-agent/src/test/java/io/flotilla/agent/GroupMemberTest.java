@@ -10,6 +10,7 @@ import io.flotilla.agent.api.ReplicationSource;
 import io.flotilla.agent.api.RestartPolicy;
 import io.flotilla.agent.api.Takeover;
 import io.flotilla.testing.AcknowledgingWriter;
+import io.flotilla.testing.Teardown;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -176,15 +177,7 @@ class GroupMemberTest {
         all.addAll(servers);
         all.add(client);
         all.add(etcd);
-        for (AutoCloseable each : all) {
-            if (each != null) {
-                try {
-                    each.close();
-                } catch (Exception ignored) {
-                    // Torn down anyway: the temporary directory goes with the test.
-                }
-            }
-        }
+        Teardown.closeAll(all);
     }
 
     private static Optional<Integer> writableMember() {

@@ -12,6 +12,7 @@ import io.flotilla.agent.api.HaGroupSpec;
 import io.flotilla.agent.api.HaMemberStatus;
 import io.flotilla.agent.api.RestartPolicy;
 import io.flotilla.agent.api.Takeover;
+import io.flotilla.testing.Teardown;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -71,15 +72,7 @@ class HaGroupApiTest {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable each : new AutoCloseable[] {server, client, etcd}) {
-            if (each != null) {
-                try {
-                    each.close();
-                } catch (Exception ignored) {
-                    // Torn down anyway: the temporary directory goes with the test.
-                }
-            }
-        }
+        Teardown.closeAll(server, client, etcd);
     }
 
     @AfterEach

@@ -7,6 +7,7 @@ import io.flotilla.agent.api.EtcdClient;
 import io.flotilla.agent.api.FenceRequest;
 import io.flotilla.agent.api.RestartPolicy;
 import io.flotilla.testing.AcknowledgingWriter;
+import io.flotilla.testing.Teardown;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -70,15 +71,7 @@ class PrimaryGuardTest {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable each : new AutoCloseable[] {replication, supervisor, primary, client, etcd}) {
-            if (each != null) {
-                try {
-                    each.close();
-                } catch (Exception ignored) {
-                    // Torn down anyway: the temporary directory goes with the test.
-                }
-            }
-        }
+        Teardown.closeAll(replication, supervisor, primary, client, etcd);
     }
 
     @BeforeEach

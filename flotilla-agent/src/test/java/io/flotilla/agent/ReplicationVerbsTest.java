@@ -15,6 +15,7 @@ import io.flotilla.agent.api.ReplicationSource;
 import io.flotilla.agent.api.ReplicationState;
 import io.flotilla.agent.api.ReplicationUser;
 import io.flotilla.agent.api.RestartPolicy;
+import io.flotilla.testing.Teardown;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -104,15 +105,7 @@ class ReplicationVerbsTest {
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable each : new AutoCloseable[] {agent, server, supervisor, replica, primary}) {
-            if (each != null) {
-                try {
-                    each.close();
-                } catch (Exception ignored) {
-                    // Torn down anyway: the temporary directory goes with the test.
-                }
-            }
-        }
+        Teardown.closeAll(agent, server, supervisor, replica, primary);
     }
 
     @Test
