@@ -69,6 +69,7 @@ final class GroupMember implements AutoCloseable {
      * @param members every MariaDB of the group, this one included
      * @param firstPrimary the primary the topology names: it takes the lead of a group that never had one
      * @param fence how this member fences its instance; {@code keepUser} is the replication account
+     * @param cooldown a failover within this long of the last one is held back
      */
     record Settings(
             String groupKey,
@@ -81,7 +82,8 @@ final class GroupMember implements AutoCloseable {
             boolean promotable,
             String replicationUser,
             String replicationPasswordFile,
-            FenceRequest fence) {
+            FenceRequest fence,
+            Duration cooldown) {
         Settings {
             requireNonNull(groupKey, "groupKey is null");
             if (!groupKey.endsWith("/")) {
@@ -98,6 +100,7 @@ final class GroupMember implements AutoCloseable {
             requireNonNull(replicationUser, "replicationUser is null");
             requireNonNull(replicationPasswordFile, "replicationPasswordFile is null");
             requireNonNull(fence, "fence is null");
+            requireNonNull(cooldown, "cooldown is null");
         }
 
         String leaderKey() {
@@ -198,8 +201,23 @@ final class GroupMember implements AutoCloseable {
             ReplicationState state = answers ? replication.state(settings.instance()) : null;
             publish(state);
             Optional<KeyValue> leader = etcd.get(settings.leaderKey());
-            Optional<Takeover> takeover =
-                    etcd.get(settings.takeoverKey()).flatMap(entry -> Takeover.fromJson(entry.value()));
+            Optional<KeyValue> takeoverEntry = etcd.get(settings.takeoverKey());
+            Optional<Takeover> takeover = takeoverEntry.flatMap(entry -> Takeover.fromJson(entry.value()));
+            if (takeoverEntry.isPresent() && takeover.isEmpty()) {
+                // Who was primary is unknown: no one stands, or an old primary might, behind later writes.
+                if (guard != null && !promoted) {
+                    giveUp("the takeover record is damaged");
+                } else if (guard != null) {
+                    watchGuard(state, takeover);
+                }
+                status = new Status(
+                        guard != null && promoted ? Phase.PRIMARY : Phase.WAITING,
+                        leader.map(KeyValue::value).orElse(""),
+                        ("%s does not hold a takeover record Flotilla wrote; no member stands until it is"
+                                        + " repaired (put the last primary's record back, or delete it)")
+                                .formatted(settings.takeoverKey()));
+                return;
+            }
             if (guard != null) {
                 watchGuard(state, takeover);
             } else if (state == null) {
@@ -315,6 +333,11 @@ final class GroupMember implements AutoCloseable {
             giveUp("its MariaDB stopped answering before it was promoted");
             return;
         }
+        if (!previous.isEmpty() && !previous.equals(settings.instance()) && state.source() == null) {
+            // A former primary, not the last: what the members after it wrote is not all here.
+            giveUp("a former primary; %s was primary after it".formatted(previous));
+            return;
+        }
         if (!previous.equals(settings.instance()) && state.source() != null) {
             // Between the election and the key, another replica may have received more.
             Election.Decision again = Election.elect(replicas(previous), memberStates(), settings.durability());
@@ -333,11 +356,19 @@ final class GroupMember implements AutoCloseable {
             giveUp(e.getMessage());
             return;
         }
-        if (!previous.equals(settings.instance())) {
-            etcd.put(
-                    settings.takeoverKey(),
-                    new Takeover(settings.instance(), previous, after.gtidCurrentPos(), Instant.now()).toJson(),
-                    0);
+        long held = guard == null ? 0 : guard.lease();
+        boolean recorded = held != 0
+                && (previous.equals(settings.instance())
+                        || etcd.putWhileHeld(
+                                settings.takeoverKey(),
+                                new Takeover(settings.instance(), previous, after.gtidCurrentPos(), Instant.now())
+                                        .toJson(),
+                                settings.leaderKey(),
+                                held));
+        if (!recorded || !guard.writable()) {
+            // The lead went while it was promoted: another may take over, so this one takes no write.
+            giveUp("lost the leader key while it was promoted");
+            return;
         }
         promoted = true;
         status = new Status(Phase.PRIMARY, settings.instance(), "");
@@ -352,11 +383,16 @@ final class GroupMember implements AutoCloseable {
                                 after.gtidCurrentPos()));
     }
 
-    /** Hands the key back: the instance stays read-only as it was. */
+    /** Hands the key back, the instance read-only: a promotion that failed half way may have made it writable. */
     private void giveUp(String why) {
         PrimaryGuard current = guard;
         guard = null;
         promoted = false;
+        try {
+            replication.readOnly(settings.instance());
+        } catch (AgentException e) {
+            LOG.log(Level.WARNING, "%s: cannot make it read-only: %s".formatted(settings.instance(), e.getMessage()));
+        }
         if (current != null) {
             current.close();
         }
@@ -390,6 +426,9 @@ final class GroupMember implements AutoCloseable {
             return;
         }
         if (source != null) {
+            if (!state.readOnly()) {
+                replication.readOnly(settings.instance());
+            }
             if (!source.primaryHost().equals(leader.host()) || source.primaryPort() != leader.port()) {
                 LOG.log(Level.INFO, "%s replicates from %s now".formatted(settings.instance(), leaderId));
             }
@@ -447,7 +486,30 @@ final class GroupMember implements AutoCloseable {
             return;
         }
         if (state.source() == null) {
+            if (!state.readOnly()) {
+                LOG.log(
+                        Level.WARNING,
+                        "%s is writable but not the last primary (%s); fencing it"
+                                .formatted(settings.instance(), last));
+                replication.fence(settings.instance(), settings.fence());
+            }
             status = new Status(Phase.FENCED, "", "a former primary; no member leads to rejoin");
+            return;
+        }
+        Takeover lastTakeover = takeover.get();
+        Instant until = lastTakeover.at().plus(settings.cooldown());
+        if (!lastTakeover.previous().isEmpty() && Instant.now().isBefore(until)) {
+            // Two failovers in a row are more often a flapping cause than two lost primaries: a person decides.
+            status = new Status(
+                    Phase.WAITING,
+                    "",
+                    "%s took over from %s at %s; another failover within ha.cooldown (%s) is held back until %s"
+                            .formatted(
+                                    lastTakeover.primary(),
+                                    lastTakeover.previous(),
+                                    lastTakeover.at(),
+                                    settings.cooldown(),
+                                    until));
             return;
         }
         Election.Decision decision = Election.elect(replicas(last), memberStates(), settings.durability());
@@ -479,13 +541,18 @@ final class GroupMember implements AutoCloseable {
         return members;
     }
 
-    /** What the group's members published, those still on a live lease; entries of non-members are ignored. */
+    /** What the group's members published on their own entries, on a lease; anything else is ignored. */
     private List<MemberState> reportingStates() {
-        return etcd.prefix(settings.membersKey()).stream()
-                .map(entry -> MemberState.fromJson(entry.value()))
-                .flatMap(Optional::stream)
-                .filter(state -> peers.containsKey(state.id()))
-                .toList();
+        List<MemberState> states = new ArrayList<>();
+        for (KeyValue entry : etcd.prefix(settings.membersKey())) {
+            // Only a member's own entry, on a lease (gone with its agent), counts as its report.
+            MemberState.fromJson(entry.value())
+                    .filter(state -> peers.containsKey(state.id()))
+                    .filter(state -> entry.key().equals(settings.membersKey() + state.id()))
+                    .filter(state -> entry.lease() != 0)
+                    .ifPresent(states::add);
+        }
+        return states;
     }
 
     private ReplicationSource sourceAt(Peer leader) {
@@ -494,8 +561,8 @@ final class GroupMember implements AutoCloseable {
     }
 
     /**
-     * Stops taking part. A primary hands its key over at once (a planned change), and stays
-     * writable; the member's own entry goes with its lease.
+     * Stops taking part. A primary is fenced and hands its key over at once (a planned change); when
+     * the fence fails, its key runs out with its lease instead. The member's own entry goes with it.
      */
     @Override
     public void close() {
@@ -520,6 +587,19 @@ final class GroupMember implements AutoCloseable {
         PrimaryGuard current = guard;
         guard = null;
         promoted = false;
+        if (current != null && handOver && current.role() == PrimaryGuard.Role.LEADING) {
+            // A hand-over: no more writes here before another member may take the key.
+            try {
+                replication.fence(settings.instance(), settings.fence());
+            } catch (AgentException e) {
+                LOG.log(
+                        Level.WARNING,
+                        "%s: the fence before the hand-over failed: %s; the key runs out with its lease instead"
+                                .formatted(settings.instance(), e.getMessage()));
+                current.abandon();
+                current = null;
+            }
+        }
         if (current != null && handOver) {
             current.close();
         } else if (current != null) {

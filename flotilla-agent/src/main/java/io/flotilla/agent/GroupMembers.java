@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -32,7 +31,7 @@ import tools.jackson.databind.json.JsonMapper;
  * of the agent's directory (mode 0600), and a running {@link GroupMember} for each of a group's
  * instances the agent supervises. Settings put again unchanged change nothing; changed, the
  * group's members start over on the new ones and keep the lead they held (its key stays on its
- * lease). A group removed hands its lead over. Stopping the agent leaves every key on its lease,
+ * lease). A group removed hands its lead over: its primary is fenced, and the key goes at once. Stopping the agent leaves every key on its lease,
  * so that the agent started again within the ttl keeps the lead without a failover.
  */
 final class GroupMembers implements AutoCloseable {
@@ -83,10 +82,13 @@ final class GroupMembers implements AutoCloseable {
             HaGroupSpec spec;
             try {
                 spec = json.readValue(Files.readAllBytes(file), HaGroupSpec.class);
+                if (spec == null) {
+                    throw new IllegalArgumentException("it holds no settings");
+                }
                 if (!file.getFileName().toString().equals(spec.group() + ".json")) {
                     throw new IllegalArgumentException("it holds group %s".formatted(spec.group()));
                 }
-            } catch (IOException | JacksonException | IllegalArgumentException e) {
+            } catch (IOException | RuntimeException e) {
                 setAside(file, e);
                 continue;
             }
@@ -123,7 +125,7 @@ final class GroupMembers implements AutoCloseable {
         return statuses(spec.group());
     }
 
-    /** Stops the group's members, handing a held lead over, and forgets its settings. */
+    /** Stops the group's members, handing a held lead over (the primary fenced first), and forgets its settings. */
     synchronized void remove(String group) {
         Running running = groups.get(group);
         if (running == null) {
@@ -191,7 +193,8 @@ final class GroupMembers implements AutoCloseable {
                         member.promotable(),
                         spec.replicationUser(),
                         spec.replicationPasswordFile(),
-                        new FenceRequest(spec.fenceHoldSeconds(), spec.replicationUser()));
+                        new FenceRequest(spec.fenceHoldSeconds(), spec.replicationUser()),
+                        Duration.ofSeconds(spec.cooldownSeconds()));
                 members.put(member.id(), new GroupMember(settings, etcd, supervisor, replication, probes).start());
             }
         } catch (RuntimeException e) {

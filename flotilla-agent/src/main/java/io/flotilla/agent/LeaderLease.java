@@ -90,6 +90,11 @@ final class LeaderLease implements AutoCloseable {
         return lease != 0;
     }
 
+    /** The lease this holder leads on, 0 when it does not. */
+    long lease() {
+        return lease;
+    }
+
     /** When the last renewal (or grant) etcd answered was sent, in {@code nanoTime} units; 0 before any. */
     long lastRenewalSent() {
         return renewedAt;

@@ -95,6 +95,11 @@ final class PrimaryGuard implements AutoCloseable {
         return role == Role.LEADING && lease.held();
     }
 
+    /** The lease the guard leads on, 0 when it does not: what a write only the leader may make is conditioned on. */
+    long lease() {
+        return role == Role.LEADING ? lease.lease() : 0;
+    }
+
     Role role() {
         return role;
     }

@@ -177,7 +177,8 @@ final class ReplicationAdmin implements AutoCloseable {
     /**
      * Stops replicating, forgets its primary and takes writes; a primary already is left as it is.
      * Refused while the agent fences the instance, and when it has not applied, within {@value
-     * #DRAIN_SECONDS} s, every transaction it received: its relay log is never thrown away unapplied.
+     * #DRAIN_SECONDS} s, every transaction it received: its relay log is never thrown away unapplied
+     * (its IO thread is stopped first, so nothing arrives between the wait and the reset).
      */
     ReplicationState promote(String id) {
         return promote(id, false);
@@ -190,33 +191,49 @@ final class ReplicationAdmin implements AutoCloseable {
      */
     ReplicationState promote(String id, boolean semiSync) {
         InstanceSpec spec = supervisor.spec(id);
-        refuseWhileFenced(spec, "promoting it");
-        return stateAfter(spec, statement -> {
-            statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
-            ReplicaStatus source = replica(statement);
-            if (source != null) {
-                String received = source.gtidIoPos();
-                if (!received.isEmpty()
-                        && !scalar(statement, "SELECT MASTER_GTID_WAIT('%s', %d)".formatted(received, DRAIN_SECONDS))
-                                .equals("0")) {
-                    throw new AgentException(
-                            Code.REFUSED,
-                            "%s %s received '%s' from its primary but applied only '%s' within %d s; it is not promoted"
-                                    .formatted(
-                                            spec.component(),
-                                            id,
-                                            received,
-                                            scalar(statement, "SELECT @@GLOBAL.gtid_slave_pos"),
-                                            DRAIN_SECONDS));
+        // Under the instance's lock: a fence asked meanwhile (the lead lost while this waits) comes after, and holds.
+        ReentrantLock lock = lock(id);
+        lock.lock();
+        try {
+            refuseWhileFenced(spec, "promoting it");
+            return stateAfter(spec, statement -> {
+                statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
+                if (replica(statement) != null) {
+                    // Nothing arrives once the IO thread stops: what it received by then is all there is to apply.
+                    statement.execute("STOP SLAVE IO_THREAD");
+                    String received = replica(statement).gtidIoPos();
+                    if (!received.isEmpty()
+                            && !scalar(
+                                            statement,
+                                            "SELECT MASTER_GTID_WAIT('%s', %d)".formatted(received, DRAIN_SECONDS))
+                                    .equals("0")) {
+                        throw new AgentException(
+                                Code.REFUSED,
+                                "%s %s received '%s' from its primary but applied only '%s' within %d s; it is not promoted"
+                                        .formatted(
+                                                spec.component(),
+                                                id,
+                                                received,
+                                                scalar(statement, "SELECT @@GLOBAL.gtid_slave_pos"),
+                                                DRAIN_SECONDS));
+                    }
+                    statement.execute("STOP SLAVE");
+                    statement.execute("RESET SLAVE ALL");
                 }
-                statement.execute("STOP SLAVE");
-                statement.execute("RESET SLAVE ALL");
-            }
-            if (semiSync) {
-                statement.execute("SET GLOBAL rpl_semi_sync_master_enabled = ON");
-            }
-            statement.execute("SET GLOBAL read_only = OFF");
-        });
+                if (semiSync) {
+                    statement.execute("SET GLOBAL rpl_semi_sync_master_enabled = ON");
+                }
+                statement.execute("SET GLOBAL read_only = OFF");
+            });
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Makes the instance refuse the writes of accounts without READ_ONLY ADMIN; its sessions and replication go on. */
+    ReplicationState readOnly(String id) {
+        InstanceSpec spec = supervisor.spec(id);
+        return stateAfter(spec, statement -> statement.execute("SET GLOBAL read_only = ON"));
     }
 
     /**
@@ -253,13 +270,17 @@ final class ReplicationAdmin implements AutoCloseable {
      * Creates the replication account when missing ({@code CREATE USER IF NOT EXISTS}: an existing
      * account keeps its password) and grants it what replicas need. The account is created from the
      * password's mysql_native_password hash, never the password itself: the statement goes to the
-     * binary log as written, and so to every replica and every binlog archive.
+     * binary log as written, and so to every replica and every binlog archive. With {@code
+     * outsideBinlog} it goes to no binary log: each member of an HA group has the account of its own.
      */
     ReplicationState ensureUser(String id, ReplicationUser user) {
         InstanceSpec spec = supervisor.spec(id);
         String password = readPassword(spec, Path.of(user.passwordFile()));
         return stateAfter(spec, statement -> {
             statement.execute("SET SESSION lock_wait_timeout = " + LOCK_WAIT_SECONDS);
+            if (user.outsideBinlog()) {
+                statement.execute("SET SESSION sql_log_bin = 0");
+            }
             statement.execute("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY PASSWORD '%s'"
                     .formatted(user.user(), nativePasswordHash(password)));
             statement.execute("GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'@'%%'".formatted(user.user()));

@@ -87,6 +87,26 @@ class EtcdClientTest {
     }
 
     @Test
+    void onlyTheHolderOfAKeysLeaseWritesWhatItGuards() {
+        long mine = client.grant(Duration.ofSeconds(30));
+        long theirs = client.grant(Duration.ofSeconds(30));
+        assertThat(client.createIfAbsent("c6/leader", "me", mine)).isTrue();
+        assertThat(client.putWhileHeld("c6/takeover", "theirs", "c6/leader", theirs))
+                .as("a lease that does not hold the key")
+                .isFalse();
+        assertThat(client.get("c6/takeover")).isEmpty();
+        assertThat(client.putWhileHeld("c6/takeover", "mine", "c6/leader", mine))
+                .isTrue();
+        assertThat(client.get("c6/takeover").orElseThrow().value()).isEqualTo("mine");
+        client.revoke(mine);
+        assertThat(client.putWhileHeld("c6/takeover", "late", "c6/leader", mine))
+                .as("the key went with its lease")
+                .isFalse();
+        assertThat(client.get("c6/takeover").orElseThrow().value()).isEqualTo("mine");
+        client.revoke(theirs);
+    }
+
+    @Test
     void aPrefixReadsItsKeysAloneInOrder() {
         client.put("c4/health/b", "2", 0);
         client.put("c4/health/a", "1", 0);

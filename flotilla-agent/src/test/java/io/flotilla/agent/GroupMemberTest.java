@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -131,7 +132,8 @@ class GroupMemberTest {
                                     true,
                                     "repl",
                                     replicationPassword.toString(),
-                                    new FenceRequest(600, "repl")),
+                                    new FenceRequest(600, "repl"),
+                                    Duration.ZERO),
                             client,
                             supervisor,
                             replication,
@@ -347,5 +349,54 @@ class GroupMemberTest {
             assertThat(members.get(frozen).status().why()).contains("lacks").contains("0-" + (frozen + 1) + "-");
         }
         assertThat(mostWritable.get()).as("members writable at once").isEqualTo(1);
+    }
+
+    @Test
+    @Order(5)
+    void aSecondFailoverWithinTheCooldownIsHeldBackAndSaysUntilWhen() throws Exception {
+        int replica = (primary() + 1) % 3;
+        assertThat(phase(replica)).isEqualTo(GroupMember.Phase.REPLICA);
+        // A group whose last failover was a minute ago, whose primary is gone: its replica would stand but for the
+        // cooldown.
+        String group = "/flotilla/test/groups/g2/";
+        client.put(
+                group + "takeover",
+                new Takeover("127.0.0.1:1", "127.0.0.1:2", "", Instant.now().minusSeconds(60)).toJson(),
+                0);
+        List<GroupMember.Peer> peers = List.of(
+                new GroupMember.Peer("127.0.0.1:1", "127.0.0.1", 1),
+                new GroupMember.Peer(
+                        ids.get(replica), "127.0.0.1", servers.get(replica).port()));
+        try (GroupMember held = new GroupMember(
+                        new GroupMember.Settings(
+                                group,
+                                ids.get(replica),
+                                peers,
+                                "127.0.0.1:1",
+                                TTL,
+                                Election.Durability.ASYNC,
+                                0,
+                                true,
+                                "repl",
+                                replicationPassword.toString(),
+                                new FenceRequest(600, "repl"),
+                                Duration.ofHours(1)),
+                        client,
+                        supervisor,
+                        replication,
+                        new ProbeRunner(Duration.ofMillis(500)))
+                .start()) {
+            assertEventually(Duration.ofSeconds(10), () -> {
+                assertThat(held.status().phase()).isEqualTo(GroupMember.Phase.WAITING);
+                assertThat(held.status().why())
+                        .contains("127.0.0.1:1 took over from 127.0.0.1:2")
+                        .contains("another failover within ha.cooldown (PT1H) is held back until");
+            });
+            assertThat(client.get(group + "leader")).isEmpty();
+            assertThat(held.writable()).isFalse();
+        }
+        assertThat(replication.state(ids.get(replica)).source())
+                .as("still a replica")
+                .isNotNull();
     }
 }

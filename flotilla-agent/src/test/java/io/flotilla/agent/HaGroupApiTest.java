@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * mariadbd: bad settings refused before anything is kept; good ones kept 0600 and run (the member
  * leads, the write check says up); put again unchanged they change nothing; the agent stopped and
  * started again within the ttl keeps the lead on the same lease (no failover); a damaged settings
- * file is set aside; the group removed hands the lead over at once.
+ * file is set aside; the group removed fences its primary and hands the lead over at once.
  */
 class HaGroupApiTest {
     private static final String TOKEN = "ha-group-token-3c1d";
@@ -106,7 +106,8 @@ class HaGroupApiTest {
                 List.of(new HaGroupSpec.Member(id, "127.0.0.1", server.port(), 0, true)),
                 "repl",
                 agentDir.resolve("secrets/replication.password").toString(),
-                600);
+                600,
+                0);
     }
 
     private String askWrite() throws Exception {
@@ -133,7 +134,8 @@ class HaGroupApiTest {
                     List.of(new HaGroupSpec.Member("10.0.0.9:3306", "10.0.0.9", 3306, 0, true)),
                     "repl",
                     "/nonexistent/replication.password",
-                    600);
+                    600,
+                    0);
             assertThatThrownBy(() -> api.putHaGroup(stranger))
                     .isInstanceOf(AgentException.class)
                     .hasMessageContaining("supervises none of group g1's members (10.0.0.9:3306)");
@@ -199,13 +201,13 @@ class HaGroupApiTest {
                         .satisfies(name -> assertThat(name).startsWith("g2.json."));
             }
 
-            // Removed: the lead is handed over at once, the instance left writable, the settings gone.
+            // Removed: the primary is fenced and the lead handed over at once, the settings gone.
             api.removeHaGroup("g1");
             assertThat(client.get("/flotilla/test/groups/g1/leader")).isEmpty();
             assertThat(api.haMembers()).isEmpty();
             assertThat(askWrite()).isEqualTo("down\n");
             assertThat(agentDir.resolve("ha/g1.json")).doesNotExist();
-            assertThat(server.sql("SELECT @@GLOBAL.read_only").strip()).isEqualTo("0");
+            assertThat(server.sql("SELECT @@GLOBAL.read_only").strip()).isEqualTo("1");
             assertThatThrownBy(() -> api.removeHaGroup("g1")).hasMessageContaining("no replication group g1");
         }
     }

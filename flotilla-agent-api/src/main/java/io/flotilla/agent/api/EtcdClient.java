@@ -112,6 +112,17 @@ public final class EtcdClient implements AutoCloseable {
                 Map.of("request_delete_range", Map.of("key", base64(key))));
     }
 
+    /**
+     * Puts {@code key} (on no lease) only while {@code guard} is held on {@code guardLease}: what
+     * only the holder of a lease may write, written by no one who lost it meanwhile. Whether it was put.
+     */
+    public boolean putWhileHeld(String key, String value, String guard, long guardLease) {
+        if (guardLease == 0) {
+            throw new IllegalArgumentException("a key on no lease guards nothing");
+        }
+        return txn(compare(guard, "LEASE", "lease", guardLease), putOperation(key, value, 0));
+    }
+
     /** Puts {@code key} whatever it holds, on {@code lease} (0: none). */
     public void put(String key, String value, long lease) {
         call("/v3/kv/put", putRequest(key, value, lease));

@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
  * @param firstPrimary the member the topology names primary: it takes the lead of a group that never had one
  * @param replicationPasswordFile on the agent's host, readable by the agent only
  * @param fenceHoldSeconds how long a fenced primary's read lock is held
+ * @param cooldownSeconds a failover within this long of the last one is held back
  */
 public record HaGroupSpec(
         String cluster,
@@ -31,10 +32,13 @@ public record HaGroupSpec(
         List<Member> members,
         String replicationUser,
         String replicationPasswordFile,
-        int fenceHoldSeconds) {
+        int fenceHoldSeconds,
+        int cooldownSeconds) {
     public static final String SEMI_SYNC = "semi_sync";
     public static final String ASYNC = "async";
-    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    private static final Pattern GROUP = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
+    /** What a cluster may be named, as the control machine allows it. */
+    private static final Pattern CLUSTER = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
 
     /** A MariaDB of the group, where its peers replicate from it, and its say in an election. */
     public record Member(String id, String host, int port, int priority, boolean promotable) {
@@ -57,8 +61,8 @@ public record HaGroupSpec(
     }
 
     public HaGroupSpec {
-        requireName(cluster, "cluster");
-        requireName(group, "group");
+        requireName(cluster, "cluster", CLUSTER, "letters, digits, '.', '-' and '_' (128 at most)");
+        requireName(group, "group", GROUP, "lower-case letters, digits, '-' and '_' (64 at most)");
         etcd = List.copyOf(requireNonNull(etcd, "etcd is null"));
         if (etcd.isEmpty()) {
             throw new IllegalArgumentException("etcd names no endpoint");
@@ -116,12 +120,10 @@ public record HaGroupSpec(
         return "/flotilla/%s/groups/%s/".formatted(cluster, group);
     }
 
-    private static void requireName(String name, String field) {
+    private static void requireName(String name, String field, Pattern pattern, String rule) {
         requireNonNull(name, field + " is null");
-        if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException(
-                    "%s '%s' is not a name of lower-case letters, digits, '-' and '_' (64 at most)"
-                            .formatted(field, name));
+        if (!pattern.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+            throw new IllegalArgumentException("%s '%s' is not a name of %s".formatted(field, name, rule));
         }
     }
 }
