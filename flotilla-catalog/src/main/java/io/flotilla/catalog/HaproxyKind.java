@@ -97,7 +97,10 @@ public final class HaproxyKind extends PackagedKind {
                         context.listen("stats_port")));
         cfg.append("backend ").append(PRIMARY_BACKEND).append('\n');
         for (Instance server : mariadb) {
-            if (MariaDbKind.isPrimary(server)) {
+            if (ha(context)) {
+                cfg.append(
+                        "    server %s %s%s\n".formatted(serverName(server), server.id(), writeCheck(context, server)));
+            } else if (MariaDbKind.isPrimary(server)) {
                 cfg.append("    server %s %s check\n".formatted(serverName(server), server.id()));
             }
         }
@@ -122,6 +125,26 @@ public final class HaproxyKind extends PackagedKind {
         }
         return " agent-check agent-addr %s agent-port %d agent-send \"%s\\n\" agent-inter 1s"
                 .formatted(server.host(), port, server.id());
+    }
+
+    /**
+     * With HA every MariaDB is in the write pool, and its agent says "up" only for the one that holds
+     * the leader lease and was promoted, so the gateway follows a failover without a reload. The
+     * health check goes to the agent's own port: a dead agent takes its server out (HAProxy keeps
+     * the last agent answer when the agent cannot be reached). Non-leaders are read-only as well,
+     * so a check that has not answered yet (HAProxy's first second) bounces writes, never takes them.
+     */
+    private static String writeCheck(InstanceContext context, Instance server) {
+        int port = context.agentCheckPorts().get(server.host());
+        return " check port %d agent-check agent-addr %s agent-port %d agent-send \"write %s\\n\" agent-inter 1s"
+                .formatted(port, server.host(), port, server.id());
+    }
+
+    private static boolean ha(InstanceContext context) {
+        return !context.topology().instances("mariadb").isEmpty()
+                && MariaDbKind.ha(context)
+                && context.topology().instances("mariadb").stream()
+                        .allMatch(server -> context.agentCheckPorts().containsKey(server.host()));
     }
 
     /**

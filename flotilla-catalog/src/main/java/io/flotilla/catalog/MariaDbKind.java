@@ -2,12 +2,14 @@ package io.flotilla.catalog;
 
 import io.flotilla.agent.api.AgentClient;
 import io.flotilla.agent.api.GtidPosition;
+import io.flotilla.agent.api.HaGroupSpec;
 import io.flotilla.agent.api.Probe;
 import io.flotilla.agent.api.ReplicationSource;
 import io.flotilla.agent.api.ReplicationUser;
 import io.flotilla.agent.api.SqlAdmin;
 import io.flotilla.step.ErrorCode;
 import io.flotilla.step.OperationException;
+import io.flotilla.topology.HaOptions;
 import io.flotilla.topology.Instance;
 import io.flotilla.topology.Schemas;
 import io.flotilla.topology.Topology;
@@ -33,6 +35,12 @@ public final class MariaDbKind extends PackagedKind {
     public static final String PRIMARY_TIER = "mariadb-primary";
     public static final String REPLICA_TIER = "mariadb-replica";
     public static final String REPLICATION_USER = "flotilla_repl";
+    /** The replication group of a cluster's MariaDB: one per topology, which has one primary. */
+    public static final String HA_GROUP = "mariadb";
+    /** How long a fenced primary's read lock is held; read_only stays on after it. */
+    private static final int FENCE_HOLD_SECONDS = 3600;
+    /** rpl_semi_sync_master_timeout's "never": about 49 days. */
+    private static final long SEMI_SYNC_FOREVER_MILLIS = 4_294_967_295L;
 
     private final Replication replication = new MariaDbReplication(this);
     private final KubernetesPods pods = new MariaDbPods(this);
@@ -83,6 +91,9 @@ public final class MariaDbKind extends PackagedKind {
         settings.put("gtid_strict_mode", "ON");
         settings.put("skip-name-resolve", "ON");
         settings.put("read_only", isPrimary(instance) ? "OFF" : "ON");
+        if (ha(context)) {
+            haSettings(context, settings);
+        }
         settings.putAll(instance.config());
         StringBuilder file = new StringBuilder();
         file.append("# Written by Flotilla for ").append(instance.id()).append(". Changes are replaced on deploy.\n");
@@ -96,6 +107,69 @@ public final class MariaDbKind extends PackagedKind {
                 .append(optionValue(instance, "socket", socket(context)))
                 .append('\n');
         return Map.of("conf/my.cnf", file.toString());
+    }
+
+    /**
+     * Whether the agents fail this cluster's primary over: {@code ha} is on for the topology and
+     * agents answer the gateway's checks (not on Kubernetes).
+     */
+    public static boolean ha(InstanceContext context) {
+        return !context.agentCheckPorts().isEmpty() && context.topology().ha().enabled(context.topology());
+    }
+
+    /**
+     * Every member starts read-only, the primary too: its agent makes it writable once it holds the
+     * leader lease, so a server that restarts never takes writes beside the leader. A restart
+     * drops from the binary log what was never committed (a semi-sync transaction no replica
+     * acknowledged), so that a former primary can rejoin; semi-sync waits after the sync, so no
+     * acknowledged write exists only on the primary. The agent turns semi-sync's primary side on
+     * when it promotes (a replica with it on would wait for acknowledgements of what it applies).
+     */
+    private static void haSettings(InstanceContext context, Map<String, Object> settings) {
+        Topology topology = context.topology();
+        settings.put("read_only", "ON");
+        settings.put("sync_binlog", 1);
+        settings.put("innodb_flush_log_at_trx_commit", 1);
+        settings.put("init_rpl_role", "SLAVE");
+        if (topology.ha().durability(topology).equals(HaOptions.SEMI_SYNC)) {
+            settings.put("rpl_semi_sync_slave_enabled", "ON");
+            settings.put("rpl_semi_sync_master_enabled", "OFF");
+            settings.put("rpl_semi_sync_master_wait_point", "AFTER_SYNC");
+            settings.put(
+                    "rpl_semi_sync_master_timeout",
+                    topology.ha().semiSyncTimeoutMillis().orElse(SEMI_SYNC_FOREVER_MILLIS));
+        }
+    }
+
+    /** The replication group's failover settings, the same for every member's agent. */
+    public static HaGroupSpec haGroup(InstanceContext context) {
+        Topology topology = context.topology();
+        List<Instance> mariadb = topology.instances(Schemas.MARIADB.component());
+        Instance primary = mariadb.stream()
+                .filter(MariaDbKind::isPrimary)
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("the topology has no MariaDB primary"));
+        return new HaGroupSpec(
+                context.clusterName(),
+                HA_GROUP,
+                topology.instances("etcd").stream()
+                        .map(etcd -> "http://" + etcd.address("client_port"))
+                        .toList(),
+                topology.ha().ttlSeconds(),
+                topology.ha().durability(topology),
+                primary.id(),
+                mariadb.stream()
+                        .map(member -> new HaGroupSpec.Member(
+                                member.id(),
+                                member.host(),
+                                member.mainPort(),
+                                HaOptions.priority(member),
+                                HaOptions.promotable(member)))
+                        .toList(),
+                REPLICATION_USER,
+                context.replicationPasswordFile().toString(),
+                FENCE_HOLD_SECONDS,
+                topology.ha().cooldownSeconds());
     }
 
     private static Path slowLog(InstanceContext context) {
@@ -203,11 +277,21 @@ public final class MariaDbKind extends PackagedKind {
         }
     }
 
-    /** A primary has the replication account; a replica replicates from the primary, with GTID. */
+    /**
+     * A primary has the replication account; a replica replicates from the primary, with GTID.
+     * With HA, every member has the account of its own (outside the binary log) and its agent gets
+     * the group's settings: from then on the agents decide who is primary and whom replicas follow,
+     * so nothing here points a replica at the primary the topology names, which may no longer be one.
+     */
     @Override
     public void configure(InstanceContext context, AgentClient agent) {
         Instance instance = context.instance();
         String passwordFile = context.replicationPasswordFile().toString();
+        if (ha(context)) {
+            agent.ensureReplicationUser(instance.id(), new ReplicationUser(REPLICATION_USER, passwordFile, true));
+            agent.putHaGroup(haGroup(context));
+            return;
+        }
         if (isPrimary(instance)) {
             agent.ensureReplicationUser(instance.id(), new ReplicationUser(REPLICATION_USER, passwordFile));
             return;

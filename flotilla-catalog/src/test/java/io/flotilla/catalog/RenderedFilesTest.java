@@ -157,6 +157,76 @@ class RenderedFilesTest {
         return value.toString().replace("'", "''");
     }
 
+    private Topology haTopology() {
+        return TopologyParser.parse("""
+                global:
+                  user: root
+                  deploy_dir: %s/deploy
+                  data_dir: %s/data
+                ha: { enabled: true, ttl: 5s }
+                etcd_servers: [ { host: 127.0.0.1 } ]
+                mariadb_servers:
+                  - { host: 127.0.0.1, role: primary }
+                  - { host: 127.0.0.1, port: 3307, role: replica, ha: { priority: 5 } }
+                  - { host: 127.0.0.1, port: 3308, role: replica, ha: { no_promotion: true } }
+                haproxy_servers: [ { host: 127.0.0.1 } ]
+                """.formatted(root, root), "t.yaml");
+    }
+
+    @Test
+    void withHaEveryMariadbIsInTheWritePoolWhichItsAgentsCheckDecides() throws Exception {
+        Topology topology = haTopology();
+        Path cfg = render(topology, topology.instances("haproxy").getFirst(), "conf/haproxy.cfg");
+        Files.createDirectories(root.resolve("deploy/haproxy-4000/run"));
+        String text = Files.readString(cfg);
+        for (int port : List.of(3306, 3307, 3308)) {
+            assertThat(text)
+                    .contains(("server 127.0.0.1_%d 127.0.0.1:%d check port 9761 agent-check agent-addr 127.0.0.1"
+                                    + " agent-port 9761 agent-send \"write 127.0.0.1:%d\\n\" agent-inter 1s\n")
+                            .formatted(port, port, port));
+        }
+        assertThat(run("haproxy", "-c", "-f", cfg.toString())).contains("Configuration file is valid");
+    }
+
+    @Test
+    void withHaEveryMariadbStartsReadOnlyWithLosslessSemiSync() throws Exception {
+        Topology topology = haTopology();
+        Instance primary = topology.instances("mariadb").getFirst();
+        Path cnf = render(topology, primary, "conf/my.cnf");
+        assertThat(Files.readString(cnf))
+                .contains("read_only = ON\n")
+                .contains("sync_binlog = 1\n")
+                .contains("init_rpl_role = SLAVE\n")
+                .contains("rpl_semi_sync_slave_enabled = ON\n")
+                .contains("rpl_semi_sync_master_enabled = OFF\n")
+                .contains("rpl_semi_sync_master_wait_point = AFTER_SYNC\n")
+                .contains("rpl_semi_sync_master_timeout = 4294967295\n");
+        // The server itself reads every one of them (an unknown option would stop it).
+        assertThat(run("/usr/sbin/mariadbd", "--defaults-file=" + cnf, "--verbose", "--help"))
+                .containsPattern("init-rpl-role\\s+SLAVE")
+                .containsPattern("rpl-semi-sync-master-wait-point\\s+AFTER_SYNC");
+
+        InstanceContext context =
+                new InstanceContext("c1", topology, primary, root.resolve("agent"), "root", Map.of("127.0.0.1", 9761));
+        io.flotilla.agent.api.HaGroupSpec group = MariaDbKind.haGroup(context);
+        assertThat(group.key()).isEqualTo("/flotilla/c1/groups/mariadb/");
+        assertThat(group.etcd()).containsExactly("http://127.0.0.1:2379");
+        assertThat(group.firstPrimary()).isEqualTo("127.0.0.1:3306");
+        assertThat(group.ttlSeconds()).isEqualTo(5);
+        assertThat(group.durability()).isEqualTo("semi_sync");
+        assertThat(group.members())
+                .extracting(member -> member.id() + " " + member.priority() + " " + member.promotable())
+                .containsExactly("127.0.0.1:3306 0 true", "127.0.0.1:3307 5 true", "127.0.0.1:3308 0 false");
+        assertThat(group.replicationPasswordFile())
+                .isEqualTo(root.resolve("agent/secrets/replication-password").toString());
+
+        // Without an agent to answer the checks (Kubernetes) there is no failover, and the primary starts writable.
+        InstanceContext noAgents = new InstanceContext("c1", topology, primary, root.resolve("agent"), "root");
+        assertThat(MariaDbKind.ha(noAgents)).isFalse();
+        assertThat(Catalog.standard().kind(primary).configFiles(noAgents).get("conf/my.cnf"))
+                .contains("read_only = OFF\n");
+    }
+
     @Test
     void mariadbOptionFilesCarryReplicationAndTheirOverrides() throws Exception {
         Topology topology = topology();

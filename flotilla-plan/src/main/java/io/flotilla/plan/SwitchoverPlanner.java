@@ -127,6 +127,14 @@ public final class SwitchoverPlanner implements AutoCloseable {
                     "%s is not an instance of cluster '%s'%s".formatted(node, cluster, choices));
         }
         Instance instance = named.get();
+        if (instance.component().equals("mariadb") && topology.ha().enabled(topology)) {
+            throw new OperationException(
+                    ErrorCode.SWITCHOVER_REFUSED,
+                    ("cluster '%s' fails over by itself (ha in its topology): its agents hold the primary's lease"
+                                    + " in etcd, and a switchover that does not go through the lease would fight them;"
+                                    + " a planned switchover of an HA cluster is not built yet")
+                            .formatted(cluster));
+        }
         if (!catalog.isReplica(instance) && !catalog.isPrimary(instance)) {
             throw new OperationException(
                     ErrorCode.SWITCHOVER_REFUSED,

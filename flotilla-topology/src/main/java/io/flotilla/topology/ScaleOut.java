@@ -109,6 +109,7 @@ public record ScaleOut(Topology merged, String mergedYaml, List<Instance> added)
                 fragment.componentVersions(),
                 fragment.componentSources(),
                 fragment.autoscale(),
+                fragment.ha(),
                 fresh,
                 List.of());
         List<Problem> all = new ArrayList<>(problems.sorted());

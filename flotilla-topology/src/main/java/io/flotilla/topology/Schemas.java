@@ -125,8 +125,8 @@ public final class Schemas {
             Set.of("config_file"),
             port("web_port", 9093),
             port("cluster_port", 9094)));
-    public static final ComponentSchema MARIADB =
-            schema("mariadb", "mariadb_servers", "mariadb", true, Set.of("role", "server_id"), port("port", 3306));
+    public static final ComponentSchema MARIADB = schema(
+            "mariadb", "mariadb_servers", "mariadb", true, Set.of("role", "server_id", "ha"), port("port", 3306));
     public static final ComponentSchema HAPROXY = schema(
             "haproxy",
             "haproxy_servers",

@@ -26,6 +26,7 @@ public record Topology(
         Map<String, String> componentVersions,
         Map<String, Object> componentSources,
         Map<String, Object> autoscale,
+        HaOptions ha,
         List<Instance> instances,
         List<Problem> admissionProblems) {
     public Topology {
@@ -36,6 +37,7 @@ public record Topology(
         componentVersions = Map.copyOf(componentVersions);
         componentSources = Map.copyOf(componentSources);
         autoscale = Map.copyOf(autoscale);
+        requireNonNull(ha, "ha is null");
         instances = List.copyOf(instances);
         admissionProblems = List.copyOf(admissionProblems);
     }

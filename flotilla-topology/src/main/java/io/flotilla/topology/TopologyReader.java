@@ -37,13 +37,14 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  */
 final class TopologyReader {
     private static final Pattern SETTING_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,15})(ms|s|m|h)?");
 
     private static final List<String> COMPONENTS =
             Schemas.sections().stream().map(ComponentSchema::component).toList();
     private static final List<String> TOP_KEYS = Stream.of(
                     List.of("global", "monitored", "server_configs", "component_versions", "component_sources"),
                     Schemas.sections().stream().map(ComponentSchema::section).toList(),
-                    List.of("autoscale"))
+                    List.of("autoscale", "ha"))
             .flatMap(List::stream)
             .toList();
     private static final Map<ComponentSchema, Set<String>> ALLOWED_KEYS =
@@ -98,6 +99,7 @@ final class TopologyReader {
         Map<String, Object> sources = componentSources.sources(section(top, "component_sources"));
         Map<String, Object> autoscale =
                 top.mapping("autoscale").map(map -> withoutNulls(map.plain())).orElse(Map.of());
+        HaOptions ha = top.mapping("ha").map(this::ha).orElse(HaOptions.DEFAULT);
 
         List<Instance> instances = new ArrayList<>();
         List<String> monitoringSections = new ArrayList<>();
@@ -125,6 +127,7 @@ final class TopologyReader {
                             .formatted(declared, DATABASE_EXAMPLES));
         }
         instances.addAll(exporters(instances, monitored, monitoredSection, global));
+        checkHa(top, ha, instances);
         problems.addAll(TopologyValidator.validate(instances));
         TopologyValidator.admission(instances).forEach(problems::admission);
         List<Problem> admission = new ArrayList<>();
@@ -137,7 +140,7 @@ final class TopologyReader {
             throw new TopologyException(problems.sorted());
         }
         return new Topology(
-                fileName, global, monitored, serverConfigs, versions, sources, autoscale, instances, admission);
+                fileName, global, monitored, serverConfigs, versions, sources, autoscale, ha, instances, admission);
     }
 
     /** The top-level mapping; a syntax error or a document that is not a map ends reading at once. */
@@ -233,6 +236,117 @@ final class TopologyReader {
                 .limit(60)
                 .forEach(c -> shown.append(Character.isISOControl(c) ? "\\u%04x".formatted(c) : Character.toString(c)));
         return value.codePointCount(0, value.length()) > 60 ? shown + "..." : shown.toString();
+    }
+
+    private HaOptions ha(YamlMapping ha) {
+        ha.allowOnly(List.of("enabled", "ttl", "durability", "cooldown", "semi_sync_timeout"));
+        Optional<String> durability = ha.string("durability");
+        durability
+                .filter(value -> !value.equals(HaOptions.SEMI_SYNC) && !value.equals(HaOptions.ASYNC))
+                .ifPresent(value -> problems.add(
+                        ha.valuePosition("durability"),
+                        "ha.durability '%s' is not valid; use '%s' (no promotion can lose an acknowledged write)"
+                                        .formatted(value, HaOptions.SEMI_SYNC)
+                                + " or '%s' (a promotion may lose what the primary had not sent)"
+                                        .formatted(HaOptions.ASYNC)));
+        return new HaOptions(
+                ha.bool("enabled"),
+                (int) duration(ha, "ttl", 2_000, 300_000)
+                        .map(millis -> millis / 1000)
+                        .orElse((long) HaOptions.DEFAULT_TTL_SECONDS)
+                        .longValue(),
+                durability,
+                (int) duration(ha, "cooldown", 0, 86_400_000)
+                        .map(millis -> millis / 1000)
+                        .orElse((long) HaOptions.DEFAULT_COOLDOWN_SECONDS)
+                        .longValue(),
+                duration(ha, "semi_sync_timeout", 1, 4_294_967_295L));
+    }
+
+    /**
+     * A duration: a number of seconds, or a number with {@code ms}, {@code s}, {@code m} or {@code h};
+     * in milliseconds, within {@code min..max}. Reported and empty when it is neither.
+     */
+    private Optional<Long> duration(YamlMapping section, String key, long min, long max) {
+        Optional<Object> raw = section.plain(key);
+        if (raw.isEmpty()) {
+            return Optional.empty();
+        }
+        String text = raw.get().toString().strip();
+        java.util.regex.Matcher matcher = DURATION.matcher(text);
+        Long millis = null;
+        if (matcher.matches()) {
+            long amount = Long.parseLong(matcher.group(1));
+            String unit = matcher.group(2) == null ? "s" : matcher.group(2);
+            long scale = switch (unit) {
+                case "ms" -> 1;
+                case "s" -> 1000;
+                case "m" -> 60_000;
+                default -> 3_600_000;
+            };
+            millis = amount > Long.MAX_VALUE / scale ? Long.MAX_VALUE : amount * scale;
+        }
+        if (millis == null || millis < min || millis > max) {
+            problems.add(
+                    section.valuePosition(key),
+                    "%s.%s '%s' is not a duration within %s..%s; write seconds (10) or a number with ms, s, m or h (10s, 5m)"
+                            .formatted(section.path(), key, text, readable(min), readable(max)));
+            return Optional.empty();
+        }
+        if (millis % 1000 != 0 && min >= 1000) {
+            problems.add(
+                    section.valuePosition(key), "%s.%s '%s' is not whole seconds".formatted(section.path(), key, text));
+            return Optional.empty();
+        }
+        return Optional.of(millis);
+    }
+
+    private static String readable(long millis) {
+        if (millis % 3_600_000 == 0 && millis > 0) {
+            return millis / 3_600_000 + "h";
+        }
+        if (millis % 1000 == 0) {
+            return millis / 1000 + "s";
+        }
+        return millis + "ms";
+    }
+
+    /** What failover needs of the rest of the topology. */
+    private void checkHa(YamlMapping top, HaOptions ha, List<Instance> instances) {
+        long etcd = instances.stream()
+                .filter(instance -> instance.component().equals("etcd"))
+                .count();
+        List<Instance> mariadb = instances.stream()
+                .filter(instance -> instance.component().equals("mariadb"))
+                .toList();
+        if (ha.enabled().orElse(false) && !fragment) {
+            if (etcd == 0) {
+                problems.add(
+                        top.keyPosition("ha"),
+                        "ha.enabled is true but the topology has no etcd_servers, where the agents keep the leader"
+                                + " lease; add etcd_servers (three, on three hosts, keep a quorum when one is lost)");
+            }
+            if (mariadb.size() < 2) {
+                problems.add(
+                        top.keyPosition("ha"),
+                        "ha.enabled is true but the topology has %d MariaDB instance%s; failover needs a primary and"
+                                        .formatted(mariadb.size(), mariadb.size() == 1 ? "" : "s")
+                                + " at least one replica in mariadb_servers");
+            }
+        }
+        if (ha.durability().orElse("").equals(HaOptions.SEMI_SYNC) && mariadb.size() < 2 && !fragment) {
+            problems.add(
+                    top.keyPosition("ha"),
+                    "ha.durability is semi_sync but there is no MariaDB replica to acknowledge writes; add replicas"
+                            + " or use async");
+        }
+        if (!mariadb.isEmpty()
+                && mariadb.stream().noneMatch(HaOptions::promotable)
+                && ha.enabled().orElse(false)) {
+            problems.add(
+                    top.keyPosition("ha"),
+                    "every MariaDB has ha.no_promotion: true, so no failover could promote any; remove it from one");
+        }
     }
 
     private YamlMapping section(YamlMapping top, String key) {
@@ -494,6 +608,16 @@ final class TopologyReader {
                             item.valuePosition("role"),
                             "role '%s' of %s is not valid; use 'primary' or 'replica'".formatted(role, where),
                             ids));
+            item.mapping("ha").ifPresent(own -> {
+                own.allowOnly(List.of("priority", "no_promotion"));
+                own.integer("priority")
+                        .filter(priority -> priority < 0 || priority > 1000)
+                        .ifPresent(priority -> problems.add(
+                                own.valuePosition("priority"),
+                                "ha.priority %d of %s is outside 0..1000".formatted(priority, where),
+                                ids));
+                own.bool("no_promotion");
+            });
         }
         Map<String, Integer> intPorts = new LinkedHashMap<>();
         ports.forEach((field, value) -> intPorts.put(field, value.intValue()));
