@@ -83,7 +83,8 @@ final class EtcdMembership implements Membership {
         }
     }
 
-    private static String endpoint(Instance member) {
+    /** Where clients reach an etcd member: its client URL. */
+    static String endpoint(Instance member) {
         return "http://" + member.address("client_port");
     }
 

@@ -153,7 +153,7 @@ public final class MariaDbKind extends PackagedKind {
                 context.clusterName(),
                 HA_GROUP,
                 topology.instances("etcd").stream()
-                        .map(etcd -> "http://" + etcd.address("client_port"))
+                        .map(EtcdMembership::endpoint)
                         .toList(),
                 topology.ha().ttlSeconds(),
                 topology.ha().durability(topology),

@@ -166,9 +166,7 @@ public final class AgentClient implements AutoCloseable {
     /** Stops the group's members here, handing a held lead over, and makes the agent forget the group. */
     public void removeHaGroup(String group) {
         requireNonNull(group, "group is null");
-        if (!group.matches("[a-z0-9][a-z0-9_-]{0,63}")) {
-            throw new IllegalArgumentException("group '%s' is not a group name".formatted(group));
-        }
+        HaGroupSpec.requireGroup(group);
         call("DELETE", "v1/ha/groups/" + group, null, timeout, null);
     }
 

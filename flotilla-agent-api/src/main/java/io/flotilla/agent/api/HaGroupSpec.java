@@ -48,9 +48,7 @@ public record HaGroupSpec(
                 throw new IllegalArgumentException("member id '%s' is not host:port".formatted(id));
             }
             requireNonNull(host, "host is null");
-            if (!host.matches("[A-Za-z0-9.:-]{1,253}")) {
-                throw new IllegalArgumentException("host '%s' is not an address or a host name".formatted(host));
-            }
+            SqlNames.requireHost(host, "host");
             if (port < 1 || port > 65535) {
                 throw new IllegalArgumentException("port %d is outside 1..65535".formatted(port));
             }
@@ -62,7 +60,7 @@ public record HaGroupSpec(
 
     public HaGroupSpec {
         requireName(cluster, "cluster", CLUSTER, "letters, digits, '.', '-' and '_' (128 at most)");
-        requireName(group, "group", GROUP, "lower-case letters, digits, '-' and '_' (64 at most)");
+        requireGroup(group);
         etcd = List.copyOf(requireNonNull(etcd, "etcd is null"));
         if (etcd.isEmpty()) {
             throw new IllegalArgumentException("etcd names no endpoint");
@@ -113,6 +111,11 @@ public record HaGroupSpec(
             throw new IllegalArgumentException(
                     "fenceHoldSeconds %d is outside 1..%d".formatted(fenceHoldSeconds, FenceRequest.MAX_HOLD_SECONDS));
         }
+    }
+
+    /** Refuses what is not a group name, before it goes into a path or a key. */
+    public static void requireGroup(String group) {
+        requireName(group, "group", GROUP, "lower-case letters, digits, '-' and '_' (64 at most)");
     }
 
     /** The group's prefix in etcd, ending in {@code /}. */

@@ -11,9 +11,7 @@ import static java.util.Objects.requireNonNull;
 public record ReplicationSource(String host, int port, String user, String passwordFile) {
     public ReplicationSource {
         requireNonNull(host, "host is null");
-        if (!host.matches("[A-Za-z0-9.:-]{1,253}")) {
-            throw new IllegalArgumentException("host '%s' is not an address or a host name".formatted(host));
-        }
+        SqlNames.requireHost(host, "host");
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port %d is outside 1..65535".formatted(port));
         }

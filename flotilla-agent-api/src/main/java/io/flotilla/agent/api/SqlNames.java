@@ -24,6 +24,13 @@ final class SqlNames {
         }
     }
 
+    /** An address or a host name, as replication's CHANGE MASTER takes it. */
+    static void requireHost(String host, String field) {
+        if (!host.matches("[A-Za-z0-9.:-]{1,253}")) {
+            throw new IllegalArgumentException("%s '%s' is not an address or a host name".formatted(field, host));
+        }
+    }
+
     static void requireAbsolutePath(String path, String field) {
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException("%s '%s' is not an absolute path".formatted(field, path));
