@@ -354,8 +354,11 @@ class GroupMemberTest {
     @Test
     @Order(5)
     void aSecondFailoverWithinTheCooldownIsHeldBackAndSaysUntilWhen() throws Exception {
-        int replica = (primary() + 1) % 3;
-        assertThat(phase(replica)).isEqualTo(GroupMember.Phase.REPLICA);
+        // A member that replicates (the frozen primary of the test before may be quarantined instead).
+        int replica = java.util.stream.IntStream.range(0, 3)
+                .filter(member -> phase(member) == GroupMember.Phase.REPLICA)
+                .findFirst()
+                .orElseThrow();
         // A group whose last failover was a minute ago, whose primary is gone: its replica would stand but for the
         // cooldown.
         String group = "/flotilla/test/groups/g2/";
